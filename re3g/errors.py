@@ -1,0 +1,23 @@
+"""Error types raised by re3g. Each carries a message that names what is wrong and where."""
+
+from __future__ import annotations
+
+
+class Re3GError(Exception):
+    """Base class of every error re3g raises on purpose (bad input, missing model, bad index)."""
+
+
+class DataError(Re3GError, ValueError):
+    """A data file is malformed: the message names the file and the key or id."""
+
+
+class IndexLoadError(Re3GError):
+    """An index is missing, incomplete, or was built with another model or corpus."""
+
+
+class ModelError(Re3GError):
+    """A model or checkpoint is missing, unloadable, or from another base model."""
+
+
+class QueryError(Re3GError, ValueError):
+    """A query is empty or otherwise unusable."""

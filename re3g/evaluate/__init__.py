@@ -1,0 +1,1 @@
+"""Metrics (official DialDoc normalisation) and the batch evaluation runner."""

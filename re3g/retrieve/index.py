@@ -1,0 +1,245 @@
+"""Index folders: build (atomically, with a manifest) and open (with compatibility checks).
+
+Layout of ``indexes/<name>/``::
+
+    manifest.json     what corpus, which model, passage count, settings, format version
+    passages.jsonl    the passages, one JSON object a line, in index order
+    bm25/             the Lucene index
+    dense/faiss.index the FAISS index
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from re3g.data.passages import split_corpus
+from re3g.errors import IndexLoadError, Re3GError
+from re3g.retrieve.base import Retriever
+from re3g.types import Document, Passage
+
+FORMAT_VERSION = 1
+MODES = ("bm25", "dense", "hybrid")
+
+
+def corpus_fingerprint(docs: Iterable[Document]) -> str:
+    """A sha256 over document ids and texts, order-independent."""
+    h = hashlib.sha256()
+    for doc in sorted(docs, key=lambda d: d.doc_id):
+        h.update(doc.doc_id.encode())
+        h.update(b"\0")
+        h.update(doc.text.encode())
+        h.update(b"\1")
+    return h.hexdigest()
+
+
+def _write_passages(passages: Sequence[Passage], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for p in passages:
+            f.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+
+
+def read_passages(path: Path) -> list[Passage]:
+    """Read ``passages.jsonl`` written by :func:`build_index`."""
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            try:
+                out.append(Passage(**json.loads(line)))
+            except (json.JSONDecodeError, TypeError) as exc:
+                raise IndexLoadError(f"{path}: line {n} is not a passage record ({exc})") from exc
+    return out
+
+
+def build_index(
+    documents: Sequence[Document] | dict[str, Document],
+    out_dir: str | Path,
+    *,
+    name: str | None = None,
+    source: str = "",
+    model: str | None = None,
+    kinds: Sequence[str] = ("bm25", "dense"),
+    faiss_kind: str = "flat",
+    max_words: int = 200,
+    min_words: int = 12,
+    progress: bool = True,
+    on_stage: Callable[[str, float], None] | None = None,
+) -> Path:
+    """Split ``documents`` into passages and build the BM25 and/or dense indexes.
+
+    Everything is written to a temporary sibling folder and moved into place at the end, so an
+    interrupted or failed build leaves any previous index at ``out_dir`` untouched.
+
+    >>> from re3g.retrieve import build_index  # doctest: +SKIP
+    >>> build_index(docs, "indexes/doc2dial", source="doc2dial_doc.json")  # doctest: +SKIP
+    """
+    from re3g.retrieve.bm25 import build_bm25
+    from re3g.retrieve.dense import build_dense
+
+    docs = list(documents.values()) if isinstance(documents, dict) else list(documents)
+    out = Path(out_dir)
+    if not docs:
+        raise Re3GError(f"cannot build index {out}: the corpus has no documents")
+    unknown = set(kinds) - {"bm25", "dense"}
+    if unknown or not kinds:
+        raise Re3GError(f"index kinds must be among bm25, dense; got {list(kinds)}")
+    passages = split_corpus(docs, max_words=max_words, min_words=min_words)
+    if not passages:
+        raise Re3GError(f"cannot build index {out}: the documents contain no text")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{int(time.time() * 1000)}"
+    manifest: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "name": name or out.name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "corpus": {"source": source, "n_documents": len(docs),
+                   "sha256": corpus_fingerprint(docs)},
+        "n_passages": len(passages),
+        "mean_passage_words": round(sum(len(p.text.split()) for p in passages) / len(passages),
+                                    2),
+        "passages": {"max_words": max_words, "min_words": min_words},
+        "kinds": list(kinds),
+    }
+    try:
+        tmp.mkdir()
+        _write_passages(passages, tmp / "passages.jsonl")
+        if "bm25" in kinds:
+            t0 = time.perf_counter()
+            build_bm25(passages, tmp / "bm25", progress=progress)
+            manifest["bm25"] = {"k1": 0.9, "b": 0.4, "build_s": round(time.perf_counter() - t0,
+                                                                        2)}
+            if on_stage:
+                on_stage("bm25", time.perf_counter() - t0)
+        if "dense" in kinds:
+            t0 = time.perf_counter()
+            manifest["dense"] = build_dense(passages, tmp / "dense", model, faiss_kind, progress)
+            manifest["dense"]["build_s"] = round(time.perf_counter() - t0, 2)
+            if on_stage:
+                on_stage("dense", time.perf_counter() - t0)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if old.exists():
+            os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read and check an index manifest; IndexLoadError names what is wrong."""
+    root = Path(path)
+    if not root.is_dir():
+        hint = ""
+        if root.parent.is_dir():
+            names = sorted(p.name for p in root.parent.iterdir()
+                           if (p / "manifest.json").is_file())
+            hint = f"; indexes in {root.parent}: {', '.join(names) or 'none'}"
+        raise IndexLoadError(f"no index at {root}{hint} (build one with `re3g index`)")
+    mpath = root / "manifest.json"
+    if not mpath.is_file():
+        raise IndexLoadError(f"{root} has no manifest.json: not an index, or a partial build; "
+                             "rebuild it with `re3g index`")
+    try:
+        manifest = json.loads(mpath.read_text())
+    except json.JSONDecodeError as exc:
+        raise IndexLoadError(f"{mpath}: malformed JSON at line {exc.lineno}: {exc.msg}") from exc
+    fmt = manifest.get("format")
+    if fmt != FORMAT_VERSION:
+        raise IndexLoadError(f"{mpath}: index format {fmt!r} is from another re3g build "
+                             f"(this one reads format {FORMAT_VERSION}); rebuild with `re3g index`")
+    for key in ("n_passages", "kinds", "corpus"):
+        if key not in manifest:
+            raise IndexLoadError(f"{mpath}: missing key {key!r}; rebuild with `re3g index`")
+    return manifest
+
+
+def open_index(
+    path: str | Path,
+    mode: str = "hybrid",
+    *,
+    model: str | None = None,
+    corpus: Sequence[Document] | dict[str, Document] | None = None,
+    fusion: str = "rrf",
+    rrf_k: int = 60,
+    weights: Sequence[float] = (0.5, 0.5),
+    k1: float | None = None,
+    b: float | None = None,
+) -> Retriever:
+    """Open a built index as a retriever: ``mode`` is "bm25", "dense" or "hybrid".
+
+    ``model``, when given, must match the encoder the index was built with, and ``corpus``,
+    when given, must be the corpus it was built from; otherwise IndexLoadError says so.
+
+    >>> retriever = open_index("indexes/sample", mode="hybrid")  # doctest: +SKIP
+    >>> hits = retriever.search("how do I start the chat?", k=5)  # doctest: +SKIP
+    """
+    from re3g.retrieve.dense import canonical_model_name
+
+    if mode not in MODES:
+        raise IndexLoadError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+    root = Path(path)
+    manifest = read_manifest(root)
+    need = ["bm25", "dense"] if mode == "hybrid" else [mode]
+    for kind in need:
+        if kind not in manifest["kinds"]:
+            raise IndexLoadError(f"index {root} has no {kind} part (built with "
+                                 f"{manifest['kinds']}); rebuild it with `re3g index`")
+    if "dense" in need and model is not None:
+        built = manifest["dense"]["model"]
+        if canonical_model_name(model) != built:
+            raise IndexLoadError(f"index {root} was built with encoder {built!r}, not "
+                                 f"{canonical_model_name(model)!r}; rebuild it with that model")
+    if corpus is not None:
+        docs = list(corpus.values()) if isinstance(corpus, dict) else list(corpus)
+        if corpus_fingerprint(docs) != manifest["corpus"]["sha256"]:
+            raise IndexLoadError(f"index {root} was built from another corpus "
+                                 f"({manifest['corpus'].get('source') or 'unknown source'}); "
+                                 "rebuild it with `re3g index`")
+    passages = read_passages(root / "passages.jsonl")
+    if len(passages) != manifest["n_passages"]:
+        raise IndexLoadError(f"{root}: manifest says {manifest['n_passages']} passages but "
+                             f"passages.jsonl has {len(passages)}; rebuild with `re3g index`")
+    return _make(root, manifest, mode, passages, fusion, rrf_k, weights, k1, b)
+
+
+def _make(root: Path, manifest: dict[str, Any], mode: str, passages: list[Passage],
+          fusion: str, rrf_k: int, weights: Sequence[float], k1: float | None,
+          b: float | None) -> Retriever:
+    from re3g.retrieve.bm25 import DEFAULT_B, DEFAULT_K1, BM25Retriever
+    from re3g.retrieve.dense import DenseRetriever
+    from re3g.retrieve.hybrid import HybridRetriever
+
+    sparse = dense = None
+    if mode in ("bm25", "hybrid"):
+        bm = manifest.get("bm25", {})
+        sparse = BM25Retriever(root / "bm25", passages, k1 if k1 is not None else
+                               bm.get("k1", DEFAULT_K1), b if b is not None else
+                               bm.get("b", DEFAULT_B))
+    if mode in ("dense", "hybrid"):
+        dm = manifest["dense"]
+        dense = DenseRetriever(root / "dense", passages, dm["model"], dm.get("faiss", "flat"))
+    if mode == "bm25":
+        return sparse
+    if mode == "dense":
+        return dense
+    return HybridRetriever(sparse, dense, fusion=fusion, rrf_k=rrf_k, weights=weights)

@@ -1,0 +1,1 @@
+"""Fine-tuning of the reranker, span extractor and generator (``re3g train ...``)."""

@@ -1,0 +1,162 @@
+"""Typed records shared by every stage: documents, spans, passages, hits, dialogues, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Span:
+    """A span of a document, as doc2dial defines them (``id_sp``, character offsets).
+
+    >>> Span("1", 0, 5, "Hello").end
+    5
+    """
+
+    id: str
+    start: int
+    end: int
+    text: str
+    is_heading: bool = False
+
+
+@dataclass
+class Document:
+    """One document: its text, title, domain and ordered spans.
+
+    >>> d = Document("d1", "Title", "Hello world", domain="demo")
+    >>> d.text[:5]
+    'Hello'
+    """
+
+    doc_id: str
+    title: str
+    text: str
+    domain: str = ""
+    spans: list[Span] = field(default_factory=list)
+
+    def span(self, span_id: str) -> Span:
+        """Return the span with id ``span_id``; raise KeyError if unknown."""
+        for s in self.spans:
+            if s.id == span_id:
+                return s
+        raise KeyError(f"document {self.doc_id!r} has no span {span_id!r}")
+
+
+@dataclass
+class Passage:
+    """A retrieval unit: a contiguous slice of one document with its span ids and offsets.
+
+    ``start``/``end`` are character offsets into the document text, so any stage can map
+    text back to the document. ``section`` is the nearest heading above the passage.
+
+    >>> p = Passage("d1#0", "d1", "Title", "Some text", 0, 9, ["1"], section="Intro")
+    >>> p.doc_id
+    'd1'
+    """
+
+    pid: str
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    span_ids: list[str]
+    section: str = ""
+    domain: str = ""
+
+    def overlaps(self, span_ids: set[str]) -> bool:
+        """True when this passage contains any of the given span ids."""
+        return any(s in span_ids for s in self.span_ids)
+
+
+@dataclass
+class Hit:
+    """One retrieval result: a passage, its score and its rank (1-based)."""
+
+    passage: Passage
+    score: float
+    rank: int = 0
+    source: str = ""
+
+
+@dataclass
+class Reference:
+    """A grounding reference of an agent turn: a span of a document."""
+
+    doc_id: str
+    span_id: str
+
+
+@dataclass
+class Turn:
+    """One dialogue turn. Agent turns may carry grounding references; utterance may be None."""
+
+    turn_id: int
+    role: str
+    utterance: str | None
+    references: list[Reference] = field(default_factory=list)
+
+
+@dataclass
+class Dialogue:
+    """A dialogue over (usually) one document, as in doc2dial and MultiDoc2Dial."""
+
+    dial_id: str
+    domain: str
+    turns: list[Turn]
+    doc_id: str = ""
+
+
+@dataclass
+class Example:
+    """A prediction target: the agent turn that follows user turn ``user_turn_id``.
+
+    ``id`` is ``<dial_id>_<user turn_id>`` (the DialDoc shared-task convention).
+    ``history`` holds the turns before the agent turn (the last one is the user turn).
+    ``response`` is None when the real reply is missing from the data.
+    """
+
+    id: str
+    dial_id: str
+    domain: str
+    history: list[Turn]
+    references: list[Reference]
+    response: str | None
+
+    @property
+    def gold_doc_ids(self) -> set[str]:
+        return {r.doc_id for r in self.references}
+
+    @property
+    def gold_span_ids(self) -> set[tuple[str, str]]:
+        return {(r.doc_id, r.span_id) for r in self.references}
+
+
+@dataclass
+class Evidence:
+    """A grounding span returned with an answer: where in which document the answer comes from."""
+
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    span_ids: list[str]
+    score: float = 0.0
+    passage_id: str = ""
+    section: str = ""
+
+
+@dataclass
+class Answer:
+    """Everything one turn produced: reply, evidence, ranked passages and per-stage timings (s)."""
+
+    text: str
+    evidence: list[Evidence] = field(default_factory=list)
+    passages: list[Hit] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    confidence: float = 0.0
+    grounded: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
