@@ -44,9 +44,13 @@ def canonical_model_name(name: str | None) -> str:
     return str(name)
 
 
-@lru_cache(maxsize=4)
 def load_encoder(name: str | None = None) -> Any:
     """Load (once per process) a SentenceTransformer on the CPU, or the GPU if there is one."""
+    return _load_encoder(canonical_model_name(name))
+
+
+@lru_cache(maxsize=4)
+def _load_encoder(name: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
     path = resolve_model(name)

@@ -6,12 +6,12 @@ Pure functions over ranked lists of Hit; no model or index needed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 
 from re3g.types import Hit
 
 
-class Fusion(str, Enum):
+class Fusion(StrEnum):
     """How the hybrid retriever combines its sparse and dense lists."""
 
     RRF = "rrf"

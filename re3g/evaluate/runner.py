@@ -1,0 +1,145 @@
+"""Batch evaluation on DialDoc-shaped data: retrieval first, later stages when available.
+
+Stage outputs are cached under ``OUT/cache/`` keyed by example id, so an interrupted run
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from re3g.data.dialdoc import load_documents, load_examples
+from re3g.data.query import build_query
+from re3g.errors import DataError
+from re3g.evaluate.report import render_markdown, write_atomic, write_json
+from re3g.evaluate.retrieval import retrieval_metrics
+from re3g.retrieve.fusion import rrf
+from re3g.types import Document, Example, Hit
+
+DEPTH = 100
+
+
+@dataclass
+class EvalContext:
+    """Everything later stages need: data, queries, retrieval runs, output folder."""
+
+    docs: dict[str, Document]
+    examples: list[Example]
+    queries: list[str]
+    runs: dict[str, list[list[Hit]]]
+    out: Path
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+# Later stages register here: name -> function(context, report) that adds keys to the report.
+STAGES: dict[str, Callable[[EvalContext, dict[str, Any]], None]] = {}
+
+
+def eval_index_dir(docs_path: Path, root: Path = Path("indexes")) -> Path:
+    """Where the evaluation keeps the index of a documents file (one per file content)."""
+    digest = hashlib.sha256(docs_path.read_bytes()).hexdigest()[:12]
+    return root / f"eval-{docs_path.stem}-{digest}"
+
+
+def ensure_index(docs: dict[str, Document], docs_path: Path, index: Path | None,
+                 max_words: int) -> Path:
+    """Open ``index`` if given (checked against the corpus), else build or reuse a cached one."""
+    from re3g.errors import IndexLoadError
+    from re3g.retrieve import build_index, read_manifest
+    from re3g.retrieve.index import corpus_fingerprint
+
+    path = index or eval_index_dir(docs_path)
+    try:
+        manifest = read_manifest(path)
+        if manifest["corpus"]["sha256"] != corpus_fingerprint(docs.values()):
+            raise IndexLoadError(f"index {path} was built from another corpus than {docs_path}")
+        if index is None and manifest["passages"]["max_words"] != max_words:
+            raise IndexLoadError("passage settings changed")
+        return path
+    except IndexLoadError:
+        if index is not None:
+            raise
+    build_index(docs, path, source=str(docs_path), max_words=max_words)
+    return path
+
+
+def _cache_runs(out: Path, name: str, examples: Sequence[Example],
+                compute: Callable[[], list[list[Hit]]], passages_by_id: dict) -> list[list[Hit]]:
+    path = out / "cache" / f"{name}.jsonl"
+    if path.is_file():
+        cached = {}
+        for line in path.read_text().splitlines():
+            rec = json.loads(line)
+            cached[rec["id"]] = [Hit(passages_by_id[pid], s, r, name)
+                                 for r, (pid, s) in enumerate(rec["hits"], 1)]
+        if all(ex.id in cached for ex in examples):
+            return [cached[ex.id] for ex in examples]
+    runs = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, "".join(json.dumps({"id": ex.id, "hits": [[h.passage.pid, h.score]
+                                                                 for h in hits]}) + "\n"
+                               for ex, hits in zip(examples, runs, strict=True)))
+    return runs
+
+
+def evaluate(docs_path: str | Path, dialogues_path: str | Path, out_dir: str | Path,
+             limit: int | None = None, index: str | Path | None = None, max_words: int = 200,
+             stages: Sequence[str] | None = None, **options: Any) -> dict[str, Any]:
+    """Run the evaluation and write ``OUT/report.json`` and ``OUT/report.md``; return the report.
+
+    >>> evaluate("docs.json", "dialogues.json", "runs/val", limit=50)  # doctest: +SKIP
+    """
+    from re3g.retrieve import open_index, read_manifest
+
+    t_start = time.perf_counter()
+    docs_path, dialogues_path, out = Path(docs_path), Path(dialogues_path), Path(out_dir)
+    docs = load_documents(docs_path)
+    examples = load_examples(dialogues_path, docs)
+    if limit is not None:
+        examples = examples[:limit]
+    if not examples:
+        raise DataError(f"{dialogues_path}: no grounded agent turns to evaluate")
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    idx = ensure_index(docs, docs_path, Path(index) if index else None, max_words)
+    manifest = read_manifest(idx)
+    timings["index"] = time.perf_counter() - t0
+    hybrid = open_index(idx, "hybrid")
+    by_id = {p.pid: p for p in hybrid.passages}
+    queries = [build_query(ex.history) for ex in examples]
+
+    t0 = time.perf_counter()
+    runs = {
+        "bm25": _cache_runs(out, "bm25", examples,
+                            lambda: hybrid.sparse.batch_search(queries, DEPTH), by_id),
+        "dense": _cache_runs(out, "dense", examples,
+                             lambda: hybrid.dense.batch_search(queries, DEPTH), by_id),
+    }
+    runs["hybrid"] = [rrf([a, b], k=hybrid.rrf_k, weights=hybrid.weights)
+                      for a, b in zip(runs["bm25"], runs["dense"], strict=True)]
+    timings["retrieval"] = time.perf_counter() - t0
+
+    report: dict[str, Any] = {
+        "docs": str(docs_path), "dialogues": str(dialogues_path), "index": str(idx),
+        "n_examples": len(examples), "n_passages": manifest["n_passages"],
+        "mean_passage_words": manifest["mean_passage_words"],
+        "retrieval": {name: retrieval_metrics(examples, r) for name, r in runs.items()},
+        "timings": timings,
+    }
+    ctx = EvalContext(docs, examples, queries, runs, out, dict(options))
+    for name in stages if stages is not None else list(STAGES):
+        t0 = time.perf_counter()
+        STAGES[name](ctx, report)
+        timings[name] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_start
+    write_json(out / "report.json", report)
+    write_atomic(out / "report.md", render_markdown(report))
+    return report
