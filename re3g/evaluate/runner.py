@@ -37,8 +37,27 @@ class EvalContext:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-# Later stages register here: name -> function(context, report) that adds keys to the report.
-STAGES: dict[str, Callable[[EvalContext, dict[str, Any]], None]] = {}
+# Later stages, in order: module name -> a ``run_stage(context, report)`` that adds its keys
+# to the report (``re3g.evaluate.grounding``: reranked + grounding; ``...response``: response).
+STAGE_MODULES = {"grounding": "re3g.evaluate.grounding", "response": "re3g.evaluate.response"}
+StageFn = Callable[["EvalContext", dict[str, Any]], None]
+
+
+def available_stages() -> dict[str, StageFn]:
+    """The later stages present in this build, by name."""
+    import importlib
+
+    out: dict[str, StageFn] = {}
+    for name, module_name in STAGE_MODULES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        if hasattr(module, "run_stage"):
+            out[name] = module.run_stage
+    return out
 
 
 def eval_index_dir(docs_path: Path, root: Path = Path("indexes")) -> Path:
@@ -135,9 +154,12 @@ def evaluate(docs_path: str | Path, dialogues_path: str | Path, out_dir: str | P
         "timings": timings,
     }
     ctx = EvalContext(docs, examples, queries, runs, out, dict(options))
-    for name in stages if stages is not None else list(STAGES):
+    registry = available_stages()
+    for name in stages if stages is not None else list(registry):
+        if name not in registry:
+            raise DataError(f"unknown evaluation stage {name!r}; available: {sorted(registry)}")
         t0 = time.perf_counter()
-        STAGES[name](ctx, report)
+        registry[name](ctx, report)
         timings[name] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     write_json(out / "report.json", report)

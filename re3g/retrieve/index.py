@@ -180,8 +180,8 @@ def open_index(
     model: str | None = None,
     corpus: Sequence[Document] | dict[str, Document] | None = None,
     fusion: str = "rrf",
-    rrf_k: int = 60,
-    weights: Sequence[float] = (0.5, 0.5),
+    rrf_k: int = 30,
+    weights: Sequence[float] = (0.5, 1.0),
     k1: float | None = None,
     b: float | None = None,
 ) -> Retriever:
