@@ -1,0 +1,151 @@
+"""HTML for the evidence panel: passages with the extracted span in <mark>, scores, timings.
+
+Every piece of document text is escaped: uploaded documents are untrusted input.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from re3g.types import Answer, Evidence, Hit
+
+STAGE_LABELS = {
+    "query": "query building", "retrieve": "retrieval", "rerank": "reranking",
+    "extract": "span extraction", "generate": "generation", "total": "total",
+}
+
+
+def highlight(passage_text: str, span_text: str, offset: int | None = None) -> str:
+    """Escape ``passage_text`` and wrap ``span_text`` (found in it) in <mark>.
+
+    ``offset`` (span start relative to the passage) is used when the span text cannot be found
+    verbatim, e.g. because of whitespace differences.
+
+    >>> highlight("Fees are <5>. Pay online.", "Pay online.")
+    'Fees are &lt;5&gt;. <mark>Pay online.</mark>'
+    """
+    needle = span_text.strip()
+    pos = passage_text.find(needle) if needle else -1
+    if pos < 0 and needle:  # same words, other whitespace
+        pattern = r"\s+".join(re.escape(w) for w in needle.split())
+        if m := re.search(pattern, passage_text):
+            pos, needle = m.start(), m.group(0)
+    if pos < 0 and offset is not None and 0 <= offset < len(passage_text):
+        pos = offset
+        needle = passage_text[offset:offset + len(needle)]
+    if pos < 0 or not needle:
+        return escape(passage_text)
+    end = pos + len(needle)
+    return (escape(passage_text[:pos]) + "<mark>" + escape(passage_text[pos:end]) + "</mark>"
+            + escape(passage_text[end:]))
+
+
+def _evidence_for(hit: Hit, evidence: list[Evidence]) -> list[Evidence]:
+    p = hit.passage
+    out = []
+    for ev in evidence:
+        if ev.passage_id and ev.passage_id == p.pid or (
+            not ev.passage_id and ev.doc_id == p.doc_id and p.start <= ev.start < p.end
+        ):
+            out.append(ev)
+    return out
+
+
+def _hit_scores(hit: Hit) -> str:
+    parts = [f"score {hit.score:.3f}"]
+    if hit.rank:
+        parts.insert(0, f"#{hit.rank}")
+    if hit.source:
+        parts.append(escape(hit.source))
+    return " · ".join(parts)
+
+
+def _passage_card(hit: Hit, evidence: list[Evidence], used: bool) -> str:
+    p = hit.passage
+    text_html = escape(p.text)
+    for ev in evidence[:1]:
+        text_html = highlight(p.text, ev.text, ev.start - p.start)
+    section = f" › {escape(p.section)}" if p.section and p.section != p.title else ""
+    span_score = "".join(f" · span {ev.score:.2f}" for ev in evidence[:1])
+    cls = "re3g-passage used" if used else "re3g-passage"
+    return (
+        f'<div class="{cls}"><div class="re3g-head"><b>{escape(p.title)}</b>{section}</div>'
+        f'<div class="re3g-scores">{_hit_scores(hit)}{span_score} · '
+        f'<code>{escape(p.doc_id)}</code></div>'
+        f'<div class="re3g-text">{text_html}</div></div>'
+    )
+
+
+def _orphan_evidence(ev: Evidence) -> str:
+    section = f" › {escape(ev.section)}" if ev.section else ""
+    return (
+        f'<div class="re3g-passage used"><div class="re3g-head"><b>{escape(ev.title)}</b>'
+        f'{section}</div><div class="re3g-scores">span {ev.score:.2f} · '
+        f'<code>{escape(ev.doc_id)}</code></div>'
+        f'<div class="re3g-text"><mark>{escape(ev.text)}</mark></div></div>'
+    )
+
+
+def timings_table(timings: dict[str, float]) -> str:
+    """A small table of per-stage timings in milliseconds."""
+    if not timings:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(STAGE_LABELS.get(k, k))}</td><td>{v * 1000:.0f} ms</td></tr>"
+        for k, v in timings.items()
+    )
+    return f'<table class="re3g-timings"><tr><th>stage</th><th>time</th></tr>{rows}</table>'
+
+
+def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str = "",
+                  max_passages: int = 5) -> str:
+    """The whole evidence panel for one reply: status, the top ``max_passages`` passages
+    (the one holding the evidence span is always shown), timings."""
+    why = " and the answer is not grounded" if not answer.grounded else ""
+    status = (
+        f'<div class="re3g-ok">Grounded in <b>{escape(corpus)}</b> · confidence '
+        f"{answer.confidence:.2f}</div>"
+        if grounded else
+        f'<div class="re3g-weak">No good evidence: confidence {answer.confidence:.2f} '
+        f"(threshold {threshold:.2f}){why}"
+        f". The closest passages are listed below.</div>"
+    )
+    cards: list[str] = []
+    shown: set[int] = set()
+    hidden = 0
+    for i, hit in enumerate(answer.passages):
+        evs = _evidence_for(hit, answer.evidence) if grounded else []
+        if i >= max_passages and not evs:
+            hidden += 1
+            continue
+        if evs:
+            shown.update(id(e) for e in evs)
+        cards.append(_passage_card(hit, evs, used=bool(evs)))
+    if hidden:
+        cards.append(f'<div class="re3g-scores">{hidden} more passage(s) retrieved.</div>')
+    if grounded:
+        for ev in answer.evidence:
+            if id(ev) not in shown:
+                cards.insert(0, _orphan_evidence(ev))
+    body = "".join(cards) or "<p>No passages were retrieved.</p>"
+    return f'<div class="re3g-evidence">{status}{body}{timings_table(answer.timings)}</div>'
+
+
+def message_html(text: str) -> str:
+    """The evidence panel's placeholder or an error note."""
+    return f'<div class="re3g-evidence"><p>{escape(text)}</p></div>'
+
+
+CSS = """
+.re3g-evidence { font-size: 0.92em; }
+.re3g-evidence mark { background: #ffe066; color: #111; padding: 0 2px; border-radius: 2px; }
+.re3g-passage { border: 1px solid var(--border-color-primary); border-radius: 6px;
+  padding: 6px 8px; margin: 6px 0; }
+.re3g-passage.used { border-color: #e0a800; }
+.re3g-head { margin-bottom: 2px; }
+.re3g-scores { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 4px; }
+.re3g-ok { color: #2b8a3e; margin-bottom: 4px; }
+.re3g-weak { color: #c92a2a; margin-bottom: 4px; }
+.re3g-timings td, .re3g-timings th { padding: 1px 8px; font-size: 0.85em; }
+"""

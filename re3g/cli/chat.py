@@ -1,0 +1,124 @@
+"""``re3g chat``: start the Gradio chat over documents (http://127.0.0.1:7860 by default).
+
+On first start, when ``<indexes>/sample`` does not exist yet, the embedded sample corpus
+(``data/sample/``) is indexed first (about a minute on a laptop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from re3g.cli.common import INDEX_ROOT
+from re3g.errors import IndexLoadError
+
+SAMPLE_NAME = "sample"
+
+
+def sample_dir() -> Path:
+    """The embedded sample corpus: ``data/sample`` of the source tree, or of the current folder."""
+    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
+        candidate = base / "data" / "sample"
+        if candidate.is_dir():
+            return candidate
+    raise IndexLoadError("the sample corpus folder data/sample was not found; run re3g chat "
+                         "from the project folder or pass --index with a built index")
+
+
+def ensure_sample_index(indexes_dir: Path, quiet: bool = False) -> Path:
+    """Build ``<indexes_dir>/sample`` from data/sample unless it already exists."""
+    target = indexes_dir / SAMPLE_NAME
+    if (target / "manifest.json").is_file():
+        return target
+    from re3g.data.ingest import load_directory
+    from re3g.retrieve import build_index
+
+    src = sample_dir()
+    if not quiet:
+        print(f"re3g chat: building the sample index from {src} (first start only)...",
+              file=sys.stderr)
+    docs = load_directory(src, domain=SAMPLE_NAME)
+    return build_index(docs, target, name=SAMPLE_NAME, source=str(src), progress=not quiet)
+
+
+def trained_reranker() -> bool:
+    """True when the project has a trained reranker (models/reranker/manifest.json)."""
+    return (Path(__file__).resolve().parents[2] / "models" / "reranker" / "manifest.json"
+            ).is_file()
+
+
+def start_settings(args: argparse.Namespace) -> Any:
+    """The Settings panel's initial values: options given, else the config file's, else the
+    app's defaults (hybrid, k=10, rerank when trained, extractive)."""
+    from app.pipelines import Settings
+    from re3g.config import Config
+
+    base = Settings()
+    if args.config:
+        cfg = Config.load(args.config)
+        base = Settings(cfg.mode, cfg.k, cfg.rerank if isinstance(cfg.rerank, bool)
+                        else trained_reranker(), cfg.generator)
+    else:
+        base = Settings(base.mode, base.k, trained_reranker(), base.generator)
+    return Settings(
+        args.mode or base.mode, args.k if args.k is not None else base.k,
+        base.rerank if args.rerank is None else args.rerank, args.generator or base.generator,
+    ).checked()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("chat", help="chat with documents in the browser (Gradio)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--index", default=SAMPLE_NAME,
+                   help="corpus selected at start: an index name under --indexes, or the path "
+                        "of an index folder (default: sample)")
+    p.add_argument("--indexes", default=INDEX_ROOT, type=Path,
+                   help=f"folder of built indexes; uploads go to <indexes>/uploads (default "
+                        f"{INDEX_ROOT}, or $RE3G_INDEX_DIR)")
+    p.add_argument("--config", default=None, help="re3g.toml for the pipeline (models, LLM)")
+    p.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default=None,
+                   help="retrieval mode at start (default: --config's, else hybrid)")
+    p.add_argument("-k", type=int, default=None,
+                   help="passages retrieved per question (default: --config's, else 10)")
+    p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
+                   help="rerank with the cross-encoder (default: --config's; 'auto' or no "
+                        "config: on when models/reranker has a trained one)")
+    p.add_argument("--generator", choices=("extractive", "seq2seq", "llm", "http"),
+                   default=None, help="generator at start (default: --config's, else "
+                                      "extractive)")
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="below this confidence (0..1) a reply says there is no good "
+                        "evidence (default: the pipeline's, 0.30 with the dense fallback)")
+    p.add_argument("--concurrency", type=int, default=2,
+                   help="questions answered at the same time; others wait in the queue")
+    p.add_argument("--share-uploads", action="store_true",
+                   help="show every session's uploaded corpora to everyone")
+    p.add_argument("--no-sample", action="store_true",
+                   help="do not build the sample index on first start")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.main import MIN_CONFIDENCE, AppConfig, launch
+
+    indexes = Path(args.indexes)
+    corpus = args.index
+    as_path = Path(args.index)
+    if (as_path / "manifest.json").is_file() and as_path.parent.resolve() != indexes.resolve():
+        indexes, corpus = as_path.parent, as_path.name
+    if not args.no_sample:
+        ensure_sample_index(indexes)
+    settings = start_settings(args)
+    config = AppConfig(
+        indexes_dir=indexes, default_corpus=corpus, share_uploads=args.share_uploads,
+        concurrency=args.concurrency, config_path=args.config, settings=settings,
+        min_confidence=MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence,
+    )
+    print(f"re3g chat: open http://{args.host}:{args.port}/ in a browser (Ctrl+C stops)",
+          file=sys.stderr)
+    launch(args.host, args.port, config=config, block=True)
+    return 0

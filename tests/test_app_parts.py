@@ -1,0 +1,147 @@
+"""The app's pieces without a server: evidence HTML, corpus privacy, message checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("gradio")
+
+from app.corpora import CorpusCatalog, corpus_slug, new_session_id  # noqa: E402
+from app.main import AppConfig, ChatApp  # noqa: E402
+from app.pipelines import Settings  # noqa: E402
+from app.render import evidence_html, highlight  # noqa: E402
+from re3g.errors import DataError, Re3GError  # noqa: E402
+from re3g.types import Answer, Evidence, Hit, Passage  # noqa: E402
+
+
+def _index(folder, name="x", n_docs=1):
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"name": name,
+                                                      "corpus": {"n_documents": n_docs}}))
+    return folder
+
+
+def _answer(confidence=0.9, grounded=True):
+    text = "Intro <b>bold</b>. A day pass costs 8 dollars. Bye."
+    p = Passage("d::p0", "d", "Passes & prices", text, 100, 100 + len(text), ["1", "2"],
+                section="Types of passes")
+    start = 100 + text.index("A day")
+    ev = Evidence("d", p.title, "A day pass costs 8 dollars.", start, start + 27, ["2"], 0.7,
+                  "d::p0", p.section)
+    return Answer("A day pass costs 8 dollars.", [ev], [Hit(p, 0.031, 1, "rrf")],
+                  {"retrieve": 0.012, "extract": 0.2}, confidence, grounded)
+
+
+def test_highlight_escapes_and_marks():
+    html = highlight("x <script>alert(1)</script> Pay online.", "Pay online.")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert html.endswith("<mark>Pay online.</mark>")
+    assert highlight("a  b\nc d", "b c") == "a  <mark>b\nc</mark> d"
+    assert highlight("0123456789", "zz", 4) == "0123<mark>45</mark>6789"
+    assert highlight("abc", "zzz") == "abc"
+
+
+def test_evidence_panel_shows_span_title_section_scores_timings():
+    html = evidence_html(_answer(), True, 0.2, "sample")
+    assert "<mark>A day pass costs 8 dollars.</mark>" in html
+    assert "Passes &amp; prices" in html and "Types of passes" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html  # document text is escaped
+    assert "score 0.031" in html and "rrf" in html and "span 0.70" in html
+    assert "retrieval" in html and "12 ms" in html and "span extraction" in html
+
+
+def test_evidence_panel_without_good_evidence():
+    html = evidence_html(_answer(confidence=0.05), False, 0.2, "sample")
+    assert "No good evidence" in html and "threshold 0.20" in html
+    assert "<mark>" not in html
+    assert "Passes &amp; prices" in html  # closest passages still listed
+
+
+def test_threshold_and_grounded_flag():
+    chat = ChatApp(AppConfig(min_confidence=0.3), factory=lambda *_: None)
+    assert chat.is_grounded(_answer(0.9))
+    assert not chat.is_grounded(_answer(0.29))
+    assert not chat.is_grounded(_answer(0.9, grounded=False))
+
+
+@pytest.mark.parametrize("message,match", [("", "empty"), ("  \n", "empty"), (None, "empty"),
+                                           ("x" * 2001, "limit"), ("a\x00b", "NUL")])
+def test_bad_messages(message, match):
+    chat = ChatApp(AppConfig(), factory=lambda *_: None)
+    with pytest.raises(DataError, match=match):
+        chat.check_message(message)
+
+
+def test_uploads_are_private_unless_shared(tmp_path):
+    _index(tmp_path / "sample", "sample", 11)
+    a, b = new_session_id(), new_session_id()
+    _index(tmp_path / "uploads" / a / "notes", "notes", 2)
+    private = CorpusCatalog(tmp_path)
+    assert [c.key for c in private.for_session(a)] == ["sample", f"upload:{a}/notes"]
+    assert [c.key for c in private.for_session(b)] == ["sample"]
+    with pytest.raises(DataError, match="not available"):
+        private.resolve(b, f"upload:{a}/notes")
+    for crafted in ("../sample", "uploads", f"uploads/{a}/notes", "/etc", ".tmp"):
+        with pytest.raises(DataError):
+            private.resolve(b, crafted)
+    shared = CorpusCatalog(tmp_path, share_uploads=True)
+    assert f"upload:{a}/notes" in [c.key for c in shared.for_session(b)]
+    assert private.choices(a)[0] == ("sample (11 docs)", "sample")
+
+
+def test_forget_session_deletes_only_that_session(tmp_path):
+    a, b = new_session_id(), new_session_id()
+    _index(tmp_path / "uploads" / a / "n1")
+    _index(tmp_path / "uploads" / b / "n2")
+    CorpusCatalog(tmp_path).forget_session(a)
+    assert not (tmp_path / "uploads" / a).exists()
+    assert (tmp_path / "uploads" / b / "n2").exists()
+    CorpusCatalog(tmp_path, share_uploads=True).forget_session(b)
+    assert (tmp_path / "uploads" / b / "n2").exists()
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "..", "x\\y", "", "   ", "\x00", "!!!",
+                                  "a" * 61])
+def test_bad_corpus_names(name):
+    with pytest.raises(DataError):
+        corpus_slug(name)
+
+
+def test_upload_target_stays_inside(tmp_path):
+    cat = CorpusCatalog(tmp_path)
+    sid = new_session_id()
+    key, folder = cat.upload_target(sid, "My notes (2024)")
+    assert key == f"upload:{sid}/my-notes-2024"
+    assert folder.resolve().is_relative_to((tmp_path / "uploads").resolve())
+    with pytest.raises(DataError):
+        cat.upload_target("../../etc", "notes")
+
+
+def test_settings_are_validated():
+    assert Settings("bm25", 3.0, 1, "extractive").checked() == Settings("bm25", 3, True,
+                                                                        "extractive")
+    for bad in (Settings(mode="grep"), Settings(k=0), Settings(k="many"),
+                Settings(generator="gpt")):
+        with pytest.raises(Re3GError):
+            bad.checked()
+
+
+def test_chat_command_options(tmp_path):
+    from re3g.cli import build_parser
+    from re3g.cli.chat import start_settings
+
+    parser = build_parser()
+    args = parser.parse_args(["chat"])
+    assert (args.host, args.port, args.index, args.share_uploads) == ("127.0.0.1", 7860,
+                                                                      "sample", False)
+    assert start_settings(args).mode == "hybrid"
+    args = parser.parse_args(["chat", "--port", "7861", "--mode", "bm25", "-k", "3",
+                              "--no-rerank", "--share-uploads"])
+    assert start_settings(args) == Settings("bm25", 3, False, "extractive")
+    assert args.share_uploads and args.port == 7861
+    cfg = tmp_path / "re3g.toml"
+    cfg.write_text('[retrieval]\nmode = "dense"\nk = 7\n')
+    from_file = start_settings(parser.parse_args(["chat", "--config", str(cfg)]))
+    assert (from_file.mode, from_file.k) == ("dense", 7)
