@@ -23,7 +23,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-words", type=int, default=200, help="passage length cap in words")
     p.add_argument("--stages", default=None,
                    help="comma-separated later stages to run (default: all available)")
+    p.add_argument("--generator", default=None,
+                   help="response generator(s): extractive (default), seq2seq, llm, http, or a "
+                        "comma-separated list to compare (the first one is the pipeline's)")
+    p.add_argument("--generator-model", default=None,
+                   help="model for seq2seq (folder or hub id), llm (re3g.llm spec or GGUF path) "
+                        "or http (the served model name)")
+    p.add_argument("--base-url", default=None,
+                   help="OpenAI-compatible endpoint for --generator http, e.g. "
+                        "http://127.0.0.1:8000/v1")
+    p.add_argument("--max-tokens", type=int, default=None,
+                   help="reply length cap for the llm / http generators")
+    p.add_argument("--config", default=None,
+                   help="a re3g.toml / .yaml whose rerank, extract and generator settings apply")
+    p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
+                   help="rerank before extraction in the response stage (default: when a "
+                        "trained reranker exists)")
     p.set_defaults(func=run)
+
+
+GENERATORS = ("extractive", "seq2seq", "llm", "http")
+
+
+def generator_options(args: argparse.Namespace) -> tuple[str | None, dict[str, dict]]:
+    """The --generator list, checked, and make_generator options per backend."""
+    if not args.generator:
+        return None, {}
+    names = [g.strip().lower() for g in args.generator.split(",") if g.strip()]
+    for g in names:
+        if g not in GENERATORS:
+            raise SystemExit(f"re3g evaluate: unknown generator {g!r}; choose from "
+                             f"{', '.join(GENERATORS)}")
+    opts: dict[str, dict] = {}
+    for g in names:
+        o: dict = {}
+        if g in ("seq2seq", "llm", "http") and args.generator_model:
+            o["model"] = args.generator_model
+        if g == "http" and args.base_url:
+            o["base_url"] = args.base_url
+        if g in ("llm", "http") and args.max_tokens:
+            o["max_tokens"] = args.max_tokens
+        if o:
+            opts[g] = o
+    return ",".join(names), opts
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,10 +75,18 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise SystemExit("re3g evaluate: --limit must be >= 1")
     stages = [s.strip() for s in args.stages.split(",")] if args.stages else None
+    generator, gen_opts = generator_options(args)
+    options = {k: v for k, v in (("generator", generator), ("generator_options", gen_opts),
+                                 ("config", args.config), ("rerank", args.rerank))
+               if v not in (None, {})}
     report = evaluate(args.docs, args.dialogues, args.out, limit=args.limit, index=args.index,
-                      max_words=args.max_words, stages=stages)
+                      max_words=args.max_words, stages=stages, **options)
     print(f"{report['n_examples']} examples, {report['n_passages']} passages")
     for name, m in report["retrieval"].items():
         print(f"  {name:9s} " + "  ".join(f"{k} {v:5.1f}" for k, v in m.items()))
+    for name, m in (report.get("response_systems") or {}).items():
+        print(f"  {name:24s} " + "  ".join(f"{k} {v:5.1f}" for k, v in m.items()))
+    if report.get("failures"):
+        print(f"  {len(report['failures'])} failures recorded in report.json")
     print(f"wrote {args.out}/report.json and {args.out}/report.md")
     return 0

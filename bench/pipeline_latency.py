@@ -1,0 +1,105 @@
+"""Per-turn latency of the Re3G pipeline, warm, per stage (p50 / p95 / mean, milliseconds).
+
+    .venv/bin/python bench/pipeline_latency.py                    # indexes/doc2dial, 100 turns
+    .venv/bin/python bench/pipeline_latency.py --turns 50 --generator extractive --no-rerank
+
+The index must exist (`re3g index --docs ../shared/data/doc2dial/doc2dial_doc.json --name
+doc2dial`). Turns are the validation split's user turns with their dialogue history, in file
+order. Models are loaded and a few warm-up turns answered before timing. Prints a table and
+writes bench/results/pipeline_latency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAL = ROOT.parent / "shared" / "data" / "doc2dial" / "doc2dial_dial_validation.json"
+DOCS = ROOT.parent / "shared" / "data" / "doc2dial" / "doc2dial_doc.json"
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation."""
+    if not values:
+        return 0.0
+    xs = sorted(values)
+    pos = q * (len(xs) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--index", default=str(ROOT / "indexes" / "doc2dial"))
+    ap.add_argument("--docs", default=str(DOCS))
+    ap.add_argument("--dialogues", default=str(VAL))
+    ap.add_argument("--turns", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--generator", default="extractive")
+    ap.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None)
+    ap.add_argument("--mode", default="hybrid")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "pipeline_latency.json"))
+    args = ap.parse_args(argv)
+
+    from re3g.data import load_documents, load_examples
+    from re3g.pipeline import STAGES, Re3G
+
+    docs = load_documents(args.docs)
+    examples = load_examples(args.dialogues, docs)
+    t0 = time.perf_counter()
+    bot = Re3G(index=args.index, docs=args.docs, mode=args.mode, generator=args.generator,
+               rerank=args.rerank).warm_up()
+    load_s = time.perf_counter() - t0
+    turns = [ex.history for ex in examples]
+    for h in turns[: args.warmup]:
+        bot.answer(h)
+    timed = turns[args.warmup: args.warmup + args.turns]
+    per_stage: dict[str, list[float]] = {s: [] for s in STAGES}
+    grounded = 0
+    for h in timed:
+        ans = bot.answer(h)
+        grounded += ans.grounded
+        for s in STAGES:
+            per_stage[s].append(1000 * ans.timings.get(s, 0.0))
+    rows = {s: {"p50": round(pct(v, 0.5), 1), "p95": round(pct(v, 0.95), 1),
+                "mean": round(statistics.fmean(v), 1)} for s, v in per_stage.items()}
+    result = {
+        "index": os.path.relpath(args.index, ROOT), "mode": args.mode,
+        "generator": args.generator, "reranker": "on" if bot.reranker is not None else "off",
+        "extractor": bot.extractor_kind, "turns": len(timed), "warmup_turns": args.warmup,
+        "load_s": round(load_s, 1), "grounded_share": round(grounded / max(1, len(timed)), 3),
+        "cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
+        "torch_threads": _torch_threads(), "python": platform.python_version(),
+        "latency_ms": rows,
+    }
+    print(f"{len(timed)} turns, {args.mode}, generator {args.generator}, reranker "
+          f"{result['reranker']}, extractor {result['extractor']}, load {load_s:.1f} s, "
+          f"load average {result['load_average']}")
+    print(f"{'stage':10s} {'p50':>8s} {'p95':>8s} {'mean':>8s}   (ms)")
+    for s, r in rows.items():
+        print(f"{s:10s} {r['p50']:8.1f} {r['p95']:8.1f} {r['mean']:8.1f}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""``re3g ask``: answer one question (or the last turn of a short dialogue) from the shell.
+
+    re3g ask "How much does a day pass cost?"
+    re3g ask "And for a month?" --history "How much is a day pass?" --history "8 dollars."
+    re3g ask "How do I renew my license?" --index doc2dial --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from re3g.cli.common import quiet_libraries
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ask", help="answer a question from the indexed documents (reply, evidence, timings)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("question", help="the user's question (quote it)")
+    p.add_argument("--history", action="append", default=[], metavar="TURN",
+                   help="an earlier turn, oldest first; repeat it; turns alternate user / agent "
+                        "and the question is the user's next turn")
+    p.add_argument("--config", default=None, help="a re3g.toml / .yaml config file")
+    p.add_argument("--index", default=None,
+                   help="index name under indexes/ or a path (default: the config's, "
+                        "else indexes/sample)")
+    p.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default=None)
+    p.add_argument("-k", type=int, default=None, help="passages retrieved (default 20)")
+    p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
+                   help="rerank with the trained reranker (default: when it exists)")
+    p.add_argument("--generator", choices=("extractive", "seq2seq", "llm", "http"),
+                   default=None, help="answer generator (default extractive)")
+    p.add_argument("--docs", default=None,
+                   help="the documents the index was built from (for span offsets)")
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="below this the reply says the answer was not found")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from re3g.pipeline import Re3G, answer_to_dict, clean_turn_text
+
+    quiet_libraries()
+    bot = Re3G.from_config(args.config, index=args.index, mode=args.mode, k=args.k,
+                           rerank=args.rerank, generator=args.generator, docs=args.docs,
+                           min_confidence=args.min_confidence)
+    history = [*args.history, args.question]
+    # undecodable command-line bytes arrive as lone surrogates; the pipeline replaces them
+    history = [clean_turn_text(t, bot.config.max_turn_chars)[0] for t in history]
+    if args.json:
+        ans = bot.answer(history)
+        print(json.dumps(answer_to_dict(ans), ensure_ascii=False))
+        return 0
+    ans = None
+    for piece in bot.stream(history):
+        if isinstance(piece, str):
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+        else:
+            ans = piece
+    print()
+    if ans is None:  # pragma: no cover - stream always ends with an Answer
+        return 1
+    mark = "" if ans.grounded else "  (not grounded: below the confidence threshold)"
+    print(f"\nconfidence {ans.confidence:.2f}{mark}")
+    if ans.evidence:
+        print("evidence:")
+        for i, e in enumerate(ans.evidence, 1):
+            text = " ".join(e.text.split())
+            text = text if len(text) <= 160 else text[:160] + "…"
+            sec = f" / {e.section.strip()}" if e.section.strip() else ""
+            print(f"  [{i}] {e.doc_id}{sec}  chars {e.start}-{e.end}  spans "
+                  f"{','.join(e.span_ids)}  score {e.score:.2f}\n      {text}")
+    print("timings (ms): " + "  ".join(f"{k} {1000 * v:.0f}" for k, v in ans.timings.items()))
+    return 0

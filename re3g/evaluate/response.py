@@ -1,0 +1,308 @@
+"""The response stage of ``re3g evaluate``: replies from the pipeline's evidence, scored against
+the real agent responses, beside simple baselines.
+
+Adds to the report:
+
+- ``response``: ``{"F1", "SacreBLEU", "ROUGE-L"}`` of the first chosen generator (the pipeline);
+- ``response_systems``: one row per system, side by side:
+  ``bm25 top passage`` (BM25's first passage as the reply, no rerank, no extraction, the
+  extractive generator's edits), ``extracted span (copy)`` (the top evidence span as is),
+  ``pipeline: <generator>`` for each generator asked for, and ``gold span (oracle)`` (the
+  reference grounding span copied: an upper bound of extractive replies, not a system);
+- ``response_info``: counts, the extractor and reranker used, where the evidence came from,
+  and ``abstain_rate`` (the share of turns where the interactive pipeline's confidence is
+  below its threshold; batch replies are produced for every turn regardless);
+- ``failures``: ``{"id", "stage", "error"}`` per failed example (the batch goes on).
+
+Writes ``OUT/predictions_response.json`` (shared-task format ``[{"id", "utterance"}]``, first
+generator). Evidence and replies are cached line by line under ``OUT/cache/`` (keyed by a
+hash of the settings), so an interrupted run resumes where it stopped.
+
+Options (``EvalContext.options``): ``generator`` ("extractive", or a comma-separated list such
+as "extractive,llm"), ``generator_options`` (``{name: {make_generator options}}``),
+``config`` (a re3g.toml whose rerank / extract / generator settings are used), ``rerank``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from re3g.types import Evidence, Example, Hit, Passage
+
+MAX_CONSECUTIVE_FAILURES = 5  # a backend failing this often in a row is given up for the run
+
+
+def _sig(*parts: Any) -> str:
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+class LineCache:
+    """Append-only JSON-lines cache keyed by example id (a torn last line is ignored)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.items: dict[str, dict[str, Any]] = {}
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(rec, dict) and "id" in rec:
+                    self.items[rec["id"]] = rec
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("a", encoding="utf-8")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.items
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.items.get(key)
+
+    def put(self, rec: dict[str, Any]) -> None:
+        self.items[rec["id"]] = rec
+        self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _failure(ex_id: str, stage: str, exc: BaseException) -> dict[str, str]:
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    return {"id": ex_id, "stage": stage, "error": f"{type(exc).__name__}: {msg[:300]}"}
+
+
+def _grounding_outputs(ctx: Any) -> dict[str, dict[str, Any]] | None:
+    """Evidence the grounding stage left in the context, when it did: ``{id: {"evidence":
+    [Evidence], "hits": [Hit]}}``."""
+    for holder in (ctx.options, getattr(ctx, "__dict__", {})):
+        for key in ("grounding_outputs", "grounding_evidence", "evidence"):
+            found = holder.get(key) if isinstance(holder, dict) else None
+            if isinstance(found, dict) and found:
+                out: dict[str, dict[str, Any]] = {}
+                for ex_id, val in found.items():
+                    if isinstance(val, dict):
+                        out[ex_id] = {"evidence": list(val.get("evidence") or []),
+                                      "hits": list(val.get("hits") or [])}
+                    else:
+                        out[ex_id] = {"evidence": list(val or []), "hits": []}
+                return out
+    return None
+
+
+def _make_bot(ctx: Any, report: dict[str, Any], generator: str) -> Any:
+    from re3g.config import Config
+    from re3g.pipeline import Re3G
+
+    cfg_path = ctx.options.get("config")
+    cfg = Config.load(cfg_path) if cfg_path else Config()
+    cfg = cfg.with_overrides(index=str(report["index"]), generator=generator,
+                             generator_options=(ctx.options.get("generator_options") or {}).get(
+                                 generator) or (cfg.generator_options
+                                                if cfg.generator == generator else {}),
+                             rerank=ctx.options.get("rerank"), mode="hybrid")
+    return Re3G(cfg, documents=ctx.docs)
+
+
+def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence[int],
+                     failures: list[dict[str, str]]) -> tuple[dict[str, dict[str, Any]], str]:
+    """Reranked hits and evidence per example: from the grounding stage when it left them,
+    else computed here (and cached)."""
+    from tqdm.auto import tqdm
+
+    reused = _grounding_outputs(ctx)
+    examples: list[Example] = ctx.examples
+    if reused is not None and all(examples[i].id in reused for i in items):
+        out = {}
+        for i in items:
+            rec = reused[examples[i].id]
+            hits = rec["hits"] or list(ctx.runs["hybrid"][i][: bot.config.k])
+            out[examples[i].id] = {"evidence": rec["evidence"], "hits": hits}
+        return out, "grounding stage"
+
+    by_pid: dict[str, Passage] = {h.passage.pid: h.passage
+                                  for run in ctx.runs.get("hybrid", []) for h in run}
+    manifest_sha = _index_sha(report)
+    kind = bot.extractor_kind
+    sig = _sig(manifest_sha, kind, bot.config.extractor, bot.reranker is not None,
+               bot.config.reranker, bot.config.k, bot.config.rerank_k, bot.config.top_n,
+               _model_stamp("extractor") if kind == "extractor" else "",
+               _model_stamp("reranker") if bot.reranker is not None else "")
+    cache = LineCache(ctx.out / "cache" / f"response_evidence-{sig}.jsonl")
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        for i in tqdm(items, desc="rerank+extract", unit="turn"):
+            ex = examples[i]
+            first = list(ctx.runs["hybrid"][i][: bot.config.k])
+            rec = cache.get(ex.id)
+            if rec is not None and all(pid in by_pid for pid, _ in rec["hits"]):
+                hits = [Hit(by_pid[pid], s, r, "cache")
+                        for r, (pid, s) in enumerate(rec["hits"], 1)]
+                out[ex.id] = {"evidence": [Evidence(**e) for e in rec["evidence"]],
+                              "hits": hits}
+                continue
+            try:
+                q = ctx.queries[i]
+                hits = bot.rerank(q, first)
+                ev = bot.extract(q, hits)
+            except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
+                failures.append(_failure(ex.id, "extract", exc))
+                out[ex.id] = {"evidence": [], "hits": first}
+                continue
+            out[ex.id] = {"evidence": ev, "hits": hits}
+            cache.put({"id": ex.id, "hits": [[h.passage.pid, h.score] for h in hits[:10]],
+                       "evidence": [dataclasses.asdict(e) for e in ev]})
+    finally:
+        cache.close()
+    return out, f"computed here ({kind})"
+
+
+def _index_sha(report: dict[str, Any]) -> str:
+    try:
+        return json.loads((Path(report["index"]) / "manifest.json").read_text())["corpus"][
+            "sha256"]
+    except (OSError, KeyError, ValueError):
+        return str(report.get("index"))
+
+
+def _model_stamp(kind: str) -> str:
+    p = Path(__file__).resolve().parents[2] / "models" / kind / "manifest.json"
+    try:
+        return str(p.stat().st_mtime_ns)
+    except OSError:
+        return ""
+
+
+def _run_system(name: str, items: Sequence[int], examples: Sequence[Example],
+                reply: Callable[[int], str], cache: LineCache | None,
+                failures: list[dict[str, str]]) -> list[str]:
+    """Replies of one system for ``items`` (cached when ``cache``); failures are recorded and
+    give an empty reply; a system failing MAX_CONSECUTIVE_FAILURES times in a row stops."""
+    from tqdm.auto import tqdm
+
+    out: list[str] = []
+    streak = 0
+    gave_up = False
+    for i in tqdm(items, desc=name, unit="turn", disable=cache is None):
+        ex = examples[i]
+        if cache is not None and ex.id in cache:
+            out.append(cache.get(ex.id)["utterance"])  # type: ignore[index]
+            continue
+        if gave_up:
+            out.append("")
+            continue
+        try:
+            text = reply(i)
+            streak = 0
+        except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
+            failures.append(_failure(ex.id, f"response:{name}", exc))
+            out.append("")
+            streak += 1
+            if streak >= MAX_CONSECUTIVE_FAILURES:
+                gave_up = True
+                failures.append({"id": "*", "stage": f"response:{name}",
+                                 "error": f"gave up after {streak} failures in a row; the "
+                                          "remaining turns of this system have empty replies"})
+            continue
+        out.append(text)
+        if cache is not None:
+            cache.put({"id": ex.id, "utterance": text})
+    return out
+
+
+def run_stage(ctx: Any, report: dict[str, Any]) -> None:
+    """Add ``response``, ``response_systems``, ``response_info`` and ``failures`` to ``report``
+    and write ``OUT/predictions_response.json`` (see the module doc)."""
+    from re3g.data.dialdoc import grounding_text
+    from re3g.evaluate.metrics import response_metrics
+    from re3g.evaluate.report import write_json
+    from re3g.generate.base import clean_text
+    from re3g.generate.extractive import ExtractiveGenerator
+
+    examples: list[Example] = ctx.examples
+    items = [i for i, ex in enumerate(examples) if ex.response is not None]
+    failures: list[dict[str, str]] = report.setdefault("failures", [])
+    spec = ctx.options.get("generator") or "extractive"
+    generators = [g.strip().lower() for g in str(spec).split(",") if g.strip()]
+    if not items:
+        report["response"] = {"F1": 0.0, "SacreBLEU": 0.0, "ROUGE-L": 0.0}
+        report["response_systems"] = {}
+        report["response_info"] = {"n": 0, "generators": generators}
+        write_json(ctx.out / "predictions_response.json", [])
+        return
+
+    bot = _make_bot(ctx, report, generators[0])
+    selected, source = _select_evidence(ctx, report, bot, items, failures)
+    refs = [examples[i].response for i in items]
+    extractive = ExtractiveGenerator()
+    systems: dict[str, dict[str, float]] = {}
+    replies: dict[str, list[str]] = {}
+
+    def top_bm25(i: int) -> str:
+        run = ctx.runs["bm25"][i][:1]
+        return extractive.generate(examples[i].history, [], run)
+
+    def span_copy(i: int) -> str:
+        ev = selected[examples[i].id]["evidence"]
+        return clean_text(ev[0].text) if ev else ""
+
+    def gold(i: int) -> str:
+        return clean_text(grounding_text(examples[i], ctx.docs))
+
+    for name, fn in (("bm25 top passage", top_bm25), ("extracted span (copy)", span_copy)):
+        replies[name] = _run_system(name, items, examples, fn, None, failures)
+
+    reply_spans = bot.config.reply_spans
+    ev_sig = _sig(sorted((examples[i].id, [dataclasses.astuple(e) for e in
+                                           selected[examples[i].id]["evidence"][:reply_spans]])
+                         for i in items))
+    first_name = ""
+    for g in generators:
+        name = f"pipeline: {g}"
+        first_name = first_name or name
+        try:
+            gbot = bot if g == generators[0] else _make_bot(ctx, report, g)
+            gen = gbot.generator
+        except Exception as exc:  # noqa: BLE001 - e.g. a model that does not load
+            failures.append(_failure("*", f"response:{name}", exc))
+            replies[name] = [""] * len(items)
+            continue
+
+        def make_reply(i: int, gen: Any = gen) -> str:
+            rec = selected[examples[i].id]
+            return gen.generate(examples[i].history, rec["evidence"][:reply_spans],
+                                rec["hits"])
+
+        opts_sig = _sig(g, gbot.config.generator_options, ev_sig)
+        cache = LineCache(ctx.out / "cache" / f"response_{g}-{opts_sig}.jsonl")
+        try:
+            replies[name] = _run_system(name, items, examples, make_reply, cache, failures)
+        finally:
+            cache.close()
+    replies["gold span (oracle)"] = _run_system("gold span (oracle)", items, examples, gold,
+                                                None, failures)
+
+    order = [first_name, *[n for n in replies if n != first_name]]
+    for name in order:
+        systems[name] = {k: round(v, 2) for k, v in response_metrics(replies[name], refs).items()}
+    report["response"] = systems[first_name]
+    report["response_systems"] = systems
+    threshold = bot.min_confidence
+    confs = [(selected[examples[i].id]["evidence"] or [Evidence("", "", "", 0, 0, [])])[0].score
+             for i in items]
+    report["response_info"] = {
+        "n": len(items), "generators": generators, "evidence": source,
+        "extractor": bot.extractor_kind,
+        "reranker": "on" if bot.reranker is not None else "off",
+        "reply_spans": reply_spans, "min_confidence": threshold,
+        "abstain_rate": round(100 * sum(c < threshold for c in confs) / len(confs), 2),
+    }
+    write_json(ctx.out / "predictions_response.json",
+               [{"id": examples[i].id, "utterance": u}
+                for i, u in zip(items, replies[first_name], strict=True)])

@@ -1,0 +1,596 @@
+"""The Re3G pipeline: query building, retrieval (BM25 + dense, fused), reranking, span
+extraction and answer generation, composed from one config file.
+
+    from re3g import Re3G
+    bot = Re3G.from_config("re3g.toml")          # Re3G() alone: offline defaults
+    answer = bot.answer(["How do I renew my registration?"])
+    print(answer.text, answer.evidence[0].doc_id, answer.timings)
+
+Stages and what each adds to the :class:`~re3g.types.Answer`:
+
+1. **query**: the history is checked and normalised (see *Input rules*), then turned into one
+   retrieval query: the current user turn, then earlier turns newest first
+   (:func:`re3g.data.build_query`, capped at ``query_max_words`` words).
+2. **retrieve**: ``k`` passages from the index (``mode`` bm25 | dense | hybrid with RRF).
+3. **rerank**: the trained reranker (``models/reranker``, or any cross-encoder) reorders them;
+   with ``rerank = "auto"`` (default) it runs when the trained model exists.
+4. **extract**: evidence spans with document ids, span ids and character offsets into the
+   document text. With a trained extractor (``models/extractor``, :mod:`re3g.extract`) its
+   spans and confidences are used. Without one, the **dense fallback** runs: the doc2dial spans
+   of the best passage are scored by cosine similarity between their embedding and the query's,
+   with the dense encoder the retriever already loaded (all-MiniLM-L6-v2 by default), and the
+   most similar non-heading spans are the evidence (score = cosine, clipped to [0, 1]). When the
+   documents behind the index cannot be found (see ``Config.docs``), the whole best passage is
+   the evidence, scored the same way.
+5. **generate**: the reply from the first ``reply_spans`` evidence spans (and the passages), by
+   the configured generator (extractive by default; seq2seq, llm and http also work).
+
+**Confidence and abstaining.** ``Answer.confidence`` is the score of the top evidence span
+(the extractor's probability, or the fallback's cosine). Below ``min_confidence`` the pipeline
+does not generate: the reply is ``abstain_reply`` ("I could not find this in the documents...")
+and ``Answer.grounded`` is False; evidence and passages are still returned so a user can look.
+Defaults (:data:`DEFAULT_MIN_CONFIDENCE`): 0.30 for the dense fallback, 0.20 for a trained
+extractor (see docs/pipeline.md for how the fallback's was chosen).
+
+**Input rules.** ``history`` is a string (one user turn), a list of strings (alternating turns
+that end with the user's), a list of :class:`~re3g.types.Turn`, or a list of
+``{"role", "content"}`` messages. Bytes are decoded as UTF-8 with invalid bytes replaced by
+U+FFFD (also lone surrogates from a badly decoded command line); NUL and other control
+characters except newlines and tabs are dropped. A turn longer than ``max_turn_chars``
+(default 20,000) is cut at the last whitespace before the limit and ``Answer.extra["truncated"]``
+lists the cut turns. An empty dialogue, an empty last turn or a last turn that is not the
+user's raises :class:`~re3g.errors.QueryError`; a model or endpoint that fails raises
+:class:`~re3g.errors.ModelError` with the cause; nothing else escapes from ``answer``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from re3g.config import Config
+from re3g.errors import DataError, IndexLoadError, ModelError, QueryError, Re3GError
+from re3g.types import Answer, Document, Evidence, Hit, Turn
+
+DEFAULT_MIN_CONFIDENCE = {"dense-fallback": 0.30, "extractor": 0.20, "passage": 0.30}
+STAGES = ("query", "retrieve", "rerank", "extract", "generate", "total")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PROJECT = Path(__file__).resolve().parent.parent
+_ROLES = {"user": "user", "human": "user", "agent": "agent", "assistant": "agent",
+          "bot": "agent", "system": "agent"}
+
+
+# ---------------------------------------------------------------------------------------------
+# input normalisation
+def clean_turn_text(text: str | bytes | None, max_chars: int = 20_000) -> tuple[str, bool]:
+    """Decode, drop control characters and cut to ``max_chars``; returns (text, was_cut).
+
+    >>> clean_turn_text(b"caf\\xe9 ok")
+    ('caf\\ufffd ok', False)
+    >>> clean_turn_text("a b c d", max_chars=4)
+    ('a b', True)
+    """
+    if text is None:
+        return "", False
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", errors="replace")
+    elif not isinstance(text, str):
+        raise QueryError(f"a dialogue turn must be text, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (e.g. undecodable command-line bytes)
+        try:
+            raw = text.encode("utf-8", errors="surrogateescape")
+        except UnicodeEncodeError:
+            raw = text.encode("utf-8", errors="replace")
+        text = raw.decode("utf-8", errors="replace")
+    text = _CONTROL.sub("", text)
+    cut = False
+    if len(text) > max_chars:
+        head = text[:max_chars]
+        space = max(head.rfind(" "), head.rfind("\n"))
+        text = head[:space] if space > max_chars // 2 else head
+        cut = True
+    return text, cut
+
+
+def normalize_history(history: Any, max_chars: int = 20_000) -> tuple[list[Turn], list[int]]:
+    """The dialogue as checked Turns (see *Input rules* in the module doc) and the indices of
+    turns that were cut.
+
+    >>> turns, cut = normalize_history(["Hi", "Hello, how can I help?", "Fees?"])
+    >>> [t.role for t in turns], cut
+    (['user', 'agent', 'user'], [])
+    """
+    if isinstance(history, (str, bytes, bytearray)):
+        history = [history]
+    if history is None or isinstance(history, Mapping) or not isinstance(history, Sequence):
+        raise QueryError("the dialogue must be a text or a list of turns, got "
+                         f"{type(history).__name__}")
+    if len(history) == 0:
+        raise QueryError("the dialogue is empty: give at least one user turn")
+    n = len(history)
+    turns: list[Turn] = []
+    cut: list[int] = []
+    for i, item in enumerate(history):
+        if isinstance(item, Turn):
+            role, text, refs, tid = item.role, item.utterance, item.references, item.turn_id
+        elif isinstance(item, Mapping):
+            role = str(item.get("role", "")).lower()
+            text = item.get("content", item.get("utterance"))
+            refs, tid = [], i + 1
+        else:  # plain strings alternate and end with the user
+            role = "user" if (n - 1 - i) % 2 == 0 else "agent"
+            text, refs, tid = item, [], i + 1
+        if role not in _ROLES:
+            raise QueryError(f"turn {i + 1} has unknown role {role!r}; use 'user' or 'agent'")
+        clean, was_cut = clean_turn_text(text, max_chars)
+        if was_cut:
+            cut.append(i)
+        turns.append(Turn(tid, _ROLES[role], clean, list(refs)))
+    last = turns[-1]
+    if last.role != "user":
+        raise QueryError(f"the last turn of the dialogue must be a user turn, found role "
+                         f"{last.role!r}")
+    if not (last.utterance or "").strip():
+        raise QueryError("the last user turn is empty")
+    return turns, cut
+
+
+# ---------------------------------------------------------------------------------------------
+def resolve_index(value: str) -> Path:
+    """An index folder from a path or a name under ``$RE3G_INDEX_DIR`` (default ``indexes/``);
+    a relative path that does not exist here is also tried from the project root."""
+    p = Path(value).expanduser()
+    if p.exists():
+        return p
+    root = Path(os.environ.get("RE3G_INDEX_DIR", "indexes"))
+    candidates = [root / value] if os.sep not in value and not value.startswith(".") else []
+    if not p.is_absolute():
+        candidates.append(_PROJECT / p)
+        if os.sep not in value:
+            candidates.append(_PROJECT / "indexes" / value)
+    for c in candidates:
+        if c.exists():
+            return c
+    return p
+
+
+def find_documents(index_dir: Path, manifest: dict[str, Any], docs: str | None) -> Path | None:
+    """The documents file/folder the index was built from: ``docs`` when given, else the
+    manifest's ``corpus.source`` as a path, relative to the index or the project, or by name
+    under the project's ``../shared/data/*/``. None when nothing is found."""
+    if docs:
+        p = Path(docs).expanduser()
+        if not p.exists():
+            raise DataError(f"documents {p} (config key 'docs') do not exist")
+        return p
+    source = str(manifest.get("corpus", {}).get("source") or "")
+    if not source:
+        return None
+    src = Path(source).expanduser()
+    candidates = [src]
+    if not src.is_absolute():
+        candidates += [index_dir / src, _PROJECT / src]
+        shared = _PROJECT.parent / "shared" / "data"
+        if shared.is_dir():
+            candidates += sorted(shared.glob(f"*/{src.name}"))
+    return next((c for c in candidates if c.exists()), None)
+
+
+class Re3G:
+    """Grounded answers over documents: retrieve, rerank, extract, generate.
+
+    Models load lazily on first use, once, and are reused by later calls (thread-safe).
+
+    >>> bot = Re3G()                                   # offline defaults over indexes/sample
+    >>> answer = bot.answer("How much does a day pass cost?")   # doctest: +SKIP
+    >>> answer.text, answer.evidence[0].doc_id, answer.timings["total"]  # doctest: +SKIP
+    >>> for piece in bot.stream(["Hi", "Hello!", "Can I get a refund?"]):  # doctest: +SKIP
+    ...     print(piece if isinstance(piece, str) else piece.timings)
+    """
+
+    def __init__(self, config: Config | None = None, *, documents: dict[str, Document] | None
+                 = None, retriever: Any = None, **overrides: Any) -> None:
+        self.config = (config or Config()).with_overrides(**overrides)
+        self._lock = threading.RLock()
+        self._retriever = retriever
+        self._index_dir: Path | None = None
+        self._docs: dict[str, Document] | None = documents
+        self._docs_loaded = documents is not None
+        self._encoder: Any = None
+        self._reranker: Any = None
+        self._rerank_loaded = False
+        self._extractor: Any = None
+        self._extract_loaded = False
+        self._generator: Any = None
+        self._span_vecs: dict[tuple[str, int, int], Any] = {}
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Re3G:
+        """Read a TOML/YAML config (None: defaults) and apply keyword ``overrides`` (Config
+        field names such as ``index``, ``mode``, ``k``, ``rerank``, ``generator``)."""
+        return cls(Config.load(path, **overrides))
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"Re3G(index={c.index!r}, mode={c.mode!r}, k={c.k}, rerank={c.rerank!r}, "
+                f"extract={c.extract}, generator={c.generator!r})")
+
+    # -- lazy components -----------------------------------------------------------------------
+    @property
+    def retriever(self) -> Any:
+        with self._lock:
+            if self._retriever is None:
+                from re3g.retrieve import open_index
+
+                path = resolve_index(self.config.index)
+                self._index_dir = path
+                try:
+                    self._retriever = open_index(path, mode=self.config.mode)
+                except Re3GError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - JVM / FAISS / torch errors vary
+                    raise ModelError(f"cannot open index {path}: {type(exc).__name__}: "
+                                     f"{exc}") from exc
+            return self._retriever
+
+    @property
+    def index_dir(self) -> Path:
+        if self._index_dir is None:
+            self._index_dir = resolve_index(self.config.index)
+        return self._index_dir
+
+    @property
+    def documents(self) -> dict[str, Document] | None:
+        """The documents behind the index (for span offsets), or None when not found."""
+        with self._lock:
+            if not self._docs_loaded:
+                self._docs_loaded = True
+                self._docs = self._load_documents()
+            return self._docs
+
+    def _load_documents(self) -> dict[str, Document] | None:
+        from re3g.data.corpus import load_corpus
+        from re3g.retrieve import read_manifest
+        from re3g.retrieve.index import corpus_fingerprint
+
+        manifest = read_manifest(self.index_dir)
+        path = find_documents(self.index_dir, manifest, self.config.docs)
+        if path is None:
+            return None
+        docs = load_corpus(path)
+        if corpus_fingerprint(docs.values()) != manifest["corpus"]["sha256"]:
+            if self.config.docs:
+                raise DataError(f"documents {path} (config key 'docs') are not the corpus index "
+                                f"{self.index_dir} was built from")
+            return None
+        return docs
+
+    @property
+    def encoder(self) -> Any:
+        """The dense encoder: the retriever's own when it has one, else the packaged default."""
+        with self._lock:
+            if self._encoder is None:
+                r = self.retriever
+                dense = getattr(r, "dense", None) or (r if hasattr(r, "index") else None)
+                model = getattr(dense, "model", None)
+                if model is None:
+                    from re3g.retrieve.dense import load_encoder
+
+                    model = load_encoder(None)
+                self._encoder = model
+            return self._encoder
+
+    @property
+    def reranker(self) -> Any:
+        """The loaded reranker, or None when reranking is off (or "auto" and none trained)."""
+        with self._lock:
+            if not self._rerank_loaded:
+                self._reranker = self._load_reranker()
+                self._rerank_loaded = True
+            return self._reranker
+
+    def _load_reranker(self) -> Any:
+        want = self.config.rerank
+        if want is False:
+            return None
+        name = self.config.reranker
+        if want == "auto" and name is None and not (_PROJECT / "models" / "reranker"
+                                                   / "manifest.json").is_file():
+            return None
+        try:
+            from re3g.rerank import Reranker
+
+            rr = Reranker.load(name)
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"cannot load the reranker {name or 'models/reranker'}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+        prime = getattr(rr, "prime_from_index", None)
+        if prime is not None:
+            with contextlib.suppress(Exception):  # priming is an optimisation only
+                prime(self.index_dir, self.retriever.passages)
+        return rr
+
+    @property
+    def extractor(self) -> Any:
+        """The trained span extractor, or None (dense fallback, or extraction off)."""
+        with self._lock:
+            if not self._extract_loaded:
+                self._extractor = self._load_extractor()
+                self._extract_loaded = True
+            return self._extractor
+
+    def _load_extractor(self) -> Any:
+        if not self.config.extract:
+            return None
+        name = self.config.extractor
+        if name is None and not (_PROJECT / "models" / "extractor" / "manifest.json").is_file():
+            return None  # nothing trained: the dense fallback
+        try:
+            from re3g.extract import SpanExtractor
+
+            return SpanExtractor.load(name)
+        except ModuleNotFoundError as exc:
+            if name is None:
+                return None
+            raise ModelError(f"cannot load extractor {name}: {exc}") from exc
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"cannot load the span extractor {name or 'models/extractor'}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+
+    @property
+    def extractor_kind(self) -> str:
+        """"extractor" (trained model), "dense-fallback", "passage" (no documents) or "off"."""
+        if not self.config.extract:
+            return "off"
+        if self.extractor is not None:
+            return "extractor"
+        return "dense-fallback" if self.documents is not None else "passage"
+
+    @property
+    def generator(self) -> Any:
+        with self._lock:
+            if self._generator is None:
+                from re3g.generate import make_generator
+
+                name = self.config.generator
+                try:
+                    self._generator = make_generator(name, **self.config.generator_options)
+                except Re3GError:
+                    raise
+                except (TypeError, ValueError) as exc:
+                    raise DataError(f"{self.config.source}: generator {name!r}: {exc}") from exc
+                except Exception as exc:  # noqa: BLE001
+                    raise ModelError(f"cannot load the {name} generator: {type(exc).__name__}: "
+                                     f"{exc}") from exc
+            return self._generator
+
+    def warm_up(self) -> Re3G:
+        """Load every component now (index, encoder, reranker, extractor, generator)."""
+        _ = (self.retriever, self.encoder, self.documents, self.reranker, self.extractor,
+             self.generator)
+        return self
+
+    @property
+    def min_confidence(self) -> float:
+        if self.config.min_confidence is not None:
+            return self.config.min_confidence
+        return DEFAULT_MIN_CONFIDENCE.get(self.extractor_kind, 0.0)
+
+    # -- stages (usable on their own, e.g. by batch evaluation) ---------------------------------
+    def build_query(self, turns: Sequence[Turn]) -> str:
+        from re3g.data.query import build_query
+
+        return build_query(turns, max_words=self.config.query_max_words)
+
+    def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
+        try:
+            return self.retriever.search(query, k=k or self.config.k)
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"retrieval failed: {type(exc).__name__}: {exc}") from exc
+
+    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        rr = self.reranker
+        if rr is None or not hits:
+            return hits
+        try:
+            return rr.rerank(query, hits, k=self.config.rerank_k)
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"reranking failed: {type(exc).__name__}: {exc}") from exc
+
+    def extract(self, query: str, hits: list[Hit]) -> list[Evidence]:
+        """Evidence spans, best first (``top_n`` of them), with scores in [0, 1]."""
+        if not hits or not self.config.extract:
+            return []
+        ex = self.extractor
+        if ex is not None:
+            try:
+                return list(ex.extract(query, hits, documents=self.documents,
+                                       top_n=self.config.top_n))
+            except Re3GError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise ModelError(f"span extraction failed: {type(exc).__name__}: {exc}") from exc
+        return self.fallback_extract(query, hits)
+
+    def fallback_extract(self, query: str, hits: list[Hit]) -> list[Evidence]:
+        """The dense fallback: the best passage's document spans ranked by cosine similarity
+        to the query under the dense encoder (see the module doc)."""
+        import numpy as np
+
+        from re3g.retrieve.dense import encode
+
+        p = hits[0].passage
+        docs = self.documents
+        doc = docs.get(p.doc_id) if docs else None
+        cands: list[Evidence] = []
+        if doc is not None:
+            wanted = set(p.span_ids)
+            spans = [s for s in doc.spans if s.id in wanted and s.text.strip()]
+            body = [s for s in spans if not s.is_heading] or spans
+            cands = [Evidence(doc.doc_id, doc.title, s.text, s.start, s.end, [s.id],
+                              passage_id=p.pid, section=p.section) for s in body]
+        if not cands:
+            cands = [Evidence(p.doc_id, p.title, p.text, p.start, p.end, list(p.span_ids),
+                              passage_id=p.pid, section=p.section)]
+        try:
+            enc = self.encoder
+            qv = encode(enc, [query])[0]
+            keys = [(c.doc_id, c.start, c.end) for c in cands]
+            missing = [i for i, key in enumerate(keys) if key not in self._span_vecs]
+            if missing:
+                vecs = encode(enc, [" ".join(cands[i].text.split()) for i in missing])
+                if len(self._span_vecs) > 50_000:
+                    self._span_vecs.clear()
+                for i, v in zip(missing, vecs, strict=True):
+                    self._span_vecs[keys[i]] = v
+            mat = np.stack([self._span_vecs[key] for key in keys])
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"span scoring with the dense encoder failed: "
+                             f"{type(exc).__name__}: {exc}") from exc
+        sims = mat @ qv
+        order = sorted(range(len(cands)), key=lambda i: -float(sims[i]))[: self.config.top_n]
+        out = []
+        for i in order:
+            c = cands[i]
+            c.score = float(min(1.0, max(0.0, sims[i])))
+            out.append(c)
+        return out
+
+    def passage_confidence(self, query: str, hits: list[Hit]) -> float:
+        """Cosine of the query and the top passage (the confidence when extraction is off)."""
+        if not hits:
+            return 0.0
+        from re3g.data.passages import passage_contents
+        from re3g.retrieve.dense import encode
+
+        try:
+            vecs = encode(self.encoder, [query, passage_contents(hits[0].passage)])
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"dense encoder failed: {type(exc).__name__}: {exc}") from exc
+        return float(min(1.0, max(0.0, vecs[0] @ vecs[1])))
+
+    def _generate_stream(self, turns: list[Turn], evidence: list[Evidence],
+                         hits: list[Hit]) -> Iterator[str]:
+        gen = self.generator
+        try:
+            yield from gen.stream(turns, evidence[: self.config.reply_spans], hits)
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - connection errors, CUDA/torch errors, ...
+            raise ModelError(f"the {self.config.generator} generator failed: "
+                             f"{type(exc).__name__}: {exc}") from exc
+
+    def generate(self, turns: list[Turn], evidence: list[Evidence], hits: list[Hit]) -> str:
+        """The reply for already selected evidence (the generator's whole output)."""
+        gen = self.generator
+        try:
+            return gen.generate(turns, evidence[: self.config.reply_spans], hits)
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"the {self.config.generator} generator failed: "
+                             f"{type(exc).__name__}: {exc}") from exc
+
+    # -- one turn --------------------------------------------------------------------------------
+    def _select(self, history: Any) -> tuple[Answer, list[Turn], float]:
+        """Every stage but generation; returns the partial Answer, the turns and t0."""
+        t0 = time.perf_counter()
+        timings = dict.fromkeys(STAGES, 0.0)
+        turns, cut = normalize_history(history, self.config.max_turn_chars)
+        query = self.build_query(turns)
+        t1 = time.perf_counter()
+        timings["query"] = t1 - t0
+        hits = self.retrieve(query)
+        t2 = time.perf_counter()
+        timings["retrieve"] = t2 - t1
+        hits = self.rerank(query, hits)
+        t3 = time.perf_counter()
+        timings["rerank"] = t3 - t2
+        evidence = self.extract(query, hits)
+        confidence = (evidence[0].score if evidence else self.passage_confidence(query, hits))
+        timings["extract"] = time.perf_counter() - t3
+        extra: dict[str, Any] = {
+            "query": query, "extractor": self.extractor_kind,
+            "reranker": "on" if self.reranker is not None else "off",
+            "generator": self.config.generator, "min_confidence": self.min_confidence,
+            "reply_spans": min(self.config.reply_spans, len(evidence)),
+        }
+        if cut:
+            extra["truncated"] = cut
+        grounded = bool(hits) and confidence >= self.min_confidence
+        answer = Answer("", evidence, hits, timings, confidence, grounded, extra)
+        return answer, turns, t0
+
+    def answer(self, history: list[str] | list[Turn] | str) -> Answer:
+        """Answer the last user turn of ``history`` (see the module doc for the input rules)."""
+        ans, turns, t0 = self._select(history)
+        t = time.perf_counter()
+        ans.text = (self.generate(turns, ans.evidence, ans.passages) if ans.grounded
+                    else self.config.abstain_reply)
+        ans.timings["generate"] = time.perf_counter() - t
+        ans.timings["total"] = time.perf_counter() - t0
+        return ans
+
+    def stream(self, history: list[str] | list[Turn] | str) -> Iterator[str | Answer]:
+        """Yield the reply in pieces as the generator produces them, then the final Answer.
+
+        The pieces concatenate to ``Answer.text``. Backends that cannot stream (extractive)
+        yield the whole reply once; llm/http backends yield tokens as they arrive.
+        """
+        ans, turns, t0 = self._select(history)
+        t = time.perf_counter()
+        pieces: list[str] = []
+        if ans.grounded:
+            for piece in self._generate_stream(turns, ans.evidence, ans.passages):
+                if piece:
+                    if not pieces:
+                        ans.extra["first_piece_s"] = time.perf_counter() - t0
+                    pieces.append(piece)
+                    yield piece
+            ans.text = "".join(pieces).strip()
+        else:
+            ans.text = self.config.abstain_reply
+            yield ans.text
+        ans.timings["generate"] = time.perf_counter() - t
+        ans.timings["total"] = time.perf_counter() - t0
+        yield ans
+
+
+def answer_to_dict(answer: Answer, passages: int = 5) -> dict[str, Any]:
+    """A JSON-ready view of an Answer (used by ``re3g ask --json``)."""
+    return {
+        "reply": answer.text,
+        "grounded": answer.grounded,
+        "confidence": round(answer.confidence, 4),
+        "evidence": [{"doc_id": e.doc_id, "title": e.title, "section": e.section,
+                      "span_ids": e.span_ids, "start": e.start, "end": e.end,
+                      "score": round(e.score, 4), "text": e.text} for e in answer.evidence],
+        "passages": [{"rank": h.rank, "score": round(h.score, 6), "pid": h.passage.pid,
+                      "doc_id": h.passage.doc_id, "section": h.passage.section,
+                      "start": h.passage.start, "end": h.passage.end}
+                     for h in answer.passages[:passages]],
+        "timings": {k: round(v, 4) for k, v in answer.timings.items()},
+        "extra": {k: v for k, v in answer.extra.items()},
+    }
+
+
+__all__ = ["Re3G", "Config", "DEFAULT_MIN_CONFIDENCE", "IndexLoadError", "answer_to_dict",
+           "clean_turn_text", "normalize_history"]

@@ -1,0 +1,83 @@
+"""``re3g evaluate`` with the response stage on the small real corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from re3g.cli import main
+
+
+@pytest.fixture(scope="module")
+def evaluated(small_corpus_files, small_index, tmp_path_factory):
+    docs, dials = small_corpus_files
+    out = tmp_path_factory.mktemp("eval")
+    rc = main(["evaluate", "--docs", str(docs), "--dialogues", str(dials), "--out", str(out),
+               "--limit", "5", "--index", str(small_index), "--stages", "response",
+               "--no-rerank"])
+    assert rc == 0
+    return out
+
+
+def test_report_contract(evaluated):
+    report = json.loads((evaluated / "report.json").read_text())
+    assert report["n_examples"] == 5
+    assert set(report["response"]) == {"F1", "SacreBLEU", "ROUGE-L"}
+    systems = report["response_systems"]
+    assert list(systems)[0] == "pipeline: extractive"
+    assert {"bm25 top passage", "extracted span (copy)", "gold span (oracle)"} <= set(systems)
+    assert report["response"] == systems["pipeline: extractive"]
+    assert report["response_info"]["n"] >= 1
+    assert "failures" in report and report["failures"] == []
+    assert "Response" in (evaluated / "report.md").read_text()
+
+
+def test_predictions_shared_task_format(evaluated):
+    preds = json.loads((evaluated / "predictions_response.json").read_text())
+    assert preds and all(set(p) == {"id", "utterance"} for p in preds)
+    assert all(p["utterance"] for p in preds)
+    assert list((evaluated / "cache").glob("response_extractive-*.jsonl"))
+
+
+def test_rerun_resumes_from_cache(evaluated, small_corpus_files, small_index):
+    before = json.loads((evaluated / "report.json").read_text())["response"]
+    cached = next((evaluated / "cache").glob("response_extractive-*.jsonl"))
+    n_lines = len(cached.read_text().splitlines())
+    docs, dials = small_corpus_files
+    assert main(["evaluate", "--docs", str(docs), "--dialogues", str(dials), "--out",
+                 str(evaluated), "--limit", "5", "--index", str(small_index), "--stages",
+                 "response", "--no-rerank"]) == 0
+    assert len(cached.read_text().splitlines()) == n_lines  # nothing recomputed
+    assert json.loads((evaluated / "report.json").read_text())["response"] == before
+
+
+def test_failures_recorded_batch_continues(evaluated, small_corpus_files, small_index, tmp_path):
+    docs, dials = small_corpus_files
+    out = tmp_path / "out"
+    rc = main(["evaluate", "--docs", str(docs), "--dialogues", str(dials), "--out", str(out),
+               "--limit", "3", "--index", str(small_index), "--stages", "response",
+               "--no-rerank", "--generator", "extractive,http",
+               "--base-url", "http://127.0.0.1:9/v1", "--generator-model", "x"])
+    assert rc == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["response"] == report["response_systems"]["pipeline: extractive"]
+    assert "pipeline: http" in report["response_systems"]
+    assert any(f["stage"] == "response:pipeline: http" for f in report["failures"])
+
+
+@pytest.mark.parametrize("which", ["docs", "dialogues"])
+def test_bad_input_files_exit_2(small_corpus_files, tmp_path, capsys, which):
+    docs, dials = small_corpus_files
+    bad = tmp_path / f"bad_{which}.json"
+    bad.write_bytes(b'{"doc_data": \xff\xfe not json')
+    args = {"docs": str(docs), "dialogues": str(dials), which: str(bad)}
+    rc = main(["evaluate", "--docs", args["docs"], "--dialogues", args["dialogues"],
+               "--out", str(tmp_path / "o"), "--limit", "5"])
+    assert rc == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(bad.name) in err
+    missing = tmp_path / "missing.json"
+    rc = main(["evaluate", "--docs", str(missing), "--dialogues", str(dials),
+               "--out", str(tmp_path / "o")])
+    assert rc == 2 and "missing.json" in capsys.readouterr().err
