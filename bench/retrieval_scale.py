@@ -99,8 +99,8 @@ def main() -> None:
 
         old = json.loads(prior.read_text())
         results["bm25"].update(old.get("bm25", {}))
-        for k in args.faiss:
-            results["faiss"][k].update(old.get("faiss", {}).get(k, {}))
+        for k, sizes in old.get("faiss", {}).items():
+            results["faiss"].setdefault(k, {}).update(sizes)
     with tempfile.TemporaryDirectory(dir=".") as d:
         tmp = Path(d)
         for n in args.sizes:
