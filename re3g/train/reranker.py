@@ -1,0 +1,200 @@
+"""Train the passage reranker (a query tower over frozen all-MiniLM-L6-v2 passage vectors).
+
+    re3g train reranker --profile full        # the shipped models/reranker
+    re3g train reranker --profile quick --out /tmp/rr   # seconds, for tests
+
+Every train example's query (build_query of its history) is pushed towards the passages that
+contain its reference spans, against a softmax over every passage of the corpus (so the other
+passages of the same document, the hardest negatives, are in every step). Passage vectors come
+from the dense index when it was built from the same corpus with the packaged model, else they
+are computed here. Validation at the end: recall of the trained tower over the whole corpus, and of
+reranking the hybrid (RRF) top-K when the index is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from re3g.train.common import (
+    BASE_MODEL,
+    Encoder,
+    add_common_arguments,
+    base_model_path,
+    checkpoint_path,
+    config_from_args,
+    data_files,
+    device,
+    save_model_folder,
+    set_seed,
+    settings_fingerprint,
+    train_query_tower,
+)
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "quick": {"epochs": 1.0, "batch_size": 4, "lr": 5e-5, "max_steps": 2,
+              "max_query_tokens": 64, "train_layers": 2},
+    "full": {"epochs": 1.5, "batch_size": 32, "lr": 1e-4, "max_query_tokens": 64,
+             "train_layers": 2},
+}
+QUICK_EXAMPLES = 8
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser, "reranker")
+    parser.add_argument("--index", type=Path, default=Path("indexes/doc2dial"),
+                        help="dense index whose passages/vectors to train on and evaluate with "
+                             "(used when built from --docs with the packaged model)")
+    parser.add_argument("--candidates", type=int, default=20,
+                        help="first-stage depth reranked in the validation run")
+
+
+def _index_matches(index: Path, docs: dict[str, Any]) -> bool:
+    from re3g.retrieve.index import corpus_fingerprint
+
+    try:
+        manifest = json.loads((index / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return (manifest.get("corpus", {}).get("sha256") == corpus_fingerprint(docs.values())
+            and manifest.get("dense", {}).get("model") == BASE_MODEL
+            and (index / "dense" / "faiss.index").is_file())
+
+
+def load_targets(docs: dict[str, Any], index: Path | None, log: Any = print
+                 ) -> tuple[list[Any], Any, str]:
+    """Passages and their frozen base-model vectors: from ``index`` when it matches ``docs``."""
+    import torch
+
+    from re3g.data.passages import passage_contents, split_corpus
+
+    if index is not None and _index_matches(index, docs):
+        import faiss
+
+        from re3g.retrieve.index import read_passages
+
+        passages = read_passages(index / "passages.jsonl")
+        fi = faiss.read_index(str(index / "dense" / "faiss.index"))
+        if fi.ntotal == len(passages):
+            return passages, torch.as_tensor(fi.reconstruct_n(0, fi.ntotal)), str(index)
+    passages = split_corpus(docs.values(), max_words=200, min_words=12)
+    log(f"encoding {len(passages)} passages with the base model")
+    enc = Encoder.load(base_model_path(), max_length=256)
+    return passages, enc.encode([passage_contents(p) for p in passages]), "split_corpus(200)"
+
+
+def positives_for(examples: list[Any], passages: list[Any]) -> list[list[int]]:
+    by_doc: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        by_doc.setdefault(p.doc_id, []).append(i)
+    out = []
+    for ex in examples:
+        gold = ex.gold_span_ids
+        out.append([i for d in ex.gold_doc_ids for i in by_doc.get(d, [])
+                    if any((d, s) in gold for s in passages[i].span_ids)])
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from re3g.data import build_query, load_documents, load_examples
+    from re3g.errors import DataError
+
+    t_start = time.time()
+    cfg = config_from_args(args, PROFILES)
+    set_seed(cfg.seed)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    docs = load_documents(args.docs)
+    train = load_examples(args.train, docs)
+    val = load_examples(args.validation, docs)
+    quick = args.profile == "quick"
+    n_train = args.max_examples or (QUICK_EXAMPLES if quick else None)
+    n_val = args.max_eval or (QUICK_EXAMPLES if quick else None)
+    train, val = train[:n_train] if n_train else train, val[:n_val] if n_val else val
+    index = None if quick else args.index
+    if quick:  # only the documents the chosen examples use: seconds, not minutes
+        keep = {d for ex in train + val for d in ex.gold_doc_ids}
+        docs = {k: v for k, v in docs.items() if k in keep}
+    passages, targets, target_source = load_targets(docs, index)
+    positives = positives_for(train, passages)
+    pairs = [(build_query(ex.history), pos) for ex, pos in zip(train, positives, strict=True)
+             if pos]
+    if not pairs:
+        raise DataError(f"{args.train}: no training example has a gold passage")
+    queries = [q for q, _ in pairs]
+
+    settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
+                "n_train": len(queries), "targets": target_source, "n_targets": len(passages)}
+    fp = settings_fingerprint(settings)
+    enc = Encoder.load(base_model_path(), max_length=cfg.max_query_tokens)
+    print(f"training reranker on {len(queries)} queries x {len(passages)} passages "
+          f"({device()}), checkpoint {checkpoint_path(args)}")
+    if args.restart and checkpoint_path(args).exists():
+        checkpoint_path(args).unlink()
+    stats = train_query_tower(enc, queries, [p for _, p in pairs], targets, cfg,
+                              checkpoint_path(args), fp, progress=not args.no_progress)
+
+    metrics = evaluate_tower(enc, val, passages, targets, index, args.candidates, cfg.scale)
+    manifest = {
+        "kind": "reranker",
+        "format": 1,
+        "architecture": "query-tower over frozen base passage vectors (cosine)",
+        "base_model": BASE_MODEL,
+        "command": "re3g train reranker " + ("--profile quick" if quick else "--profile full"),
+        "data": data_files([args.docs, args.train, args.validation]),
+        "settings": {**settings, "scale": cfg.scale, "first_stage_weight": 0.0,
+                     "passage_format": "passage_contents", "passage_max_tokens": 256},
+        "metrics": metrics,
+        "training": {**stats, "device": device(),
+                     "wall_seconds": round(time.time() - t_start, 1)},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    save_model_folder(enc.model, enc.tokenizer, args.out, manifest)
+    ck = checkpoint_path(args)
+    if ck.exists():
+        ck.unlink()
+    print(json.dumps({"out": str(args.out), "metrics": metrics, "training": manifest["training"]},
+                     indent=2))
+    return 0
+
+
+def evaluate_tower(enc: Encoder, val: list[Any], passages: list[Any], targets: Any,
+                   index: Path | None, candidates: int, scale: float) -> dict[str, Any]:
+    """Validation recall of the tower over the corpus, and reranking the hybrid top-K."""
+    from re3g.data import build_query
+    from re3g.evaluate.retrieval import retrieval_metrics
+    from re3g.types import Hit
+
+    if not val:
+        return {}
+    queries = [build_query(ex.history) for ex in val]
+    q = enc.encode(queries)
+    sims = q @ targets.T
+    top = sims.topk(min(20, len(passages)), dim=1)
+    runs = [[Hit(passages[int(i)], float(s), r + 1, "tower")
+             for r, (s, i) in enumerate(zip(srow, irow, strict=True))]
+            for srow, irow in zip(top.values, top.indices, strict=True)]
+    out: dict[str, Any] = {"n_validation": len(val), "tower_full_corpus": retrieval_metrics(val,
+                                                                                          runs)}
+    if index is not None:
+        try:
+            from re3g.retrieve import open_index
+
+            first = open_index(index, mode="hybrid").batch_search(queries, k=candidates)
+        except Exception as exc:  # noqa: BLE001 - evaluation of reranking is best effort
+            out["reranked_error"] = str(exc)
+            return out
+        pos = {p.pid: i for i, p in enumerate(passages)}
+        reranked = []
+        for qi, hits in enumerate(first):
+            ids = [pos[h.passage.pid] for h in hits]
+            order = sorted(range(len(hits)), key=lambda j: -float(sims[qi, ids[j]]))
+            reranked.append([Hit(hits[j].passage, float(sims[qi, ids[j]]), r + 1, "rerank")
+                             for r, j in enumerate(order)])
+        out[f"hybrid_top{candidates}"] = retrieval_metrics(val, first)
+        out[f"reranked_top{candidates}"] = retrieval_metrics(val, reranked)
+    return out

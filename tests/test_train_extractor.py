@@ -1,0 +1,34 @@
+"""``re3g train extractor`` (quick profile): trains, evaluates, writes a loadable extractor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_train_reranker import DATA, data_args, parse
+
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared doc2dial data not present")
+
+
+def test_quick_profile_trains_a_loadable_extractor(tmp_path: Path) -> None:
+    out = tmp_path / "ex"
+    args = parse("extractor", ["--profile", "quick", "--out", str(out), *data_args()])
+    assert args.func(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "extractor"
+    assert manifest["command"] == "re3g train extractor --profile quick"
+    gold = manifest["metrics"]["grounding_gold_passage"]
+    assert 0 <= gold["EM"] <= gold["F1"] <= 100
+    assert {"extend_ratio", "n_passages", "rank_penalty"} <= set(manifest["settings"])
+
+    from re3g.data import load_documents, split_document
+    from re3g.extract import SpanExtractor
+    from re3g.types import Hit
+
+    docs = load_documents(DATA / "doc2dial_doc.json")
+    doc = next(iter(docs.values()))
+    hits = [Hit(p, 1.0, i + 1) for i, p in enumerate(split_document(doc)[:2])]
+    ev = SpanExtractor.load(out).extract("what do I need?", hits, docs, top_n=2)
+    assert 1 <= len(ev) <= 2
+    assert ev[0].text == doc.text[ev[0].start:ev[0].end].strip()

@@ -1,0 +1,117 @@
+"""``re3g train reranker`` (quick profile) and the shared trainer utilities: manifest, fp16
+weights, resumable and atomic checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "doc2dial"
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared doc2dial data not present")
+
+
+def parse(model: str, argv: list[str]) -> argparse.Namespace:
+    from re3g.cli.train import register
+
+    parser = argparse.ArgumentParser(prog="re3g")
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["train", model, *argv])
+
+
+def data_args() -> list[str]:
+    return ["--docs", str(DATA / "doc2dial_doc.json"),
+            "--train", str(DATA / "doc2dial_dial_train.json"),
+            "--validation", str(DATA / "doc2dial_dial_validation.json"), "--no-progress"]
+
+
+def test_quick_profile_writes_fp16_model_and_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "rr"
+    args = parse("reranker", ["--profile", "quick", "--out", str(out), *data_args()])
+    assert args.func(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "reranker"
+    assert manifest["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert {d["path"].rsplit("/", 1)[-1] for d in manifest["data"]} >= {"doc2dial_doc.json"}
+    assert all(len(d["sha256"]) == 64 for d in manifest["data"])
+    assert manifest["training"]["steps"] == 2 and manifest["training"]["seconds"] > 0
+    assert "tower_full_corpus" in manifest["metrics"]
+    assert not (tmp_path / ".rr.ckpt.pt").exists()  # removed once the model is in place
+    from safetensors import safe_open
+
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        name = next(iter(f.keys()))
+        assert str(f.get_tensor(name).dtype) == "torch.float16"
+
+    from re3g.rerank import Reranker
+    from re3g.types import Hit, Passage
+
+    rr = Reranker.load(out)
+    ps = [Passage(f"p{i}", "d", "T", t, 0, len(t), [str(i)]) for i, t in
+          enumerate(["Renew your license online.", "Fish live in water.", "Pay the fee."])]
+    hits = [Hit(p, 0.0, i + 1) for i, p in enumerate(ps)]
+    ranked = rr.rerank("how do I renew my license", hits, k=2)
+    assert [h.rank for h in ranked] == [1, 2]
+    assert ranked[0].passage.pid == "p0"
+
+
+def _tiny_encoder():
+    from re3g.train.common import Encoder, base_model_path
+
+    return Encoder.load(base_model_path(), max_length=16, dev="cpu")
+
+
+def test_interrupted_training_resumes_from_checkpoint(tmp_path: Path) -> None:
+    import torch
+
+    from re3g.train.common import TrainConfig, train_query_tower
+
+    queries = ["renew license", "pay fee", "fish water", "apply benefits"]
+    targets = torch.nn.functional.normalize(torch.randn(6, 384), dim=-1)
+    positives = [[0], [1], [2], [3]]
+    cfg = TrainConfig(epochs=1, batch_size=1, lr=1e-5, max_query_tokens=16, train_layers=1)
+    ck = tmp_path / "ck.pt"
+
+    enc = _tiny_encoder()
+    calls = {"n": 0}
+    orig = torch.nn.functional.normalize
+
+    def flaky(*a, **k):  # the third step dies mid-way, after two checkpoints
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return orig(*a, **k)
+
+    torch.nn.functional.normalize = flaky
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train_query_tower(enc, queries, positives, targets, cfg, ck, "fp", save_every=1,
+                              progress=False)
+    finally:
+        torch.nn.functional.normalize = orig
+    assert ck.is_file()
+    assert not list(tmp_path.glob(".*tmp*"))  # no half-written file left behind
+
+    stats = train_query_tower(_tiny_encoder(), queries, positives, targets, cfg, ck, "fp",
+                              save_every=1, progress=False)
+    assert stats["resumed_from"] == 2 and stats["steps"] == 4
+
+    # other settings (fingerprint) or a damaged file: start from scratch, never load it
+    from re3g.train.common import load_checkpoint
+
+    assert load_checkpoint(ck, "other") is None
+    ck.write_bytes(b"garbage")
+    assert load_checkpoint(ck, "fp") is None
+
+
+def test_save_model_folder_is_atomic(tmp_path: Path) -> None:
+    from re3g.train.common import save_model_folder
+
+    enc = _tiny_encoder()
+    out = tmp_path / "m"
+    save_model_folder(enc.model, enc.tokenizer, out, {"kind": "reranker"})
+    save_model_folder(enc.model, enc.tokenizer, out, {"kind": "reranker", "v": 2})
+    assert json.loads((out / "manifest.json").read_text())["v"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
