@@ -40,8 +40,10 @@ ABSTAIN_REPLY = (
 # Config field directly (``k = 5`` is the same as ``[retrieval] k = 5``).
 SECTIONS: dict[str, dict[str, str]] = {
     "retrieval": {"index": "index", "mode": "mode", "k": "k", "docs": "docs",
-                  "query_max_words": "query_max_words", "max_turn_chars": "max_turn_chars"},
-    "rerank": {"enabled": "rerank", "model": "reranker", "k": "rerank_k"},
+                  "query_max_words": "query_max_words", "query_roles": "query_roles",
+                  "max_turn_chars": "max_turn_chars"},
+    "rerank": {"enabled": "rerank", "model": "reranker", "k": "rerank_k",
+               "current_weight": "current_weight"},
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
                 "reply_spans": "reply_spans"},
     "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply"},
@@ -59,9 +61,15 @@ class Config:
     - retrieval: ``index`` (folder, or a name under ``indexes/``), ``mode`` (bm25 | dense |
       hybrid), ``k`` passages retrieved, ``docs`` (the documents file the index was built from,
       for span offsets; default: the index manifest's source when it can be found),
-      ``query_max_words`` (query length cap), ``max_turn_chars`` (longer turns are cut);
+      ``query_max_words`` (query length cap), ``query_roles`` ("user": the query holds the
+      user's turns only, so the system's own earlier replies cannot pull retrieval back to the
+      passage it already quoted; "all": every turn, the MultiDoc2Dial convention),
+      ``max_turn_chars`` (longer turns are cut);
     - rerank: ``rerank`` ("auto": on when the trained model ``models/reranker`` exists;
-      true: required; false: off), ``reranker`` (folder or cross-encoder name), ``rerank_k``;
+      true: required; false: off), ``reranker`` (folder or cross-encoder name), ``rerank_k``,
+      ``current_weight`` (share of the rerank score from the current user turn alone, and
+      the pool also takes that turn's own hits; 0 turns both off, see
+      ``re3g.rerank.rerank_dialogue``);
     - extract: ``extract`` (on/off), ``extractor`` (folder; default ``models/extractor``, and
       when none is trained the dense-encoder fallback, see ``re3g.pipeline``), ``top_n``
       evidence spans returned, ``reply_spans`` of them handed to the generator;
@@ -81,10 +89,12 @@ class Config:
     k: int = 20
     docs: str | None = None
     query_max_words: int = 96
+    query_roles: str = "user"
     max_turn_chars: int = 20_000
     rerank: bool | str = "auto"
     reranker: str | None = None
     rerank_k: int | None = None
+    current_weight: float = 0.4
     extract: bool = True
     extractor: str | None = None
     top_n: int = 3
@@ -116,8 +126,15 @@ class Config:
         if self.k > 1000:
             raise self._bad("k", f"must be at most 1000, got {self.k}")
         pos_int("query_max_words", self.query_max_words)
+        if self.query_roles not in ("user", "all"):
+            raise self._bad("query_roles", f'must be "user" or "all", got {self.query_roles!r}')
         pos_int("max_turn_chars", self.max_turn_chars)
         pos_int("rerank_k", self.rerank_k, allow_none=True)
+        if (isinstance(self.current_weight, bool) or not isinstance(self.current_weight,
+                                                                   int | float)
+                or not 0.0 <= self.current_weight <= 1.0):
+            raise self._bad("current_weight", f"must be a number in [0, 1], got "
+                                              f"{self.current_weight!r}")
         pos_int("top_n", self.top_n)
         pos_int("reply_spans", self.reply_spans)
         if self.docs is not None and not isinstance(self.docs, str):

@@ -240,3 +240,38 @@ class Reranker:
             order = order[:k]
         return [replace(hits[i], score=scores[i], rank=r, source="rerank")
                 for r, i in enumerate(order, start=1)]
+
+
+def rerank_dialogue(reranker: Any, query: str, current: str | None, hits: Sequence[Hit],
+                    current_weight: float = 0.4, k: int | None = None) -> list[Hit]:
+    """Rerank with a mix of two scores: the dialogue query and the current user turn alone.
+
+    score = (1 - w) * s(query) + w * s(current). The current turn's own score keeps a change of
+    topic from being pulled back to the passage the conversation was on; on doc2dial validation
+    w = 0.4 also lifts reranked R@1 from 39.3 to 43.8 (docs/knowledge_selection.md).
+
+    >>> rerank_dialogue(reranker, "fees? || how to apply", "fees?", hits)  # doctest: +SKIP
+    """
+    if not 0.0 <= current_weight <= 1.0:
+        raise ValueError(f"current_weight must be in [0, 1], got {current_weight}")
+    first = reranker.rerank(query, list(hits))
+    if not current or current_weight == 0.0 or current.strip() == query.strip():
+        return first[:k] if k else first
+    second = {h.passage.pid: h.score for h in reranker.rerank(current, list(hits))}
+    mixed = sorted(first, key=lambda h: -((1 - current_weight) * h.score
+                                          + current_weight * second.get(h.passage.pid, 0.0)))
+    out = [Hit(h.passage, (1 - current_weight) * h.score
+               + current_weight * second.get(h.passage.pid, 0.0), i, "rerank")
+           for i, h in enumerate(mixed, start=1)]
+    return out[:k] if k else out
+
+
+def dialogue_pool(query_hits: Sequence[Hit], current_hits: Sequence[Hit], k: int,
+                  current_weight: float = 0.5) -> list[Hit]:
+    """First-stage candidates for a dialogue turn: RRF of the dialogue query's hits and the
+    current turn's hits (weight ``current_weight``), cut to ``k``."""
+    from re3g.retrieve.fusion import rrf
+
+    if not current_hits or current_weight == 0.0:
+        return list(query_hits)[:k]
+    return rrf([list(query_hits), list(current_hits)], k=30, weights=(1.0, current_weight), top=k)

@@ -34,6 +34,8 @@ def evaluate_grounding(
     passages: Sequence[Passage] | None = None,
     queries: Sequence[str] | None = None,
     progress: bool = False,
+    currents: Sequence[str] | None = None,
+    current_weight: float = 0.0,
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Rerank each example's first-stage ``runs`` (top ``candidates``), extract the grounding
     span and score it.
@@ -50,6 +52,7 @@ def evaluate_grounding(
     from re3g.data.dialdoc import grounding_text
     from re3g.evaluate.metrics import grounding_metrics
     from re3g.evaluate.retrieval import retrieval_metrics
+    from re3g.rerank import rerank_dialogue
 
     if len(examples) != len(runs):
         raise ValueError(f"{len(examples)} examples but {len(runs)} result lists")
@@ -59,13 +62,15 @@ def evaluate_grounding(
 
         passages = split_corpus(docs.values(), max_words=200, min_words=12)
     refs = [grounding_text(ex, docs) for ex in examples]
-    reranked, preds, gold_preds, times = [], [], [], []
-    for ex, q, hits in tqdm(list(zip(examples, qs, runs, strict=True)), desc="rerank+extract",
-                            disable=not progress):
+    reranked, preds, gold_preds, times, evidence = [], [], [], [], []
+    cur = list(currents) if currents is not None else [None] * len(examples)
+    for ex, q, c, hits in tqdm(list(zip(examples, qs, cur, runs, strict=True)),
+                               desc="rerank+extract", disable=not progress):
         t0 = time.perf_counter()
-        rr = reranker.rerank(q, list(hits)[:candidates])
+        rr = rerank_dialogue(reranker, q, c, list(hits)[:candidates], current_weight)
         ev = extractor.extract(q, rr, docs, top_n=1)
         times.append(time.perf_counter() - t0)
+        evidence.append(ev)
         reranked.append(rr)
         preds.append(ev[0].text if ev else "")
         gev = extractor.extract(q, gold_passage_hits(ex, passages), docs, top_n=1)
@@ -86,6 +91,9 @@ def evaluate_grounding(
         },
     }
     predictions = [{"id": ex.id, "grounding": p} for ex, p in zip(examples, preds, strict=True)]
+    # per-example outputs for later stages (not part of the JSON report)
+    report["outputs"] = {ex.id: {"evidence": ev, "hits": rr}
+                         for ex, ev, rr in zip(examples, evidence, reranked, strict=True)}
     return report, predictions
 
 
@@ -121,9 +129,26 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
         passages = None
     extractor.prime_from_cache(Path(opts.get("spans_cache") or ".cache/extractor.spans.pt"),
                                ctx.docs)
+    # The pipeline's dialogue queries: the user's turns (newest first) for the query, the last
+    # user turn alone for the score mix and the candidate pool (re3g.rerank.rerank_dialogue).
+    from re3g.data import build_query
+    from re3g.rerank import dialogue_pool
+    from re3g.retrieve import open_index
+
+    weight = float(opts.get("current_weight", 0.4))
+    queries = [build_query([t for t in ex.history if t.role == "user"]) for ex in ctx.examples]
+    currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
+    if weight > 0 and report.get("index"):
+        hybrid = open_index(report["index"], "hybrid")
+        pool_q = hybrid.batch_search(queries, 20)
+        pool_c = hybrid.batch_search(currents, 20)
+        runs = [dialogue_pool(a, b, 20) for a, b in zip(pool_q, pool_c, strict=True)]
     res, preds = evaluate_grounding(ctx.examples, ctx.docs, runs, reranker, extractor,
                                     candidates=int(opts.get("candidates") or 20),
-                                    passages=passages, queries=ctx.queries, progress=True)
+                                    passages=passages, queries=queries, progress=True,
+                                    currents=currents if weight > 0 else None,
+                                    current_weight=weight)
+    ctx.options["grounding_outputs"] = res.pop("outputs")
     report.setdefault("retrieval", {})["reranked"] = res["reranked"]
     report["grounding"] = res["grounding"]
     report["grounding_gold_passage"] = res["grounding_gold_passage"]
@@ -174,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     res, preds = evaluate_grounding(examples, docs, runs, reranker, extractor,
                                     candidates=args.candidates, passages=retriever.passages,
                                     queries=queries, progress=True)
+    res.pop("outputs")
     res["hybrid"] = retrieval_metrics(examples, runs)
     res["int8"] = not args.no_quantize
     args.out.mkdir(parents=True, exist_ok=True)
