@@ -118,12 +118,17 @@ class DenseRetriever:
 
     def __init__(self, index_dir: str | Path, passages: list[Passage],
                  model_name: str | None = None, kind: str = "flat", ef_search: int = 64,
-                 nprobe: int = 16) -> None:
+                 nprobe: int = 16, search_threads: int | None = 1) -> None:
         import faiss
 
         self.passages = passages
         self.model = load_encoder(model_name)
         self.index = faiss.read_index(str(Path(index_dir) / "faiss.index"))
+        if search_threads is not None:
+            # FAISS's OpenMP workers spin after each search and then compete with torch's
+            # threads encoding the next query; one thread is faster for interactive queries
+            # (bench/retrieval_latency.py: see docs/retrieval.md).
+            faiss.omp_set_num_threads(search_threads)
         if kind == "hnsw":
             self.index.hnsw.efSearch = ef_search
         elif kind == "ivf":
