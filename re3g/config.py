@@ -71,7 +71,8 @@ class Config:
       the pool also takes that turn's own hits; 0 turns both off, see
       ``re3g.rerank.rerank_dialogue``);
     - extract: ``extract`` (on/off), ``extractor`` (folder; default ``models/extractor``, and
-      when none is trained the dense-encoder fallback, see ``re3g.pipeline``), ``top_n``
+      when none is trained the dense-encoder fallback, see ``re3g.pipeline``; the name
+      "dense-fallback" asks for that fallback explicitly), ``top_n``
       evidence spans returned, ``reply_spans`` of them handed to the generator;
     - answer: ``min_confidence`` (below it the pipeline says it could not find the answer;
       None: the default of the extractor in use, see ``re3g.pipeline.DEFAULT_MIN_CONFIDENCE``),

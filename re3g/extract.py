@@ -213,10 +213,13 @@ class SpanExtractor:
 
     # -- extraction ----------------------------------------------------------------------------
     def extract(self, query: str, hits: Sequence[Hit],
-                documents: dict[str, Document] | None = None, top_n: int = 3) -> list[Evidence]:
+                documents: dict[str, Document] | None = None, top_n: int = 3,
+                current: str | None = None, current_weight: float = 0.0) -> list[Evidence]:
         """Up to ``top_n`` evidence spans, best first, each a run of whole document spans.
 
         ``Evidence.score`` is a confidence in [0, 1] (softmax mass of the chosen spans).
+        With ``current`` (the user's last turn) and ``current_weight`` w > 0, span scores mix
+        the dialogue query's and the current turn's: (1 - w) * s(query) + w * s(current).
         """
         from re3g.retrieve.base import check_query
 
@@ -229,6 +232,10 @@ class SpanExtractor:
             return self._extract_qa(query, hits, documents, top_n)
         cands = candidates_for(hits, documents, max(1, self.n_passages))
         logits = self.score_candidates(query, cands)
+        if current and current_weight > 0 and current.strip() != query:
+            own = self.score_candidates(current.strip(), cands)
+            logits = [(1 - current_weight) * a + current_weight * b
+                      for a, b in zip(logits, own, strict=True)]
         logits = [s - self.rank_penalty * c.hit_index for s, c in zip(logits, cands, strict=True)]
         return self._select(cands, logits, documents, top_n)
 

@@ -339,6 +339,8 @@ class Re3G:
         if not self.config.extract:
             return None
         name = self.config.extractor
+        if name == "dense-fallback":
+            return None  # asked for the dense fallback explicitly
         if name is None and not (_PROJECT / "models" / "extractor" / "manifest.json").is_file():
             return None  # nothing trained: the dense fallback
         try:
@@ -425,13 +427,21 @@ class Re3G:
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"reranking failed: {type(exc).__name__}: {exc}") from exc
 
-    def extract(self, query: str, hits: list[Hit]) -> list[Evidence]:
-        """Evidence spans, best first (``top_n`` of them), with scores in [0, 1]."""
+    def extract(self, query: str, hits: list[Hit], current: str | None = None) -> list[Evidence]:
+        """Evidence spans, best first (``top_n`` of them), with scores in [0, 1].
+
+        ``current`` (the user's last turn) mixes into the trained extractor's span scores with
+        weight ``current_weight``, as in reranking.
+        """
         if not hits or not self.config.extract:
             return []
         ex = self.extractor
         if ex is not None:
             try:
+                if current and getattr(ex, "kind", "") == "tower":
+                    return list(ex.extract(query, hits, documents=self.documents,
+                                           top_n=self.config.top_n, current=current,
+                                           current_weight=self.config.current_weight))
                 return list(ex.extract(query, hits, documents=self.documents,
                                        top_n=self.config.top_n))
             except Re3GError:
@@ -541,13 +551,16 @@ class Re3G:
         hits = self.rerank(query, hits, current)
         t3 = time.perf_counter()
         timings["rerank"] = t3 - t2
-        evidence = self.extract(query, hits)
+        evidence = self.extract(query, hits, current)
         confidence = (evidence[0].score if evidence else self.passage_confidence(query, hits))
         rr = self.reranker
         if hits and rr is not None and getattr(rr, "kind", "") == "tower":
             # The trained extractor's score is a softmax over the spans it was shown, high even
             # for an off-topic question; the reranker's cosine of the best passage is not.
             confidence = min(confidence, hits[0].score)
+        elif hits and evidence and self.extractor_kind == "extractor":
+            # no tower reranker to ask: cap with the dense encoder's query-passage cosine
+            confidence = min(confidence, self.passage_confidence(query, hits))
         timings["extract"] = time.perf_counter() - t3
         extra: dict[str, Any] = {
             "query": query, "extractor": self.extractor_kind,

@@ -23,7 +23,15 @@ def _question(val_examples, docs):
     raise AssertionError("no example")
 
 
-def test_answer_real_turn(bot, val_examples):
+@pytest.fixture(scope="module")
+def fallback_bot(small_index, small_corpus_files):
+    return Re3G(index=str(small_index), docs=str(small_corpus_files[0]), rerank=False,
+                extractor="dense-fallback")
+
+
+@pytest.mark.parametrize("which", ["trained", "fallback"])
+def test_answer_real_turn(bot, fallback_bot, val_examples, which):
+    bot = bot if which == "trained" else fallback_bot
     ex = _question(val_examples, bot.documents)
     ans = bot.answer(ex.history)
     assert isinstance(ans, Answer) and ans.text.strip()
@@ -33,7 +41,7 @@ def test_answer_real_turn(bot, val_examples):
     assert parts <= ans.timings["total"] + 1e-6
     assert 0.0 <= ans.confidence <= 1.0
     assert ans.passages and [h.rank for h in ans.passages[:3]] == [1, 2, 3]
-    assert ans.extra["extractor"] == "dense-fallback"
+    assert ans.extra["extractor"] == ("extractor" if which == "trained" else "dense-fallback")
     # evidence offsets map back into the document text
     assert ans.evidence
     for ev in ans.evidence:
@@ -72,7 +80,7 @@ def test_abstains_below_threshold(small_index, small_corpus_files):
 
 def test_without_documents_passage_evidence(small_index):
     # the manifest's source ("small") cannot be found: the best passage is the evidence
-    bot = Re3G(index=str(small_index), rerank=False)
+    bot = Re3G(index=str(small_index), rerank=False, extractor="dense-fallback")
     ans = bot.answer("How do I apply for benefits?")
     assert ans.extra["extractor"] == "passage"
     ev = ans.evidence[0]
@@ -187,3 +195,13 @@ def test_repo_example_config_is_valid():
     cfg = Config.load(Path(__file__).resolve().parents[1] / "re3g.toml")
     assert cfg.generator == "extractive" and cfg.index.endswith("sample")
     assert cfg.code.get("model")
+
+
+@pytest.mark.parametrize("rerank", [False, True])
+def test_off_topic_question_is_not_answered(small_index, small_corpus_files, rerank):
+    bot = Re3G(index=str(small_index), docs=str(small_corpus_files[0]), rerank=rerank)
+    ans = bot.answer("What is the capital of France?")
+    assert not ans.grounded and ans.confidence < bot.min_confidence
+    assert "could not find" in ans.text.lower()
+    on_topic = bot.answer("How do I apply for benefits?")
+    assert on_topic.passages and on_topic.evidence

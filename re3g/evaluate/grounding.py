@@ -68,7 +68,9 @@ def evaluate_grounding(
                                desc="rerank+extract", disable=not progress):
         t0 = time.perf_counter()
         rr = rerank_dialogue(reranker, q, c, list(hits)[:candidates], current_weight)
-        ev = extractor.extract(q, rr, docs, top_n=1)
+        ev = (extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight)
+              if c and getattr(extractor, "kind", "") == "tower"
+              else extractor.extract(q, rr, docs, top_n=1))
         times.append(time.perf_counter() - t0)
         evidence.append(ev)
         reranked.append(rr)

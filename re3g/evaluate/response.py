@@ -148,9 +148,10 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
                               "hits": hits}
                 continue
             try:
-                q = ctx.queries[i]
-                hits = bot.rerank(q, first)
-                ev = bot.extract(q, hits)
+                q = bot.build_query(ex.history)
+                current = ex.history[-1].utterance or ""
+                hits = bot.rerank(q, first, current)
+                ev = bot.extract(q, hits, current)
             except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
                 failures.append(_failure(ex.id, "extract", exc))
                 out[ex.id] = {"evidence": [], "hits": first}
