@@ -23,6 +23,8 @@ from re3g.retrieve.fusion import rrf
 from re3g.types import Document, Example, Hit
 
 DEPTH = 100
+# Bump when retrieval results change for the same index (e.g. the int8 query encoder).
+RETRIEVAL_REVISION = 2
 
 
 @dataclass
@@ -89,8 +91,10 @@ def ensure_index(docs: dict[str, Document], docs_path: Path, index: Path | None,
 
 
 def _cache_runs(out: Path, name: str, examples: Sequence[Example],
-                compute: Callable[[], list[list[Hit]]], passages_by_id: dict) -> list[list[Hit]]:
-    path = out / "cache" / f"{name}.jsonl"
+                compute: Callable[[], list[list[Hit]]], passages_by_id: dict,
+                signature: str = "") -> list[list[Hit]]:
+    path = out / "cache" / f"{name}-{signature}.jsonl" if signature else out / "cache" / (
+        f"{name}.jsonl")
     if path.is_file():
         cached = {}
         for line in path.read_text().splitlines():
@@ -134,13 +138,19 @@ def evaluate(docs_path: str | Path, dialogues_path: str | Path, out_dir: str | P
     hybrid = open_index(idx, "hybrid")
     by_id = {p.pid: p for p in hybrid.passages}
     queries = [build_query(ex.history) for ex in examples]
+    # cached runs are reused only for the same index build and the same retrieval code
+    from re3g import __version__
+
+    sig = hashlib.sha256(json.dumps([manifest.get("created"), manifest["corpus"]["sha256"],
+                                     DEPTH, __version__, RETRIEVAL_REVISION]).encode()
+                         ).hexdigest()[:10]
 
     t0 = time.perf_counter()
     runs = {
         "bm25": _cache_runs(out, "bm25", examples,
-                            lambda: hybrid.sparse.batch_search(queries, DEPTH), by_id),
+                            lambda: hybrid.sparse.batch_search(queries, DEPTH), by_id, sig),
         "dense": _cache_runs(out, "dense", examples,
-                             lambda: hybrid.dense.batch_search(queries, DEPTH), by_id),
+                             lambda: hybrid.dense.batch_search(queries, DEPTH), by_id, sig),
     }
     runs["hybrid"] = [rrf([a, b], k=hybrid.rrf_k, weights=hybrid.weights)
                       for a, b in zip(runs["bm25"], runs["dense"], strict=True)]

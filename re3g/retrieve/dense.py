@@ -60,6 +60,32 @@ def _load_encoder(name: str) -> Any:
         raise ModelError(f"cannot load dense encoder {name or DEFAULT_MODEL!r}: {exc}") from exc
 
 
+def load_query_encoder(name: str | None = None) -> Any:
+    """The encoder for queries: on the CPU, a dynamic int8 copy of :func:`load_encoder`'s model.
+
+    Passages stay encoded in fp32 at build time. On doc2dial validation the int8 query side
+    gave R@10 80.0 vs 78.6 in fp32 and answered ~35% faster (docs/retrieval.md).
+    """
+    return _load_query_encoder(canonical_model_name(name))
+
+
+@lru_cache(maxsize=4)
+def _load_query_encoder(name: str) -> Any:
+    import copy
+    import warnings
+
+    import torch
+
+    model = _load_encoder(name)
+    if _device() != "cpu":
+        return model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+
+
 def _device() -> str:
     import torch
 
@@ -118,11 +144,13 @@ class DenseRetriever:
 
     def __init__(self, index_dir: str | Path, passages: list[Passage],
                  model_name: str | None = None, kind: str = "flat", ef_search: int = 64,
-                 nprobe: int = 16, search_threads: int | None = 1) -> None:
+                 nprobe: int = 16, search_threads: int | None = 1,
+                 quantize_queries: bool = True) -> None:
         import faiss
 
         self.passages = passages
-        self.model = load_encoder(model_name)
+        self.model = (load_query_encoder(model_name) if quantize_queries
+                      else load_encoder(model_name))
         self.index = faiss.read_index(str(Path(index_dir) / "faiss.index"))
         if search_threads is not None:
             # FAISS's OpenMP workers spin after each search and then compete with torch's
