@@ -30,6 +30,7 @@ from typing import Any
 import gradio as gr
 
 from app import render
+from app.code_tool import CODE_NOTE, CodeTool, route_message
 from app.corpora import CorpusCatalog, new_session_id
 from app.pipelines import (
     GENERATORS,
@@ -75,6 +76,8 @@ class AppConfig:
     settings: Settings = field(default_factory=Settings)
     max_message_chars: int = MAX_MESSAGE_CHARS
     title: str = "re3g · chat over documents"
+    code: dict[str, Any] | None = None  # code-tool LLM spec (re3g.toml [code]); None: default
+    code_auto: bool = True  # route programming questions to the code tool automatically
 
     def __post_init__(self) -> None:
         self.indexes_dir = Path(self.indexes_dir)
@@ -94,6 +97,7 @@ class Session:
     history: list[str] = field(default_factory=list)
     evidence: dict[int, str] = field(default_factory=dict)
     uploads: list[str] = field(default_factory=list)
+    code_auto: bool = True
 
 
 class ChatApp:
@@ -110,6 +114,8 @@ class ChatApp:
             "min_confidence": config.min_confidence}
         self.pipelines = PipelineCache(factory or default_factory(config.config_path,
                                                                   **overrides))
+        self.code_tool = CodeTool(config.code if config.code is not None
+                                  else _code_spec(config.config_path))
 
     # ------------------------------------------------------------------ sessions and settings
 
@@ -117,7 +123,8 @@ class ChatApp:
         choices = [c.key for c in self.catalog.shared()]
         corpus = self.config.default_corpus if self.config.default_corpus in choices else (
             choices[0] if choices else "")
-        return Session(new_session_id(), corpus=corpus, settings=self.config.settings)
+        return Session(new_session_id(), corpus=corpus, settings=self.config.settings,
+                       code_auto=self.config.code_auto)
 
     def ensure(self, session: Session | None) -> Session:
         return session if isinstance(session, Session) else self.new_session()
@@ -190,10 +197,55 @@ class ChatApp:
     def is_grounded(self, answer: Answer) -> bool:
         return bool(answer.grounded) and answer.confidence >= self.threshold(answer)
 
+    def set_code_auto(self, value: bool, session: Session | None) -> Session:
+        """UI handler of the "route code questions to the code tool" toggle."""
+        session = self.ensure(session)
+        session.code_auto = bool(value)
+        return session
+
     def turn(self, message: str, session: Session) -> Iterator[tuple[str, Answer | None, str]]:
         """Run one turn: yields (reply so far, None, "") while streaming, then
-        (final reply, Answer, evidence HTML). A grounded exchange is added to the session's
-        history at the end; one without good evidence is shown but not kept for later queries."""
+        (final reply, Answer, evidence HTML). ``/code``, ``/docs`` and ``/both`` prefixes (or the
+        automatic router, when on) send the turn to the code tool, the documents, or both."""
+        route, text = route_message(message, session.code_auto)
+        if route == "code":
+            yield from self.code_turn(text or message)
+            return
+        if route == "both":
+            reply, answer, html = "", None, ""
+            for step in self.doc_turn(text, session):
+                reply, answer, html = step
+                yield reply, None, ""
+            head = f"{reply}\n\n---\n\n"
+            for code_reply, code_answer, _ in self.code_turn(text):
+                if code_answer is None:
+                    yield head + code_reply, None, ""
+                else:
+                    yield head + code_reply, answer or code_answer, html
+            return
+        yield from self.doc_turn(text or message, session)
+
+    def code_turn(self, question: str) -> Iterator[tuple[str, Answer | None, str]]:
+        """Answer with the code LLM; a model that fails is a message, never a crash."""
+        text = ""
+        try:
+            for piece in self.code_tool.stream(question):
+                text += piece
+                yield text, None, ""
+        except Re3GError as exc:
+            msg = (f"The code tool is unavailable: {exc}. Questions about the documents still "
+                   "work.")
+            yield msg, Answer(msg, grounded=False, extra={"route": "code"}), \
+                render.message_html(msg)
+            return
+        note = CODE_NOTE.format(model=self.code_tool.name)
+        yield text, Answer(text, grounded=True, extra={"route": "code"}), \
+            render.message_html(note)
+
+    def doc_turn(self, message: str, session: Session
+                 ) -> Iterator[tuple[str, Answer | None, str]]:
+        """A document-grounded turn. A grounded exchange is added to the session's history;
+        one without good evidence is shown but not kept for later queries."""
         bot, label = self._bot_for(session)
         history = [*session.history, message]
         t0 = time.perf_counter()
@@ -350,6 +402,9 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
                 gr.Markdown("### Evidence")
                 evidence = gr.HTML(elem_id="re3g-evidence")
                 settings = _settings_panel(cfg.settings)
+                code_auto = gr.Checkbox(value=cfg.code_auto, elem_id="re3g-code-auto",
+                                        label="Send programming questions to the code tool "
+                                              "(or start a message with /code, /docs, /both)")
                 files, up_name, build, up_status = _upload_panel()
         api_msg = gr.Textbox(visible=False)
         api_reply = gr.Textbox(visible=False)
@@ -364,6 +419,8 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
             comp.change(chat_app.apply_settings, [corpus, *settings, state], [state, notice],
                         api_name="settings" if comp is corpus else None,
                         api_visibility="public" if comp is corpus else "private")
+        code_auto.change(chat_app.set_code_auto, [code_auto, state], [state],
+                         api_visibility="private")
         build.click(chat_app.build_corpus, [files, up_name, state], [up_status, corpus, state],
                     api_name="build_index", concurrency_limit=1, concurrency_id="build")
         api_msg.submit(chat_app.api_chat, [api_msg, state], [api_reply, state], api_name="chat",
@@ -377,7 +434,7 @@ def _settings_panel(defaults: Settings) -> tuple[Any, Any, Any, Any]:
         mode = gr.Radio(list(MODES), value=defaults.mode, label="Retrieval mode",
                         elem_id="re3g-mode")
         k = gr.Slider(1, 20, value=defaults.k, step=1, label="Passages retrieved (k)")
-        rerank = gr.Checkbox(value=defaults.rerank, label="Rerank with the cross-encoder")
+        rerank = gr.Checkbox(value=defaults.rerank, label="Rerank with the trained reranker")
         generator = gr.Dropdown(list(GENERATORS), value=defaults.generator,
                                 label="Generator backend")
     return mode, k, rerank, generator
@@ -435,3 +492,17 @@ def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None =
 def settings_replace(settings: Settings, **changes: Any) -> Settings:
     """A validated copy of ``settings`` with ``changes`` (used by the CLI)."""
     return replace(settings, **changes).checked()
+
+
+def _code_spec(config_path: str | None) -> dict[str, Any] | None:
+    """The [code] table of the config file, or None (the packaged offline default)."""
+    if not config_path:
+        return None
+    from re3g.config import Config
+
+    try:
+        code = dict(Config.load(config_path).code)
+    except Re3GError:
+        return None
+    code.pop("enabled", None)
+    return code or None

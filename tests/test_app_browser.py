@@ -108,8 +108,15 @@ def test_upload_a_document_and_ask_about_it(page, tmp_path):
     doc = tmp_path / "moonbase.md"
     doc.write_text(MOON)
     page.click("#re3g-upload button:has-text('Your documents'), #re3g-upload .label-wrap")
-    page.set_input_files("#re3g-files input[type=file]", str(doc))
-    page.wait_for_selector("#re3g-files :text('moonbase.md')")
+    page.wait_for_selector("#re3g-files", state="visible")
+    for attempt in range(3):  # the upload widget can miss a file set while it is rendering
+        page.set_input_files("#re3g-files input[type=file]", str(doc))
+        try:
+            page.wait_for_selector("#re3g-files :text('moonbase.md')", timeout=30_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     page.fill("#re3g-corpus-name input, #re3g-corpus-name textarea", "moon base")
     page.click("#re3g-build")
     page.wait_for_selector("#re3g-upload-status :text('Built')")
