@@ -95,7 +95,7 @@ class Config:
     rerank: bool | str = "auto"
     reranker: str | None = None
     rerank_k: int | None = None
-    current_weight: float = 0.4
+    current_weight: float = 0.3
     extract: bool = True
     extractor: str | None = None
     top_n: int = 3

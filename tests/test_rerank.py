@@ -63,8 +63,9 @@ def test_rerank_renumbers_and_replaces_scores(reranker, data) -> None:
 
 
 def test_reranker_beats_first_stage_order_on_validation(reranker, data) -> None:
-    """On 40 validation turns, the gold passage (among its document's passages) is ranked first
-    far more often than the document's first passage is gold."""
+    """Over all validation turns, the gold passage (among its document's passages) is ranked
+    first far more often than the document's first passage is gold (measured: 361 vs 127 of
+    580 for the shipped model)."""
     from re3g.data import build_query
     from re3g.types import Hit
 
@@ -73,13 +74,13 @@ def test_reranker_beats_first_stage_order_on_validation(reranker, data) -> None:
     for p in passages:
         by_doc.setdefault(p.doc_id, []).append(p)
     wins = base = 0
-    for ex in val[:40]:
+    for ex in val:
         doc_id = next(iter(ex.gold_doc_ids))
         hits = [Hit(p, 0.0, i + 1) for i, p in enumerate(by_doc[doc_id])]
         top = reranker.rerank(build_query(ex.history), hits, k=1)[0].passage
         wins += any((top.doc_id, s) in ex.gold_span_ids for s in top.span_ids)
         base += any((doc_id, s) in ex.gold_span_ids for s in by_doc[doc_id][0].span_ids)
-    assert wins >= 20 and wins > base
+    assert wins >= 0.55 * len(val) and wins > 2 * base
 
 
 def test_missing_folder_says_how_to_train(tmp_path: Path) -> None:

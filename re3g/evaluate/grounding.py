@@ -137,7 +137,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     from re3g.rerank import dialogue_pool
     from re3g.retrieve import open_index
 
-    weight = float(opts.get("current_weight", 0.4))
+    weight = float(opts.get("current_weight", 0.3))
     queries = [build_query([t for t in ex.history if t.role == "user"]) for ex in ctx.examples]
     currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
     if weight > 0 and report.get("index"):

@@ -37,7 +37,7 @@ from re3g.train.common import (
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": {"epochs": 1.0, "batch_size": 4, "lr": 5e-5, "max_steps": 2,
               "max_query_tokens": 64, "train_layers": 2},
-    "full": {"epochs": 1.5, "batch_size": 32, "lr": 1e-4, "max_query_tokens": 64,
+    "full": {"epochs": 6.0, "batch_size": 32, "lr": 1e-4, "max_query_tokens": 64,
              "train_layers": 2},
 }
 QUICK_EXAMPLES = 8
