@@ -220,6 +220,7 @@ class SpanExtractor:
         ``Evidence.score`` is a confidence in [0, 1] (softmax mass of the chosen spans).
         With ``current`` (the user's last turn) and ``current_weight`` w > 0, span scores mix
         the dialogue query's and the current turn's: (1 - w) * s(query) + w * s(current).
+        An extractive QA model (``kind == "qa"``) reads the dialogue query only.
         """
         from re3g.retrieve.base import check_query
 

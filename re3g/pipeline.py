@@ -400,9 +400,8 @@ class Re3G:
     def build_query(self, turns: Sequence[Turn]) -> str:
         from re3g.data.query import build_query
 
-        if self.config.query_roles == "user":
-            turns = [t for t in turns if t.role == "user"]
-        return build_query(turns, max_words=self.config.query_max_words)
+        return build_query(turns, max_words=self.config.query_max_words,
+                           roles=self.config.query_roles)
 
     def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
         try:
@@ -438,12 +437,9 @@ class Re3G:
         ex = self.extractor
         if ex is not None:
             try:
-                if current and getattr(ex, "kind", "") == "tower":
-                    return list(ex.extract(query, hits, documents=self.documents,
-                                           top_n=self.config.top_n, current=current,
-                                           current_weight=self.config.current_weight))
                 return list(ex.extract(query, hits, documents=self.documents,
-                                       top_n=self.config.top_n))
+                                       top_n=self.config.top_n, current=current,
+                                       current_weight=self.config.current_weight))
             except Re3GError:
                 raise
             except Exception as exc:  # noqa: BLE001

@@ -40,6 +40,8 @@ def test_query_is_newest_first_and_capped():
     long = [Turn(1, "user", "word " * 500)]
     assert len(build_query(long, max_words=50).split()) == 50
     assert build_query(["a b c", "d e f"], max_words=4) == "d e f || a"
+    assert build_query(hist, roles="user") == "second question || first question"
+    assert build_query(["q1", "a1", "q2"], roles="user") == "q2 || q1"
     with pytest.raises(QueryError):
         build_query([Turn(1, "user", "   ")])
     with pytest.raises(QueryError):

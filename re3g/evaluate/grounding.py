@@ -68,9 +68,7 @@ def evaluate_grounding(
                                desc="rerank+extract", disable=not progress):
         t0 = time.perf_counter()
         rr = rerank_dialogue(reranker, q, c, list(hits)[:candidates], current_weight)
-        ev = (extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight)
-              if c and getattr(extractor, "kind", "") == "tower"
-              else extractor.extract(q, rr, docs, top_n=1))
+        ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight)
         times.append(time.perf_counter() - t0)
         evidence.append(ev)
         reranked.append(rr)
@@ -107,6 +105,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     project's models), ``candidates`` (first-stage depth reranked, default 20), ``index`` (dense
     index whose vectors seed the reranker's cache).
     """
+    import contextlib
     import json
     from pathlib import Path
 
@@ -118,30 +117,23 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     reranker = Reranker.load(opts.get("reranker"))
     extractor = SpanExtractor.load(opts.get("extractor"))
     runs = ctx.runs["hybrid"]
-    if opts.get("index") or report.get("index"):
-        from re3g.retrieve.index import read_passages
-
-        idx = opts.get("index") or report.get("index")
-        try:
-            passages = read_passages(Path(idx) / "passages.jsonl")
+    hybrid = ctx.retriever
+    passages = hybrid.passages if hybrid is not None else None
+    idx = opts.get("index") or report.get("index")
+    if idx and passages is not None:
+        with contextlib.suppress(Exception):  # priming is an optimisation only
             reranker.prime_from_index(idx, passages)
-        except Exception:  # noqa: BLE001 - priming is an optimisation only
-            passages = None
-    else:
-        passages = None
     extractor.prime_from_cache(Path(opts.get("spans_cache") or ".cache/extractor.spans.pt"),
                                ctx.docs)
     # The pipeline's dialogue queries: the user's turns (newest first) for the query, the last
     # user turn alone for the score mix and the candidate pool (re3g.rerank.rerank_dialogue).
     from re3g.data import build_query
     from re3g.rerank import dialogue_pool
-    from re3g.retrieve import open_index
 
     weight = float(opts.get("current_weight", 0.3))
-    queries = [build_query([t for t in ex.history if t.role == "user"]) for ex in ctx.examples]
+    queries = [build_query(ex.history, roles="user") for ex in ctx.examples]
     currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
-    if weight > 0 and report.get("index"):
-        hybrid = open_index(report["index"], "hybrid")
+    if weight > 0 and hybrid is not None:
         pool_q = hybrid.batch_search(queries, 20)
         pool_c = hybrid.batch_search(currents, 20)
         runs = [dialogue_pool(a, b, 20) for a, b in zip(pool_q, pool_c, strict=True)]

@@ -107,7 +107,8 @@ def _make_bot(ctx: Any, report: dict[str, Any], generator: str) -> Any:
                                  generator) or (cfg.generator_options
                                                 if cfg.generator == generator else {}),
                              rerank=ctx.options.get("rerank"), mode="hybrid")
-    return Re3G(cfg, documents=ctx.docs)
+    # reuse the retriever the runner already opened (no second index load or JVM searcher)
+    return Re3G(cfg, documents=ctx.docs, retriever=getattr(ctx, "retriever", None))
 
 
 def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence[int],

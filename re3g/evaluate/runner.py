@@ -37,6 +37,7 @@ class EvalContext:
     runs: dict[str, list[list[Hit]]]
     out: Path
     options: dict[str, Any] = field(default_factory=dict)
+    retriever: Any = None  # the hybrid retriever already opened on the index (reuse it)
 
 
 # Later stages, in order: module name -> a ``run_stage(context, report)`` that adds its keys
@@ -47,17 +48,12 @@ StageFn = Callable[["EvalContext", dict[str, Any]], None]
 
 def available_stages() -> dict[str, StageFn]:
     """The later stages present in this build, by name."""
-    import importlib
+    from re3g.optional import import_optional
 
     out: dict[str, StageFn] = {}
     for name, module_name in STAGE_MODULES.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        if hasattr(module, "run_stage"):
+        module = import_optional(module_name)
+        if module is not None and hasattr(module, "run_stage"):
             out[name] = module.run_stage
     return out
 
@@ -163,7 +159,7 @@ def evaluate(docs_path: str | Path, dialogues_path: str | Path, out_dir: str | P
         "retrieval": {name: retrieval_metrics(examples, r) for name, r in runs.items()},
         "timings": timings,
     }
-    ctx = EvalContext(docs, examples, queries, runs, out, dict(options))
+    ctx = EvalContext(docs, examples, queries, runs, out, dict(options), retriever=hybrid)
     registry = available_stages()
     for name in stages if stages is not None else list(registry):
         if name not in registry:
