@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from re3g.errors import Re3GError
+from re3g.optional import import_optional
 
 # Subcommand modules, in the order `re3g --help` lists them.
 SUBCOMMANDS = ["index", "search", "evaluate", "ask", "chat", "code", "train"]
@@ -21,13 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"re3g.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"re3g.cli.{name}":
-                continue  # subcommand not present in this build
-            raise
-        module.register(sub)
+        module = import_optional(f"re3g.cli.{name}")
+        if module is not None:  # absent subcommands are left out of this build
+            module.register(sub)
     return parser
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+
+from re3g.optional import import_optional
 
 TRAINERS = {
     "reranker": "re3g.train.reranker",
@@ -16,12 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("train", help="fine-tune the reranker, span extractor or generator")
     tsub = parser.add_subparsers(dest="model", metavar="MODEL")
     for name, module_name in TRAINERS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
+        module = import_optional(module_name)
+        if module is None:
+            continue
         p = tsub.add_parser(name, help=module.__doc__.strip().splitlines()[0])
         module.add_arguments(p)
         p.set_defaults(func=module.run)
