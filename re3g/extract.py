@@ -109,6 +109,10 @@ class SpanExtractor:
         self.rank_penalty = float(st.get("rank_penalty", 1.0))
         self.extend_ratio = float(st.get("extend_ratio", 0.5))
         self.max_spans = int(st.get("max_spans", 4))
+        # start/end readers (kind "qa"): how a range's score is combined across passages
+        self.rerank_weight = float(st.get("rerank_weight", 0.0))
+        self.null_weight = float(st.get("null_weight", 0.0))
+        self.snap_ratio = float(st.get("snap_ratio", 0.5))
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
@@ -119,14 +123,13 @@ class SpanExtractor:
         from re3g.train.common import device, read_model_manifest
 
         q = (device() == "cpu") if quantize is None else quantize
-        if path_or_name is None:
-            path = default_path("extractor")
-            return cls._load_tower(path, read_model_manifest(path, "extractor", TRAIN_CMD), q)
-        path = Path(path_or_name)
+        path = default_path("extractor") if path_or_name is None else Path(path_or_name)
+        if path_or_name is None or (path / "manifest.json").is_file():
+            manifest = read_model_manifest(path, "extractor", TRAIN_CMD)
+            if manifest.get("architecture") == "qa":
+                return cls._load_qa(str(path), local=True, manifest=manifest, quantized=q)
+            return cls._load_tower(path, manifest, q)
         if path.exists():
-            if (path / "manifest.json").is_file():
-                manifest = read_model_manifest(path, "extractor", TRAIN_CMD)
-                return cls._load_tower(path, manifest, q)
             return cls._load_qa(str(path), local=True)
         if str(path_or_name).startswith((".", "/")) or str(path_or_name).count("/") > 1:
             raise ModelError(f"no extractor at {path_or_name}: train one with `{TRAIN_CMD}`")
@@ -144,10 +147,13 @@ class SpanExtractor:
         return cls("tower", enc, manifest, str(path), quantized=quantized)
 
     @classmethod
-    def _load_qa(cls, name: str, local: bool) -> SpanExtractor:
+    def _load_qa(cls, name: str, local: bool, manifest: dict[str, Any] | None = None,
+                 quantized: bool = False) -> SpanExtractor:
         import json
 
-        if local:
+        from re3g.qa import QAReader
+
+        if local and manifest is None:
             try:
                 archs = json.loads((Path(name) / "config.json").read_text()).get(
                     "architectures") or []
@@ -160,17 +166,12 @@ class SpanExtractor:
                     f"{name} holds a {archs or 'plain'} model without manifest.json: it is not a "
                     f"re3g extractor or an extractive QA model; train one with `{TRAIN_CMD}`")
         try:
-            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-            from re3g.train.common import device
-
-            tok = AutoTokenizer.from_pretrained(name, local_files_only=local)
-            model = AutoModelForQuestionAnswering.from_pretrained(name, local_files_only=local)
-            model.to(device()).eval()
+            reader = QAReader.load(name, local=local, quantized=quantized)
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"cannot load extractive QA model {name!r} ({exc}); without a "
                              f"model hub use the project's extractor (`{TRAIN_CMD}`)") from exc
-        return cls("qa", model, {"kind": "extractor", "base_model": name}, name, tokenizer=tok)
+        return cls("qa", reader, manifest or {"kind": "extractor", "base_model": name}, name,
+                   quantized=quantized)
 
     # -- scoring -------------------------------------------------------------------------------
     def span_vectors(self, cands: Sequence[Candidate]) -> Any:
@@ -293,28 +294,62 @@ class SpanExtractor:
                         end=last.end, span_ids=[c.span_id for c in run],
                         score=min(1.0, max(0.0, conf)), passage_id=p.pid, section=p.section)
 
-    # -- hub QA models -------------------------------------------------------------------------
+    # -- start/end readers -------------------------------------------------------------------
+    def read(self, query: str, hits: Sequence[Hit], documents: dict[str, Document] | None
+             ) -> list[Any]:
+        """The QA reader's findings in the top ``n_passages`` hits (one PassageReading each)."""
+        return self.model.read(query, [h.passage for h in hits[:max(1, self.n_passages)]],
+                               documents)
+
     def _extract_qa(self, query: str, hits: Sequence[Hit],
                     documents: dict[str, Document] | None, top_n: int) -> list[Evidence]:
-        import torch
+        return self.select_ranges(self.read(query, hits, documents), hits, documents, top_n)
 
-        cands = candidates_for(hits, documents, max(1, self.n_passages))
-        logits = [-1e4] * len(cands)
-        for hi, hit in enumerate(hits[:max(1, self.n_passages)]):
-            p = hit.passage
-            enc = self.tokenizer(query, p.text, truncation="only_second", max_length=384,
-                                 return_offsets_mapping=True, return_tensors="pt")
-            offsets = enc.pop("offset_mapping")[0].tolist()
-            seq = enc.sequence_ids(0)
-            with torch.inference_mode():
-                out = self.model(**{k: v.to(self.model.device) for k, v in enc.items()})
-            start, end = out.start_logits[0].tolist(), out.end_logits[0].tolist()
-            lead = len(p.text) - len(p.text.lstrip())
-            for i, c in enumerate(cands):
-                if c.hit_index != hi:
-                    continue
-                toks = [t for t, (a, b) in enumerate(offsets) if seq[t] == 1
-                        and p.start + lead + a < c.end and p.start + lead + b > c.start]
-                if toks:
-                    logits[i] = max(start[t] for t in toks) + max(end[t] for t in toks)
-        return self._select(cands, logits, documents, top_n)
+    def select_ranges(self, readings: Sequence[Any], hits: Sequence[Hit],
+                      documents: dict[str, Document] | None, top_n: int) -> list[Evidence]:
+        """Evidence from QA readings of ``hits[:len(readings)]``: each range's score is the
+        reader's (minus ``null_weight`` x the passage's null score) plus ``rerank_weight`` x the
+        hit's reranked score minus ``rank_penalty`` x its rank; the best ranges, snapped to
+        document spans and not overlapping, become the evidence."""
+        scored = []
+        for i, (r, h) in enumerate(zip(readings, hits, strict=False)):
+            prior = self.rerank_weight * h.score - self.rank_penalty * i - self.null_weight * r.null
+            for s, a, b in r.ranges:
+                scored.append((s + prior, s - r.null, h.passage, a, b))
+        scored.sort(key=lambda x: -x[0])
+        out: list[Evidence] = []
+        taken: set[tuple[str, str]] = set()
+        for _, margin, p, a, b in scored:
+            if len(out) >= top_n:
+                break
+            run = snap(p, documents, a, b, self.snap_ratio)
+            if not run or any((p.doc_id, sp.id) in taken for sp in run):
+                continue
+            taken.update((p.doc_id, sp.id) for sp in run)
+            conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
+            cands = [Candidate(p.doc_id, sp.id, sp.start, sp.end, sp.text, p, 0, j)
+                     for j, sp in enumerate(run)]
+            out.append(self._evidence(cands, conf, documents))
+        return out
+
+
+def snap(p: Passage, documents: dict[str, Document] | None, a: int, b: int,
+         ratio: float = 0.5) -> list[Span]:
+    """The document spans a character range [a, b) stands for: every span of passage ``p``
+    that the range covers for at least ``ratio`` of its length (else the most-covered one),
+    then every span between the first and last of those, so the result is contiguous."""
+    spans = [s for s in passage_spans(p, documents) if s.text.strip()]
+    if not spans:
+        return []
+
+    def cover(s: Span) -> float:
+        return max(0, min(b, s.end) - max(a, s.start)) / max(1, s.end - s.start)
+
+    body = [s for s in spans if not s.is_heading] or spans
+    keep = [i for i, s in enumerate(body) if cover(s) >= ratio]
+    if not keep:
+        best = max(range(len(body)), key=lambda i: cover(body[i]))
+        if cover(body[best]) == 0:
+            return []
+        keep = [best]
+    return body[min(keep):max(keep) + 1]

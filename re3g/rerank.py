@@ -83,6 +83,64 @@ class VectorCache:
         return torch.stack([self._vecs[k] for k in keys]) if keys else torch.zeros(0, 384)
 
 
+class CrossScorer:
+    """The project's trained cross-encoder (``re3g train reranker``): one relevance logit per
+    (query, passage) pair, with the same ``predict`` call as a sentence-transformers CrossEncoder.
+
+    >>> scorer = CrossScorer.load(Path("models/reranker"))          # doctest: +SKIP
+    >>> scorer.predict([("renew online?", "You can renew online if ...")])  # doctest: +SKIP
+    [3.2]
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, max_length: int = 256,
+                 max_query_tokens: int = 64, batch_size: int = 32) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.max_query_tokens = max_query_tokens
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, path: Path, manifest: dict[str, Any], quantized: bool) -> CrossScorer:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from re3g.train.common import device, quantize
+
+        try:
+            tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            model = AutoModelForSequenceClassification.from_pretrained(str(path),
+                                                                       local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - damaged or partial folders vary
+            raise ModelError(f"cannot load the cross-encoder in {path} ({exc}); retrain it "
+                             f"with `{TRAIN_CMD}`") from exc
+        model = model.float().to(device()).eval()
+        if quantized and device() == "cpu":
+            model = quantize(model)
+        st = manifest.get("settings", {})
+        return cls(model, tok, int(st.get("max_length", 256)),
+                   int(st.get("max_query_tokens", 64)))
+
+    def predict(self, pairs: Sequence[tuple[str, str]], show_progress_bar: bool = False
+                ) -> list[float]:
+        import torch
+
+        from re3g.qa import truncate_question
+
+        out: list[float] = []
+        dev = next(self.model.parameters()).device
+        cut: dict[str, str] = {}
+        for i in range(0, len(pairs), self.batch_size):
+            chunk = pairs[i:i + self.batch_size]
+            qs = [cut.setdefault(q, truncate_question(self.tokenizer, q, self.max_query_tokens))
+                  for q, _ in chunk]
+            enc = self.tokenizer(qs, [p for _, p in chunk], truncation="only_second",
+                                 max_length=self.max_length, padding=True, return_tensors="pt")
+            with torch.inference_mode():
+                logits = self.model(**{k: v.to(dev) for k, v in enc.items()}).logits
+            out += [float(x) for x in logits[:, 0]]
+        return out
+
+
 def passage_key(p: Passage) -> str:
     return _key(p.pid, passage_contents(p))
 
@@ -117,15 +175,14 @@ class Reranker:
         from re3g.train.common import device, read_model_manifest
 
         q = (device() == "cpu") if quantize is None else quantize
-        if path_or_name is None:
-            path = default_path("reranker")
+        path = default_path("reranker") if path_or_name is None else Path(path_or_name)
+        if path_or_name is None or (path / "manifest.json").is_file():
             manifest = read_model_manifest(path, "reranker", TRAIN_CMD)
+            if manifest.get("architecture") == "cross-encoder":
+                return cls("cross-encoder", CrossScorer.load(path, manifest, q), manifest,
+                           str(path), q)
             return cls._load_tower(path, manifest, q)
-        path = Path(path_or_name)
         if path.exists():
-            if (path / "manifest.json").is_file():
-                manifest = read_model_manifest(path, "reranker", TRAIN_CMD)
-                return cls._load_tower(path, manifest, q)
             return cls._load_cross_encoder(str(path), local=True)
         if str(path_or_name).startswith((".", "/")) or str(path_or_name).count("/") > 1:
             raise ModelError(f"no reranker at {path_or_name}: train one with `{TRAIN_CMD}`")

@@ -23,6 +23,17 @@ def gold_passage_hits(example: Example, passages: Sequence[Passage]) -> list[Hit
     return [Hit(p, 1.0, i + 1, "gold") for i, p in enumerate(ps)]
 
 
+def dialogue_runs(retriever: Any, queries: Sequence[str], currents: Sequence[str], k: int = 20,
+                  current_weight: float = 0.5) -> list[list[Hit]]:
+    """First-stage candidates of dialogue turns: the dialogue query's and the current turn's
+    hybrid hits fused (:func:`re3g.rerank.dialogue_pool`), ``k`` per turn."""
+    from re3g.rerank import dialogue_pool
+
+    pool_q = retriever.batch_search(list(queries), k)
+    pool_c = retriever.batch_search(list(currents), k)
+    return [dialogue_pool(a, b, k, current_weight) for a, b in zip(pool_q, pool_c, strict=True)]
+
+
 def evaluate_grounding(
     examples: Sequence[Example],
     docs: dict[str, Document],
@@ -128,15 +139,12 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     # The pipeline's dialogue queries: the user's turns (newest first) for the query, the last
     # user turn alone for the score mix and the candidate pool (re3g.rerank.rerank_dialogue).
     from re3g.data import build_query
-    from re3g.rerank import dialogue_pool
 
     weight = float(opts.get("current_weight", 0.3))
     queries = [build_query(ex.history, roles="user") for ex in ctx.examples]
     currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
     if weight > 0 and hybrid is not None:
-        pool_q = hybrid.batch_search(queries, 20)
-        pool_c = hybrid.batch_search(currents, 20)
-        runs = [dialogue_pool(a, b, 20) for a, b in zip(pool_q, pool_c, strict=True)]
+        runs = dialogue_runs(hybrid, queries, currents, 20)
     res, preds = evaluate_grounding(ctx.examples, ctx.docs, runs, reranker, extractor,
                                     candidates=int(opts.get("candidates") or 20),
                                     passages=passages, queries=queries, progress=True,

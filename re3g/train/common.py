@@ -384,6 +384,92 @@ def train_query_tower(
             "resumed_from": resumed_from}
 
 
+def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int) -> dict[str, Any]:
+    """``input_ids`` and ``attention_mask`` tensors for token id lists of different lengths."""
+    import torch
+
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for r, s in enumerate(sequences):
+        ids[r, :len(s)] = torch.tensor(list(s))
+        mask[r, :len(s)] = 1
+    return {"input_ids": ids, "attention_mask": mask}
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, seed: int) -> list[list[int]]:
+    """Index batches for one epoch: shuffled, then grouped by length so padding stays small."""
+    idx = list(range(len(lengths)))
+    rng = random.Random(seed)
+    rng.shuffle(idx)
+    group = batch_size * 32
+    out = []
+    for g in range(0, len(idx), group):
+        chunk = sorted(idx[g:g + group], key=lambda i: lengths[i])
+        out += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def train_model(model: Any, lengths: Sequence[int], loss_of: Callable[[list[int]], Any],
+                cfg: TrainConfig, checkpoint: Path, fingerprint: str, save_every: int = 50,
+                progress: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Fine-tune all of ``model`` on items ``0..len(lengths)-1`` with ``loss_of(batch indices)``.
+
+    AdamW with linear warm-up and decay, gradient clipping, length-grouped batches. Resumes from
+    ``checkpoint`` when it matches ``fingerprint``; saves it atomically every ``save_every``
+    steps, so an interrupted run loses at most that much work.
+    Returns ``{"steps", "first_loss", "final_loss", "seconds", "resumed_from"}``.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    per_epoch = len(length_batches(lengths, cfg.batch_size, cfg.seed))
+    total = math.ceil(cfg.epochs * per_epoch)
+    if cfg.max_steps:
+        total = min(total, cfg.max_steps)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
+    warm = max(1, int(cfg.warmup * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+    step, resumed_from, losses, elapsed = 0, None, [], 0.0
+    state = load_checkpoint(checkpoint, fingerprint)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        step = resumed_from = int(state["step"])
+        losses, elapsed = list(state.get("losses", [])), float(state.get("seconds", 0.0))
+        log(f"resuming from {checkpoint} at step {step}/{total}")
+    t0 = time.perf_counter()
+    bar = tqdm(total=total, initial=step, desc="train", disable=not progress, unit="step")
+    torch.manual_seed(cfg.seed + step)
+    while step < total:
+        epoch, pos = divmod(step, per_epoch)
+        loss = loss_of(length_batches(lengths, cfg.batch_size, cfg.seed * 1000 + epoch)[pos])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        losses.append(round(float(loss.detach()), 4))
+        bar.update(1)
+        bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+        if step % save_every == 0 and step < total:
+            atomic_torch_save({"fingerprint": fingerprint, "step": step,
+                               "model": model.state_dict(), "optimizer": opt.state_dict(),
+                               "scheduler": sched.state_dict(), "losses": losses,
+                               "seconds": elapsed + time.perf_counter() - t0}, checkpoint)
+    bar.close()
+    model.eval()
+    tail = losses[-20:] or [float("nan")]
+    return {"steps": total, "first_loss": losses[0] if losses else None,
+            "final_loss": round(sum(tail) / len(tail), 4),
+            "seconds": round(elapsed + time.perf_counter() - t0, 1), "resumed_from": resumed_from}
+
+
 def _top_layers_forward(encoder: Encoder, queries: Sequence[str], train_layers: int,
                         progress: bool) -> Callable[[list[int]], Any]:
     """A function ``idx -> pooled query vectors`` for training.

@@ -57,6 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="warm start: a trained reranker folder (its query tower) instead "
                              "of the base model, e.g. models/reranker")
+    parser.add_argument("--arch", choices=["qa", "tower"], default="qa",
+                        help="qa: start/end reader (AutoModelForQuestionAnswering, the shipped "
+                             "models/extractor); tower: query tower over frozen span vectors")
+    parser.add_argument("--negatives", type=int, default=1,
+                        help="qa: same-document passages without the answer per train turn")
+    parser.add_argument("--eval-only", action="store_true",
+                        help="qa: do not train; evaluate the model in --out and update its "
+                             "manifest's selection settings and metrics")
     parser.add_argument("--spans-cache", type=Path, default=None,
                         help="file caching the base-model span vectors "
                              "(default .cache/extractor.spans.pt, ignored by git)")
@@ -104,6 +112,14 @@ def prime_extractor(extractor: Any, docs: dict[str, Any], keys: list[tuple[str, 
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "arch", "tower") == "qa":
+        from re3g.train.qa import run_qa
+
+        return run_qa(args)
+    return run_tower(args)
+
+
+def run_tower(args: argparse.Namespace) -> int:
     from re3g.data import build_query, load_documents, load_examples
     from re3g.errors import DataError
 

@@ -50,6 +50,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(used when built from --docs with the packaged model)")
     parser.add_argument("--candidates", type=int, default=20,
                         help="first-stage depth reranked in the validation run")
+    parser.add_argument("--arch", choices=["cross", "tower"], default="cross",
+                        help="cross: cross-encoder (the shipped models/reranker); tower: query "
+                             "tower over frozen passage vectors")
+    parser.add_argument("--negatives", type=int, default=3,
+                        help="cross: hard negatives per train turn, from the hybrid pool")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="cross: start from a trained start/end extractor's encoder "
+                             "(e.g. models/extractor) instead of the base model")
 
 
 def _index_matches(index: Path, docs: dict[str, Any]) -> bool:
@@ -99,6 +107,14 @@ def positives_for(examples: list[Any], passages: list[Any]) -> list[list[int]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "arch", "tower") == "cross":
+        from re3g.train.cross import run_cross
+
+        return run_cross(args)
+    return run_tower(args)
+
+
+def run_tower(args: argparse.Namespace) -> int:
     import torch
 
     from re3g.data import build_query, load_documents, load_examples

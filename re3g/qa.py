@@ -1,0 +1,138 @@
+"""Start/end span reading with an extractive QA model (``AutoModelForQuestionAnswering``).
+
+One job: given a question and passages, score every answer range of every passage and return
+the best ranges as character offsets into the document, together with a per-passage "no
+answer" (null) score. :mod:`re3g.extract` snaps the ranges to document spans;
+:mod:`re3g.train.qa` trains the model.
+
+    >>> reader = QAReader.load("models/extractor")                 # doctest: +SKIP
+    >>> reader.read("can I renew online?", [hit.passage], docs)[0].best  # doctest: +SKIP
+    (7.9, 1203, 1288)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from re3g.types import Document, Passage
+
+MAX_LENGTH = 384
+MAX_QUESTION_TOKENS = 64
+MAX_ANSWER_TOKENS = 160
+
+
+def passage_window(p: Passage, documents: dict[str, Document] | None) -> tuple[str, int]:
+    """The context a passage is read as, and the document offset of its first character.
+
+    With the document at hand the context is the exact document slice, so every character offset
+    maps back to the document; otherwise the passage text (offsets from ``p.start``).
+    """
+    doc = documents.get(p.doc_id) if documents else None
+    if doc is not None and 0 <= p.start < p.end <= len(doc.text):
+        return doc.text[p.start:p.end], p.start
+    return p.text, p.start
+
+
+def truncate_question(tokenizer: Any, question: str, max_tokens: int = MAX_QUESTION_TOKENS
+                      ) -> str:
+    """``question`` cut to its first ``max_tokens`` word pieces (the newest turns come first)."""
+    ids = tokenizer(question, add_special_tokens=False, truncation=True,
+                    max_length=max_tokens)["input_ids"]
+    return tokenizer.decode(ids) if len(ids) >= max_tokens else question
+
+
+@dataclass
+class PassageReading:
+    """What the reader found in one passage: ranges ``(score, doc_start, doc_end)``, best first,
+    and the null score (the model's "not in this passage")."""
+
+    passage: Passage
+    ranges: list[tuple[float, int, int]] = field(default_factory=list)
+    null: float = 0.0
+
+    @property
+    def best(self) -> tuple[float, int, int] | None:
+        return self.ranges[0] if self.ranges else None
+
+    @property
+    def margin(self) -> float:
+        """Best range score minus the null score (how sure the reader is the answer is here)."""
+        return (self.ranges[0][0] - self.null) if self.ranges else float("-inf")
+
+
+def best_ranges(start: Sequence[float], end: Sequence[float],
+                offsets: Sequence[tuple[int, int]], in_context: Sequence[bool],
+                top: int = 20, max_tokens: int = MAX_ANSWER_TOKENS, keep: int = 5
+                ) -> list[tuple[float, int, int]]:
+    """The ``keep`` best (score, char_start, char_end) ranges with start <= end inside the
+    context, at most ``max_tokens`` long; score = start logit + end logit."""
+    ctx = [i for i, ok in enumerate(in_context) if ok]
+    if not ctx:
+        return []
+    s_top = sorted(ctx, key=lambda i: -start[i])[:top]
+    e_top = sorted(ctx, key=lambda i: -end[i])[:top]
+    out = []
+    for i in s_top:
+        for j in e_top:
+            if j < i or j - i + 1 > max_tokens:
+                continue
+            out.append((start[i] + end[j], offsets[i][0], offsets[j][1]))
+    out.sort(key=lambda r: -r[0])
+    return out[:keep]
+
+
+class QAReader:
+    """An extractive QA model reading passages; ``read`` returns one PassageReading per passage.
+
+    >>> reader = QAReader.load("models/extractor")  # doctest: +SKIP
+    >>> [r.margin for r in reader.read("fees?", passages, docs)]  # doctest: +SKIP
+    [6.1, -2.3]
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, max_length: int = MAX_LENGTH,
+                 max_question_tokens: int = MAX_QUESTION_TOKENS) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.max_question_tokens = max_question_tokens
+
+    @classmethod
+    def load(cls, name: str, local: bool = True, quantized: bool = False) -> QAReader:
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        from re3g.train.common import device, quantize
+
+        tok = AutoTokenizer.from_pretrained(name, local_files_only=local)
+        model = AutoModelForQuestionAnswering.from_pretrained(name, local_files_only=local)
+        model = model.float().to(device()).eval()
+        if quantized and device() == "cpu":
+            model = quantize(model)
+        return cls(model, tok)
+
+    def read(self, question: str, passages: Sequence[Passage],
+             documents: dict[str, Document] | None = None, keep: int = 5
+             ) -> list[PassageReading]:
+        import torch
+
+        if not passages:
+            return []
+        q = truncate_question(self.tokenizer, question, self.max_question_tokens)
+        windows = [passage_window(p, documents) for p in passages]
+        enc = self.tokenizer([q] * len(windows), [w for w, _ in windows], truncation="only_second",
+                             max_length=self.max_length, padding=True,
+                             return_offsets_mapping=True, return_tensors="pt")
+        offsets = enc.pop("offset_mapping").tolist()
+        dev = next(self.model.parameters()).device
+        with torch.inference_mode():
+            out = self.model(**{k: v.to(dev) for k, v in enc.items()})
+        starts, ends = out.start_logits.float().tolist(), out.end_logits.float().tolist()
+        readings = []
+        for b, (p, (_, base)) in enumerate(zip(passages, windows, strict=True)):
+            seq = enc.sequence_ids(b)
+            ctx = [s == 1 for s in seq]
+            ranges = best_ranges(starts[b], ends[b], offsets[b], ctx, keep=keep)
+            readings.append(PassageReading(
+                p, [(s, base + a, base + e) for s, a, e in ranges], starts[b][0] + ends[b][0]))
+        return readings

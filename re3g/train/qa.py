@@ -1,0 +1,237 @@
+"""Training data and loop for the start/end extractor (``AutoModelForQuestionAnswering``).
+
+Each train turn gives one positive example (question = the user's turns newest first, context =
+the passage holding its reference spans, answer = the reference range inside it) and, for
+``negatives`` > 0, passages of the same document without the answer, labelled "no answer" (the
+[CLS] token). The same-document negatives teach the model the fine distinction most grounding
+errors are about, and give its null score a meaning across passages.
+
+    >>> feats = qa_features(train_examples, docs, passages, tokenizer)   # doctest: +SKIP
+    >>> stats = train_qa(model, feats, cfg, Path(".ckpt.pt"), "fp")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from re3g.qa import MAX_LENGTH, MAX_QUESTION_TOKENS, passage_window, truncate_question
+from re3g.train.common import TrainConfig, train_model
+from re3g.types import Document, Example, Passage
+
+
+@dataclass
+class QAFeature:
+    """One tokenised (question, passage) pair with its answer token positions (0, 0: none)."""
+
+    input_ids: list[int]
+    start: int
+    end: int
+
+
+def answer_range(ex: Example, p: Passage, documents: dict[str, Document]
+                 ) -> tuple[int, int] | None:
+    """Document character range of ``ex``'s reference spans inside passage ``p``, or None."""
+    doc = documents[p.doc_id]
+    spans = [doc.span(s) for s in p.span_ids if (p.doc_id, s) in ex.gold_span_ids]
+    spans = [s for s in spans if s.text.strip()]
+    if not spans:
+        return None
+    return max(p.start, min(s.start for s in spans)), min(p.end, max(s.end for s in spans))
+
+
+def encode_pair(tokenizer: Any, question: str, context: str, answer: tuple[int, int] | None,
+                max_length: int = MAX_LENGTH) -> QAFeature | None:
+    """Tokenise one pair; ``answer`` is a character range in ``context`` (None: no answer).
+    None when the answer falls outside the tokenised window."""
+    enc = tokenizer(question, context, truncation="only_second", max_length=max_length,
+                    return_offsets_mapping=True)
+    if answer is None:
+        return QAFeature(enc["input_ids"], 0, 0)
+    seq = enc.sequence_ids()
+    a, b = answer
+    lo = hi = None
+    for t, (s, e) in enumerate(enc["offset_mapping"]):
+        if seq[t] != 1 or e <= s:
+            continue
+        if lo is None and e > a:
+            lo = t
+        if s < b:
+            hi = t
+    if lo is None or hi is None or hi < lo:
+        return None
+    return QAFeature(enc["input_ids"], lo, hi)
+
+
+def qa_features(examples: Sequence[Example], documents: dict[str, Document],
+                passages: Sequence[Passage], tokenizer: Any, queries: Sequence[str],
+                negatives: int = 1, seed: int = 13, progress: bool = True) -> list[QAFeature]:
+    """Positive and same-document negative features for ``examples`` (``queries`` aligned)."""
+    from tqdm.auto import tqdm
+
+    by_doc: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    rng = random.Random(seed)
+    feats: list[QAFeature] = []
+    for ex, query in tqdm(list(zip(examples, queries, strict=True)), desc="tokenise",
+                          disable=not progress):
+        q = truncate_question(tokenizer, query, MAX_QUESTION_TOKENS)
+        golds = {d for d, _ in ex.gold_span_ids}
+        ranked = []
+        for d in sorted(golds):
+            for p in by_doc.get(d, []):
+                r = answer_range(ex, p, documents)
+                if r is not None:
+                    ranked.append((r[1] - r[0], p, r))
+        if not ranked:
+            continue
+        _, p, (a, b) = max(ranked, key=lambda x: x[0])
+        ctx, base = passage_window(p, documents)
+        f = encode_pair(tokenizer, q, ctx, (a - base, b - base))
+        if f is not None:
+            feats.append(f)
+        others = [o for d in sorted(golds) for o in by_doc.get(d, [])
+                  if answer_range(ex, o, documents) is None]
+        for o in rng.sample(others, min(negatives, len(others))):
+            ctx, _ = passage_window(o, documents)
+            feats.append(encode_pair(tokenizer, q, ctx, None))  # type: ignore[arg-type]
+    return feats
+
+
+def collate(feats: Sequence[QAFeature], pad_id: int) -> dict[str, Any]:
+    """A padded batch of features with their answer positions."""
+    import torch
+
+    from re3g.train.common import pad_batch
+
+    batch = pad_batch([f.input_ids for f in feats], pad_id)
+    batch["start_positions"] = torch.tensor([f.start for f in feats])
+    batch["end_positions"] = torch.tensor([f.end for f in feats])
+    return batch
+
+
+def train_qa(model: Any, feats: Sequence[QAFeature], pad_id: int, cfg: TrainConfig,
+             checkpoint: Path, fingerprint: str, progress: bool = True) -> dict[str, Any]:
+    """Fine-tune ``model`` on ``feats`` (cross-entropy on start and end positions); resumable
+    (:func:`re3g.train.common.train_model`)."""
+    if not feats:
+        raise ValueError("no training features")
+    dev = next(model.parameters()).device
+
+    def loss_of(idx: list[int]) -> Any:
+        batch = collate([feats[i] for i in idx], pad_id)
+        return model(**{k: v.to(dev) for k, v in batch.items()}).loss
+
+    return train_model(model, [len(f.input_ids) for f in feats], loss_of, cfg, checkpoint,
+                       fingerprint, progress=progress)
+
+
+QA_PROFILES: dict[str, dict[str, Any]] = {
+    "quick": {"epochs": 1.0, "batch_size": 4, "lr": 5e-5, "max_steps": 2},
+    "full": {"epochs": 2.0, "batch_size": 16, "lr": 8e-5},
+}
+QUICK_EXAMPLES = 8
+
+
+def run_qa(args: Any) -> int:
+    """``re3g train extractor`` (the default ``--arch qa``): fine-tune a start/end reader from
+    the packaged all-MiniLM-L6-v2, save it to ``--out`` with its manifest, then choose the
+    selection settings and report grounding F1/EM on the validation split
+    (:mod:`re3g.train.qa_eval`)."""
+    import json
+
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from re3g.data import build_query, load_documents, load_examples
+    from re3g.data.passages import split_corpus
+    from re3g.errors import DataError
+    from re3g.train.common import (
+        BASE_MODEL,
+        base_model_path,
+        checkpoint_path,
+        config_from_args,
+        data_files,
+        device,
+        read_model_manifest,
+        save_model_folder,
+        set_seed,
+        settings_fingerprint,
+    )
+
+    t_start = time.time()
+    quick = args.profile == "quick"
+    docs = load_documents(args.docs)
+    train = load_examples(args.train, docs)
+    val = load_examples(args.validation, docs)
+    n_train = args.max_examples or (QUICK_EXAMPLES if quick else None)
+    n_val = args.max_eval or (QUICK_EXAMPLES if quick else None)
+    train, val = train[:n_train] if n_train else train, val[:n_val] if n_val else val
+    if quick:
+        keep = {d for ex in train + val for d in ex.gold_doc_ids}
+        docs = {k: v for k, v in docs.items() if k in keep}
+    command = ("re3g train extractor --profile " + args.profile
+               + (f" --epochs {args.epochs:g}" if args.epochs is not None else ""))
+    if getattr(args, "eval_only", False):
+        manifest = read_model_manifest(Path(args.out), "extractor", command)
+        stats = manifest.get("training", {})
+    else:
+        cfg = config_from_args(args, QA_PROFILES)
+        set_seed(cfg.seed)
+        passages = split_corpus(docs.values(), max_words=200, min_words=12)
+        tok = AutoTokenizer.from_pretrained(base_model_path())
+        queries = [build_query(ex.history, roles="user") for ex in train]
+        feats = qa_features(train, docs, passages, tok, queries, negatives=args.negatives,
+                            seed=cfg.seed, progress=not args.no_progress)
+        if not feats:
+            raise DataError(f"{args.train}: no training example has a reference span")
+        settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
+                    "negatives": args.negatives, "n_features": len(feats),
+                    "query_roles": "user", "max_length": MAX_LENGTH,
+                    "max_question_tokens": MAX_QUESTION_TOKENS}
+        fp = settings_fingerprint(settings)
+        ck = checkpoint_path(args)
+        if args.restart and ck.exists():
+            ck.unlink()
+        model = AutoModelForQuestionAnswering.from_pretrained(base_model_path()).to(device())
+        print(f"training the start/end extractor on {len(feats)} pairs ({device()}), "
+              f"checkpoint {ck}")
+        stats = train_qa(model, feats, tok.pad_token_id, cfg, ck, fp,
+                         progress=not args.no_progress)
+        stats["device"] = device()
+        manifest = {
+            "kind": "extractor",
+            "format": 2,
+            "architecture": "qa",
+            "description": "start/end extractive reader (AutoModelForQuestionAnswering) over the "
+                           "top reranked passages; ranges snapped to document spans",
+            "base_model": BASE_MODEL,
+            "command": command,
+            "data": data_files([args.docs, args.train, args.validation]),
+            "settings": settings,
+            "metrics": {},
+            "training": stats,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        save_model_folder(model, tok, Path(args.out), manifest)
+        if ck.exists():
+            ck.unlink()
+    from re3g.train.qa_eval import evaluate_and_select  # imported late: see its docstring
+
+    metrics, chosen = evaluate_and_select(Path(args.out), val, docs,
+                                          None if quick else args.index,
+                                          None if quick else args.reranker, args.candidates)
+    manifest["settings"].update(chosen)
+    manifest["metrics"] = metrics
+    manifest["training"] = {**stats, "wall_seconds": round(time.time() - t_start, 1)}
+    from re3g.evaluate.report import write_atomic
+    from re3g.train.common import MANIFEST
+
+    write_atomic(Path(args.out) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    print(json.dumps({"out": str(args.out), "metrics": metrics, "settings": chosen,
+                      "training": manifest["training"]}, indent=2))
+    return 0

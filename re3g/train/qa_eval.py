@@ -1,0 +1,133 @@
+"""Validation of a trained start/end extractor: selection settings and grounding F1/EM.
+
+The reader runs once per validation turn over the top reranked passages (the same candidates
+``re3g evaluate`` uses); the selection settings (how many passages, how much the reranker's
+score, the passage rank and the null score count, how a range snaps to spans) are then chosen
+by a grid over the cached readings. Because they are chosen on the validation split, the report
+also gives the two-fold figure (settings chosen on one half, scored on the other).
+
+This module is imported only after training, so a long training run picks up the evaluation
+code as it is when training ends.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+GRID: dict[str, list[float]] = {
+    "n_passages": [1, 2, 3, 5],
+    "rerank_weight": [0.0, 2.0, 5.0, 10.0, 20.0],
+    "null_weight": [0.0, 1.0],
+    "rank_penalty": [0.0, 0.5, 1.0, 2.0],
+    "snap_ratio": [0.3, 0.5, 0.7],
+}
+
+
+def _f1s(preds: Sequence[str], refs: Sequence[str]) -> list[float]:
+    from re3g.evaluate.metrics import f1_score
+
+    return [f1_score(p, r) for p, r in zip(preds, refs, strict=True)]
+
+
+def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequence[Sequence[Any]],
+                docs: dict[str, Any], refs: Sequence[str], grid: dict[str, list[float]],
+                subsets: Sequence[Sequence[int]] | None = None
+                ) -> list[tuple[dict[str, float], list[float]]]:
+    """Per-example F1 of every setting in ``grid`` (a list of (settings, f1s))."""
+    out = []
+    keys = list(grid)
+    for values in itertools.product(*(grid[k] for k in keys)):
+        st = dict(zip(keys, values, strict=True))
+        for k, v in st.items():
+            setattr(extractor, k, v)
+        n = int(st["n_passages"])
+        preds = []
+        for rd, hits in zip(readings, runs, strict=True):
+            ev = extractor.select_ranges(rd[:n], hits, docs, 1)
+            preds.append(ev[0].text if ev else "")
+        out.append((st, _f1s(preds, refs)))
+    return out
+
+
+def _best(results: list[tuple[dict[str, float], list[float]]], idx: Sequence[int]
+          ) -> tuple[dict[str, float], float]:
+    def mean(f: list[float]) -> float:
+        return sum(f[i] for i in idx) / max(1, len(idx))
+
+    st, f = max(results, key=lambda r: mean(r[1]))
+    return st, mean(f)
+
+
+def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
+                        index: Path | None, reranker: Path | None, candidates: int
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Grounding metrics of the extractor in ``model_dir`` on ``val`` and the chosen settings."""
+    from tqdm.auto import tqdm
+
+    from re3g.data import build_query
+    from re3g.data.dialdoc import grounding_text
+    from re3g.data.passages import split_corpus
+    from re3g.evaluate.grounding import gold_passage_hits
+    from re3g.evaluate.metrics import grounding_metrics
+    from re3g.extract import SpanExtractor
+
+    if not val:
+        return {}, {}
+    ex = SpanExtractor.load(model_dir)
+    queries = [build_query(e.history, roles="user") for e in val]
+    refs = [grounding_text(e, docs) for e in val]
+    metrics: dict[str, Any] = {"n_validation": len(val), "int8": ex.quantized}
+
+    passages = split_corpus(docs.values(), max_words=200, min_words=12)
+    gold_runs = [gold_passage_hits(e, passages) for e in val]
+    ex.rerank_weight = ex.rank_penalty = ex.null_weight = 0.0
+    gold_preds = []
+    for q, hits in tqdm(list(zip(queries, gold_runs, strict=True)), desc="read gold passages"):
+        ev = ex.select_ranges(ex.model.read(q, [h.passage for h in hits], docs), hits, docs, 1)
+        gold_preds.append(ev[0].text if ev else "")
+    metrics["grounding_gold_passage"] = {k: round(v, 2) for k, v in
+                                         grounding_metrics(gold_preds, refs).items()}
+    chosen: dict[str, Any] = {"n_passages": 3, "rerank_weight": 5.0, "null_weight": 0.0,
+                              "rank_penalty": 0.5, "snap_ratio": 0.5}
+    if index is None or reranker is None or not Path(reranker).exists():
+        return metrics, chosen
+
+    from re3g.evaluate.grounding import dialogue_runs
+    from re3g.rerank import Reranker, rerank_dialogue
+    from re3g.retrieve import open_index
+
+    retriever = open_index(index, mode="hybrid")
+    rr = Reranker.load(reranker)
+    rr.prime_from_index(index, retriever.passages)
+    currents = [e.history[-1].utterance or "" for e in val]
+    pools = dialogue_runs(retriever, queries, currents, candidates)
+    runs = [rerank_dialogue(rr, q, c, h) for q, c, h in
+            tqdm(list(zip(queries, currents, pools, strict=True)), desc="rerank")]
+    depth = int(max(GRID["n_passages"]))
+    readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs)
+                for q, hits in tqdm(list(zip(queries, runs, strict=True)), desc="read passages")]
+    results = grid_search(ex, readings, runs, docs, refs, GRID)
+    every = range(len(val))
+    chosen, _ = _best(results, every)
+    for k, v in chosen.items():
+        setattr(ex, k, v)
+    preds = []
+    for rd, hits in zip(readings, runs, strict=True):
+        ev = ex.select_ranges(rd[:int(chosen["n_passages"])], hits, docs, 1)
+        preds.append(ev[0].text if ev else "")
+    metrics["grounding"] = {k: round(v, 2) for k, v in grounding_metrics(preds, refs).items()}
+    half_a, half_b = list(every)[0::2], list(every)[1::2]
+    cross = []
+    for fit, held in ((half_a, half_b), (half_b, half_a)):
+        st, _ = _best(results, fit)
+        f = next(r[1] for r in results if r[0] == st)
+        cross += [f[i] for i in held]
+    metrics["grounding_F1_two_fold"] = round(sum(cross) / len(cross), 2)
+    metrics["grounding_selection"] = ("settings chosen on this validation split (grid); "
+                                      "grounding_F1_two_fold: chosen on one half, scored on "
+                                      "the other")
+    chosen["n_passages"] = int(chosen["n_passages"])
+    return metrics, chosen
