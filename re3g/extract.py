@@ -181,7 +181,10 @@ class SpanExtractor:
         return self.cache.get(keys, texts, enc)
 
     def prime_spans(self, documents: dict[str, Document]) -> None:
-        """Compute the vectors of every span of ``documents`` now (e.g. at start-up)."""
+        """Compute the vectors of every span of ``documents`` now (e.g. at start-up); a no-op
+        for start/end readers, which need no span vectors."""
+        if self.kind != "tower":
+            return
         cands = [Candidate(d.doc_id, s.id, s.start, s.end, s.text, None, 0, 0)  # type: ignore[arg-type]
                  for d in documents.values() for s in d.spans if s.text.strip()]
         if cands:
@@ -192,6 +195,8 @@ class SpanExtractor:
         (``{"keys": [(doc_id, span_id)], "vectors"}``); False when it is missing or unusable."""
         import torch
 
+        if self.kind != "tower":
+            return False
         try:
             state = torch.load(Path(path), map_location="cpu", weights_only=False)
             keys = [tuple(k) for k in state["keys"]]

@@ -11,16 +11,19 @@ from test_train_reranker import DATA, data_args, parse
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared doc2dial data not present")
 
 
-def test_quick_profile_trains_a_loadable_extractor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("arch", ["qa", "tower"])
+def test_quick_profile_trains_a_loadable_extractor(tmp_path: Path, arch: str) -> None:
     out = tmp_path / "ex"
-    args = parse("extractor", ["--profile", "quick", "--out", str(out), *data_args()])
+    args = parse("extractor", ["--arch", arch, "--profile", "quick", "--out", str(out),
+                               *data_args()])
     assert args.func(args) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "extractor"
     assert manifest["command"] == "re3g train extractor --profile quick"
     gold = manifest["metrics"]["grounding_gold_passage"]
     assert 0 <= gold["EM"] <= gold["F1"] <= 100
-    assert {"extend_ratio", "n_passages", "rank_penalty"} <= set(manifest["settings"])
+    assert {"n_passages", "rank_penalty"} <= set(manifest["settings"])
+    assert not (tmp_path / ".ex.ckpt.pt").exists()
 
     from re3g.data import load_documents, split_document
     from re3g.extract import SpanExtractor
@@ -29,6 +32,21 @@ def test_quick_profile_trains_a_loadable_extractor(tmp_path: Path) -> None:
     docs = load_documents(DATA / "doc2dial_doc.json")
     doc = next(iter(docs.values()))
     hits = [Hit(p, 1.0, i + 1) for i, p in enumerate(split_document(doc)[:2])]
-    ev = SpanExtractor.load(out).extract("what do I need?", hits, docs, top_n=2)
+    extractor = SpanExtractor.load(out)
+    assert extractor.kind == arch
+    ev = extractor.extract("what do I need?", hits, docs, top_n=2)
     assert 1 <= len(ev) <= 2
     assert ev[0].text == doc.text[ev[0].start:ev[0].end].strip()
+    assert ev[0].span_ids and ev[0].start == docs[ev[0].doc_id].span(ev[0].span_ids[0]).start
+
+
+def test_eval_only_reevaluates_without_training(tmp_path: Path) -> None:
+    out = tmp_path / "ex"
+    args = parse("extractor", ["--profile", "quick", "--out", str(out), *data_args()])
+    assert args.func(args) == 0
+    weights = (out / "model.safetensors").read_bytes()
+    args = parse("extractor", ["--profile", "quick", "--out", str(out), "--eval-only",
+                               *data_args()])
+    assert args.func(args) == 0
+    assert (out / "model.safetensors").read_bytes() == weights
+    assert json.loads((out / "manifest.json").read_text())["metrics"]["grounding_gold_passage"]

@@ -27,24 +27,23 @@ def data_args() -> list[str]:
             "--validation", str(DATA / "doc2dial_dial_validation.json"), "--no-progress"]
 
 
-def test_quick_profile_writes_fp16_model_and_manifest(tmp_path: Path) -> None:
-    out = tmp_path / "rr"
-    args = parse("reranker", ["--profile", "quick", "--out", str(out), *data_args()])
-    assert args.func(args) == 0
+def _check_manifest_and_weights(out: Path, tmp_path: Path) -> dict:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "reranker"
     assert manifest["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert {d["path"].rsplit("/", 1)[-1] for d in manifest["data"]} >= {"doc2dial_doc.json"}
     assert all(len(d["sha256"]) == 64 for d in manifest["data"])
     assert manifest["training"]["steps"] == 2 and manifest["training"]["seconds"] > 0
-    assert "tower_full_corpus" in manifest["metrics"]
-    assert not (tmp_path / ".rr.ckpt.pt").exists()  # removed once the model is in place
+    assert not (tmp_path / f".{out.name}.ckpt.pt").exists()  # removed once the model is in place
     from safetensors import safe_open
 
     with safe_open(str(out / "model.safetensors"), "pt") as f:
         name = next(iter(f.keys()))
         assert str(f.get_tensor(name).dtype) == "torch.float16"
+    return manifest
 
+
+def _ranks_three(out: Path) -> list:
     from re3g.rerank import Reranker
     from re3g.types import Hit, Passage
 
@@ -54,7 +53,32 @@ def test_quick_profile_writes_fp16_model_and_manifest(tmp_path: Path) -> None:
     hits = [Hit(p, 0.0, i + 1) for i, p in enumerate(ps)]
     ranked = rr.rerank("how do I renew my license", hits, k=2)
     assert [h.rank for h in ranked] == [1, 2]
-    assert ranked[0].passage.pid == "p0"
+    return ranked
+
+
+def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small_index) -> None:
+    out = tmp_path / "ce"
+    args = parse("reranker", ["--profile", "quick", "--out", str(out), "--index", str(small_index),
+                              *data_args()])
+    assert args.func(args) == 0
+    manifest = _check_manifest_and_weights(out, tmp_path)
+    assert manifest["architecture"] == "cross-encoder"
+    assert manifest["settings"]["negatives"] == 3 and manifest["settings"]["n_groups"] >= 1
+    assert "reranked_top20" in manifest["metrics"]
+    from re3g.rerank import Reranker
+
+    assert Reranker.load(out).kind == "cross-encoder"
+    _ranks_three(out)
+
+
+def test_quick_tower_writes_fp16_model_and_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "rr"
+    args = parse("reranker", ["--arch", "tower", "--profile", "quick", "--out", str(out),
+                              *data_args()])
+    assert args.func(args) == 0
+    manifest = _check_manifest_and_weights(out, tmp_path)
+    assert "tower_full_corpus" in manifest["metrics"]
+    assert _ranks_three(out)[0].passage.pid == "p0"
 
 
 def _tiny_encoder():

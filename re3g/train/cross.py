@@ -132,9 +132,7 @@ def run_cross(args: Any) -> int:
         read_model_manifest(Path(args.init), "extractor", "re3g train extractor --profile full")
         init = str(args.init)
     retriever = open_index(args.index, mode="hybrid")
-    passages = retriever.passages
-    if not quick and {p.doc_id for p in passages} != set(docs):
-        passages = split_corpus(docs.values(), max_words=200, min_words=12)
+    passages = split_corpus(docs.values(), max_words=200, min_words=12)  # for the positives
     queries = [build_query(ex.history, roles="user") for ex in train]
     currents = [ex.history[-1].utterance or "" for ex in train]
     print(f"mining hard negatives from {args.index} for {len(train)} train turns")
