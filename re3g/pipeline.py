@@ -550,10 +550,11 @@ class Re3G:
         evidence = self.extract(query, hits, current)
         confidence = (evidence[0].score if evidence else self.passage_confidence(query, hits))
         rr = self.reranker
-        if hits and rr is not None and getattr(rr, "kind", "") == "tower":
-            # The trained extractor's score is a softmax over the spans it was shown, high even
-            # for an off-topic question; the reranker's cosine of the best passage is not.
-            confidence = min(confidence, hits[0].score)
+        if hits and rr is not None and hasattr(rr, "relevance"):
+            # The extractor's score says where the answer is among the passages it was shown,
+            # and can be high even for an off-topic question; the reranker's relevance of the
+            # best passage says whether it answers at all.
+            confidence = min(confidence, rr.relevance(hits[0].score))
         elif hits and evidence and self.extractor_kind == "extractor":
             # no tower reranker to ask: cap with the dense encoder's query-passage cosine
             confidence = min(confidence, self.passage_confidence(query, hits))

@@ -280,6 +280,15 @@ class Reranker:
         vecs = self.passage_vectors(passages)
         return [float(s) for s in (vecs @ q)]
 
+    def relevance(self, score: float) -> float:
+        """A reranked score as a relevance in [0, 1]: the project's cross-encoder gives logits
+        (sigmoid), the tower a cosine, sentence-transformers cross-encoders already [0, 1]."""
+        import math
+
+        if self.kind == "cross-encoder" and isinstance(self.model, CrossScorer):
+            return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+        return min(1.0, max(0.0, score))
+
     def rerank(self, query: str, hits: Sequence[Hit], k: int | None = None) -> list[Hit]:
         """Hits reordered by the reranker's score (scores replaced, ranks 1..k renumbered)."""
         from re3g.retrieve.base import check_query

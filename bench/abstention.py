@@ -1,0 +1,90 @@
+"""Where to put the pipeline's abstention threshold: answer confidence on in-domain doc2dial turns
+versus questions the documents cannot answer.
+
+    .venv/bin/python bench/abstention.py [--turns 200]
+
+In-domain: the validation split's user turns with their history (the first ``--turns``).
+Off-topic: general questions about things no doc2dial document covers (below). Prints the
+percentiles of both, the share of each that a threshold keeps, and writes
+bench/results/abstention.json. The pipeline's default threshold (re3g.pipeline) is chosen from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from _common import save  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "doc2dial"
+OFF_TOPIC = [
+    "What is the capital of France?",
+    "How do I bake sourdough bread?",
+    "Who won the football world cup in 2014?",
+    "What is the boiling point of water on Mount Everest?",
+    "Can you recommend a good science fiction novel?",
+    "How many moons does Jupiter have?",
+    "What is the best way to learn the guitar?",
+    "How do I change a flat bicycle tyre?",
+    "What time zone is Tokyo in?",
+    "How do I train my puppy to sit?",
+    "What is the plot of Hamlet?",
+    "Which programming language should I learn first?",
+    "How tall is the Eiffel Tower?",
+    "What is photosynthesis?",
+    "How do I make cold brew coffee?",
+    "What are the rules of chess castling?",
+    "Who painted the Mona Lisa?",
+    "How long should I boil an egg?",
+    "What is the distance from the Earth to the Moon?",
+    "How do I grow tomatoes on a balcony?",
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    xs = sorted(values)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--index", default=str(ROOT / "indexes" / "doc2dial"))
+    ap.add_argument("--turns", type=int, default=200)
+    args = ap.parse_args(argv)
+
+    from tqdm.auto import tqdm
+
+    from re3g.data import load_documents, load_examples
+    from re3g.pipeline import Re3G
+
+    docs = load_documents(DATA / "doc2dial_doc.json")
+    val = load_examples(DATA / "doc2dial_dial_validation.json", docs)[: args.turns]
+    bot = Re3G(index=args.index, docs=str(DATA / "doc2dial_doc.json")).warm_up()
+    inside = [bot.answer(ex.history).confidence for ex in tqdm(val, desc="in-domain")]
+    outside = [bot.answer(q).confidence for q in tqdm(OFF_TOPIC, desc="off-topic")]
+    qs = (0.01, 0.05, 0.1, 0.5)
+    result = {
+        "turns": len(inside), "n_off_topic": len(outside),
+        "in_domain_percentiles": {f"p{int(q * 100)}": round(pct(inside, q), 3) for q in qs},
+        "off_topic_max": round(max(outside), 3),
+        "off_topic": {q: round(c, 3) for q, c in zip(OFF_TOPIC, outside, strict=True)},
+        "kept_at": {f"{t:.2f}": {"in_domain": round(sum(c >= t for c in inside) / len(inside), 3),
+                                 "off_topic": round(sum(c >= t for c in outside) / len(outside),
+                                                    3)}
+                    for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)},
+        "min_confidence_in_force": bot.min_confidence,
+    }
+    print("in-domain percentiles", result["in_domain_percentiles"])
+    print("off-topic max", result["off_topic_max"])
+    for t, kept in result["kept_at"].items():
+        print(f"threshold {t}: keeps {kept['in_domain']:.1%} in-domain, "
+              f"{kept['off_topic']:.1%} off-topic")
+    print("wrote", save("abstention", result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
