@@ -1,20 +1,19 @@
 """Rerank + extract latency for one dialogue turn (warm process), on the validation split.
 
-    .venv/bin/python bench/rerank_extract_latency.py [--n 100] [--candidates 20]
+    .venv/bin/python bench/rerank_extract_latency.py [--n 60] [--candidates 20 10]
 
-First-stage hits (hybrid RRF top-K from indexes/doc2dial) are computed beforehand and not timed.
-Timed per turn: ``Reranker.rerank`` over the K hits + ``SpanExtractor.extract`` (top 1) over the
-reranked hits. Settings compared: int8 dynamic quantisation on/off; target vectors precomputed
-(passages: the dense index's own vectors via ``prime_from_index``; spans: the cache file of
-``re3g train extractor``) or computed per turn (caches cleared: the cold case of new documents).
+First-stage hits (the pipeline's dialogue pool over indexes/doc2dial: hybrid hits of the user's
+turns fused with the current turn's) are computed beforehand and not timed. Timed per turn:
+``rerank_dialogue`` over the top-K hits (the cross-encoder reads K pairs; with a current-turn
+weight > 0 it reads them twice) + ``SpanExtractor.extract`` (top 1) over the reranked hits.
+Compared: int8 dynamic quantisation of each model on/off, and K. Each row also reports the
+grounding F1 / reranked R@1 of the timed turns, so speed and accuracy are read side by side.
 Prints a table and writes bench/results/rerank_extract_latency.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import sys
 import time
@@ -22,69 +21,75 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _common import save  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=100, help="validation turns timed per setting")
-    ap.add_argument("--candidates", type=int, default=20)
+    ap.add_argument("--n", type=int, default=60, help="validation turns timed per setting")
+    ap.add_argument("--candidates", type=int, nargs="+", default=[20, 10])
+    ap.add_argument("--current-weight", type=float, default=0.0)
     ap.add_argument("--index", type=Path, default=ROOT / "indexes" / "doc2dial")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "doc2dial")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--spans-cache", type=Path, default=ROOT / ".cache" / "extractor.spans.pt")
     args = ap.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
     from re3g.data import build_query, load_documents, load_examples
+    from re3g.data.dialdoc import grounding_text
+    from re3g.evaluate.grounding import dialogue_runs
+    from re3g.evaluate.metrics import grounding_metrics
+    from re3g.evaluate.retrieval import retrieval_metrics
     from re3g.extract import SpanExtractor
-    from re3g.rerank import Reranker
+    from re3g.rerank import Reranker, rerank_dialogue
     from re3g.retrieve import open_index
 
     docs = load_documents(args.data / "doc2dial_doc.json")
     val = load_examples(args.data / "doc2dial_dial_validation.json", docs)[: args.n]
-    queries = [build_query(ex.history) for ex in val]
-    retriever = open_index(args.index, mode="hybrid")
-    runs = retriever.batch_search(queries, k=args.candidates)
+    queries = [build_query(ex.history, roles="user") for ex in val]
+    currents = [ex.history[-1].utterance or "" for ex in val]
+    refs = [grounding_text(ex, docs) for ex in val]
+    pools = dialogue_runs(open_index(args.index, mode="hybrid"), queries, currents,
+                          max(args.candidates))
 
     rows = []
-    for quant in (True, False):
-        for primed in (True, False):
-            rr = Reranker.load(quantize=quant)
-            ex = SpanExtractor.load(quantize=quant)
-            if primed:
-                rr.prime_from_index(args.index, retriever.passages)
-                ex.prime_from_cache(args.spans_cache, docs)
-            times = []
-            for i, (q, hits) in enumerate(zip(queries, runs, strict=True)):
-                if not primed:
-                    rr.cache = type(rr.cache)()
-                    ex.cache = type(ex.cache)()
+    for rq, eq in ((True, False), (True, True), (False, False)):
+        rr, ex = Reranker.load(quantize=rq), SpanExtractor.load(quantize=eq)
+        for k in args.candidates:
+            times, preds, ranked_all = [], [], []
+            for i, (q, c, hits) in enumerate(zip(queries, currents, pools, strict=True)):
                 t0 = time.perf_counter()
-                ranked = rr.rerank(q, hits)
-                ex.extract(q, ranked, docs, top_n=1)
+                ranked = rerank_dialogue(rr, q, c, hits[:k], args.current_weight)
+                ev = ex.extract(q, ranked, docs, top_n=1)
                 if i >= 3:  # warm-up turns are not counted
                     times.append(1000 * (time.perf_counter() - t0))
+                preds.append(ev[0].text if ev else "")
+                ranked_all.append(ranked)
             times.sort()
             rows.append({
-                "int8": quant,
-                "target_vectors": "precomputed" if primed else "computed per turn",
+                "reranker_int8": rq, "extractor_int8": eq, "candidates": k,
                 "p50_ms": round(statistics.median(times), 1),
                 "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
                 "mean_ms": round(statistics.fmean(times), 1),
+                "grounding_F1": round(grounding_metrics(preds, refs)["F1"], 2),
+                "reranked_R@1": round(retrieval_metrics(val, ranked_all)["R@1"], 2),
                 "turns": len(times),
             })
-    print(f"rerank(top-{args.candidates}) + extract, {args.threads} threads, {len(val)} turns")
-    print(f"{'int8':<6}{'target vectors':<20}{'p50 ms':>9}{'p90 ms':>9}{'mean ms':>9}")
+            print(rows[-1], flush=True)
+    print(f"rerank + extract, {args.threads} threads, {len(val)} turns, "
+          f"current weight {args.current_weight}")
+    head = ("rr int8", "ex int8", "K", "p50 ms", "p90 ms", "F1", "R@1")
+    print("".join(f"{h:>9}" for h in head))
     for r in rows:
-        print(f"{r['int8']!s:<6}{r['target_vectors']:<20}{r['p50_ms']:>9}{r['p90_ms']:>9}"
-              f"{r['mean_ms']:>9}")
-    out = ROOT / "bench" / "results" / "rerank_extract_latency.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"candidates": args.candidates, "threads": args.threads,
-                               "machine": platform.processor() or platform.machine(),
-                               "rows": rows}, indent=2) + "\n")
+        vals = (r["reranker_int8"], r["extractor_int8"], r["candidates"], r["p50_ms"],
+                r["p90_ms"], r["grounding_F1"], r["reranked_R@1"])
+        print("".join(f"{v!s:>9}" for v in vals))
+    print("wrote", save("rerank_extract_latency", {
+        "threads": args.threads, "turns": args.n, "current_weight": args.current_weight,
+        "rows": rows}))
     return 0
 
 

@@ -152,19 +152,29 @@ class DenseRetriever:
         self.model = (load_query_encoder(model_name) if quantize_queries
                       else load_encoder(model_name))
         self.index = faiss.read_index(str(Path(index_dir) / "faiss.index"))
-        if search_threads is not None:
-            # FAISS's OpenMP workers spin after each search and then compete with torch's
-            # threads encoding the next query; one thread is faster for interactive queries
-            # (bench/retrieval_latency.py: see docs/retrieval.md).
-            faiss.omp_set_num_threads(search_threads)
+        # FAISS's OpenMP workers spin after each search and then compete with torch's threads
+        # encoding the next query; one thread is faster for interactive queries
+        # (bench/retrieval_latency.py: see docs/retrieval.md). FAISS and torch share the OpenMP
+        # runtime, so the limit is set only around FAISS's own calls (``_search_vecs``): set once
+        # for the process it made every torch model (reranker, extractor, training) run on one
+        # thread.
+        self.search_threads = search_threads
         if kind == "hnsw":
             self.index.hnsw.efSearch = ef_search
         elif kind == "ivf":
             self.index.nprobe = nprobe
 
     def _search_vecs(self, vecs: np.ndarray, k: int) -> list[list[Hit]]:
+        import faiss
+
         k = min(check_k(k), len(self.passages))
-        scores, ids = self.index.search(vecs, k)
+        before = faiss.omp_get_max_threads()
+        if self.search_threads is not None:
+            faiss.omp_set_num_threads(self.search_threads)
+        try:
+            scores, ids = self.index.search(vecs, k)
+        finally:
+            faiss.omp_set_num_threads(before)
         return [
             [Hit(self.passages[int(i)], float(s), rank, "dense")
              for rank, (s, i) in enumerate(zip(srow, irow, strict=True), start=1) if i >= 0]
