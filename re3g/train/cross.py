@@ -153,7 +153,7 @@ def run_cross(args: Any) -> int:
         ck.unlink()
     model = AutoModelForSequenceClassification.from_pretrained(init, num_labels=1,
                                                                ignore_mismatched_sizes=True)
-    model.to(device())
+    model = model.float().to(device())  # a saved model folder is fp16: train in fp32
     print(f"training the cross-encoder on {len(groups)} groups of {1 + args.negatives} "
           f"({device()}), checkpoint {ck}")
     stats = train_model(model, [max(len(x) for x in g.pairs) for g in groups],
