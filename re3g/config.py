@@ -67,9 +67,9 @@ class Config:
       ``max_turn_chars`` (longer turns are cut);
     - rerank: ``rerank`` ("auto": on when the trained model ``models/reranker`` exists;
       true: required; false: off), ``reranker`` (folder or cross-encoder name), ``rerank_k``,
-      ``current_weight`` (share of the rerank score from the current user turn alone, and
-      the pool also takes that turn's own hits; 0 turns both off, see
-      ``re3g.rerank.rerank_dialogue``);
+      ``current_weight`` (share of the rerank score from the current user turn alone, see
+      ``re3g.rerank.rerank_dialogue``; the candidate pool always fuses that turn's own hits
+      with the dialogue query's when a reranker is on);
     - extract: ``extract`` (on/off), ``extractor`` (folder; default ``models/extractor``, and
       when none is trained the dense-encoder fallback, see ``re3g.pipeline``; the name
       "dense-fallback" asks for that fallback explicitly), ``top_n``

@@ -538,7 +538,7 @@ class Re3G:
         timings["query"] = t1 - t0
         current = turns[-1].utterance or ""
         hits = self.retrieve(query)
-        if self.config.current_weight > 0 and self.reranker is not None and current != query:
+        if self.reranker is not None and current != query:
             from re3g.rerank import dialogue_pool
 
             hits = dialogue_pool(hits, self.retrieve(current), self.config.k)

@@ -138,12 +138,13 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
                                ctx.docs)
     # The pipeline's dialogue queries: the user's turns (newest first) for the query, the last
     # user turn alone for the score mix and the candidate pool (re3g.rerank.rerank_dialogue).
+    from re3g.config import Config
     from re3g.data import build_query
 
-    weight = float(opts.get("current_weight", 0.3))
+    weight = float(opts.get("current_weight", Config().current_weight))
     queries = [build_query(ex.history, roles="user") for ex in ctx.examples]
     currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
-    if weight > 0 and hybrid is not None:
+    if hybrid is not None:
         runs = dialogue_runs(hybrid, queries, currents, 20)
     res, preds = evaluate_grounding(ctx.examples, ctx.docs, runs, reranker, extractor,
                                     candidates=int(opts.get("candidates") or 20),

@@ -1,13 +1,18 @@
-"""Train the span extractor (a query tower over frozen all-MiniLM-L6-v2 span vectors).
+"""Train the span extractor.
 
-    re3g train extractor --profile full       # the shipped models/extractor
+    re3g train extractor --profile full       # the shipped models/extractor (start/end reader)
     re3g train extractor --profile quick --out /tmp/ex   # seconds, for tests
+    re3g train extractor --arch tower         # the earlier query tower over span vectors
 
-Targets are doc2dial's own spans: each train query is pushed towards the vectors of its reference
-spans, against a softmax over every span of the corpus. At the end the selection settings (how far
-a prediction grows over neighbouring spans, how many passages are searched and how much a lower
-passage rank costs) are chosen on the validation split and the grounding F1/EM reported: with the
-gold passage given, and (when ``--reranker`` and ``--index`` exist) over all documents.
+``--arch qa`` (default, :mod:`re3g.train.qa`): an ``AutoModelForQuestionAnswering`` fine-tuned
+from the packaged all-MiniLM-L6-v2 on (user turns, passage) pairs, with same-document passages
+without the answer as "no answer" examples; the selection settings and the grounding F1/EM are
+then measured on the validation split (:mod:`re3g.train.qa_eval`).
+
+``--arch tower`` (this module): each train query is pushed towards the frozen base-model vectors
+of its reference spans, against a softmax over every span of the corpus; at the end the
+selection settings (how far a prediction grows over neighbouring spans, how many passages are
+searched and how much a lower passage rank costs) are chosen on the validation split.
 """
 
 from __future__ import annotations

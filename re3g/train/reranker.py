@@ -1,14 +1,16 @@
-"""Train the passage reranker (a query tower over frozen all-MiniLM-L6-v2 passage vectors).
+"""Train the passage reranker.
 
-    re3g train reranker --profile full        # the shipped models/reranker
-    re3g train reranker --profile quick --out /tmp/rr   # seconds, for tests
+    re3g train reranker --profile full --init models/extractor   # the shipped models/reranker
+    re3g train reranker --profile quick --out /tmp/rr            # seconds, for tests
+    re3g train reranker --arch tower                             # the earlier query tower
 
-Every train example's query (build_query of its history) is pushed towards the passages that
-contain its reference spans, against a softmax over every passage of the corpus (so the other
-passages of the same document, the hardest negatives, are in every step). Passage vectors come
-from the dense index when it was built from the same corpus with the packaged model, else they
-are computed here. Validation at the end: recall of the trained tower over the whole corpus, and of
-reranking the hybrid (RRF) top-K when the index is available.
+``--arch cross`` (default, :mod:`re3g.train.cross`): a cross-encoder over (dialogue query,
+passage) pairs with hard negatives mined from the project's hybrid retrieval.
+
+``--arch tower`` (this module): a query tower over frozen all-MiniLM-L6-v2 passage vectors; every
+train example's query is pushed towards the passages that contain its reference spans, against a
+softmax over every passage of the corpus. Passage vectors come from the dense index when it was
+built from the same corpus with the packaged model, else they are computed here.
 """
 
 from __future__ import annotations
