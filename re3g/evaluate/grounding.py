@@ -120,13 +120,16 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     import json
     from pathlib import Path
 
+    from re3g.config import Config
     from re3g.evaluate.report import write_atomic
     from re3g.extract import SpanExtractor
     from re3g.rerank import Reranker
 
     opts = ctx.options or {}
-    reranker = Reranker.load(opts.get("reranker"))
-    extractor = SpanExtractor.load(opts.get("extractor"))
+    # a --config file's [rerank] / [extract] settings apply here as in the response stage
+    cfg = Config.load(opts["config"]) if opts.get("config") else Config()
+    reranker = Reranker.load(opts.get("reranker") or cfg.reranker)
+    extractor = SpanExtractor.load(opts.get("extractor") or cfg.extractor)
     runs = ctx.runs["hybrid"]
     hybrid = ctx.retriever
     passages = hybrid.passages if hybrid is not None else None
@@ -138,10 +141,9 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
                                ctx.docs)
     # The pipeline's dialogue queries: the user's turns (newest first) for the query, the last
     # user turn alone for the score mix and the candidate pool (re3g.rerank.rerank_dialogue).
-    from re3g.config import Config
     from re3g.data import build_query
 
-    weight = float(opts.get("current_weight", Config().current_weight))
+    weight = float(opts.get("current_weight", cfg.current_weight))
     queries = [build_query(ex.history, roles="user") for ex in ctx.examples]
     currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
     if hybrid is not None:
