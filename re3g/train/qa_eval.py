@@ -104,7 +104,10 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
     rr.prime_from_index(index, retriever.passages)
     currents = [e.history[-1].utterance or "" for e in val]
     pools = dialogue_runs(retriever, queries, currents, candidates)
-    runs = [rerank_dialogue(rr, q, c, h) for q, c, h in
+    from re3g.config import Config
+
+    weight = Config().current_weight  # the pipeline's default mix
+    runs = [rerank_dialogue(rr, q, c, h, weight) for q, c, h in
             tqdm(list(zip(queries, currents, pools, strict=True)), desc="rerank")]
     depth = int(max(GRID["n_passages"]))
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs)
