@@ -63,9 +63,9 @@ def test_rerank_renumbers_and_replaces_scores(reranker, data) -> None:
 
 
 def test_reranker_beats_first_stage_order_on_validation(reranker, data) -> None:
-    """Over all validation turns, the gold passage (among its document's passages) is ranked
-    first far more often than the document's first passage is gold (measured: 361 vs 127 of
-    580 for the shipped model)."""
+    """Over 150 validation turns, the gold passage (among its document's passages) is ranked
+    first far more often than the document's first passage is gold (the shipped tower: 361 vs
+    127 over all 580 turns)."""
     from re3g.data import build_query
     from re3g.types import Hit
 
@@ -74,6 +74,7 @@ def test_reranker_beats_first_stage_order_on_validation(reranker, data) -> None:
     for p in passages:
         by_doc.setdefault(p.doc_id, []).append(p)
     wins = base = 0
+    val = val[:150]
     for ex in val:
         doc_id = next(iter(ex.gold_doc_ids))
         hits = [Hit(p, 0.0, i + 1) for i, p in enumerate(by_doc[doc_id])]

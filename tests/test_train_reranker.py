@@ -58,8 +58,8 @@ def _ranks_three(out: Path) -> list:
 
 def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small_index) -> None:
     out = tmp_path / "ce"
-    args = parse("reranker", ["--profile", "quick", "--out", str(out), "--index", str(small_index),
-                              *data_args()])
+    args = parse("reranker", ["--arch", "cross", "--profile", "quick", "--out", str(out),
+                              "--index", str(small_index), *data_args()])
     assert args.func(args) == 0
     manifest = _check_manifest_and_weights(out, tmp_path)
     assert manifest["architecture"] == "cross-encoder"
@@ -68,13 +68,14 @@ def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small
     from re3g.rerank import Reranker
 
     assert Reranker.load(out).kind == "cross-encoder"
-    _ranks_three(out)
+    ranked = _ranks_three(out)
+    rr = Reranker.load(out)
+    assert all(0.0 < rr.relevance(h.score) < 1.0 for h in ranked)  # logits -> sigmoid
 
 
 def test_quick_tower_writes_fp16_model_and_manifest(tmp_path: Path) -> None:
     out = tmp_path / "rr"
-    args = parse("reranker", ["--arch", "tower", "--profile", "quick", "--out", str(out),
-                              *data_args()])
+    args = parse("reranker", ["--profile", "quick", "--out", str(out), *data_args()])
     assert args.func(args) == 0
     manifest = _check_manifest_and_weights(out, tmp_path)
     assert "tower_full_corpus" in manifest["metrics"]

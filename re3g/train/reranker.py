@@ -1,16 +1,18 @@
 """Train the passage reranker.
 
-    re3g train reranker --profile full --init models/extractor   # the shipped models/reranker
-    re3g train reranker --profile quick --out /tmp/rr            # seconds, for tests
-    re3g train reranker --arch tower                             # the earlier query tower
+    re3g train reranker --profile full                 # the shipped models/reranker (tower)
+    re3g train reranker --profile quick --out /tmp/rr  # seconds, for tests
+    re3g train reranker --arch cross --init models/extractor   # the cross-encoder
 
-``--arch cross`` (default, :mod:`re3g.train.cross`): a cross-encoder over (dialogue query,
-passage) pairs with hard negatives mined from the project's hybrid retrieval.
+``--arch cross`` (:mod:`re3g.train.cross`): a cross-encoder over (dialogue query, passage) pairs
+with hard negatives mined from the project's hybrid retrieval. Its first full run (1 epoch,
+61 min on 2 cores) ranked worse than the first stage on validation, so it is not shipped.
 
-``--arch tower`` (this module): a query tower over frozen all-MiniLM-L6-v2 passage vectors; every
-train example's query is pushed towards the passages that contain its reference spans, against a
-softmax over every passage of the corpus. Passage vectors come from the dense index when it was
-built from the same corpus with the packaged model, else they are computed here.
+``--arch tower`` (default, this module): a query tower over frozen all-MiniLM-L6-v2 passage
+vectors; every train example's query is pushed towards the passages that contain its
+reference spans, against a softmax over every passage of the corpus. Passage vectors come from
+the dense index when it was built from the same corpus with the packaged model, else they are
+computed here.
 """
 
 from __future__ import annotations
@@ -52,9 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(used when built from --docs with the packaged model)")
     parser.add_argument("--candidates", type=int, default=20,
                         help="first-stage depth reranked in the validation run")
-    parser.add_argument("--arch", choices=["cross", "tower"], default="cross",
-                        help="cross: cross-encoder (the shipped models/reranker); tower: query "
-                             "tower over frozen passage vectors")
+    parser.add_argument("--arch", choices=["cross", "tower"], default="tower",
+                        help="tower: query tower over frozen passage vectors (the shipped "
+                             "models/reranker); cross: cross-encoder (experimental: its first "
+                             "full run ranked worse than the tower, see "
+                             "docs/knowledge_selection.md)")
     parser.add_argument("--negatives", type=int, default=3,
                         help="cross: hard negatives per train turn, from the hybrid pool")
     parser.add_argument("--init", type=Path, default=None,
