@@ -227,7 +227,9 @@ def run_qa(args: Any) -> int:
                                           None if quick else args.reranker, args.candidates)
     manifest["settings"].update(chosen)
     manifest["metrics"] = metrics
-    manifest["training"] = {**stats, "wall_seconds": round(time.time() - t_start, 1)}
+    took = round(time.time() - t_start, 1)
+    key = "eval_only_seconds" if getattr(args, "eval_only", False) else "wall_seconds"
+    manifest["training"] = {**stats, key: took}
     from re3g.evaluate.report import write_atomic
     from re3g.train.common import MANIFEST
 
