@@ -29,7 +29,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=60, help="validation turns timed per setting")
     ap.add_argument("--candidates", type=int, nargs="+", default=[20, 10])
-    ap.add_argument("--current-weight", type=float, default=0.0)
+    ap.add_argument("--current-weight", type=float, default=None,
+                    help="default: the pipeline's (re3g.config.Config)")
     ap.add_argument("--index", type=Path, default=ROOT / "indexes" / "doc2dial")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "doc2dial")
     ap.add_argument("--threads", type=int, default=2)
@@ -52,12 +53,17 @@ def main() -> int:
     queries = [build_query(ex.history, roles="user") for ex in val]
     currents = [ex.history[-1].utterance or "" for ex in val]
     refs = [grounding_text(ex, docs) for ex in val]
-    pools = dialogue_runs(open_index(args.index, mode="hybrid"), queries, currents,
-                          max(args.candidates))
+    retriever = open_index(args.index, mode="hybrid")
+    pools = dialogue_runs(retriever, queries, currents, max(args.candidates))
+    if args.current_weight is None:
+        from re3g.config import Config
+
+        args.current_weight = Config().current_weight
 
     rows = []
     for rq, eq in ((True, False), (True, True), (False, False)):
         rr, ex = Reranker.load(quantize=rq), SpanExtractor.load(quantize=eq)
+        rr.prime_from_index(args.index, retriever.passages)  # as the pipeline does
         for k in args.candidates:
             times, preds, ranked_all = [], [], []
             for i, (q, c, hits) in enumerate(zip(queries, currents, pools, strict=True)):

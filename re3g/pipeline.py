@@ -550,14 +550,21 @@ class Re3G:
         evidence = self.extract(query, hits, current)
         confidence = (evidence[0].score if evidence else self.passage_confidence(query, hits))
         rr = self.reranker
+        # A start/end reader's score (sigmoid of best range minus "no answer") compares the
+        # passages of one document (its negatives were same-document passages): it is low for
+        # most in-domain turns (median 0.04, bench/abstention.py), so it does not decide
+        # abstention; the reranker's relevance of the best passage (or the dense cosine) does.
+        reader = getattr(self.extractor, "kind", "") == "qa" if evidence else False
         if hits and rr is not None and hasattr(rr, "relevance"):
             # The extractor's score says where the answer is among the passages it was shown,
             # and can be high even for an off-topic question; the reranker's relevance of the
             # best passage says whether it answers at all.
-            confidence = min(confidence, rr.relevance(hits[0].score))
+            rel = rr.relevance(hits[0].score)
+            confidence = rel if reader else min(confidence, rel)
         elif hits and evidence and self.extractor_kind == "extractor":
-            # no tower reranker to ask: cap with the dense encoder's query-passage cosine
-            confidence = min(confidence, self.passage_confidence(query, hits))
+            # no reranker to ask: the dense encoder's query-passage cosine
+            cos = self.passage_confidence(query, hits)
+            confidence = cos if reader else min(confidence, cos)
         timings["extract"] = time.perf_counter() - t3
         extra: dict[str, Any] = {
             "query": query, "extractor": self.extractor_kind,
