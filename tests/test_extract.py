@@ -1,4 +1,4 @@
-"""The committed start/end span extractor (models/extractor): evidence snapped to document spans."""
+"""The committed span extractor (models/extractor): evidence snapped to document spans."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_evidence_is_whole_document_spans(extractor, data) -> None:
 
 def test_grounding_f1_with_gold_passage(extractor, data) -> None:
     """Regression guard: on 40 validation turns with the gold passage given, grounding F1 stays
-    where the shipped start/end model put it (39.8 when committed; 53.2 over all 580 turns)."""
+    where the shipped model put it (38.8 when committed; 43.8 over all 580 turns)."""
     from re3g.data import build_query
     from re3g.data.dialdoc import grounding_text
     from re3g.evaluate.metrics import grounding_metrics
@@ -65,11 +65,10 @@ def test_grounding_f1_with_gold_passage(extractor, data) -> None:
     docs, val, passages = data
     preds, refs = [], []
     for ex in val[:40]:
-        ev = extractor.extract(build_query(ex.history, roles="user"), gold_hits(ex, passages),
-                               docs, top_n=1)
+        ev = extractor.extract(build_query(ex.history), gold_hits(ex, passages), docs, top_n=1)
         preds.append(ev[0].text)
         refs.append(grounding_text(ex, docs))
-    assert grounding_metrics(preds, refs)["F1"] >= 35
+    assert grounding_metrics(preds, refs)["F1"] >= 33
 
 
 def test_without_documents_falls_back_to_sentences(extractor, data) -> None:

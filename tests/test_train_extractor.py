@@ -19,7 +19,8 @@ def test_quick_profile_trains_a_loadable_extractor(tmp_path: Path, arch: str) ->
     assert args.func(args) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "extractor"
-    assert manifest["command"] == "re3g train extractor --profile quick"
+    assert manifest["command"] == ("re3g train extractor --profile quick" if arch == "tower"
+                                   else "re3g train extractor --arch qa --profile quick")
     gold = manifest["metrics"]["grounding_gold_passage"]
     assert 0 <= gold["EM"] <= gold["F1"] <= 100
     assert {"n_passages", "rank_penalty"} <= set(manifest["settings"])
@@ -42,11 +43,12 @@ def test_quick_profile_trains_a_loadable_extractor(tmp_path: Path, arch: str) ->
 
 def test_eval_only_reevaluates_without_training(tmp_path: Path) -> None:
     out = tmp_path / "ex"
-    args = parse("extractor", ["--profile", "quick", "--out", str(out), *data_args()])
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                               *data_args()])
     assert args.func(args) == 0
     weights = (out / "model.safetensors").read_bytes()
-    args = parse("extractor", ["--profile", "quick", "--out", str(out), "--eval-only",
-                               *data_args()])
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                               "--eval-only", *data_args()])
     assert args.func(args) == 0
     assert (out / "model.safetensors").read_bytes() == weights
     assert json.loads((out / "manifest.json").read_text())["metrics"]["grounding_gold_passage"]

@@ -1,15 +1,16 @@
 """Train the span extractor.
 
-    re3g train extractor --profile full       # the shipped models/extractor (start/end reader)
+    re3g train extractor --profile full       # models/extractor (query tower, pipeline default)
+    re3g train extractor --arch qa --profile full --out models/extractor-qa   # start/end reader
     re3g train extractor --profile quick --out /tmp/ex   # seconds, for tests
-    re3g train extractor --arch tower         # the earlier query tower over span vectors
 
-``--arch qa`` (default, :mod:`re3g.train.qa`): an ``AutoModelForQuestionAnswering`` fine-tuned
+``--arch qa`` (:mod:`re3g.train.qa`): an ``AutoModelForQuestionAnswering`` fine-tuned
 from the packaged all-MiniLM-L6-v2 on (user turns, passage) pairs, with same-document passages
 without the answer as "no answer" examples; the selection settings and the grounding F1/EM are
 then measured on the validation split (:mod:`re3g.train.qa_eval`).
 
-``--arch tower`` (this module): each train query is pushed towards the frozen base-model vectors
+``--arch tower`` (default, this module): each train query is pushed towards the frozen
+base-model vectors
 of its reference spans, against a softmax over every span of the corpus; at the end the
 selection settings (how far a prediction grows over neighbouring spans, how many passages are
 searched and how much a lower passage rank costs) are chosen on the validation split.
@@ -62,9 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="warm start: a trained reranker folder (its query tower) instead "
                              "of the base model, e.g. models/reranker")
-    parser.add_argument("--arch", choices=["qa", "tower"], default="qa",
-                        help="qa: start/end reader (AutoModelForQuestionAnswering, the shipped "
-                             "models/extractor); tower: query tower over frozen span vectors")
+    parser.add_argument("--arch", choices=["qa", "tower"], default="tower",
+                        help="tower: query tower over frozen span vectors (models/extractor, the "
+                             "pipeline's default); qa: start/end reader "
+                             "(AutoModelForQuestionAnswering, models/extractor-qa)")
     parser.add_argument("--negatives", type=int, default=1,
                         help="qa: same-document passages without the answer per train turn")
     parser.add_argument("--eval-only", action="store_true",

@@ -174,8 +174,9 @@ def run_qa(args: Any) -> int:
     if quick:
         keep = {d for ex in train + val for d in ex.gold_doc_ids}
         docs = {k: v for k, v in docs.items() if k in keep}
-    command = ("re3g train extractor --profile " + args.profile
-               + (f" --epochs {args.epochs:g}" if args.epochs is not None else ""))
+    command = ("re3g train extractor --arch qa --profile " + args.profile
+               + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
+               + ("" if quick else f" --out {args.out}"))
     if getattr(args, "eval_only", False):
         manifest = read_model_manifest(Path(args.out), "extractor", command)
         stats = manifest.get("training", {})
