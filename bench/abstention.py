@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", default=str(ROOT / "indexes" / "doc2dial"))
     ap.add_argument("--turns", type=int, default=200)
+    ap.add_argument("--extractor", default=None,
+                    help="extractor folder (default: the pipeline's, models/extractor)")
     args = ap.parse_args(argv)
 
     from tqdm.auto import tqdm
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
     docs = load_documents(DATA / "doc2dial_doc.json")
     val = load_examples(DATA / "doc2dial_dial_validation.json", docs)[: args.turns]
-    bot = Re3G(index=args.index, docs=str(DATA / "doc2dial_doc.json")).warm_up()
+    bot = Re3G(index=args.index, docs=str(DATA / "doc2dial_doc.json"),
+               extractor=args.extractor).warm_up()
     inside = [bot.answer(ex.history).confidence for ex in tqdm(val, desc="in-domain")]
     outside = [bot.answer(q).confidence for q in tqdm(OFF_TOPIC, desc="off-topic")]
     qs = (0.01, 0.05, 0.1, 0.5)
@@ -76,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                                                     3)}
                     for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)},
         "min_confidence_in_force": bot.min_confidence,
+        "extractor": args.extractor or "models/extractor",
     }
     print("in-domain percentiles", result["in_domain_percentiles"])
     print("off-topic max", result["off_topic_max"])
