@@ -548,6 +548,28 @@ def add_common_arguments(parser: Any, kind: str) -> None:
     parser.add_argument("--no-progress", action="store_true")
 
 
+def load_training_data(args: Any, quick_examples: int = 8) -> tuple[dict[str, Any], list[Any],
+                                                                    list[Any]]:
+    """(documents, train examples, validation examples) for a trainer's arguments.
+
+    ``--max-examples`` / ``--max-eval`` cut the splits; the quick profile keeps
+    ``quick_examples`` of each and only the documents they use, so it runs in seconds.
+    """
+    from re3g.data import load_documents, load_examples
+
+    quick = args.profile == "quick"
+    docs = load_documents(args.docs)
+    train = load_examples(args.train, docs)
+    val = load_examples(args.validation, docs)
+    n_train = args.max_examples or (quick_examples if quick else None)
+    n_val = args.max_eval or (quick_examples if quick else None)
+    train, val = train[:n_train] if n_train else train, val[:n_val] if n_val else val
+    if quick:
+        keep = {d for ex in train + val for d in ex.gold_doc_ids}
+        docs = {k: v for k, v in docs.items() if k in keep}
+    return docs, train, val
+
+
 def config_from_args(args: Any, defaults: dict[str, dict[str, Any]]) -> TrainConfig:
     """A TrainConfig from the profile's defaults, overridden by explicit arguments."""
     d = dict(defaults[args.profile])

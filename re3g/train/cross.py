@@ -98,7 +98,7 @@ def run_cross(args: Any) -> int:
     """Train, save (``--out`` with manifest) and validate the cross-encoder reranker."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from re3g.data import build_query, load_documents, load_examples
+    from re3g.data import build_query
     from re3g.data.passages import split_corpus
     from re3g.errors import DataError
     from re3g.evaluate.grounding import dialogue_runs
@@ -110,6 +110,7 @@ def run_cross(args: Any) -> int:
         config_from_args,
         data_files,
         device,
+        load_training_data,
         read_model_manifest,
         save_model_folder,
         set_seed,
@@ -118,15 +119,9 @@ def run_cross(args: Any) -> int:
     )
 
     t_start = time.time()
-    quick = args.profile == "quick"
     cfg = config_from_args(args, PROFILES)
     set_seed(cfg.seed)
-    docs = load_documents(args.docs)
-    train = load_examples(args.train, docs)
-    val = load_examples(args.validation, docs)
-    n_train = args.max_examples or (QUICK_EXAMPLES if quick else None)
-    n_val = args.max_eval or (QUICK_EXAMPLES if quick else None)
-    train, val = train[:n_train] if n_train else train, val[:n_val] if n_val else val
+    docs, train, val = load_training_data(args, QUICK_EXAMPLES)
     init = base_model_path()
     if args.init:
         read_model_manifest(Path(args.init), "extractor", "re3g train extractor --profile full")

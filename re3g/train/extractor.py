@@ -34,6 +34,7 @@ from re3g.train.common import (
     config_from_args,
     data_files,
     device,
+    load_training_data,
     save_model_folder,
     set_seed,
     settings_fingerprint,
@@ -127,22 +128,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_tower(args: argparse.Namespace) -> int:
-    from re3g.data import build_query, load_documents, load_examples
+    from re3g.data import build_query
     from re3g.errors import DataError
 
     t_start = time.time()
     cfg = config_from_args(args, PROFILES)
     set_seed(cfg.seed)
-    docs = load_documents(args.docs)
-    train = load_examples(args.train, docs)
-    val = load_examples(args.validation, docs)
     quick = args.profile == "quick"
-    n_train = args.max_examples or (QUICK_EXAMPLES if quick else None)
-    n_val = args.max_eval or (QUICK_EXAMPLES if quick else None)
-    train, val = train[:n_train] if n_train else train, val[:n_val] if n_val else val
-    if quick:
-        keep = {d for ex in train + val for d in ex.gold_doc_ids}
-        docs = {k: v for k, v in docs.items() if k in keep}
+    docs, train, val = load_training_data(args, QUICK_EXAMPLES)
     ck = checkpoint_path(args)
     cache = args.spans_cache or (None if quick else SPANS_CACHE)
     keys, targets = span_targets(docs, cache)

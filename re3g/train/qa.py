@@ -147,7 +147,7 @@ def run_qa(args: Any) -> int:
 
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from re3g.data import build_query, load_documents, load_examples
+    from re3g.data import build_query
     from re3g.data.passages import split_corpus
     from re3g.errors import DataError
     from re3g.train.common import (
@@ -157,6 +157,7 @@ def run_qa(args: Any) -> int:
         config_from_args,
         data_files,
         device,
+        load_training_data,
         read_model_manifest,
         save_model_folder,
         set_seed,
@@ -165,15 +166,7 @@ def run_qa(args: Any) -> int:
 
     t_start = time.time()
     quick = args.profile == "quick"
-    docs = load_documents(args.docs)
-    train = load_examples(args.train, docs)
-    val = load_examples(args.validation, docs)
-    n_train = args.max_examples or (QUICK_EXAMPLES if quick else None)
-    n_val = args.max_eval or (QUICK_EXAMPLES if quick else None)
-    train, val = train[:n_train] if n_train else train, val[:n_val] if n_val else val
-    if quick:
-        keep = {d for ex in train + val for d in ex.gold_doc_ids}
-        docs = {k: v for k, v in docs.items() if k in keep}
+    docs, train, val = load_training_data(args, QUICK_EXAMPLES)
     command = ("re3g train extractor --arch qa --profile " + args.profile
                + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
                + ("" if quick else f" --out {args.out}"))

@@ -33,8 +33,7 @@ def _f1s(preds: Sequence[str], refs: Sequence[str]) -> list[float]:
 
 
 def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequence[Sequence[Any]],
-                docs: dict[str, Any], refs: Sequence[str], grid: dict[str, list[float]],
-                subsets: Sequence[Sequence[int]] | None = None
+                docs: dict[str, Any], refs: Sequence[str], grid: dict[str, list[float]]
                 ) -> list[tuple[dict[str, float], list[float]]]:
     """Per-example F1 of every setting in ``grid`` (a list of (settings, f1s))."""
     out = []
