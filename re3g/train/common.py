@@ -282,6 +282,41 @@ class TrainConfig:
     train_layers: int = 0  # 0: the whole encoder; N: only the top N layers (bottom cached)
 
 
+def _resume(checkpoint: Path, fingerprint: str, model: Any, opt: Any, sched: Any, total: int,
+            log: Callable[[str], None]) -> tuple[int, list[float], float]:
+    """Load a matching checkpoint into model/optimiser/scheduler: (step, losses, seconds)."""
+    state = load_checkpoint(checkpoint, fingerprint)
+    if state is None:
+        return 0, [], 0.0
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    log(f"resuming from {checkpoint} at step {int(state['step'])}/{total}")
+    return int(state["step"]), list(state.get("losses", [])), float(state.get("seconds", 0.0))
+
+
+def _optimise(loss: Any, params: Any, opt: Any, sched: Any, losses: list[float], bar: Any
+              ) -> None:
+    """One optimiser step on ``loss`` (gradients clipped at 1.0), logged to ``losses``/``bar``."""
+    import torch
+
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    losses.append(round(float(loss.detach()), 4))
+    bar.update(1)
+    bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+
+
+def _save(checkpoint: Path, fingerprint: str, step: int, model: Any, opt: Any, sched: Any,
+          losses: list[float], seconds: float) -> None:
+    atomic_torch_save({"fingerprint": fingerprint, "step": step, "model": model.state_dict(),
+                       "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                       "losses": losses, "seconds": seconds}, checkpoint)
+
+
 def train_query_tower(
     encoder: Encoder,
     queries: Sequence[str],
@@ -329,16 +364,8 @@ def train_query_tower(
         return max(0.0, (total - step) / max(1, total - warm))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
-    start, resumed_from, losses, elapsed = 0, None, [], 0.0
-    state = load_checkpoint(checkpoint, fingerprint)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        start = resumed_from = int(state["step"])
-        losses = list(state.get("losses", []))
-        elapsed = float(state.get("seconds", 0.0))
-        log(f"resuming from {checkpoint} at step {start}/{total}")
+    start, losses, elapsed = _resume(checkpoint, fingerprint, model, opt, sched, total, log)
+    resumed_from = start or None
 
     def order(epoch: int) -> list[int]:
         idx = list(range(n))
@@ -359,20 +386,11 @@ def train_query_tower(
             mask[r, list(positives[i])] = True
         loss = (torch.logsumexp(logits, -1)
                 - torch.logsumexp(logits.masked_fill(~mask, -1e4), -1)).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
         step += 1
-        losses.append(round(float(loss.detach()), 4))
-        bar.update(1)
-        bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+        _optimise(loss, params, opt, sched, losses, bar)
         if step % save_every == 0 and step < total:
-            atomic_torch_save({"fingerprint": fingerprint, "step": step,
-                               "model": model.state_dict(), "optimizer": opt.state_dict(),
-                               "scheduler": sched.state_dict(), "losses": losses,
-                               "seconds": elapsed + time.perf_counter() - t0}, checkpoint)
+            _save(checkpoint, fingerprint, step, model, opt, sched, losses,
+                  elapsed + time.perf_counter() - t0)
     bar.close()
     model.eval()
     for p in model.parameters():
@@ -433,35 +451,19 @@ def train_model(model: Any, lengths: Sequence[int], loss_of: Callable[[list[int]
     warm = max(1, int(cfg.warmup * total))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
-    step, resumed_from, losses, elapsed = 0, None, [], 0.0
-    state = load_checkpoint(checkpoint, fingerprint)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        step = resumed_from = int(state["step"])
-        losses, elapsed = list(state.get("losses", [])), float(state.get("seconds", 0.0))
-        log(f"resuming from {checkpoint} at step {step}/{total}")
+    step, losses, elapsed = _resume(checkpoint, fingerprint, model, opt, sched, total, log)
+    resumed_from = step or None
     t0 = time.perf_counter()
     bar = tqdm(total=total, initial=step, desc="train", disable=not progress, unit="step")
     torch.manual_seed(cfg.seed + step)
     while step < total:
         epoch, pos = divmod(step, per_epoch)
         loss = loss_of(length_batches(lengths, cfg.batch_size, cfg.seed * 1000 + epoch)[pos])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
         step += 1
-        losses.append(round(float(loss.detach()), 4))
-        bar.update(1)
-        bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+        _optimise(loss, model.parameters(), opt, sched, losses, bar)
         if step % save_every == 0 and step < total:
-            atomic_torch_save({"fingerprint": fingerprint, "step": step,
-                               "model": model.state_dict(), "optimizer": opt.state_dict(),
-                               "scheduler": sched.state_dict(), "losses": losses,
-                               "seconds": elapsed + time.perf_counter() - t0}, checkpoint)
+            _save(checkpoint, fingerprint, step, model, opt, sched, losses,
+                  elapsed + time.perf_counter() - t0)
     bar.close()
     model.eval()
     tail = losses[-20:] or [float("nan")]
