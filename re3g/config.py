@@ -43,7 +43,8 @@ SECTIONS: dict[str, dict[str, str]] = {
                   "query_max_words": "query_max_words", "query_roles": "query_roles",
                   "max_turn_chars": "max_turn_chars"},
     "rerank": {"enabled": "rerank", "model": "reranker", "k": "rerank_k",
-               "current_weight": "current_weight"},
+               "current_weight": "current_weight", "document_weight": "document_weight",
+               "document_temperature": "document_temperature"},
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
                 "reply_spans": "reply_spans"},
     "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply"},
@@ -69,7 +70,9 @@ class Config:
       true: required; false: off), ``reranker`` (folder or cross-encoder name), ``rerank_k``,
       ``current_weight`` (share of the rerank score from the current user turn alone, see
       ``re3g.rerank.rerank_dialogue``; the candidate pool always fuses that turn's own hits
-      with the dialogue query's when a reranker is on);
+      with the dialogue query's when a reranker is on), ``document_weight`` and
+      ``document_temperature`` (bonus for passages of the document the earlier agent turns
+      come from, see ``re3g.focus``; 0 turns it off);
     - extract: ``extract`` (on/off), ``extractor`` (folder; default ``models/extractor``, and
       when none is trained the dense-encoder fallback, see ``re3g.pipeline``; the name
       "dense-fallback" asks for that fallback explicitly), ``top_n``
@@ -96,6 +99,8 @@ class Config:
     reranker: str | None = None
     rerank_k: int | None = None
     current_weight: float = 0.3
+    document_weight: float = 0.2
+    document_temperature: float = 3.0
     extract: bool = True
     extractor: str | None = None
     top_n: int = 3
@@ -136,6 +141,12 @@ class Config:
                 or not 0.0 <= self.current_weight <= 1.0):
             raise self._bad("current_weight", f"must be a number in [0, 1], got "
                                               f"{self.current_weight!r}")
+        for name, lo in (("document_weight", 0.0), ("document_temperature", None)):
+            v = getattr(self, name)
+            if (isinstance(v, bool) or not isinstance(v, int | float)
+                    or (v < lo if lo is not None else v <= 0)):
+                raise self._bad(name, f"must be a number {'>= 0' if lo is not None else '> 0'}"
+                                      f", got {v!r}")
         pos_int("top_n", self.top_n)
         pos_int("reply_spans", self.reply_spans)
         if self.docs is not None and not isinstance(self.docs, str):

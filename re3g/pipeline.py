@@ -13,7 +13,9 @@ Stages and what each adds to the :class:`~re3g.types.Answer`:
    (:func:`re3g.data.build_query`, capped at ``query_max_words`` words).
 2. **retrieve**: ``k`` passages from the index (``mode`` bm25 | dense | hybrid with RRF).
 3. **rerank**: the trained reranker (``models/reranker``, or any cross-encoder) reorders them;
-   with ``rerank = "auto"`` (default) it runs when the trained model exists.
+   with ``rerank = "auto"`` (default) it runs when the trained model exists. Passages of the
+   document the earlier agent turns come from then get a bonus (``document_weight``,
+   :mod:`re3g.focus`): a conversation stays in one document.
 4. **extract**: evidence spans with document ids, span ids and character offsets into the
    document text. With a trained extractor (``models/extractor``, :mod:`re3g.extract`) its
    spans and confidences are used. Without one, the **dense fallback** runs: the doc2dial spans
@@ -426,6 +428,29 @@ class Re3G:
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"reranking failed: {type(exc).__name__}: {exc}") from exc
 
+    def focus(self, turns: Sequence[Turn], hits: list[Hit]) -> list[Hit]:
+        """Reranked ``hits`` with the bonus for the document the earlier agent turns come from
+        (``re3g.focus``; ``document_weight`` on the reranker's score scale, so only with a
+        reranker and a BM25 index)."""
+        w = self.config.document_weight
+        if not hits or w == 0.0 or self.reranker is None:
+            return hits
+        from re3g.focus import agent_text, apply_document_prior, document_prior
+
+        text = agent_text(turns)
+        r = self.retriever
+        searcher = getattr(r, "sparse", None) or (r if self.config.mode == "bm25" else None)
+        if not text or searcher is None:
+            return hits
+        try:
+            prior = document_prior(searcher, text, self.config.document_temperature)
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"document prior search failed: {type(exc).__name__}: {exc}"
+                             ) from exc
+        return apply_document_prior(hits, prior, w)
+
     def extract(self, query: str, hits: list[Hit], current: str | None = None) -> list[Evidence]:
         """Evidence spans, best first (``top_n`` of them), with scores in [0, 1].
 
@@ -545,6 +570,9 @@ class Re3G:
         t2 = time.perf_counter()
         timings["retrieve"] = t2 - t1
         hits = self.rerank(query, hits, current)
+        # the reranker's own best score decides abstention (before the document bonus)
+        top_score = hits[0].score if hits else 0.0
+        hits = self.focus(turns, hits)
         t3 = time.perf_counter()
         timings["rerank"] = t3 - t2
         evidence = self.extract(query, hits, current)
@@ -559,7 +587,7 @@ class Re3G:
             # The extractor's score says where the answer is among the passages it was shown,
             # and can be high even for an off-topic question; the reranker's relevance of the
             # best passage says whether it answers at all.
-            rel = rr.relevance(hits[0].score)
+            rel = rr.relevance(top_score)
             confidence = rel if reader else min(confidence, rel)
         elif hits and evidence and self.extractor_kind == "extractor":
             # no reranker to ask: the dense encoder's query-passage cosine

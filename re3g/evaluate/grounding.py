@@ -47,6 +47,8 @@ def evaluate_grounding(
     progress: bool = False,
     currents: Sequence[str] | None = None,
     current_weight: float = 0.0,
+    priors: Sequence[dict[str, float]] | None = None,
+    document_weight: float = 0.0,
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Rerank each example's first-stage ``runs`` (top ``candidates``), extract the grounding
     span and score it.
@@ -56,6 +58,8 @@ def evaluate_grounding(
     ``grounding_gold_passage`` gives the extractor the passages holding the reference spans
     (an upper bound separating retrieval errors from extraction errors); ``passages`` is the
     passage list to take them from (default: the passages seen in ``runs``, else a fresh split).
+    ``priors`` (one per example, :func:`re3g.focus.document_priors`) add ``document_weight``
+    x the prior of each passage's document to its reranked score, as the pipeline does.
     """
     from tqdm.auto import tqdm
 
@@ -63,6 +67,7 @@ def evaluate_grounding(
     from re3g.data.dialdoc import grounding_text
     from re3g.evaluate.metrics import grounding_metrics
     from re3g.evaluate.retrieval import retrieval_metrics
+    from re3g.focus import apply_document_prior
     from re3g.rerank import rerank_dialogue
 
     if len(examples) != len(runs):
@@ -75,10 +80,12 @@ def evaluate_grounding(
     refs = [grounding_text(ex, docs) for ex in examples]
     reranked, preds, gold_preds, times, evidence = [], [], [], [], []
     cur = list(currents) if currents is not None else [None] * len(examples)
-    for ex, q, c, hits in tqdm(list(zip(examples, qs, cur, runs, strict=True)),
-                               desc="rerank+extract", disable=not progress):
+    pri = list(priors) if priors is not None else [{}] * len(examples)
+    for ex, q, c, hits, prior in tqdm(list(zip(examples, qs, cur, runs, pri, strict=True)),
+                                      desc="rerank+extract", disable=not progress):
         t0 = time.perf_counter()
         rr = rerank_dialogue(reranker, q, c, list(hits)[:candidates], current_weight)
+        rr = apply_document_prior(rr, prior, document_weight)
         ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight)
         times.append(time.perf_counter() - t0)
         evidence.append(ev)
@@ -146,18 +153,28 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     weight = float(opts.get("current_weight", cfg.current_weight))
     queries = [build_query(ex.history, roles="user") for ex in ctx.examples]
     currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
+    priors = None
+    doc_weight = float(opts.get("document_weight", cfg.document_weight))
     if hybrid is not None:
         runs = dialogue_runs(hybrid, queries, currents, 20)
+        if doc_weight > 0:
+            from re3g.focus import agent_text, document_priors
+
+            priors = document_priors(getattr(hybrid, "sparse", hybrid),
+                                     [agent_text(ex.history) for ex in ctx.examples],
+                                     cfg.document_temperature)
     res, preds = evaluate_grounding(ctx.examples, ctx.docs, runs, reranker, extractor,
                                     candidates=int(opts.get("candidates") or 20),
                                     passages=passages, queries=queries, progress=True,
                                     currents=currents if weight > 0 else None,
-                                    current_weight=weight)
+                                    current_weight=weight, priors=priors,
+                                    document_weight=doc_weight)
     ctx.options["grounding_outputs"] = res.pop("outputs")
     report.setdefault("retrieval", {})["reranked"] = res["reranked"]
     report["grounding"] = res["grounding"]
     report["grounding_gold_passage"] = res["grounding_gold_passage"]
     report["knowledge_selection"] = {"candidates": res["candidates"],
+                                     "document_weight": doc_weight if priors else 0.0,
                                      "latency_ms": res["latency_ms"],
                                      "reranker": reranker.path, "extractor": extractor.path}
     write_atomic(ctx.out / "grounding_predictions.json", json.dumps(preds, indent=1) + "\n")

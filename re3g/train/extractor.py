@@ -70,6 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(AutoModelForQuestionAnswering, models/extractor-qa)")
     parser.add_argument("--negatives", type=int, default=1,
                         help="qa: same-document passages without the answer per train turn")
+    parser.add_argument("--pool-negatives", type=int, default=0,
+                        help="qa: passages without the answer per train turn taken from the "
+                             "top 5 of the reranked first-stage pool (other documents too), so "
+                             "the reader's 'no answer' score compares the passages it is shown")
     parser.add_argument("--eval-only", action="store_true",
                         help="qa: do not train; evaluate the model in --out and update its "
                              "manifest's selection settings and metrics")

@@ -4,7 +4,9 @@ Each train turn gives one positive example (question = the user's turns newest f
 the passage holding its reference spans, answer = the reference range inside it) and, for
 ``negatives`` > 0, passages of the same document without the answer, labelled "no answer" (the
 [CLS] token). The same-document negatives teach the model the fine distinction most grounding
-errors are about, and give its null score a meaning across passages.
+errors are about. ``pool_negatives`` adds passages from the top of the turn's reranked
+first-stage pool (the passages the reader is shown at run time, from any document), so that
+its null score also compares passages across documents.
 
     >>> feats = qa_features(train_examples, docs, passages, tokenizer)   # doctest: +SKIP
     >>> stats = train_qa(model, feats, cfg, Path(".ckpt.pt"), "fp")      # doctest: +SKIP
@@ -21,7 +23,7 @@ from typing import Any
 
 from re3g.qa import MAX_LENGTH, MAX_QUESTION_TOKENS, passage_window, truncate_question
 from re3g.train.common import TrainConfig, train_model
-from re3g.types import Document, Example, Passage
+from re3g.types import Document, Example, Hit, Passage
 
 
 @dataclass
@@ -69,8 +71,12 @@ def encode_pair(tokenizer: Any, question: str, context: str, answer: tuple[int, 
 
 def qa_features(examples: Sequence[Example], documents: dict[str, Document],
                 passages: Sequence[Passage], tokenizer: Any, queries: Sequence[str],
-                negatives: int = 1, seed: int = 13, progress: bool = True) -> list[QAFeature]:
-    """Positive and same-document negative features for ``examples`` (``queries`` aligned)."""
+                negatives: int = 1, seed: int = 13, progress: bool = True,
+                pools: Sequence[Sequence[Hit]] | None = None, pool_negatives: int = 0,
+                pool_depth: int = 5) -> list[QAFeature]:
+    """Positive and negative features for ``examples`` (``queries`` aligned): ``negatives``
+    same-document passages and ``pool_negatives`` passages from the top ``pool_depth`` of
+    ``pools`` (aligned with ``examples``), all without the answer."""
     from tqdm.auto import tqdm
 
     by_doc: dict[str, list[Passage]] = {}
@@ -78,8 +84,10 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
         by_doc.setdefault(p.doc_id, []).append(p)
     rng = random.Random(seed)
     feats: list[QAFeature] = []
-    for ex, query in tqdm(list(zip(examples, queries, strict=True)), desc="tokenise",
-                          disable=not progress):
+    if pools is None:
+        pools = [[] for _ in examples]
+    for ex, query, pool in tqdm(list(zip(examples, queries, pools, strict=True)),
+                                desc="tokenise", disable=not progress):
         q = truncate_question(tokenizer, query, MAX_QUESTION_TOKENS)
         golds = {d for d, _ in ex.gold_span_ids}
         ranked = []
@@ -97,7 +105,12 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
             feats.append(f)
         others = [o for d in sorted(golds) for o in by_doc.get(d, [])
                   if answer_range(ex, o, documents) is None]
-        for o in rng.sample(others, min(negatives, len(others))):
+        chosen = rng.sample(others, min(negatives, len(others)))
+        picked = {o.pid for o in chosen} | {p.pid}
+        hard = [h.passage for h in pool[:pool_depth] if h.passage.pid not in picked
+                and answer_range(ex, h.passage, documents) is None]
+        chosen += rng.sample(hard, min(pool_negatives, len(hard)))
+        for o in chosen:
             ctx, _ = passage_window(o, documents)
             feats.append(encode_pair(tokenizer, q, ctx, None))  # type: ignore[arg-type]
     return feats
@@ -129,6 +142,27 @@ def train_qa(model: Any, feats: Sequence[QAFeature], pad_id: int, cfg: TrainConf
 
     return train_model(model, [len(f.input_ids) for f in feats], loss_of, cfg, checkpoint,
                        fingerprint, progress=progress)
+
+
+def reranked_pools(args: Any, examples: Sequence[Example], queries: Sequence[str],
+                   index: Path | None) -> list[list[Hit]]:
+    """Each example's first-stage pool reranked as the pipeline does (hybrid dialogue pool,
+    then the project's reranker); empty pools without an index or reranker (quick profile)."""
+    from re3g.config import Config
+    from re3g.evaluate.grounding import dialogue_runs
+    from re3g.rerank import Reranker, rerank_dialogue
+    from re3g.retrieve import open_index
+
+    if index is None or not Path(args.reranker).exists():
+        return [[] for _ in examples]
+    retriever = open_index(index, mode="hybrid")
+    rr = Reranker.load(args.reranker)
+    rr.prime_from_index(index, retriever.passages)
+    currents = [e.history[-1].utterance or "" for e in examples]
+    pools = dialogue_runs(retriever, queries, currents, args.candidates)
+    weight = Config().current_weight
+    return [rerank_dialogue(rr, q, c, h, weight) for q, c, h in zip(queries, currents, pools,
+                                                                    strict=True)]
 
 
 QA_PROFILES: dict[str, dict[str, Any]] = {
@@ -169,6 +203,8 @@ def run_qa(args: Any) -> int:
     docs, train, val = load_training_data(args, QUICK_EXAMPLES)
     command = ("re3g train extractor --arch qa --profile " + args.profile
                + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
+               + (f" --pool-negatives {args.pool_negatives}"
+                  if getattr(args, "pool_negatives", 0) else "")
                + ("" if quick else f" --out {args.out}"))
     if getattr(args, "eval_only", False):
         manifest = read_model_manifest(Path(args.out), "extractor", command)
@@ -179,12 +215,17 @@ def run_qa(args: Any) -> int:
         passages = split_corpus(docs.values(), max_words=200, min_words=12)
         tok = AutoTokenizer.from_pretrained(base_model_path())
         queries = [build_query(ex.history, roles="user") for ex in train]
+        pool_negatives = int(getattr(args, "pool_negatives", 0) or 0)
+        pools = (reranked_pools(args, train, queries, None if quick else args.index)
+                 if pool_negatives > 0 else None)
         feats = qa_features(train, docs, passages, tok, queries, negatives=args.negatives,
-                            seed=cfg.seed, progress=not args.no_progress)
+                            seed=cfg.seed, progress=not args.no_progress, pools=pools,
+                            pool_negatives=pool_negatives)
         if not feats:
             raise DataError(f"{args.train}: no training example has a reference span")
         settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
-                    "negatives": args.negatives, "n_features": len(feats),
+                    "negatives": args.negatives, "pool_negatives": pool_negatives,
+                    "n_features": len(feats),
                     "query_roles": "user", "max_length": MAX_LENGTH,
                     "max_question_tokens": MAX_QUESTION_TOKENS}
         fp = settings_fingerprint(settings)
