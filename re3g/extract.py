@@ -86,6 +86,14 @@ def candidates_for(hits: Sequence[Hit], documents: dict[str, Document] | None,
     return out
 
 
+def default_extractor_path() -> Path:
+    """The pipeline's extractor: the start/end reader ``models/extractor-qa`` (which also
+    consults the span scorer ``models/extractor`` beside it) when it is there, else the span
+    scorer alone."""
+    reader = default_path("extractor-qa")
+    return reader if (reader / "manifest.json").is_file() else default_path("extractor")
+
+
 class SpanExtractor:
     """Predicts grounding evidence (whole document spans) from the dialogue query and top hits.
 
@@ -113,30 +121,55 @@ class SpanExtractor:
         self.rerank_weight = float(st.get("rerank_weight", 0.0))
         self.null_weight = float(st.get("null_weight", 0.0))
         self.snap_ratio = float(st.get("snap_ratio", 0.5))
+        # start/end readers: the project's span scorer (a tower extractor) as a second opinion;
+        # each range gains helper_weight x the mean log-probability of its spans under it
+        self.helper: SpanExtractor | None = None
+        self.helper_weight = float(st.get("helper_weight", 0.0))
+        self._snaps: dict[tuple[str, int, int, float], list[Span]] = {}
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
     def load(cls, path_or_name: str | Path | None = None, quantize: bool | None = None
              ) -> SpanExtractor:
-        """The project's extractor (None: ``models/extractor``), a trained folder, or an
-        extractive QA model by folder or hub name."""
+        """The project's extractor (None: :func:`default_extractor_path`), a trained folder,
+        or an extractive QA model by folder or hub name."""
         from re3g.train.common import device, read_model_manifest
 
         q = (device() == "cpu") if quantize is None else quantize
-        path = default_path("extractor") if path_or_name is None else Path(path_or_name)
+        path = default_extractor_path() if path_or_name is None else Path(path_or_name)
         if path_or_name is None or (path / "manifest.json").is_file():
             manifest = read_model_manifest(path, "extractor", TRAIN_CMD)
             if manifest.get("architecture") == "qa":
                 # int8 costs the reader ~1.8 F1 (gold passages, validation turns 100-299) and
                 # it reads one passage per turn, so fp32 is the default even on CPU
-                return cls._load_qa(str(path), local=True, manifest=manifest,
-                                    quantized=bool(quantize))
+                ex = cls._load_qa(str(path), local=True, manifest=manifest,
+                                  quantized=bool(quantize))
+                helper = manifest.get("settings", {}).get("helper")
+                if helper and ex.helper_weight > 0:
+                    ex.helper = cls._load_helper(path, str(helper), q)
+                return ex
             return cls._load_tower(path, manifest, q)
         if path.exists():
             return cls._load_qa(str(path), local=True)
         if str(path_or_name).startswith((".", "/")) or str(path_or_name).count("/") > 1:
             raise ModelError(f"no extractor at {path_or_name}: train one with `{TRAIN_CMD}`")
         return cls._load_qa(str(path_or_name), local=False)
+
+    @classmethod
+    def _load_helper(cls, reader_path: Path, helper: str, quantized: bool) -> SpanExtractor:
+        """The span scorer a reader's manifest names (a folder beside the reader's)."""
+        from re3g.train.common import read_model_manifest
+
+        hp = Path(helper) if Path(helper).is_absolute() else reader_path.parent / helper
+        if not (hp / "manifest.json").is_file():
+            raise ModelError(
+                f"the reader in {reader_path} combines its ranges with the span scorer {hp}, "
+                f"which is missing: train it with `{TRAIN_CMD}` (or set helper_weight to 0 in "
+                f"{reader_path / 'manifest.json'})")
+        manifest = read_model_manifest(hp, "extractor", TRAIN_CMD)
+        if manifest.get("architecture") == "qa":
+            raise ModelError(f"{hp} is a start/end reader, not a span scorer")
+        return cls._load_tower(hp, manifest, quantized)
 
     @classmethod
     def _load_tower(cls, path: Path, manifest: dict[str, Any], quantized: bool
@@ -185,8 +218,10 @@ class SpanExtractor:
 
     def prime_spans(self, documents: dict[str, Document]) -> None:
         """Compute the vectors of every span of ``documents`` now (e.g. at start-up); a no-op
-        for start/end readers, which need no span vectors."""
+        for start/end readers without a helper span scorer."""
         if self.kind != "tower":
+            if self.helper is not None:
+                self.helper.prime_spans(documents)
             return
         cands = [Candidate(d.doc_id, s.id, s.start, s.end, s.text, None, 0, 0)  # type: ignore[arg-type]
                  for d in documents.values() for s in d.spans if s.text.strip()]
@@ -199,7 +234,7 @@ class SpanExtractor:
         import torch
 
         if self.kind != "tower":
-            return False
+            return self.helper.prime_from_cache(path, documents) if self.helper else False
         try:
             state = torch.load(Path(path), map_location="cpu", weights_only=False)
             keys = [tuple(k) for k in state["keys"]]
@@ -239,15 +274,46 @@ class SpanExtractor:
         if not hits:
             return []
         if self.kind == "qa":
-            return self._extract_qa(query, hits, documents, top_n)
+            readings = self.read(query, hits, documents)
+            lp = self.helper_scores(query, hits[:len(readings)], documents, current,
+                                    current_weight)
+            return self.select_ranges(readings, hits, documents, top_n, lp)
         cands = candidates_for(hits, documents, max(1, self.n_passages))
+        logits = self.mixed_scores(query, cands, current, current_weight)
+        logits = [s - self.rank_penalty * c.hit_index for s, c in zip(logits, cands, strict=True)]
+        return self._select(cands, logits, documents, top_n)
+
+    def mixed_scores(self, query: str, cands: Sequence[Candidate], current: str | None = None,
+                     current_weight: float = 0.0) -> list[float]:
+        """Span logits for the dialogue query, mixed with the current turn's (weight w)."""
         logits = self.score_candidates(query, cands)
         if current and current_weight > 0 and current.strip() != query:
             own = self.score_candidates(current.strip(), cands)
             logits = [(1 - current_weight) * a + current_weight * b
                       for a, b in zip(logits, own, strict=True)]
-        logits = [s - self.rank_penalty * c.hit_index for s, c in zip(logits, cands, strict=True)]
-        return self._select(cands, logits, documents, top_n)
+        return logits
+
+    def helper_scores(self, query: str, hits: Sequence[Hit],
+                      documents: dict[str, Document] | None, current: str | None = None,
+                      current_weight: float = 0.0) -> dict[tuple[str, str], float] | None:
+        """Log-probability of each span of ``hits`` under the helper span scorer, normalised
+        within its passage; None without a helper (or with weight 0)."""
+        if self.helper is None or self.helper_weight == 0.0 or not hits:
+            return None
+        cands = candidates_for(hits, documents, len(hits))
+        if not cands:
+            return None
+        logits = self.helper.mixed_scores(query, cands, current, current_weight)
+        by_hit: dict[int, list[int]] = {}
+        for i, c in enumerate(cands):
+            by_hit.setdefault(c.hit_index, []).append(i)
+        out: dict[tuple[str, str], float] = {}
+        for idx in by_hit.values():
+            m = max(logits[i] for i in idx)
+            z = m + math.log(sum(math.exp(logits[i] - m) for i in idx))
+            for i in idx:
+                out[(cands[i].doc_id, cands[i].span_id)] = logits[i] - z
+        return out
 
     def _select(self, cands: list[Candidate], logits: list[float],
                 documents: dict[str, Document] | None, top_n: int) -> list[Evidence]:
@@ -307,31 +373,42 @@ class SpanExtractor:
              ) -> list[Any]:
         """The QA reader's findings in the top ``n_passages`` hits (one PassageReading each)."""
         return self.model.read(query, [h.passage for h in hits[:max(1, self.n_passages)]],
-                               documents)
-
-    def _extract_qa(self, query: str, hits: Sequence[Hit],
-                    documents: dict[str, Document] | None, top_n: int) -> list[Evidence]:
-        return self.select_ranges(self.read(query, hits, documents), hits, documents, top_n)
+                               documents, keep=10)
 
     def select_ranges(self, readings: Sequence[Any], hits: Sequence[Hit],
-                      documents: dict[str, Document] | None, top_n: int) -> list[Evidence]:
+                      documents: dict[str, Document] | None, top_n: int,
+                      span_scores: dict[tuple[str, str], float] | None = None
+                      ) -> list[Evidence]:
         """Evidence from QA readings of ``hits[:len(readings)]``: each range's score is the
         reader's (minus ``null_weight`` x the passage's null score) plus ``rerank_weight`` x the
-        hit's reranked score minus ``rank_penalty`` x its rank; the best ranges, snapped to
-        document spans and not overlapping, become the evidence."""
+        hit's reranked score minus ``rank_penalty`` x its rank, plus ``helper_weight`` x the
+        mean of ``span_scores`` (:meth:`helper_scores`) over the spans it snaps to; the best
+        ranges, snapped to document spans and not overlapping, become the evidence."""
         scored = []
         for i, (r, h) in enumerate(zip(readings, hits, strict=False)):
             prior = self.rerank_weight * h.score - self.rank_penalty * i - self.null_weight * r.null
+            p = h.passage
             for s, a, b in r.ranges:
-                scored.append((s + prior, s - r.null, h.passage, a, b))
+                key = (p.pid, a, b, self.snap_ratio)
+                run = self._snaps.get(key)
+                if run is None:
+                    if len(self._snaps) > 100_000:
+                        self._snaps.clear()
+                    run = self._snaps[key] = snap(p, documents, a, b, self.snap_ratio)
+                if not run:
+                    continue
+                bonus = 0.0
+                if span_scores:
+                    vals = [span_scores.get((p.doc_id, sp.id), -10.0) for sp in run]
+                    bonus = self.helper_weight * sum(vals) / len(vals)
+                scored.append((s + prior + bonus, s - r.null, p, run))
         scored.sort(key=lambda x: -x[0])
         out: list[Evidence] = []
         taken: set[tuple[str, str]] = set()
-        for _, margin, p, a, b in scored:
+        for _, margin, p, run in scored:
             if len(out) >= top_n:
                 break
-            run = snap(p, documents, a, b, self.snap_ratio)
-            if not run or any((p.doc_id, sp.id) in taken for sp in run):
+            if any((p.doc_id, sp.id) in taken for sp in run):
                 continue
             taken.update((p.doc_id, sp.id) for sp in run)
             conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))

@@ -343,7 +343,9 @@ class Re3G:
         name = self.config.extractor
         if name == "dense-fallback":
             return None  # asked for the dense fallback explicitly
-        if name is None and not (_PROJECT / "models" / "extractor" / "manifest.json").is_file():
+        from re3g.extract import default_extractor_path
+
+        if name is None and not (default_extractor_path() / "manifest.json").is_file():
             return None  # nothing trained: the dense fallback
         try:
             from re3g.extract import SpanExtractor
@@ -356,7 +358,7 @@ class Re3G:
         except Re3GError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"cannot load the span extractor {name or 'models/extractor'}: "
+            raise ModelError(f"cannot load the span extractor {name or default_extractor_path()}: "
                              f"{type(exc).__name__}: {exc}") from exc
 
     @property

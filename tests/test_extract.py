@@ -131,3 +131,41 @@ def test_local_qa_model_answers_are_snapped_to_spans(tmp_path: Path, data) -> No
         doc = docs[ev.doc_id]
         assert ev.start == doc.span(ev.span_ids[0]).start
         assert ev.end == doc.span(ev.span_ids[-1]).end
+
+
+def test_default_is_the_reader_with_its_span_scorer(data) -> None:
+    """The pipeline's default extractor is the start/end reader models/extractor-qa, which
+    adds the span scorer's (models/extractor) opinion to each range; its evidence is still
+    whole document spans, and the helper changes which range wins on real turns."""
+    from re3g.data import build_query
+    from re3g.extract import SpanExtractor, default_extractor_path
+
+    assert default_extractor_path().name == "extractor-qa"
+    ex = SpanExtractor.load()
+    assert ex.kind == "qa" and ex.helper is not None and ex.helper.kind == "tower"
+    assert ex.helper_weight > 0
+    docs, val, passages = data
+    changed = 0
+    for e in val[:30]:
+        q, hits = build_query(e.history, roles="user"), gold_hits(e, passages)
+        readings = ex.read(q, hits, docs)
+        lp = ex.helper_scores(q, hits[:len(readings)], docs)
+        assert lp and all(v <= 1e-6 for v in lp.values())  # log-probabilities
+        with_helper = ex.select_ranges(readings, hits, docs, 1, lp)
+        alone = ex.select_ranges(readings, hits, docs, 1, None)
+        assert with_helper and alone
+        changed += with_helper[0].span_ids != alone[0].span_ids
+    assert changed >= 1
+
+
+def test_reader_without_its_span_scorer_says_what_is_missing(tmp_path: Path) -> None:
+    from re3g.extract import SpanExtractor
+
+    reader = tmp_path / "extractor-qa"
+    shutil.copytree(ROOT / "models" / "extractor-qa", reader)
+    with pytest.raises(ModelError, match="span scorer .* is missing"):
+        SpanExtractor.load(reader)
+    manifest = json.loads((reader / "manifest.json").read_text())
+    manifest["settings"]["helper_weight"] = 0.0
+    (reader / "manifest.json").write_text(json.dumps(manifest))
+    assert SpanExtractor.load(reader).helper is None

@@ -18,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 GRID: dict[str, list[float]] = {
-    "n_passages": [1, 2, 3, 5],
-    "rerank_weight": [0.0, 2.0, 5.0, 10.0, 20.0],
+    "n_passages": [1, 2, 3],
+    "rerank_weight": [0.0, 5.0, 20.0],
     "null_weight": [0.0, 1.0],
-    "rank_penalty": [0.0, 0.5, 1.0, 2.0],
-    "snap_ratio": [0.3, 0.5, 0.7],
+    "rank_penalty": [0.0, 1.0, 2.0],
+    "snap_ratio": [0.3, 0.5],
+    "helper_weight": [0.0, 0.5, 1.0, 2.0, 4.0],
 }
+# With one passage, the passage-level terms change nothing: those points are skipped.
+PASSAGE_TERMS = ("rerank_weight", "null_weight", "rank_penalty")
+HELPER = "extractor"  # the span scorer beside the reader (models/extractor)
 
 
 def _f1s(preds: Sequence[str], refs: Sequence[str]) -> list[float]:
@@ -33,19 +37,27 @@ def _f1s(preds: Sequence[str], refs: Sequence[str]) -> list[float]:
 
 
 def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequence[Sequence[Any]],
-                docs: dict[str, Any], refs: Sequence[str], grid: dict[str, list[float]]
+                docs: dict[str, Any], refs: Sequence[str], grid: dict[str, list[float]],
+                helper: Sequence[dict[Any, float] | None] | None = None
                 ) -> list[tuple[dict[str, float], list[float]]]:
-    """Per-example F1 of every setting in ``grid`` (a list of (settings, f1s))."""
+    """Per-example F1 of every setting in ``grid`` (a list of (settings, f1s)); ``helper``
+    holds each example's span log-probabilities (:meth:`SpanExtractor.helper_scores`)."""
+    from tqdm.auto import tqdm
+
     out = []
     keys = list(grid)
-    for values in itertools.product(*(grid[k] for k in keys)):
-        st = dict(zip(keys, values, strict=True))
+    helper = list(helper) if helper is not None else [None] * len(readings)
+    points = [dict(zip(keys, values, strict=True))
+              for values in itertools.product(*(grid[k] for k in keys))]
+    points = [st for st in points if int(st.get("n_passages", 1)) > 1
+              or all(st.get(k, 0.0) == grid.get(k, [0.0])[0] for k in PASSAGE_TERMS)]
+    for st in tqdm(points, desc="selection grid"):
         for k, v in st.items():
             setattr(extractor, k, v)
         n = int(st["n_passages"])
         preds = []
-        for rd, hits in zip(readings, runs, strict=True):
-            ev = extractor.select_ranges(rd[:n], hits, docs, 1)
+        for rd, hits, lp in zip(readings, runs, helper, strict=True):
+            ev = extractor.select_ranges(rd[:n], hits, docs, 1, lp)
             preds.append(ev[0].text if ev else "")
         out.append((st, _f1s(preds, refs)))
     return out
@@ -63,9 +75,15 @@ def _best(results: list[tuple[dict[str, float], list[float]]], idx: Sequence[int
 def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
                         index: Path | None, reranker: Path | None, candidates: int
                         ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Grounding metrics of the extractor in ``model_dir`` on ``val`` and the chosen settings."""
+    """Grounding metrics of the extractor in ``model_dir`` on ``val`` and the chosen settings.
+
+    The candidates are the pipeline's: the hybrid dialogue pool reranked with the current-turn
+    mix and the document prior of the earlier agent turns (:mod:`re3g.focus`). When the span
+    scorer ``models/extractor`` sits beside the reader, its weight is part of the grid.
+    """
     from tqdm.auto import tqdm
 
+    from re3g.config import Config
     from re3g.data import build_query
     from re3g.data.dialdoc import grounding_text
     from re3g.data.passages import split_corpus
@@ -76,51 +94,82 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
     if not val:
         return {}, {}
     ex = SpanExtractor.load(model_dir)
+    helper_dir = Path(model_dir).parent / HELPER
+    helper = None
+    if (helper_dir / "manifest.json").is_file():
+        helper = SpanExtractor.load(helper_dir)
+        if helper.kind != "tower":
+            helper = None
+    ex.helper = helper
     queries = [build_query(e.history, roles="user") for e in val]
+    currents = [e.history[-1].utterance or "" for e in val]
     refs = [grounding_text(e, docs) for e in val]
     metrics: dict[str, Any] = {"n_validation": len(val), "int8": ex.quantized}
+    cfg = Config()  # the pipeline's defaults
+    grid = dict(GRID)
+    if helper is None:
+        grid["helper_weight"] = [0.0]
+
+    def helper_scores(q: str, c: str, hits: list[Any]) -> dict[Any, float] | None:
+        if helper is None:
+            return None
+        ex.helper_weight = 1.0
+        return ex.helper_scores(q, hits, docs, c, cfg.current_weight)
 
     passages = split_corpus(docs.values(), max_words=200, min_words=12)
     gold_runs = [gold_passage_hits(e, passages) for e in val]
-    ex.rerank_weight = ex.rank_penalty = ex.null_weight = 0.0
-    gold_preds = []
-    for q, hits in tqdm(list(zip(queries, gold_runs, strict=True)), desc="read gold passages"):
-        ev = ex.select_ranges(ex.model.read(q, [h.passage for h in hits], docs), hits, docs, 1)
-        gold_preds.append(ev[0].text if ev else "")
-    metrics["grounding_gold_passage"] = {k: round(v, 2) for k, v in
-                                         grounding_metrics(gold_preds, refs).items()}
-    chosen: dict[str, Any] = {"n_passages": 3, "rerank_weight": 5.0, "null_weight": 0.0,
-                              "rank_penalty": 0.5, "snap_ratio": 0.5}
+    gold_reads = [ex.model.read(q, [h.passage for h in hits], docs, keep=10) for q, hits in
+                  tqdm(list(zip(queries, gold_runs, strict=True)), desc="read gold passages")]
+    gold_lp = [helper_scores(q, c, hits)
+               for q, c, hits in zip(queries, currents, gold_runs, strict=True)]
+    chosen: dict[str, Any] = {"n_passages": 1, "rerank_weight": 0.0, "null_weight": 0.0,
+                              "rank_penalty": 0.0, "snap_ratio": 0.3, "helper_weight": 0.0}
+
+    def gold_metric(st: dict[str, Any]) -> dict[str, float]:
+        for k, v in st.items():
+            setattr(ex, k, v)
+        ex.rerank_weight = ex.rank_penalty = ex.null_weight = 0.0
+        preds = []
+        for rd, hits, lp in zip(gold_reads, gold_runs, gold_lp, strict=True):
+            ev = ex.select_ranges(rd, hits, docs, 1, lp)
+            preds.append(ev[0].text if ev else "")
+        return {k: round(v, 2) for k, v in grounding_metrics(preds, refs).items()}
+
     if index is None or reranker is None or not Path(reranker).exists():
+        metrics["grounding_gold_passage"] = gold_metric(chosen)
         return metrics, chosen
 
     from re3g.evaluate.grounding import dialogue_runs
+    from re3g.focus import agent_text, apply_document_prior, document_priors
     from re3g.rerank import Reranker, rerank_dialogue
     from re3g.retrieve import open_index
 
     retriever = open_index(index, mode="hybrid")
     rr = Reranker.load(reranker)
     rr.prime_from_index(index, retriever.passages)
-    currents = [e.history[-1].utterance or "" for e in val]
     pools = dialogue_runs(retriever, queries, currents, candidates)
-    from re3g.config import Config
-
-    weight = Config().current_weight  # the pipeline's default mix
-    runs = [rerank_dialogue(rr, q, c, h, weight) for q, c, h in
-            tqdm(list(zip(queries, currents, pools, strict=True)), desc="rerank")]
+    priors = document_priors(retriever.sparse, [agent_text(e.history) for e in val],
+                             cfg.document_temperature)
+    runs = [apply_document_prior(rerank_dialogue(rr, q, c, h, cfg.current_weight), pr,
+                                 cfg.document_weight)
+            for q, c, h, pr in tqdm(list(zip(queries, currents, pools, priors, strict=True)),
+                                    desc="rerank")]
     depth = int(max(GRID["n_passages"]))
-    readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs)
+    readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs, keep=10)
                 for q, hits in tqdm(list(zip(queries, runs, strict=True)), desc="read passages")]
-    results = grid_search(ex, readings, runs, docs, refs, GRID)
+    lps = [helper_scores(q, c, hits[:depth])
+           for q, c, hits in zip(queries, currents, runs, strict=True)]
+    results = grid_search(ex, readings, runs, docs, refs, grid, lps)
     every = range(len(val))
     chosen, _ = _best(results, every)
     for k, v in chosen.items():
         setattr(ex, k, v)
     preds = []
-    for rd, hits in zip(readings, runs, strict=True):
-        ev = ex.select_ranges(rd[:int(chosen["n_passages"])], hits, docs, 1)
+    for rd, hits, lp in zip(readings, runs, lps, strict=True):
+        ev = ex.select_ranges(rd[:int(chosen["n_passages"])], hits, docs, 1, lp)
         preds.append(ev[0].text if ev else "")
     metrics["grounding"] = {k: round(v, 2) for k, v in grounding_metrics(preds, refs).items()}
+    metrics["grounding_gold_passage"] = gold_metric(chosen)
     half_a, half_b = list(every)[0::2], list(every)[1::2]
     cross = []
     for fit, held in ((half_a, half_b), (half_b, half_a)):
@@ -128,8 +177,11 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
         f = next(r[1] for r in results if r[0] == st)
         cross += [f[i] for i in held]
     metrics["grounding_F1_two_fold"] = round(sum(cross) / len(cross), 2)
-    metrics["grounding_selection"] = ("settings chosen on this validation split (grid); "
+    metrics["grounding_selection"] = ("settings chosen on this validation split (grid, "
+                                      "pipeline candidates with the document prior); "
                                       "grounding_F1_two_fold: chosen on one half, scored on "
                                       "the other")
     chosen["n_passages"] = int(chosen["n_passages"])
+    if helper is not None and chosen["helper_weight"] > 0:
+        chosen["helper"] = HELPER
     return metrics, chosen
