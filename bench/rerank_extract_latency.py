@@ -5,7 +5,9 @@
 First-stage hits (the pipeline's dialogue pool over indexes/doc2dial: hybrid hits of the user's
 turns fused with the current turn's) are computed beforehand and not timed. Timed per turn:
 ``rerank_dialogue`` over the top-K hits (the cross-encoder reads K pairs; with a current-turn
-weight > 0 it reads them twice) + ``SpanExtractor.extract`` (top 1) over the reranked hits.
+weight > 0 it reads them twice), the document prior of the earlier agent turns (one BM25 search,
+:mod:`re3g.focus`) + ``SpanExtractor.extract`` (top 1, with the current turn, as the pipeline
+calls it) over the reranked hits.
 Compared: int8 dynamic quantisation of each model on/off, and K. Each row also reports the
 grounding F1 / reranked R@1 of the timed turns, so speed and accuracy are read side by side.
 Prints a table and writes bench/results/rerank_extract_latency.json.
@@ -45,6 +47,7 @@ def main() -> int:
     from re3g.evaluate.metrics import grounding_metrics
     from re3g.evaluate.retrieval import retrieval_metrics
     from re3g.extract import SpanExtractor
+    from re3g.focus import agent_text, apply_document_prior, document_prior
     from re3g.rerank import Reranker, rerank_dialogue
     from re3g.retrieve import open_index
 
@@ -55,10 +58,12 @@ def main() -> int:
     refs = [grounding_text(ex, docs) for ex in val]
     retriever = open_index(args.index, mode="hybrid")
     pools = dialogue_runs(retriever, queries, currents, max(args.candidates))
-    if args.current_weight is None:
-        from re3g.config import Config
+    from re3g.config import Config
 
-        args.current_weight = Config().current_weight
+    cfg = Config()
+    if args.current_weight is None:
+        args.current_weight = cfg.current_weight
+    said = [agent_text(ex.history) for ex in val]
 
     rows = []
     for rq, eq in ((True, False), (True, True), (False, False)):
@@ -69,7 +74,10 @@ def main() -> int:
             for i, (q, c, hits) in enumerate(zip(queries, currents, pools, strict=True)):
                 t0 = time.perf_counter()
                 ranked = rerank_dialogue(rr, q, c, hits[:k], args.current_weight)
-                ev = ex.extract(q, ranked, docs, top_n=1)
+                prior = document_prior(retriever.sparse, said[i], cfg.document_temperature)
+                ranked = apply_document_prior(ranked, prior, cfg.document_weight)
+                ev = ex.extract(q, ranked, docs, top_n=1, current=c,
+                                current_weight=args.current_weight)
                 if i >= 3:  # warm-up turns are not counted
                     times.append(1000 * (time.perf_counter() - t0))
                 preds.append(ev[0].text if ev else "")
@@ -95,6 +103,7 @@ def main() -> int:
         print("".join(f"{v!s:>9}" for v in vals))
     print("wrote", save("rerank_extract_latency", {
         "threads": args.threads, "turns": args.n, "current_weight": args.current_weight,
+        "document_weight": cfg.document_weight, "extractor": ex.path,
         "rows": rows}))
     return 0
 
