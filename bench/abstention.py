@@ -54,12 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", default=str(ROOT / "indexes" / "doc2dial"))
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--extractor", default=None,
-                    help="extractor folder (default: the pipeline's, models/extractor)")
+                    help="extractor folder (default: the pipeline's, models/extractor-qa)")
     args = ap.parse_args(argv)
 
     from tqdm.auto import tqdm
 
     from re3g.data import load_documents, load_examples
+    from re3g.extract import default_extractor_path
     from re3g.pipeline import Re3G
 
     docs = load_documents(DATA / "doc2dial_doc.json")
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                                                     3)}
                     for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)},
         "min_confidence_in_force": bot.min_confidence,
-        "extractor": args.extractor or "models/extractor",
+        "extractor": args.extractor or str(default_extractor_path().relative_to(ROOT)),
+        "document_weight": bot.config.document_weight,
     }
     print("in-domain percentiles", result["in_domain_percentiles"])
     print("off-topic max", result["off_topic_max"])
