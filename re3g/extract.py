@@ -275,8 +275,8 @@ class SpanExtractor:
             return []
         if self.kind == "qa":
             readings = self.read(query, hits, documents)
-            lp = self.helper_scores(query, hits[:len(readings)], documents, current,
-                                    current_weight)
+            lp = (self.helper_scores(query, hits[:len(readings)], documents, current,
+                                     current_weight) if self.helper_weight else None)
             return self.select_ranges(readings, hits, documents, top_n, lp)
         cands = candidates_for(hits, documents, max(1, self.n_passages))
         logits = self.mixed_scores(query, cands, current, current_weight)
@@ -297,8 +297,8 @@ class SpanExtractor:
                       documents: dict[str, Document] | None, current: str | None = None,
                       current_weight: float = 0.0) -> dict[tuple[str, str], float] | None:
         """Log-probability of each span of ``hits`` under the helper span scorer, normalised
-        within its passage; None without a helper (or with weight 0)."""
-        if self.helper is None or self.helper_weight == 0.0 or not hits:
+        within its passage; None without a helper."""
+        if self.helper is None or not hits:
             return None
         cands = candidates_for(hits, documents, len(hits))
         if not cands:

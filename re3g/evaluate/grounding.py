@@ -34,6 +34,30 @@ def dialogue_runs(retriever: Any, queries: Sequence[str], currents: Sequence[str
     return [dialogue_pool(a, b, k, current_weight) for a, b in zip(pool_q, pool_c, strict=True)]
 
 
+def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],
+                  queries: Sequence[str], k: int = 20, progress: bool = False
+                  ) -> list[list[Hit]]:
+    """Each example's candidates as the pipeline ranks them with its default settings: the
+    hybrid dialogue pool (:func:`dialogue_runs`), reranked with the current-turn mix, then the
+    document prior of the earlier agent turns (:mod:`re3g.focus`)."""
+    from tqdm.auto import tqdm
+
+    from re3g.config import Config
+    from re3g.focus import agent_text, apply_document_prior, document_priors
+    from re3g.rerank import rerank_dialogue
+
+    cfg = Config()
+    currents = [e.history[-1].utterance or "" for e in examples]
+    pools = dialogue_runs(retriever, queries, currents, k)
+    priors = document_priors(getattr(retriever, "sparse", retriever),
+                             [agent_text(e.history) for e in examples],
+                             cfg.document_temperature)
+    return [apply_document_prior(rerank_dialogue(reranker, q, c, h, cfg.current_weight), pr,
+                                 cfg.document_weight)
+            for q, c, h, pr in tqdm(list(zip(queries, currents, pools, priors, strict=True)),
+                                    desc="rerank", disable=not progress)]
+
+
 def evaluate_grounding(
     examples: Sequence[Example],
     docs: dict[str, Document],

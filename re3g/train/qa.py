@@ -146,11 +146,11 @@ def train_qa(model: Any, feats: Sequence[QAFeature], pad_id: int, cfg: TrainConf
 
 def reranked_pools(args: Any, examples: Sequence[Example], queries: Sequence[str],
                    index: Path | None) -> list[list[Hit]]:
-    """Each example's first-stage pool reranked as the pipeline does (hybrid dialogue pool,
-    then the project's reranker); empty pools without an index or reranker (quick profile)."""
-    from re3g.config import Config
-    from re3g.evaluate.grounding import dialogue_runs
-    from re3g.rerank import Reranker, rerank_dialogue
+    """Each example's candidates as the pipeline ranks them
+    (:func:`re3g.evaluate.grounding.pipeline_runs`); empty pools without an index or reranker
+    (quick profile)."""
+    from re3g.evaluate.grounding import pipeline_runs
+    from re3g.rerank import Reranker
     from re3g.retrieve import open_index
 
     if index is None or not Path(args.reranker).exists():
@@ -158,11 +158,7 @@ def reranked_pools(args: Any, examples: Sequence[Example], queries: Sequence[str
     retriever = open_index(index, mode="hybrid")
     rr = Reranker.load(args.reranker)
     rr.prime_from_index(index, retriever.passages)
-    currents = [e.history[-1].utterance or "" for e in examples]
-    pools = dialogue_runs(retriever, queries, currents, args.candidates)
-    weight = Config().current_weight
-    return [rerank_dialogue(rr, q, c, h, weight) for q, c, h in zip(queries, currents, pools,
-                                                                    strict=True)]
+    return pipeline_runs(retriever, rr, examples, queries, args.candidates, progress=True)
 
 
 QA_PROFILES: dict[str, dict[str, Any]] = {

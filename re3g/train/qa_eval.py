@@ -111,9 +111,6 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
         grid["helper_weight"] = [0.0]
 
     def helper_scores(q: str, c: str, hits: list[Any]) -> dict[Any, float] | None:
-        if helper is None:
-            return None
-        ex.helper_weight = 1.0
         return ex.helper_scores(q, hits, docs, c, cfg.current_weight)
 
     passages = split_corpus(docs.values(), max_words=200, min_words=12)
@@ -139,21 +136,14 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
         metrics["grounding_gold_passage"] = gold_metric(chosen)
         return metrics, chosen
 
-    from re3g.evaluate.grounding import dialogue_runs
-    from re3g.focus import agent_text, apply_document_prior, document_priors
-    from re3g.rerank import Reranker, rerank_dialogue
+    from re3g.evaluate.grounding import pipeline_runs
+    from re3g.rerank import Reranker
     from re3g.retrieve import open_index
 
     retriever = open_index(index, mode="hybrid")
     rr = Reranker.load(reranker)
     rr.prime_from_index(index, retriever.passages)
-    pools = dialogue_runs(retriever, queries, currents, candidates)
-    priors = document_priors(retriever.sparse, [agent_text(e.history) for e in val],
-                             cfg.document_temperature)
-    runs = [apply_document_prior(rerank_dialogue(rr, q, c, h, cfg.current_weight), pr,
-                                 cfg.document_weight)
-            for q, c, h, pr in tqdm(list(zip(queries, currents, pools, priors, strict=True)),
-                                    desc="rerank")]
+    runs = pipeline_runs(retriever, rr, val, queries, candidates, progress=True)
     depth = int(max(GRID["n_passages"]))
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs, keep=10)
                 for q, hits in tqdm(list(zip(queries, runs, strict=True)), desc="read passages")]
