@@ -341,3 +341,24 @@ def dialogue_pool(query_hits: Sequence[Hit], current_hits: Sequence[Hit], k: int
     if not current_hits or current_weight == 0.0:
         return list(query_hits)[:k]
     return rrf([list(query_hits), list(current_hits)], k=30, weights=(1.0, current_weight), top=k)
+
+
+def cascade(cross: Any, query: str, hits: Sequence[Hit], depth: int, weight: float
+            ) -> list[Hit]:
+    """Second reranking step: a cross-encoder rescores the top ``depth`` of ranked ``hits``.
+
+    Each of those passages scores ``hit.score + weight * logit`` and they are reordered by it;
+    the hits below ``depth`` keep their order (and scores) after them. ``cross`` is a
+    :class:`Reranker` (or anything with ``score(query, passages)``).
+
+    >>> cascade(Reranker.load("models/cross-reranker"), "fees?", hits, 5, 0.05)  # doctest: +SKIP
+    """
+    if depth <= 0 or weight == 0.0 or len(hits) < 2:
+        return list(hits)
+    top = list(hits[:depth])
+    logits = cross.score(query, [h.passage for h in top])
+    mixed = [h.score + weight * float(x) for h, x in zip(top, logits, strict=True)]
+    order = sorted(range(len(top)), key=lambda i: -mixed[i])
+    out = [replace(top[i], score=mixed[i], rank=r, source="cross")
+           for r, i in enumerate(order, start=1)]
+    return out + [replace(h, rank=len(out) + j) for j, h in enumerate(hits[depth:], start=1)]

@@ -64,7 +64,15 @@ def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small
     manifest = _check_manifest_and_weights(out, tmp_path)
     assert manifest["architecture"] == "cross-encoder"
     assert manifest["settings"]["negatives"] == 3 and manifest["settings"]["n_groups"] >= 1
-    assert "reranked_top20" in manifest["metrics"]
+    metrics = manifest["metrics"]
+    assert {"pool_top20", "cross_alone_top20", "tower", "cascade"} <= set(metrics)
+    # negatives come from the tower's ranking (models/reranker), the cascade's own input
+    assert manifest["settings"]["negatives_from"].endswith("top 5 (pipeline ranking, non-gold)")
+    assert manifest["settings"]["depth"] == 5
+    assert manifest["settings"]["cross_weight"] in (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08,
+                                                    0.12, 0.2, 0.5)
+    assert set(metrics["cascade_R@1_by_weight"]) == {"0.0", "0.005", "0.01", "0.02", "0.03",
+                                                     "0.05", "0.08", "0.12", "0.2", "0.5"}
     from re3g.rerank import Reranker
 
     assert Reranker.load(out).kind == "cross-encoder"

@@ -1,15 +1,20 @@
-"""Train the cross-encoder reranker (``re3g train reranker``, the default ``--arch cross``).
+"""Train the cross-encoder reranker (``re3g train reranker --arch cross``).
 
 A cross-encoder reads the dialogue query and a passage together and gives one relevance logit.
-Each train turn becomes a group: the passage holding its reference spans and ``negatives`` hard
-negatives mined from the project's own first stage (the hybrid BM25 + dense pool that the
-pipeline reranks, so the negatives are exactly the confusions the reranker must undo); the loss
-is a softmax over the group. The model starts from the packaged all-MiniLM-L6-v2, or from the
-encoder of the trained start/end extractor (``--init models/extractor``), which already reads
-question/passage pairs.
+In the pipeline it is the second step of a cascade: the query tower (``models/reranker``)
+reranks the first-stage pool, then the cross-encoder rescores the tower's top ``depth``
+passages and its logit is mixed into their scores (``cross_weight``, chosen on validation).
+So each train turn becomes a group of the passage holding its reference spans and
+``negatives`` hard negatives drawn from exactly what the cross-encoder will see: the non-gold
+passages of the tower's top ``depth`` for that turn (the pipeline's own ranking, document prior
+included). Negatives that repeat the positive's text (doc2dial documents share paragraphs) are
+dropped, since no model can tell them apart. The loss is a softmax over the group. The model
+starts from the packaged all-MiniLM-L6-v2, or from a trained extractor's encoder
+(``--init models/extractor-qa``, the start/end reader, which already reads question/passage
+pairs).
 
-    re3g train reranker --profile full                       # the shipped models/reranker
-    re3g train reranker --profile quick --out /tmp/rr        # seconds, for tests
+    re3g train reranker --arch cross --init models/extractor-qa   # models/cross-reranker
+    re3g train reranker --arch cross --profile quick --out /tmp/ce  # seconds, for tests
 """
 
 from __future__ import annotations
@@ -45,11 +50,19 @@ def gold_passages(ex: Example, passages: Sequence[Passage]) -> list[Passage]:
     return [p for p in passages if any((p.doc_id, s) in gold for s in p.span_ids)]
 
 
+def near_duplicate(a: str, b: str, threshold: float = 0.9) -> bool:
+    """True when two passage texts share at least ``threshold`` of their words (token F1)."""
+    from re3g.evaluate.metrics import f1_score
+
+    return f1_score(a, b) >= 100.0 * threshold
+
+
 def build_groups(examples: Sequence[Example], queries: Sequence[str], pools: Sequence[list[Hit]],
                  passages: Sequence[Passage], tokenizer: Any, negatives: int, seed: int,
-                 progress: bool = True) -> list[Group]:
+                 progress: bool = True, depth: int = 10) -> list[Group]:
     """One group per example with a gold passage: the best-covering gold passage, then
-    ``negatives`` passages sampled from the top 10 non-gold hits of its first-stage pool."""
+    ``negatives`` passages sampled from the non-gold hits in the top ``depth`` of its pool
+    (near-duplicates of the positive left out)."""
     from tqdm.auto import tqdm
 
     from re3g.data.passages import passage_contents
@@ -67,7 +80,9 @@ def build_groups(examples: Sequence[Example], queries: Sequence[str], pools: Seq
             continue
         gold_ids = {p.pid for p in golds}
         pos = max(golds, key=lambda p: sum((p.doc_id, s) in ex.gold_span_ids for s in p.span_ids))
-        hard = [h.passage for h in pool if h.passage.pid not in gold_ids][:10]
+        pos_text = passage_contents(pos)
+        hard = [h.passage for h in pool[:depth] if h.passage.pid not in gold_ids
+                and not near_duplicate(passage_contents(h.passage), pos_text)]
         if not hard:
             continue
         negs = rng.sample(hard, min(negatives, len(hard)))
@@ -94,6 +109,29 @@ def group_loss(model: Any, groups: Sequence[Group], pad_id: int) -> Any:
                                                                   device=dev))
 
 
+DEFAULT_OUT = Path("models") / "cross-reranker"
+WEIGHTS = [0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.5]
+
+
+def mining_pools(args: Any, retriever: Any, examples: Sequence[Example],
+                 queries: Sequence[str]) -> tuple[list[list[Hit]], int, str]:
+    """(pools, depth, description) the negatives are drawn from: the tower's pipeline ranking
+    (``--first-stage``, top ``--depth``) when that reranker exists, else the hybrid pool."""
+    from re3g.evaluate.grounding import dialogue_runs, pipeline_runs
+    from re3g.rerank import Reranker
+
+    first = Path(args.first_stage) if args.first_stage else None
+    if first is not None and (first / "manifest.json").is_file():
+        tower = Reranker.load(first)
+        if tower.kind != "cross-encoder":
+            tower.prime_from_index(args.index, retriever.passages)
+            pools = pipeline_runs(retriever, tower, examples, queries, args.candidates,
+                                  progress=not args.no_progress)
+            return pools, args.depth, f"{first} top {args.depth} (pipeline ranking, non-gold)"
+    currents = [ex.history[-1].utterance or "" for ex in examples]
+    return dialogue_runs(retriever, queries, currents, 20), 10, "hybrid dialogue pool top 10"
+
+
 def run_cross(args: Any) -> int:
     """Train, save (``--out`` with manifest) and validate the cross-encoder reranker."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -101,7 +139,6 @@ def run_cross(args: Any) -> int:
     from re3g.data import build_query
     from re3g.data.passages import split_corpus
     from re3g.errors import DataError
-    from re3g.evaluate.grounding import dialogue_runs
     from re3g.retrieve import open_index
     from re3g.train.common import (
         BASE_MODEL,
@@ -119,6 +156,8 @@ def run_cross(args: Any) -> int:
     )
 
     t_start = time.time()
+    if Path(args.out) == Path("models") / "reranker":  # the default --out: keep the tower
+        args.out = DEFAULT_OUT
     cfg = config_from_args(args, PROFILES)
     set_seed(cfg.seed)
     docs, train, val = load_training_data(args, QUICK_EXAMPLES)
@@ -129,19 +168,18 @@ def run_cross(args: Any) -> int:
     retriever = open_index(args.index, mode="hybrid")
     passages = split_corpus(docs.values(), max_words=200, min_words=12)  # for the positives
     queries = [build_query(ex.history, roles="user") for ex in train]
-    currents = [ex.history[-1].utterance or "" for ex in train]
     print(f"mining hard negatives from {args.index} for {len(train)} train turns")
-    pools = dialogue_runs(retriever, queries, currents, 20)
+    pools, depth, source = mining_pools(args, retriever, train, queries)
     tok = AutoTokenizer.from_pretrained(init)
     groups = build_groups(train, queries, pools, passages, tok, args.negatives, cfg.seed,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, depth=depth)
     if not groups:
         raise DataError(f"{args.train}: no training example has a gold passage and negatives")
-    settings = {"base_model": BASE_MODEL, "init": "models/extractor" if args.init else BASE_MODEL,
+    settings = {"base_model": BASE_MODEL, "init": str(args.init) if args.init else BASE_MODEL,
                 "profile": args.profile, **vars(cfg), "negatives": args.negatives,
                 "n_groups": len(groups), "query_roles": "user", "max_length": MAX_LENGTH,
                 "max_query_tokens": MAX_QUERY_TOKENS, "passage_format": "passage_contents",
-                "negatives_from": "hybrid dialogue pool top 10 (non-gold)"}
+                "negatives_from": source, "near_duplicates": "dropped (token F1 >= 0.9)"}
     fp = settings_fingerprint(settings)
     ck = checkpoint_path(args)
     if args.restart and ck.exists():
@@ -155,15 +193,19 @@ def run_cross(args: Any) -> int:
                         lambda idx: group_loss(model, [groups[i] for i in idx], tok.pad_token_id),
                         cfg, ck, fp, progress=not args.no_progress)
     stats["device"] = device()
+    command = ("re3g train reranker --arch cross --profile " + args.profile
+               + (f" --init {args.init}" if args.init else "")
+               + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
+               + f" --out {args.out}")
     manifest = {
         "kind": "reranker",
         "format": 2,
         "architecture": "cross-encoder",
         "description": "cross-encoder (AutoModelForSequenceClassification, 1 logit) over "
-                       "(dialogue query, passage_contents) pairs",
+                       "(dialogue query, passage_contents) pairs; the pipeline's second "
+                       "reranking step over the tower's top passages",
         "base_model": BASE_MODEL,
-        "command": "re3g train reranker --profile " + args.profile
-                   + (f" --init {args.init}" if args.init else ""),
+        "command": command,
         "data": data_files([args.docs, args.train, args.validation]),
         "settings": settings,
         "metrics": {},
@@ -173,36 +215,78 @@ def run_cross(args: Any) -> int:
     save_model_folder(model, tok, Path(args.out), manifest)
     if ck.exists():
         ck.unlink()
-    metrics = validate(Path(args.out), val, retriever, args.candidates)
+    metrics, chosen = validate(Path(args.out), val, retriever, args)
     manifest["metrics"] = metrics
+    manifest["settings"].update(chosen)
     manifest["training"]["wall_seconds"] = round(time.time() - t_start, 1)
     from re3g.evaluate.report import write_atomic
     from re3g.train.common import MANIFEST
 
     write_atomic(Path(args.out) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    print(json.dumps({"out": str(args.out), "metrics": metrics, "training": manifest["training"]},
-                     indent=2))
+    print(json.dumps({"out": str(args.out), "metrics": metrics, "chosen": chosen,
+                      "training": manifest["training"]}, indent=2))
     return 0
 
 
-def validate(model_dir: Path, val: Sequence[Example], retriever: Any, candidates: int
-             ) -> dict[str, Any]:
-    """Recall of the first-stage pool and of the reranked pool on ``val``."""
+def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Recall on ``val`` of the cross-encoder alone over the hybrid pool and, when the tower
+    (``--first-stage``) exists, of the cascade: the pipeline's tower ranking with the
+    cross-encoder mixed into its top ``--depth`` at each weight of :data:`WEIGHTS`. The
+    weight with the best R@1 is returned as ``cross_weight`` (with its two-fold R@1:
+    chosen on one half of ``val``, scored on the other)."""
     from tqdm.auto import tqdm
 
     from re3g.data import build_query
     from re3g.evaluate.grounding import dialogue_runs
     from re3g.evaluate.retrieval import retrieval_metrics
-    from re3g.rerank import Reranker
+    from re3g.rerank import Reranker, cascade
 
     if not val:
-        return {}
-    rr = Reranker.load(model_dir)
+        return {}, {}
+    cross = Reranker.load(model_dir)
     queries = [build_query(ex.history, roles="user") for ex in val]
     currents = [ex.history[-1].utterance or "" for ex in val]
-    pools = dialogue_runs(retriever, queries, currents, candidates)
-    reranked = [rr.rerank(q, h) for q, h in tqdm(list(zip(queries, pools, strict=True)),
-                                                  desc="rerank validation")]
-    return {"n_validation": len(val), "int8": rr.quantized,
-            f"pool_top{candidates}": retrieval_metrics(val, pools),
-            f"reranked_top{candidates}": retrieval_metrics(val, reranked)}
+    k = args.candidates
+    pools = dialogue_runs(retriever, queries, currents, k)
+    alone = [cross.rerank(q, h) for q, h in tqdm(list(zip(queries, pools, strict=True)),
+                                                 desc="cross-encoder alone", leave=False)]
+    metrics: dict[str, Any] = {"n_validation": len(val), "int8": cross.quantized,
+                               f"pool_top{k}": retrieval_metrics(val, pools),
+                               f"cross_alone_top{k}": retrieval_metrics(val, alone)}
+    tower_runs, depth, _ = mining_pools(args, retriever, val, queries)
+    if depth != args.depth:  # no tower: the cross-encoder alone is all there is to measure
+        return metrics, {}
+    logits = [cross.score(q, [h.passage for h in run[:depth]])
+              for q, run in tqdm(list(zip(queries, tower_runs, strict=True)),
+                                 desc="cross-encoder on the tower's top", leave=False)]
+
+    class Fixed:  # replays the logits computed once above
+        def __init__(self, values: list[float]) -> None:
+            self.values = values
+
+        def score(self, _q: str, _ps: Sequence[Passage]) -> list[float]:
+            return self.values
+
+    by_weight = {w: [cascade(Fixed(lg), q, run, depth, w)
+                     for q, run, lg in zip(queries, tower_runs, logits, strict=True)]
+                 for w in WEIGHTS}
+    hits1 = {w: [float(any((r[0].passage.doc_id, s) in ex.gold_span_ids
+                           for s in r[0].passage.span_ids)) if r else 0.0
+                 for ex, r in zip(val, runs, strict=True)]
+             for w, runs in by_weight.items()}
+
+    def best(idx: Sequence[int]) -> float:
+        return max(WEIGHTS, key=lambda w: (sum(hits1[w][i] for i in idx), -w))
+
+    every = list(range(len(val)))
+    w = best(every)
+    two_fold = [hits1[best(fit)][i] for fit, held in ((every[0::2], every[1::2]),
+                                                      (every[1::2], every[0::2]))
+                for i in held]
+    metrics["tower"] = retrieval_metrics(val, tower_runs)
+    metrics["cascade"] = retrieval_metrics(val, by_weight[w])
+    metrics["cascade_R@1_by_weight"] = {str(x): round(100 * sum(v) / len(v), 2)
+                                        for x, v in hits1.items()}
+    metrics["cascade_R@1_two_fold"] = round(100 * sum(two_fold) / len(two_fold), 2)
+    return metrics, {"cross_weight": w, "depth": depth}

@@ -61,7 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "full run ranked worse than the tower, see "
                              "docs/knowledge_selection.md)")
     parser.add_argument("--negatives", type=int, default=3,
-                        help="cross: hard negatives per train turn, from the hybrid pool")
+                        help="cross: hard negatives per train turn, from the tower's top "
+                             "--depth (or the hybrid pool without a tower)")
+    parser.add_argument("--first-stage", type=Path, default=Path("models/reranker"),
+                        help="cross: the tower reranker the cross-encoder follows in the "
+                             "cascade (negatives come from its ranking)")
+    parser.add_argument("--depth", type=int, default=5,
+                        help="cross: how many of the tower's top passages it rescores")
     parser.add_argument("--init", type=Path, default=None,
                         help="cross: start from a trained start/end extractor's encoder "
                              "(e.g. models/extractor) instead of the base model")
