@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "index": os.path.relpath(args.index, ROOT), "mode": args.mode,
         "generator": args.generator, "reranker": "on" if bot.reranker is not None else "off",
+        "cross_encoder": getattr(bot.cross_reranker, "path", "off"),
         "extractor": bot.extractor_kind, "turns": len(timed), "warmup_turns": args.warmup,
         "load_s": round(load_s, 1), "grounded_share": round(grounded / max(1, len(timed)), 3),
         "cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         "latency_ms": rows,
     }
     print(f"{len(timed)} turns, {args.mode}, generator {args.generator}, reranker "
-          f"{result['reranker']}, extractor {result['extractor']}, load {load_s:.1f} s, "
+          f"{result['reranker']}, cross-encoder {result['cross_encoder']}, "
+          f"extractor {result['extractor']}, load {load_s:.1f} s, "
           f"load average {result['load_average']}")
     print(f"{'stage':10s} {'p50':>8s} {'p95':>8s} {'mean':>8s}   (ms)")
     for s, r in rows.items():

@@ -6,10 +6,13 @@ First-stage hits (the pipeline's dialogue pool over indexes/doc2dial: hybrid hit
 turns fused with the current turn's) are computed beforehand and not timed. Timed per turn:
 ``rerank_dialogue`` over the top-K hits (the cross-encoder reads K pairs; with a current-turn
 weight > 0 it reads them twice), the document prior of the earlier agent turns (one BM25 search,
-:mod:`re3g.focus`) + ``SpanExtractor.extract`` (top 1, with the current turn, as the pipeline
-calls it) over the reranked hits.
-Compared: int8 dynamic quantisation of each model on/off, and K. Each row also reports the
-grounding F1 / reranked R@1 of the timed turns, so speed and accuracy are read side by side.
+:mod:`re3g.focus`), the cross-encoder's second step over the top passages when
+``models/cross-reranker`` exists (:func:`re3g.rerank.cascade`, the pipeline's depth and weight)
++ ``SpanExtractor.extract`` (top 1, with the current turn, as the pipeline calls it) over the
+reranked hits.
+Compared: int8 dynamic quantisation of each model on/off, the cross-encoder on/off, and K.
+Each row also reports the grounding F1 / reranked R@1 of the timed turns, so speed and
+accuracy are read side by side.
 Prints a table and writes bench/results/rerank_extract_latency.json.
 """
 
@@ -48,7 +51,7 @@ def main() -> int:
     from re3g.evaluate.retrieval import retrieval_metrics
     from re3g.extract import SpanExtractor
     from re3g.focus import agent_text, apply_document_prior, document_prior
-    from re3g.rerank import Reranker, rerank_dialogue
+    from re3g.rerank import Reranker, cascade, cross_settings, load_cross, rerank_dialogue
     from re3g.retrieve import open_index
 
     docs = load_documents(args.data / "doc2dial_doc.json")
@@ -65,10 +68,19 @@ def main() -> int:
         args.current_weight = cfg.current_weight
     said = [agent_text(ex.history) for ex in val]
 
+    cross = load_cross(cfg.cross, cfg.cross_model)
+    depth, weight = cross_settings(cross, cfg.cross_depth, cfg.cross_weight)
     rows = []
-    for rq, eq in ((True, False), (True, True), (False, False)):
+    # (reranker int8, extractor int8, cross-encoder on); the first row is the pipeline's default
+    settings = [(True, False, True), (True, False, False), (True, True, True), (False, False, True)]
+    if cross is None:
+        settings = [(True, False, False), (True, True, False), (False, False, False)]
+    for rq, eq, use_cross in settings:
         rr, ex = Reranker.load(quantize=rq), SpanExtractor.load(quantize=eq)
         rr.prime_from_index(args.index, retriever.passages)  # as the pipeline does
+        second = None
+        if use_cross:  # the cross-encoder follows the reranker's int8 setting
+            second = cross if rq else Reranker.load(cross.path, quantize=False)
         for k in args.candidates:
             times, preds, ranked_all = [], [], []
             for i, (q, c, hits) in enumerate(zip(queries, currents, pools, strict=True)):
@@ -76,6 +88,8 @@ def main() -> int:
                 ranked = rerank_dialogue(rr, q, c, hits[:k], args.current_weight)
                 prior = document_prior(retriever.sparse, said[i], cfg.document_temperature)
                 ranked = apply_document_prior(ranked, prior, cfg.document_weight)
+                if second is not None:
+                    ranked = cascade(second, q, ranked, depth, weight)
                 ev = ex.extract(q, ranked, docs, top_n=1, current=c,
                                 current_weight=args.current_weight)
                 if i >= 3:  # warm-up turns are not counted
@@ -85,6 +99,7 @@ def main() -> int:
             times.sort()
             rows.append({
                 "reranker_int8": rq, "extractor_int8": eq, "candidates": k,
+                "cross_encoder": second is not None,
                 "p50_ms": round(statistics.median(times), 1),
                 "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
                 "mean_ms": round(statistics.fmean(times), 1),
@@ -95,15 +110,18 @@ def main() -> int:
             print(rows[-1], flush=True)
     print(f"rerank + extract, {args.threads} threads, {len(val)} turns, "
           f"current weight {args.current_weight}")
-    head = ("rr int8", "ex int8", "K", "p50 ms", "p90 ms", "F1", "R@1")
+    head = ("rr int8", "ex int8", "cross", "K", "p50 ms", "p90 ms", "F1", "R@1")
     print("".join(f"{h:>9}" for h in head))
     for r in rows:
-        vals = (r["reranker_int8"], r["extractor_int8"], r["candidates"], r["p50_ms"],
+        vals = (r["reranker_int8"], r["extractor_int8"], r["cross_encoder"], r["candidates"],
+                r["p50_ms"],
                 r["p90_ms"], r["grounding_F1"], r["reranked_R@1"])
         print("".join(f"{v!s:>9}" for v in vals))
     print("wrote", save("rerank_extract_latency", {
         "threads": args.threads, "turns": args.n, "current_weight": args.current_weight,
         "document_weight": cfg.document_weight, "extractor": ex.path,
+        "cross_encoder": cross.path if cross else None, "cross_depth": depth,
+        "cross_weight": weight,
         "rows": rows}))
     return 0
 

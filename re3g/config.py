@@ -44,7 +44,9 @@ SECTIONS: dict[str, dict[str, str]] = {
                   "max_turn_chars": "max_turn_chars"},
     "rerank": {"enabled": "rerank", "model": "reranker", "k": "rerank_k",
                "current_weight": "current_weight", "document_weight": "document_weight",
-               "document_temperature": "document_temperature"},
+               "document_temperature": "document_temperature", "cross": "cross",
+               "cross_model": "cross_model", "cross_depth": "cross_depth",
+               "cross_weight": "cross_weight"},
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
                 "reply_spans": "reply_spans"},
     "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply"},
@@ -72,7 +74,12 @@ class Config:
       ``re3g.rerank.rerank_dialogue``; the candidate pool always fuses that turn's own hits
       with the dialogue query's when a reranker is on), ``document_weight`` and
       ``document_temperature`` (bonus for passages of the document the earlier agent turns
-      come from, see ``re3g.focus``; 0 turns it off);
+      come from, see ``re3g.focus``; 0 turns it off); ``cross`` ("auto": on when
+      ``re3g train reranker --arch cross`` made ``models/cross-reranker``; true: required;
+      false: off), ``cross_model`` (its folder or a hub cross-encoder), ``cross_depth`` and
+      ``cross_weight`` (the cross-encoder rescores the top ``cross_depth`` reranked passages
+      and ``cross_weight`` x its logit is added to their scores, see ``re3g.rerank.cascade``;
+      default: the values chosen on validation, from the model's manifest);
     - extract: ``extract`` (on/off), ``extractor`` (folder; default ``models/extractor``, and
       when none is trained the dense-encoder fallback, see ``re3g.pipeline``; the name
       "dense-fallback" asks for that fallback explicitly), ``top_n``
@@ -101,6 +108,10 @@ class Config:
     current_weight: float = 0.3
     document_weight: float = 0.2
     document_temperature: float = 3.0
+    cross: bool | str = "auto"
+    cross_model: str | None = None
+    cross_depth: int | None = None
+    cross_weight: float | None = None
     extract: bool = True
     extractor: str | None = None
     top_n: int = 3
@@ -115,6 +126,15 @@ class Config:
     # -- validation ----------------------------------------------------------------------------
     def _bad(self, key: str, msg: str) -> DataError:
         return DataError(f"{self.source}: key {key!r}: {msg}")
+
+    def _switch(self, key: str, value: Any) -> bool | str:
+        """true / false / "auto" (also "on" / "off") as True, False or "auto"."""
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("auto", "true", "false", "on", "off"):
+            low = value.lower()
+            return "auto" if low == "auto" else low in ("true", "on")
+        raise self._bad(key, f'must be true, false or "auto", got {value!r}')
 
     def validate(self) -> Config:
         """Check every value; raise DataError naming the source and the key. Returns self."""
@@ -151,16 +171,16 @@ class Config:
         pos_int("reply_spans", self.reply_spans)
         if self.docs is not None and not isinstance(self.docs, str):
             raise self._bad("docs", f"must be a file path, got {self.docs!r}")
-        if isinstance(self.rerank, str):
-            if self.rerank.lower() not in ("auto", "true", "false", "on", "off"):
-                raise self._bad("rerank", f"must be true, false or \"auto\", got {self.rerank!r}")
-            low = self.rerank.lower()
-            self.rerank = "auto" if low == "auto" else low in ("true", "on")
-        elif not isinstance(self.rerank, bool):
-            raise self._bad("rerank", f"must be true, false or \"auto\", got {self.rerank!r}")
+        self.rerank = self._switch("rerank", self.rerank)
+        self.cross = self._switch("cross", self.cross)
+        pos_int("cross_depth", self.cross_depth, allow_none=True)
+        if self.cross_weight is not None and (
+                isinstance(self.cross_weight, bool)
+                or not isinstance(self.cross_weight, int | float) or self.cross_weight < 0):
+            raise self._bad("cross_weight", f"must be a number >= 0, got {self.cross_weight!r}")
         if not isinstance(self.extract, bool):
             raise self._bad("extract", f"must be true or false, got {self.extract!r}")
-        for name in ("reranker", "extractor"):
+        for name in ("reranker", "extractor", "cross_model"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise self._bad(name, f"must be a folder path or model name, got {value!r}")

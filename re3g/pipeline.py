@@ -15,7 +15,10 @@ Stages and what each adds to the :class:`~re3g.types.Answer`:
 3. **rerank**: the trained reranker (``models/reranker``, or any cross-encoder) reorders them;
    with ``rerank = "auto"`` (default) it runs when the trained model exists. Passages of the
    document the earlier agent turns come from then get a bonus (``document_weight``,
-   :mod:`re3g.focus`): a conversation stays in one document.
+   :mod:`re3g.focus`): a conversation stays in one document. Then the cross-encoder
+   (``models/cross-reranker``, ``re3g train reranker --arch cross``; ``cross = "auto"``)
+   reads the dialogue query with each of the top ``cross_depth`` passages and its logit, times
+   ``cross_weight``, is added to their scores (:func:`re3g.rerank.cascade`).
 4. **extract**: evidence spans with document ids, span ids and character offsets into the
    document text. With a trained extractor (``models/extractor``, :mod:`re3g.extract`) its
    spans and confidences are used. Without one, the **dense fallback** runs: the doc2dial spans
@@ -215,6 +218,8 @@ class Re3G:
         self._encoder: Any = None
         self._reranker: Any = None
         self._rerank_loaded = False
+        self._cross: Any = None
+        self._cross_loaded = False
         self._extractor: Any = None
         self._extract_loaded = False
         self._generator: Any = None
@@ -329,6 +334,46 @@ class Re3G:
         return rr
 
     @property
+    def cross_reranker(self) -> Any:
+        """The cross-encoder of the cascade's second step, or None (off, or "auto" and none
+        trained, or no first-step reranker)."""
+        with self._lock:
+            if not self._cross_loaded:
+                self._cross = self._load_cross()
+                self._cross_loaded = True
+            return self._cross
+
+    def _load_cross(self) -> Any:
+        if self.reranker is None:
+            return None
+        try:
+            from re3g.rerank import load_cross
+
+            return load_cross(self.config.cross, self.config.cross_model)
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"cannot load the cross-encoder {self.config.cross_model or ''}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+
+    def cascade(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """The top reranked ``hits`` rescored with the cross-encoder (:func:`re3g.rerank.cascade`);
+        ``hits`` unchanged without one."""
+        cross = self.cross_reranker
+        if cross is None or not hits:
+            return hits
+        try:
+            from re3g.rerank import cascade, cross_settings
+
+            depth, weight = cross_settings(cross, self.config.cross_depth, self.config.cross_weight)
+            return cascade(cross, query, hits, depth, weight)
+        except Re3GError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"cross-encoder reranking failed: {type(exc).__name__}: {exc}"
+                             ) from exc
+
+    @property
     def extractor(self) -> Any:
         """The trained span extractor, or None (dense fallback, or extraction off)."""
         with self._lock:
@@ -390,8 +435,8 @@ class Re3G:
 
     def warm_up(self) -> Re3G:
         """Load every component now (index, encoder, reranker, extractor, generator)."""
-        _ = (self.retriever, self.encoder, self.documents, self.reranker, self.extractor,
-             self.generator)
+        _ = (self.retriever, self.encoder, self.documents, self.reranker, self.cross_reranker,
+             self.extractor, self.generator)
         return self
 
     @property
@@ -574,7 +619,7 @@ class Re3G:
         hits = self.rerank(query, hits, current)
         # the reranker's own best score decides abstention (before the document bonus)
         top_score = hits[0].score if hits else 0.0
-        hits = self.focus(turns, hits)
+        hits = self.cascade(query, self.focus(turns, hits))
         t3 = time.perf_counter()
         timings["rerank"] = t3 - t2
         evidence = self.extract(query, hits, current)

@@ -362,3 +362,32 @@ def cascade(cross: Any, query: str, hits: Sequence[Hit], depth: int, weight: flo
     out = [replace(top[i], score=mixed[i], rank=r, source="cross")
            for r, i in enumerate(order, start=1)]
     return out + [replace(h, rank=len(out) + j) for j, h in enumerate(hits[depth:], start=1)]
+
+
+CROSS_TRAIN_CMD = "re3g train reranker --arch cross --init models/extractor-qa"
+
+
+def load_cross(want: bool | str = "auto", name: str | None = None) -> Reranker | None:
+    """The cascade's cross-encoder: ``name`` (folder or hub id) or ``models/cross-reranker``.
+
+    ``want`` "auto" gives None when no name is given and the project has not trained one;
+    False gives None; True requires one (ModelError naming the training command).
+    """
+    if want is False:
+        return None
+    path = default_path("cross-reranker")
+    if name is None and not (path / "manifest.json").is_file():
+        if want == "auto":
+            return None
+        raise ModelError(f"no cross-encoder at {path}: train one with `{CROSS_TRAIN_CMD}` "
+                         f"or set [rerank] cross = false")
+    return Reranker.load(name or path)
+
+
+def cross_settings(cross: Any, depth: int | None = None, weight: float | None = None
+                   ) -> tuple[int, float]:
+    """(depth, weight) of the cascade: the given values, else those chosen on validation by
+    the trainer (the cross-encoder's manifest), else 5 and 0.05."""
+    st = (getattr(cross, "manifest", None) or {}).get("settings", {})
+    return (int(depth or st.get("depth", 5)),
+            float(st.get("cross_weight", 0.05) if weight is None else weight))

@@ -35,25 +35,28 @@ def dialogue_runs(retriever: Any, queries: Sequence[str], currents: Sequence[str
 
 
 def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],
-                  queries: Sequence[str], k: int = 20, progress: bool = False
-                  ) -> list[list[Hit]]:
+                  queries: Sequence[str], k: int = 20, progress: bool = False,
+                  cross: Any = None) -> list[list[Hit]]:
     """Each example's candidates as the pipeline ranks them with its default settings: the
     hybrid dialogue pool (:func:`dialogue_runs`), reranked with the current-turn mix, then the
-    document prior of the earlier agent turns (:mod:`re3g.focus`)."""
+    document prior of the earlier agent turns (:mod:`re3g.focus`), then, given ``cross``, the
+    cross-encoder's second step over the top passages (:func:`re3g.rerank.cascade`)."""
     from tqdm.auto import tqdm
 
     from re3g.config import Config
     from re3g.focus import agent_text, apply_document_prior, document_priors
-    from re3g.rerank import rerank_dialogue
+    from re3g.rerank import cascade, cross_settings, rerank_dialogue
 
     cfg = Config()
+    depth, weight = cross_settings(cross) if cross is not None else (0, 0.0)
     currents = [e.history[-1].utterance or "" for e in examples]
     pools = dialogue_runs(retriever, queries, currents, k)
     priors = document_priors(getattr(retriever, "sparse", retriever),
                              [agent_text(e.history) for e in examples],
                              cfg.document_temperature)
-    return [apply_document_prior(rerank_dialogue(reranker, q, c, h, cfg.current_weight), pr,
-                                 cfg.document_weight)
+    return [cascade(cross, q, apply_document_prior(rerank_dialogue(reranker, q, c, h,
+                                                                   cfg.current_weight),
+                                                   pr, cfg.document_weight), depth, weight)
             for q, c, h, pr in tqdm(list(zip(queries, currents, pools, priors, strict=True)),
                                     desc="rerank", disable=not progress)]
 
@@ -73,6 +76,9 @@ def evaluate_grounding(
     current_weight: float = 0.0,
     priors: Sequence[dict[str, float]] | None = None,
     document_weight: float = 0.0,
+    cross: Any = None,
+    cross_depth: int = 5,
+    cross_weight: float = 0.0,
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Rerank each example's first-stage ``runs`` (top ``candidates``), extract the grounding
     span and score it.
@@ -83,7 +89,8 @@ def evaluate_grounding(
     (an upper bound separating retrieval errors from extraction errors); ``passages`` is the
     passage list to take them from (default: the passages seen in ``runs``, else a fresh split).
     ``priors`` (one per example, :func:`re3g.focus.document_priors`) add ``document_weight``
-    x the prior of each passage's document to its reranked score, as the pipeline does.
+    x the prior of each passage's document to its reranked score, as the pipeline does;
+    ``cross`` then rescores the top ``cross_depth`` (:func:`re3g.rerank.cascade`).
     """
     from tqdm.auto import tqdm
 
@@ -92,7 +99,7 @@ def evaluate_grounding(
     from re3g.evaluate.metrics import grounding_metrics
     from re3g.evaluate.retrieval import retrieval_metrics
     from re3g.focus import apply_document_prior
-    from re3g.rerank import rerank_dialogue
+    from re3g.rerank import cascade, rerank_dialogue
 
     if len(examples) != len(runs):
         raise ValueError(f"{len(examples)} examples but {len(runs)} result lists")
@@ -110,6 +117,8 @@ def evaluate_grounding(
         t0 = time.perf_counter()
         rr = rerank_dialogue(reranker, q, c, list(hits)[:candidates], current_weight)
         rr = apply_document_prior(rr, prior, document_weight)
+        if cross is not None:
+            rr = cascade(cross, q, rr, cross_depth, cross_weight)
         ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight)
         times.append(time.perf_counter() - t0)
         evidence.append(ev)
@@ -154,13 +163,15 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     from re3g.config import Config
     from re3g.evaluate.report import write_atomic
     from re3g.extract import SpanExtractor
-    from re3g.rerank import Reranker
+    from re3g.rerank import Reranker, cross_settings, load_cross
 
     opts = ctx.options or {}
     # a --config file's [rerank] / [extract] settings apply here as in the response stage
     cfg = Config.load(opts["config"]) if opts.get("config") else Config()
     reranker = Reranker.load(opts.get("reranker") or cfg.reranker)
     extractor = SpanExtractor.load(opts.get("extractor") or cfg.extractor)
+    cross = load_cross(cfg.cross, cfg.cross_model)
+    depth, cross_weight = cross_settings(cross, cfg.cross_depth, cfg.cross_weight)
     runs = ctx.runs["hybrid"]
     hybrid = ctx.retriever
     passages = hybrid.passages if hybrid is not None else None
@@ -192,7 +203,8 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
                                     passages=passages, queries=queries, progress=True,
                                     currents=currents if weight > 0 else None,
                                     current_weight=weight, priors=priors,
-                                    document_weight=doc_weight)
+                                    document_weight=doc_weight, cross=cross,
+                                    cross_depth=depth, cross_weight=cross_weight)
     ctx.options["grounding_outputs"] = res.pop("outputs")
     report.setdefault("retrieval", {})["reranked"] = res["reranked"]
     report["grounding"] = res["grounding"]
@@ -200,7 +212,10 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     report["knowledge_selection"] = {"candidates": res["candidates"],
                                      "document_weight": doc_weight if priors else 0.0,
                                      "latency_ms": res["latency_ms"],
-                                     "reranker": reranker.path, "extractor": extractor.path}
+                                     "reranker": reranker.path, "extractor": extractor.path,
+                                     "cross_encoder": cross.path if cross else None,
+                                     "cross_depth": depth if cross else 0,
+                                     "cross_weight": cross_weight if cross else 0.0}
     write_atomic(ctx.out / "grounding_predictions.json", json.dumps(preds, indent=1) + "\n")
 
 

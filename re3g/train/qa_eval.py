@@ -78,7 +78,8 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
     """Grounding metrics of the extractor in ``model_dir`` on ``val`` and the chosen settings.
 
     The candidates are the pipeline's: the hybrid dialogue pool reranked with the current-turn
-    mix and the document prior of the earlier agent turns (:mod:`re3g.focus`). When the span
+    mix and the document prior of the earlier agent turns (:mod:`re3g.focus`), then the
+    cross-encoder's second step when the project has one. When the span
     scorer ``models/extractor`` sits beside the reader, its weight is part of the grid.
     """
     from tqdm.auto import tqdm
@@ -137,13 +138,14 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
         return metrics, chosen
 
     from re3g.evaluate.grounding import pipeline_runs
-    from re3g.rerank import Reranker
+    from re3g.rerank import Reranker, load_cross
     from re3g.retrieve import open_index
 
     retriever = open_index(index, mode="hybrid")
     rr = Reranker.load(reranker)
     rr.prime_from_index(index, retriever.passages)
-    runs = pipeline_runs(retriever, rr, val, queries, candidates, progress=True)
+    runs = pipeline_runs(retriever, rr, val, queries, candidates, progress=True,
+                         cross=load_cross(cfg.cross, cfg.cross_model))
     depth = int(max(GRID["n_passages"]))
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs, keep=10)
                 for q, hits in tqdm(list(zip(queries, runs, strict=True)), desc="read passages")]

@@ -1,0 +1,93 @@
+"""The cross-encoder's second reranking step (re3g.rerank.cascade) and its settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_rerank import tiny_bert
+
+from re3g.config import Config
+from re3g.errors import DataError, ModelError
+from re3g.rerank import cascade, cross_settings, load_cross
+from re3g.types import Hit, Passage
+
+
+class Logits:
+    """A stand-in scorer that returns fixed logits and records what it was asked."""
+
+    def __init__(self, values: list[float]) -> None:
+        self.values = values
+        self.seen: list[str] = []
+
+    def score(self, query: str, passages: list[Passage]) -> list[float]:
+        self.seen = [p.pid for p in passages]
+        return self.values[:len(passages)]
+
+
+def _hits(n: int) -> list[Hit]:
+    ps = [Passage(f"p{i}", "d", "T", f"text {i}", 0, 6, [str(i)]) for i in range(n)]
+    return [Hit(p, 1.0 - 0.1 * i, i + 1, "rerank") for i, p in enumerate(ps)]
+
+
+def test_cascade_reorders_only_the_top_depth() -> None:
+    scorer = Logits([0.0, 0.0, 5.0])
+    out = cascade(scorer, "q", _hits(5), depth=3, weight=0.1)
+    assert scorer.seen == ["p0", "p1", "p2"]  # only the top 3 are read
+    assert [h.passage.pid for h in out] == ["p2", "p0", "p1", "p3", "p4"]
+    assert [h.rank for h in out] == [1, 2, 3, 4, 5]
+    assert out[0].score == pytest.approx(0.8 + 0.5) and out[0].source == "cross"
+    assert out[3].score == pytest.approx(0.7) and out[3].source == "rerank"
+
+
+def test_cascade_weight_zero_or_one_hit_changes_nothing() -> None:
+    hits = _hits(4)
+    assert cascade(Logits([9.0, 0, 0, 0]), "q", hits, 3, 0.0) == hits
+    assert cascade(Logits([9.0]), "q", hits[:1], 3, 1.0) == hits[:1]
+
+
+def test_cross_settings_from_config_then_manifest_then_defaults() -> None:
+    class WithManifest:
+        manifest = {"settings": {"depth": 4, "cross_weight": 0.02}}
+
+    assert cross_settings(WithManifest()) == (4, 0.02)
+    assert cross_settings(WithManifest(), 7, 0.3) == (7, 0.3)
+    assert cross_settings(object()) == (5, 0.05)
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [
+    ("cross", "maybe", "'cross'"),
+    ("cross_depth", 0, "'cross_depth'"),
+    ("cross_weight", -1, "'cross_weight'"),
+    ("cross_model", "", "'cross_model'"),
+])
+def test_bad_cross_settings_name_the_key(key: str, value: object, match: str) -> None:
+    with pytest.raises(DataError, match=match):
+        Config(**{key: value}).validate()
+
+
+def test_cross_switch_words() -> None:
+    assert Config(cross="off").validate().cross is False
+    assert Config(cross="AUTO").validate().cross == "auto"
+
+
+def test_load_cross_off_missing_and_required(tmp_path: Path) -> None:
+    assert load_cross(False) is None
+    with pytest.raises(ModelError, match="train one"):
+        load_cross(True, str(tmp_path / "missing"))
+
+
+def test_pipeline_runs_a_named_cross_encoder_after_the_tower(small_index, small_corpus_files,
+                                                             tmp_path: Path) -> None:
+    from re3g.pipeline import Re3G
+
+    model = tiny_bert(tmp_path, "BertForSequenceClassification")
+    bot = Re3G(index=str(small_index), docs=str(small_corpus_files[0]), cross=True,
+               cross_model=str(model), cross_depth=3, cross_weight=1.0, min_confidence=0.0)
+    ans = bot.answer("How do I apply for benefits?")
+    assert bot.cross_reranker.kind == "cross-encoder"
+    assert [h.source for h in ans.passages[:3]] == ["cross"] * 3
+    assert all(h.source != "cross" for h in ans.passages[3:])
+    assert [h.rank for h in ans.passages] == list(range(1, len(ans.passages) + 1))
+    off = Re3G(index=str(small_index), docs=str(small_corpus_files[0]), cross=False)
+    assert off.cross_reranker is None
