@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from re3g.errors import ModelError
+
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "doc2dial"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared doc2dial data not present")
 
@@ -148,3 +150,31 @@ def test_save_model_folder_is_atomic(tmp_path: Path) -> None:
     save_model_folder(enc.model, enc.tokenizer, out, {"kind": "reranker", "v": 2})
     assert json.loads((out / "manifest.json").read_text())["v"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_from_base_folder_stores_only_changed_tensors(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from re3g.train.common import Encoder, save_model_folder
+
+    enc = _tiny_encoder()
+    top = enc.model.encoder.layer[-1].output.dense
+    with torch.no_grad():
+        top.weight.add_(0.01)  # "training" changed one layer
+    out = tmp_path / "m"
+    save_model_folder(enc.model, enc.tokenizer, out, {"kind": "reranker"}, from_base=True)
+    stored = load_file(str(out / "model.safetensors"))
+    assert set(stored) == {"encoder.layer.5.output.dense.weight"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["weights"]["tensors_from_base"] == len(enc.model.state_dict()) - 1
+    back = Encoder.load(out, dev="cpu")
+    texts = ["how do I renew my license?"]
+    assert torch.allclose(back.encode(texts), enc.encode(texts), atol=1e-3)
+    # a weights file that does not fit the base model is refused, not half-loaded
+    from safetensors.torch import save_file
+
+    save_file({"encoder.layer.9.output.dense.weight": torch.zeros(2, 2)},
+              str(out / "model.safetensors"))
+    with pytest.raises(ModelError, match="does not match the base model"):
+        Encoder.load(out, dev="cpu")

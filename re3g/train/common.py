@@ -111,13 +111,20 @@ class Encoder:
 
     @classmethod
     def load(cls, path: str | Path, max_length: int = 256, dev: str | None = None) -> Encoder:
+        """Load an encoder folder; a re3g folder saved with ``from_base`` (only the tensors
+        training changed) is completed from the packaged base model."""
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        partial = _stored_from_base(Path(path))
         try:
             tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = AutoModel.from_pretrained(str(path), local_files_only=True,
-                                              dtype=torch.float32)
+            model = AutoModel.from_pretrained(base_model_path() if partial else str(path),
+                                              local_files_only=True, dtype=torch.float32)
+            if partial:
+                _load_changed_tensors(model, Path(path), partial)
+        except ModelError:
+            raise
         except Exception as exc:  # noqa: BLE001 - transformers raises many kinds
             raise ModelError(f"cannot load encoder weights from {path}: {exc}") from exc
         model.to(dev or device())
@@ -197,9 +204,51 @@ def settings_fingerprint(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _stored_from_base(path: Path) -> int:
+    """How many tensors of the re3g model folder ``path`` were left to the base model (0: a
+    complete folder)."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, json.JSONDecodeError):
+        return 0
+    return int((manifest.get("weights") or {}).get("tensors_from_base", 0))
+
+
+def _load_changed_tensors(model: Any, path: Path, expected_missing: int) -> None:
+    """Overwrite the base model's tensors with the ones stored in ``path``."""
+    from safetensors.torch import load_file
+
+    stored = load_file(str(path / WEIGHTS))
+    missing, unexpected = model.load_state_dict(stored, strict=False)
+    missing = [k for k in missing if not k.endswith("position_ids")]
+    if unexpected or len(missing) != expected_missing:
+        raise ModelError(f"{path / WEIGHTS} does not match the base model {BASE_MODEL} "
+                         f"({len(unexpected)} unknown tensors, {len(missing)} missing where the "
+                         f"manifest says {expected_missing}); retrain the model")
+
+
+def _drop_base_tensors(weights: Path) -> int:
+    """Rewrite ``weights`` without the tensors equal to the packaged base model's (at the
+    stored precision); returns how many were dropped."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    stored = load_file(str(weights))
+    base = load_file(str(Path(base_model_path()) / WEIGHTS))
+    keep = {k: v for k, v in stored.items()
+            if not (k in base and base[k].shape == v.shape
+                    and torch.equal(base[k].to(v.dtype), v))}
+    save_file(keep, str(weights), metadata={"format": "pt"})
+    return len(stored) - len(keep)
+
+
 def save_model_folder(model: Any, tokenizer: Any, out: Path, manifest: dict[str, Any],
-                      fp16: bool = True) -> Path:
+                      fp16: bool = True, from_base: bool = False) -> Path:
     """Write weights (fp16 safetensors), tokenizer and ``manifest.json`` to ``out`` atomically.
+
+    ``from_base`` (an encoder that trained only some layers): tensors still equal to the
+    packaged base model's are not stored; :meth:`Encoder.load` takes them from the base model
+    (the manifest's ``weights.tensors_from_base`` says how many).
 
     Everything goes to a temporary sibling folder first; the old folder (if any) is swapped out
     only once the new one is complete, so a crash never leaves a half-written model behind.
@@ -217,6 +266,12 @@ def save_model_folder(model: Any, tokenizer: Any, out: Path, manifest: dict[str,
         if fp16:
             m = m.to(torch.float16)
         m.save_pretrained(str(tmp), safe_serialization=True)
+        if from_base:
+            n = _drop_base_tensors(tmp / WEIGHTS)
+            manifest = {**manifest, "weights": {
+                "tensors_from_base": n,
+                "note": f"only the tensors training changed are stored; the other {n} are "
+                        f"the packaged {BASE_MODEL}'s (re3g.train.common.Encoder.load)"}}
         tokenizer.save_pretrained(str(tmp))
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         old = out.parent / f".{out.name}.old-{os.getpid()}"

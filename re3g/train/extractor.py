@@ -190,7 +190,7 @@ def run_tower(args: argparse.Namespace) -> int:
         "training": {**stats, "device": device(), "wall_seconds": round(time.time() - t_start, 1)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    save_model_folder(enc.model, enc.tokenizer, args.out, manifest)
+    save_model_folder(enc.model, enc.tokenizer, args.out, manifest, from_base=True)
     if ck.exists():
         ck.unlink()
     print(json.dumps({"out": str(args.out), "metrics": metrics, "settings": chosen,

@@ -172,7 +172,7 @@ def run_tower(args: argparse.Namespace) -> int:
                      "wall_seconds": round(time.time() - t_start, 1)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    save_model_folder(enc.model, enc.tokenizer, args.out, manifest)
+    save_model_folder(enc.model, enc.tokenizer, args.out, manifest, from_base=True)
     ck = checkpoint_path(args)
     if ck.exists():
         ck.unlink()
