@@ -110,7 +110,9 @@ def group_loss(model: Any, groups: Sequence[Group], pad_id: int) -> Any:
 
 
 DEFAULT_OUT = Path("models") / "cross-reranker"
+CROSS_CMD = "re3g train reranker --arch cross --init models/extractor-qa"
 WEIGHTS = [0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.5]
+DEPTHS = [3, 5, 8]
 
 
 def mining_pools(args: Any, retriever: Any, examples: Sequence[Example],
@@ -158,6 +160,8 @@ def run_cross(args: Any) -> int:
     t_start = time.time()
     if Path(args.out) == Path("models") / "reranker":  # the default --out: keep the tower
         args.out = DEFAULT_OUT
+    if getattr(args, "eval_only", False):
+        return revalidate(args)
     cfg = config_from_args(args, PROFILES)
     set_seed(cfg.seed)
     docs, train, val = load_training_data(args, QUICK_EXAMPLES)
@@ -215,26 +219,51 @@ def run_cross(args: Any) -> int:
     save_model_folder(model, tok, Path(args.out), manifest)
     if ck.exists():
         ck.unlink()
-    metrics, chosen = validate(Path(args.out), val, retriever, args)
-    manifest["metrics"] = metrics
-    manifest["settings"].update(chosen)
     manifest["training"]["wall_seconds"] = round(time.time() - t_start, 1)
+    return _validate_and_record(args, manifest, val, retriever)
+
+
+def _validate_and_record(args: Any, manifest: dict[str, Any], val: Sequence[Example],
+                         retriever: Any) -> int:
+    """Validate the model in ``--out``, store metrics and the chosen cascade settings in its
+    manifest (atomically) and print them."""
     from re3g.evaluate.report import write_atomic
     from re3g.train.common import MANIFEST
 
+    t0 = time.time()
+    metrics, chosen = validate(Path(args.out), val, retriever, args)
+    manifest["metrics"] = metrics
+    manifest["settings"].update(chosen)
+    manifest["training"]["validation_seconds"] = round(time.time() - t0, 1)
     write_atomic(Path(args.out) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     print(json.dumps({"out": str(args.out), "metrics": metrics, "chosen": chosen,
                       "training": manifest["training"]}, indent=2))
     return 0
 
 
+def revalidate(args: Any) -> int:
+    """``--eval-only``: the validation of an already trained cross-encoder, again."""
+    from re3g.retrieve import open_index
+    from re3g.train.common import load_training_data, read_model_manifest
+
+    manifest = read_model_manifest(Path(args.out), "reranker", CROSS_CMD)
+    if manifest.get("architecture") != "cross-encoder":
+        from re3g.errors import ModelError
+
+        raise ModelError(f"{args.out} holds a {manifest.get('architecture')!r} reranker, not a "
+                         f"cross-encoder; train one with `{CROSS_CMD}`")
+    _, _, val = load_training_data(args, QUICK_EXAMPLES)
+    return _validate_and_record(args, manifest, val, open_index(args.index, mode="hybrid"))
+
+
 def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any
              ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Recall on ``val`` of the cross-encoder alone over the hybrid pool and, when the tower
     (``--first-stage``) exists, of the cascade: the pipeline's tower ranking with the
-    cross-encoder mixed into its top ``--depth`` at each weight of :data:`WEIGHTS`. The
-    weight with the best R@1 is returned as ``cross_weight`` (with its two-fold R@1:
-    chosen on one half of ``val``, scored on the other)."""
+    cross-encoder mixed into its top ``depth`` for each depth in :data:`DEPTHS` and weight in
+    :data:`WEIGHTS`. The (depth, weight) with the best R@1 (ties: the cheaper, then the
+    smaller weight) is returned as ``depth`` / ``cross_weight``, with its two-fold R@1 (chosen
+    on one half of ``val``, scored on the other)."""
     from tqdm.auto import tqdm
 
     from re3g.data import build_query
@@ -257,7 +286,8 @@ def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any
     tower_runs, depth, _ = mining_pools(args, retriever, val, queries)
     if depth != args.depth:  # no tower: the cross-encoder alone is all there is to measure
         return metrics, {}
-    logits = [cross.score(q, [h.passage for h in run[:depth]])
+    deepest = max(DEPTHS)
+    logits = [cross.score(q, [h.passage for h in run[:deepest]])
               for q, run in tqdm(list(zip(queries, tower_runs, strict=True)),
                                  desc="cross-encoder on the tower's top", leave=False)]
 
@@ -265,28 +295,29 @@ def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any
         def __init__(self, values: list[float]) -> None:
             self.values = values
 
-        def score(self, _q: str, _ps: Sequence[Passage]) -> list[float]:
-            return self.values
+        def score(self, _q: str, ps: Sequence[Passage]) -> list[float]:
+            return self.values[:len(ps)]
 
-    by_weight = {w: [cascade(Fixed(lg), q, run, depth, w)
-                     for q, run, lg in zip(queries, tower_runs, logits, strict=True)]
-                 for w in WEIGHTS}
-    hits1 = {w: [float(any((r[0].passage.doc_id, s) in ex.gold_span_ids
-                           for s in r[0].passage.span_ids)) if r else 0.0
+    points = [(d, w) for d in DEPTHS for w in WEIGHTS]
+    ranked = {p: [cascade(Fixed(lg), q, run, p[0], p[1])
+                  for q, run, lg in zip(queries, tower_runs, logits, strict=True)]
+              for p in points}
+    hits1 = {p: [float(bool(r) and any((r[0].passage.doc_id, s) in ex.gold_span_ids
+                                       for s in r[0].passage.span_ids))
                  for ex, r in zip(val, runs, strict=True)]
-             for w, runs in by_weight.items()}
+             for p, runs in ranked.items()}
 
-    def best(idx: Sequence[int]) -> float:
-        return max(WEIGHTS, key=lambda w: (sum(hits1[w][i] for i in idx), -w))
+    def best(idx: Sequence[int]) -> tuple[int, float]:
+        return max(points, key=lambda p: (sum(hits1[p][i] for i in idx), -p[0], -p[1]))
 
     every = list(range(len(val)))
-    w = best(every)
+    chosen = best(every)
     two_fold = [hits1[best(fit)][i] for fit, held in ((every[0::2], every[1::2]),
                                                       (every[1::2], every[0::2]))
                 for i in held]
     metrics["tower"] = retrieval_metrics(val, tower_runs)
-    metrics["cascade"] = retrieval_metrics(val, by_weight[w])
-    metrics["cascade_R@1_by_weight"] = {str(x): round(100 * sum(v) / len(v), 2)
-                                        for x, v in hits1.items()}
+    metrics["cascade"] = retrieval_metrics(val, ranked[chosen])
+    metrics["cascade_R@1"] = {f"depth {d}": {str(w): round(100 * sum(hits1[(d, w)]) / len(val), 2)
+                                            for w in WEIGHTS} for d in DEPTHS}
     metrics["cascade_R@1_two_fold"] = round(100 * sum(two_fold) / len(two_fold), 2)
-    return metrics, {"cross_weight": w, "depth": depth}
+    return metrics, {"depth": chosen[0], "cross_weight": chosen[1]}

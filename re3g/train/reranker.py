@@ -67,7 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cross: the tower reranker the cross-encoder follows in the "
                              "cascade (negatives come from its ranking)")
     parser.add_argument("--depth", type=int, default=5,
-                        help="cross: how many of the tower's top passages it rescores")
+                        help="cross: how many of the tower's top passages give the negatives "
+                             "(the validation then chooses the cascade's depth and weight)")
+    parser.add_argument("--eval-only", action="store_true",
+                        help="cross: skip training; re-run the validation of the model in --out "
+                             "and rewrite its manifest's metrics and cascade settings")
     parser.add_argument("--init", type=Path, default=None,
                         help="cross: start from a trained start/end extractor's encoder "
                              "(e.g. models/extractor) instead of the base model")
