@@ -2,11 +2,11 @@
 
     re3g train reranker --profile full                 # the shipped models/reranker (tower)
     re3g train reranker --profile quick --out /tmp/rr  # seconds, for tests
-    re3g train reranker --arch cross --init models/extractor   # the cross-encoder
+    re3g train reranker --arch cross --init models/extractor-qa   # models/cross-reranker
 
-``--arch cross`` (:mod:`re3g.train.cross`): a cross-encoder over (dialogue query, passage) pairs
-with hard negatives mined from the project's hybrid retrieval. Its first full run (1 epoch,
-61 min on 2 cores) ranked worse than the first stage on validation, so it is not shipped.
+``--arch cross`` (:mod:`re3g.train.cross`): a cross-encoder over (dialogue query, passage) pairs,
+the cascade's second step over the tower's top passages, with hard negatives from the tower's
+own ranking (42 min of training on 2 cores).
 
 ``--arch tower`` (default, this module): a query tower over frozen all-MiniLM-L6-v2 passage
 vectors; every train example's query is pushed towards the passages that contain its
@@ -56,10 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--candidates", type=int, default=20,
                         help="first-stage depth reranked in the validation run")
     parser.add_argument("--arch", choices=["cross", "tower"], default="tower",
-                        help="tower: query tower over frozen passage vectors (the shipped "
-                             "models/reranker); cross: cross-encoder (experimental: its first "
-                             "full run ranked worse than the tower, see "
-                             "docs/knowledge_selection.md)")
+                        help="tower: query tower over frozen passage vectors "
+                             "(models/reranker); cross: the cross-encoder that rescores the "
+                             "tower's top passages (models/cross-reranker)")
     parser.add_argument("--negatives", type=int, default=3,
                         help="cross: hard negatives per train turn, from the tower's top "
                              "--depth (or the hybrid pool without a tower)")
