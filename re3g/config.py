@@ -173,6 +173,9 @@ class Config:
             raise self._bad("docs", f"must be a file path, got {self.docs!r}")
         self.rerank = self._switch("rerank", self.rerank)
         self.cross = self._switch("cross", self.cross)
+        if self.cross is True and self.rerank is False:
+            raise self._bad("cross", "the cross-encoder rescores the reranker's top passages: "
+                                     "it needs [rerank] enabled = true or \"auto\"")
         pos_int("cross_depth", self.cross_depth, allow_none=True)
         if self.cross_weight is not None and (
                 isinstance(self.cross_weight, bool)

@@ -381,6 +381,9 @@ def load_cross(want: bool | str = "auto", name: str | None = None) -> Reranker |
             return None
         raise ModelError(f"no cross-encoder at {path}: train one with `{CROSS_TRAIN_CMD}` "
                          f"or set [rerank] cross = false")
+    if name is not None and name.startswith((".", "/")) and not Path(name).exists():
+        raise ModelError(f"no cross-encoder at {name}: train one with `{CROSS_TRAIN_CMD}` "
+                         f"(or name a hub cross-encoder)")
     return Reranker.load(name or path)
 
 

@@ -66,6 +66,11 @@ def test_bad_cross_settings_name_the_key(key: str, value: object, match: str) ->
         Config(**{key: value}).validate()
 
 
+def test_cross_without_a_reranker_is_refused() -> None:
+    with pytest.raises(DataError, match="'cross'.*needs"):
+        Config(cross=True, rerank=False).validate()
+
+
 def test_cross_switch_words() -> None:
     assert Config(cross="off").validate().cross is False
     assert Config(cross="AUTO").validate().cross == "auto"
@@ -73,7 +78,7 @@ def test_cross_switch_words() -> None:
 
 def test_load_cross_off_missing_and_required(tmp_path: Path) -> None:
     assert load_cross(False) is None
-    with pytest.raises(ModelError, match="train one"):
+    with pytest.raises(ModelError, match="train one with `re3g train reranker --arch cross"):
         load_cross(True, str(tmp_path / "missing"))
 
 
