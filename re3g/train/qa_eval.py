@@ -170,7 +170,8 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
         cross += [f[i] for i in held]
     metrics["grounding_F1_two_fold"] = round(sum(cross) / len(cross), 2)
     metrics["grounding_selection"] = ("settings chosen on this validation split (grid, "
-                                      "pipeline candidates: document prior and cross-encoder step); "
+                                      "pipeline candidates: document prior and cross-encoder "
+                                      "step); "
                                       "grounding_F1_two_fold: chosen on one half, scored on "
                                       "the other")
     chosen["n_passages"] = int(chosen["n_passages"])
