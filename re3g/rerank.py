@@ -348,7 +348,8 @@ def cascade(cross: Any, query: str, hits: Sequence[Hit], depth: int, weight: flo
     """Second reranking step: a cross-encoder rescores the top ``depth`` of ranked ``hits``.
 
     Each of those passages scores ``hit.score + weight * logit`` and they are reordered by it;
-    the hits below ``depth`` keep their order (and scores) after them. ``cross`` is a
+    the hits below ``depth`` keep their order (and scores) after them, so a hit just below
+    ``depth`` can show a higher score than one above it: ``rank`` is the order. ``cross`` is a
     :class:`Reranker` (or anything with ``score(query, passages)``).
 
     >>> cascade(Reranker.load("models/cross-reranker"), "fees?", hits, 5, 0.05)  # doctest: +SKIP
