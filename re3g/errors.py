@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class Re3GError(Exception):
     """Base class of every error re3g raises on purpose (bad input, missing model, bad index)."""
@@ -21,3 +24,19 @@ class ModelError(Re3GError):
 
 class QueryError(Re3GError, ValueError):
     """A query is empty or otherwise unusable."""
+
+
+@contextmanager
+def model_errors(what: str) -> Iterator[None]:
+    """Let re3g's own errors through and turn any other exception raised inside into a
+    :class:`ModelError` reading ``"<what>: <ExceptionType>: <message>"``.
+
+    >>> with model_errors("reranking failed"):  # doctest: +SKIP
+    ...     reranker.rerank(query, hits)
+    """
+    try:
+        yield
+    except Re3GError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - library errors vary (torch, JVM, HTTP, ...)
+        raise ModelError(f"{what}: {type(exc).__name__}: {exc}") from exc

@@ -62,7 +62,14 @@ from pathlib import Path
 from typing import Any
 
 from re3g.config import Config
-from re3g.errors import DataError, IndexLoadError, ModelError, QueryError, Re3GError
+from re3g.errors import (
+    DataError,
+    IndexLoadError,
+    ModelError,
+    QueryError,
+    Re3GError,
+    model_errors,
+)
 from re3g.types import Answer, Document, Evidence, Hit, Turn
 
 DEFAULT_MIN_CONFIDENCE = {"dense-fallback": 0.30, "extractor": 0.20, "passage": 0.30}
@@ -213,15 +220,9 @@ class Re3G:
         self._lock = threading.RLock()
         self._retriever = retriever
         self._index_dir: Path | None = None
-        self._docs: dict[str, Document] | None = documents
-        self._docs_loaded = documents is not None
+        # components loaded on first use (None is a valid loaded value: "off")
+        self._parts: dict[str, Any] = {} if documents is None else {"documents": documents}
         self._encoder: Any = None
-        self._reranker: Any = None
-        self._rerank_loaded = False
-        self._cross: Any = None
-        self._cross_loaded = False
-        self._extractor: Any = None
-        self._extract_loaded = False
         self._generator: Any = None
         self._span_vecs: dict[tuple[str, int, int], Any] = {}
 
@@ -245,13 +246,8 @@ class Re3G:
 
                 path = resolve_index(self.config.index)
                 self._index_dir = path
-                try:
+                with model_errors(f"cannot open index {path}"):  # JVM / FAISS / torch
                     self._retriever = open_index(path, mode=self.config.mode)
-                except Re3GError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - JVM / FAISS / torch errors vary
-                    raise ModelError(f"cannot open index {path}: {type(exc).__name__}: "
-                                     f"{exc}") from exc
             return self._retriever
 
     @property
@@ -260,14 +256,17 @@ class Re3G:
             self._index_dir = resolve_index(self.config.index)
         return self._index_dir
 
+    def _once(self, name: str, load: Any) -> Any:
+        """The component ``name``, loaded by ``load()`` on first use (thread-safe)."""
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = load()
+            return self._parts[name]
+
     @property
     def documents(self) -> dict[str, Document] | None:
         """The documents behind the index (for span offsets), or None when not found."""
-        with self._lock:
-            if not self._docs_loaded:
-                self._docs_loaded = True
-                self._docs = self._load_documents()
-            return self._docs
+        return self._once("documents", self._load_documents)
 
     def _load_documents(self) -> dict[str, Document] | None:
         from re3g.data.corpus import load_corpus
@@ -304,11 +303,7 @@ class Re3G:
     @property
     def reranker(self) -> Any:
         """The loaded reranker, or None when reranking is off (or "auto" and none trained)."""
-        with self._lock:
-            if not self._rerank_loaded:
-                self._reranker = self._load_reranker()
-                self._rerank_loaded = True
-            return self._reranker
+        return self._once("reranker", self._load_reranker)
 
     def _load_reranker(self) -> Any:
         want = self.config.rerank
@@ -318,15 +313,10 @@ class Re3G:
         if want == "auto" and name is None and not (_PROJECT / "models" / "reranker"
                                                    / "manifest.json").is_file():
             return None
-        try:
-            from re3g.rerank import Reranker
+        from re3g.rerank import Reranker
 
+        with model_errors(f"cannot load the reranker {name or 'models/reranker'}"):
             rr = Reranker.load(name)
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"cannot load the reranker {name or 'models/reranker'}: "
-                             f"{type(exc).__name__}: {exc}") from exc
         prime = getattr(rr, "prime_from_index", None)
         if prime is not None:
             with contextlib.suppress(Exception):  # priming is an optimisation only
@@ -337,24 +327,15 @@ class Re3G:
     def cross_reranker(self) -> Any:
         """The cross-encoder of the cascade's second step, or None (off, or "auto" and none
         trained, or no first-step reranker)."""
-        with self._lock:
-            if not self._cross_loaded:
-                self._cross = self._load_cross()
-                self._cross_loaded = True
-            return self._cross
+        return self._once("cross", self._load_cross)
 
     def _load_cross(self) -> Any:
         if self.reranker is None:
             return None
-        try:
-            from re3g.rerank import load_cross
+        from re3g.rerank import load_cross
 
+        with model_errors(f"cannot load the cross-encoder {self.config.cross_model or ''}"):
             return load_cross(self.config.cross, self.config.cross_model)
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"cannot load the cross-encoder {self.config.cross_model or ''}: "
-                             f"{type(exc).__name__}: {exc}") from exc
 
     def cascade(self, query: str, hits: list[Hit]) -> list[Hit]:
         """The top reranked ``hits`` rescored with the cross-encoder (:func:`re3g.rerank.cascade`);
@@ -362,25 +343,16 @@ class Re3G:
         cross = self.cross_reranker
         if cross is None or not hits:
             return hits
-        try:
-            from re3g.rerank import cascade, cross_settings
+        from re3g.rerank import cascade, cross_settings
 
-            depth, weight = cross_settings(cross, self.config.cross_depth, self.config.cross_weight)
+        depth, weight = cross_settings(cross, self.config.cross_depth, self.config.cross_weight)
+        with model_errors("cross-encoder reranking failed"):
             return cascade(cross, query, hits, depth, weight)
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"cross-encoder reranking failed: {type(exc).__name__}: {exc}"
-                             ) from exc
 
     @property
     def extractor(self) -> Any:
         """The trained span extractor, or None (dense fallback, or extraction off)."""
-        with self._lock:
-            if not self._extract_loaded:
-                self._extractor = self._load_extractor()
-                self._extract_loaded = True
-            return self._extractor
+        return self._once("extractor", self._load_extractor)
 
     def _load_extractor(self) -> Any:
         if not self.config.extract:
@@ -453,27 +425,19 @@ class Re3G:
                            roles=self.config.query_roles)
 
     def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
-        try:
+        with model_errors("retrieval failed"):
             return self.retriever.search(query, k=k or self.config.k)
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"retrieval failed: {type(exc).__name__}: {exc}") from exc
 
     def rerank(self, query: str, hits: list[Hit], current: str | None = None) -> list[Hit]:
         """Rerank ``hits``; with ``current`` (the user's last turn) scores mix both queries."""
         rr = self.reranker
         if rr is None or not hits:
             return hits
-        try:
-            from re3g.rerank import rerank_dialogue
+        from re3g.rerank import rerank_dialogue
 
+        with model_errors("reranking failed"):
             return rerank_dialogue(rr, query, current, hits, self.config.current_weight,
                                    k=self.config.rerank_k)
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"reranking failed: {type(exc).__name__}: {exc}") from exc
 
     def focus(self, turns: Sequence[Turn], hits: list[Hit]) -> list[Hit]:
         """Reranked ``hits`` with the bonus for the document the earlier agent turns come from
@@ -489,13 +453,8 @@ class Re3G:
         searcher = getattr(r, "sparse", None) or (r if self.config.mode == "bm25" else None)
         if not text or searcher is None:
             return hits
-        try:
+        with model_errors("document prior search failed"):
             prior = document_prior(searcher, text, self.config.document_temperature)
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"document prior search failed: {type(exc).__name__}: {exc}"
-                             ) from exc
         return apply_document_prior(hits, prior, w)
 
     def extract(self, query: str, hits: list[Hit], current: str | None = None) -> list[Evidence]:
@@ -508,14 +467,10 @@ class Re3G:
             return []
         ex = self.extractor
         if ex is not None:
-            try:
+            with model_errors("span extraction failed"):
                 return list(ex.extract(query, hits, documents=self.documents,
                                        top_n=self.config.top_n, current=current,
                                        current_weight=self.config.current_weight))
-            except Re3GError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                raise ModelError(f"span extraction failed: {type(exc).__name__}: {exc}") from exc
         return self.fallback_extract(query, hits)
 
     def fallback_extract(self, query: str, hits: list[Hit]) -> list[Evidence]:
@@ -538,7 +493,7 @@ class Re3G:
         if not cands:
             cands = [Evidence(p.doc_id, p.title, p.text, p.start, p.end, list(p.span_ids),
                               passage_id=p.pid, section=p.section)]
-        try:
+        with model_errors("span scoring with the dense encoder failed"):
             enc = self.encoder
             qv = encode(enc, [query])[0]
             keys = [(c.doc_id, c.start, c.end) for c in cands]
@@ -550,11 +505,6 @@ class Re3G:
                 for i, v in zip(missing, vecs, strict=True):
                     self._span_vecs[keys[i]] = v
             mat = np.stack([self._span_vecs[key] for key in keys])
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"span scoring with the dense encoder failed: "
-                             f"{type(exc).__name__}: {exc}") from exc
         sims = mat @ qv
         order = sorted(range(len(cands)), key=lambda i: -float(sims[i]))[: self.config.top_n]
         out = []
@@ -580,24 +530,14 @@ class Re3G:
     def _generate_stream(self, turns: list[Turn], evidence: list[Evidence],
                          hits: list[Hit]) -> Iterator[str]:
         gen = self.generator
-        try:
+        with model_errors(f"the {self.config.generator} generator failed"):
             yield from gen.stream(turns, evidence[: self.config.reply_spans], hits)
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - connection errors, CUDA/torch errors, ...
-            raise ModelError(f"the {self.config.generator} generator failed: "
-                             f"{type(exc).__name__}: {exc}") from exc
 
     def generate(self, turns: list[Turn], evidence: list[Evidence], hits: list[Hit]) -> str:
         """The reply for already selected evidence (the generator's whole output)."""
         gen = self.generator
-        try:
+        with model_errors(f"the {self.config.generator} generator failed"):
             return gen.generate(turns, evidence[: self.config.reply_spans], hits)
-        except Re3GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"the {self.config.generator} generator failed: "
-                             f"{type(exc).__name__}: {exc}") from exc
 
     # -- one turn --------------------------------------------------------------------------------
     def _select(self, history: Any) -> tuple[Answer, list[Turn], float]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from re3g.rerank import CROSS_TRAIN_CMD
 from re3g.types import Example, Hit, Passage
 
 MAX_LENGTH = 256
@@ -110,26 +111,35 @@ def group_loss(model: Any, groups: Sequence[Group], pad_id: int) -> Any:
 
 
 DEFAULT_OUT = Path("models") / "cross-reranker"
-CROSS_CMD = "re3g train reranker --arch cross --init models/extractor-qa"
 WEIGHTS = [0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.5]
 DEPTHS = [3, 5, 8]
 
 
-def mining_pools(args: Any, retriever: Any, examples: Sequence[Example],
-                 queries: Sequence[str]) -> tuple[list[list[Hit]], int, str]:
-    """(pools, depth, description) the negatives are drawn from: the tower's pipeline ranking
-    (``--first-stage``, top ``--depth``) when that reranker exists, else the hybrid pool."""
-    from re3g.evaluate.grounding import dialogue_runs, pipeline_runs
+def first_stage(args: Any, retriever: Any) -> Any:
+    """The tower reranker the cross-encoder follows (``--first-stage``), primed with the
+    index's vectors; None when there is none (then negatives come from the hybrid pool)."""
     from re3g.rerank import Reranker
 
     first = Path(args.first_stage) if args.first_stage else None
-    if first is not None and (first / "manifest.json").is_file():
-        tower = Reranker.load(first)
-        if tower.kind != "cross-encoder":
-            tower.prime_from_index(args.index, retriever.passages)
-            pools = pipeline_runs(retriever, tower, examples, queries, args.candidates,
-                                  progress=not args.no_progress)
-            return pools, args.depth, f"{first} top {args.depth} (pipeline ranking, non-gold)"
+    if first is None or not (first / "manifest.json").is_file():
+        return None
+    tower = Reranker.load(first)
+    if tower.kind == "cross-encoder":
+        return None
+    tower.prime_from_index(args.index, retriever.passages)
+    return tower
+
+
+def mining_pools(args: Any, retriever: Any, tower: Any, examples: Sequence[Example],
+                 queries: Sequence[str]) -> tuple[list[list[Hit]], int, str]:
+    """(pools, depth, description) the negatives are drawn from: the tower's pipeline ranking
+    (top ``--depth``) when there is a tower, else the hybrid pool's top 10."""
+    from re3g.evaluate.grounding import dialogue_runs, pipeline_runs
+
+    if tower is not None:
+        pools = pipeline_runs(retriever, tower, examples, queries, args.candidates,
+                              progress=not args.no_progress)
+        return pools, args.depth, f"{tower.path} top {args.depth} (pipeline ranking, non-gold)"
     currents = [ex.history[-1].utterance or "" for ex in examples]
     return dialogue_runs(retriever, queries, currents, 20), 10, "hybrid dialogue pool top 10"
 
@@ -173,7 +183,8 @@ def run_cross(args: Any) -> int:
     passages = split_corpus(docs.values(), max_words=200, min_words=12)  # for the positives
     queries = [build_query(ex.history, roles="user") for ex in train]
     print(f"mining hard negatives from {args.index} for {len(train)} train turns")
-    pools, depth, source = mining_pools(args, retriever, train, queries)
+    tower = first_stage(args, retriever)
+    pools, depth, source = mining_pools(args, retriever, tower, train, queries)
     tok = AutoTokenizer.from_pretrained(init)
     groups = build_groups(train, queries, pools, passages, tok, args.negatives, cfg.seed,
                           progress=not args.no_progress, depth=depth)
@@ -220,18 +231,18 @@ def run_cross(args: Any) -> int:
     if ck.exists():
         ck.unlink()
     manifest["training"]["wall_seconds"] = round(time.time() - t_start, 1)
-    return _validate_and_record(args, manifest, val, retriever)
+    return _validate_and_record(args, manifest, val, retriever, tower)
 
 
 def _validate_and_record(args: Any, manifest: dict[str, Any], val: Sequence[Example],
-                         retriever: Any) -> int:
+                         retriever: Any, tower: Any) -> int:
     """Validate the model in ``--out``, store metrics and the chosen cascade settings in its
     manifest (atomically) and print them."""
     from re3g.evaluate.report import write_atomic
     from re3g.train.common import MANIFEST
 
     t0 = time.time()
-    metrics, chosen = validate(Path(args.out), val, retriever, args)
+    metrics, chosen = validate(Path(args.out), val, retriever, args, tower)
     manifest["metrics"] = metrics
     manifest["settings"].update(chosen)
     manifest["training"]["validation_seconds"] = round(time.time() - t0, 1)
@@ -246,20 +257,21 @@ def revalidate(args: Any) -> int:
     from re3g.retrieve import open_index
     from re3g.train.common import load_training_data, read_model_manifest
 
-    manifest = read_model_manifest(Path(args.out), "reranker", CROSS_CMD)
+    manifest = read_model_manifest(Path(args.out), "reranker", CROSS_TRAIN_CMD)
     if manifest.get("architecture") != "cross-encoder":
         from re3g.errors import ModelError
 
         raise ModelError(f"{args.out} holds a {manifest.get('architecture')!r} reranker, not a "
-                         f"cross-encoder; train one with `{CROSS_CMD}`")
+                         f"cross-encoder; train one with `{CROSS_TRAIN_CMD}`")
     _, _, val = load_training_data(args, QUICK_EXAMPLES)
-    return _validate_and_record(args, manifest, val, open_index(args.index, mode="hybrid"))
+    retriever = open_index(args.index, mode="hybrid")
+    return _validate_and_record(args, manifest, val, retriever, first_stage(args, retriever))
 
 
-def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any
-             ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Recall on ``val`` of the cross-encoder alone over the hybrid pool and, when the tower
-    (``--first-stage``) exists, of the cascade: the pipeline's tower ranking with the
+def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any,
+             tower: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Recall on ``val`` of the cross-encoder alone over the hybrid pool and, given the
+    ``tower`` it follows (:func:`first_stage`), of the cascade: the pipeline's tower ranking with the
     cross-encoder mixed into its top ``depth`` for each depth in :data:`DEPTHS` and weight in
     :data:`WEIGHTS`. The (depth, weight) with the best R@1 (ties: the cheaper, then the
     smaller weight) is returned as ``depth`` / ``cross_weight``, with its two-fold R@1 (chosen
@@ -283,9 +295,9 @@ def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any
     metrics: dict[str, Any] = {"n_validation": len(val), "int8": cross.quantized,
                                f"pool_top{k}": retrieval_metrics(val, pools),
                                f"cross_alone_top{k}": retrieval_metrics(val, alone)}
-    tower_runs, depth, _ = mining_pools(args, retriever, val, queries)
-    if depth != args.depth:  # no tower: the cross-encoder alone is all there is to measure
+    if tower is None:  # no tower: the cross-encoder alone is all there is to measure
         return metrics, {}
+    tower_runs, _, _ = mining_pools(args, retriever, tower, val, queries)
     deepest = max(DEPTHS)
     logits = [cross.score(q, [h.passage for h in run[:deepest]])
               for q, run in tqdm(list(zip(queries, tower_runs, strict=True)),
