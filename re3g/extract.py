@@ -25,7 +25,7 @@ from typing import Any
 
 from re3g.errors import ModelError
 from re3g.rerank import VectorCache, _key, base_encoder, default_path
-from re3g.types import Document, Evidence, Hit, Passage, Span
+from re3g.types import Document, Evidence, Hit, Passage, Span, Turn
 
 TRAIN_CMD = "re3g train extractor --profile full"
 SPAN_MAX_TOKENS = 128
@@ -121,6 +121,8 @@ class SpanExtractor:
         self.rerank_weight = float(st.get("rerank_weight", 0.0))
         self.null_weight = float(st.get("null_weight", 0.0))
         self.snap_ratio = float(st.get("snap_ratio", 0.5))
+        # start/end readers: which turns their question holds (re3g.data.build_query roles)
+        self.query_roles = str(st.get("query_roles", "user"))
         # start/end readers: the project's span scorer (a tower extractor) as a second opinion;
         # each range gains helper_weight x the mean log-probability of its spans under it
         self.helper: SpanExtractor | None = None
@@ -203,6 +205,9 @@ class SpanExtractor:
                     f"re3g extractor or an extractive QA model; train one with `{TRAIN_CMD}`")
         try:
             reader = QAReader.load(name, local=local, quantized=quantized)
+            q_tokens = (manifest or {}).get("settings", {}).get("max_question_tokens")
+            if q_tokens:
+                reader.max_question_tokens = int(q_tokens)
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"cannot load extractive QA model {name!r} ({exc}); without a "
                              f"model hub use the project's extractor (`{TRAIN_CMD}`)") from exc
@@ -258,13 +263,16 @@ class SpanExtractor:
     # -- extraction ----------------------------------------------------------------------------
     def extract(self, query: str, hits: Sequence[Hit],
                 documents: dict[str, Document] | None = None, top_n: int = 3,
-                current: str | None = None, current_weight: float = 0.0) -> list[Evidence]:
+                current: str | None = None, current_weight: float = 0.0,
+                reader_query: str | None = None) -> list[Evidence]:
         """Up to ``top_n`` evidence spans, best first, each a run of whole document spans.
 
         ``Evidence.score`` is a confidence in [0, 1] (softmax mass of the chosen spans).
         With ``current`` (the user's last turn) and ``current_weight`` w > 0, span scores mix
         the dialogue query's and the current turn's: (1 - w) * s(query) + w * s(current).
-        An extractive QA model (``kind == "qa"``) reads the dialogue query only.
+        An extractive QA model (``kind == "qa"``) reads the dialogue query only, or
+        ``reader_query`` when given (the question built with its ``query_roles``,
+        :meth:`question`); its helper scores ``query``.
         """
         from re3g.retrieve.base import check_query
 
@@ -274,7 +282,8 @@ class SpanExtractor:
         if not hits:
             return []
         if self.kind == "qa":
-            readings = self.read(query, hits, documents)
+            readings = self.read(check_query(reader_query) if reader_query else query, hits,
+                                 documents)
             lp = (self.helper_scores(query, hits[:len(readings)], documents, current,
                                      current_weight) if self.helper_weight else None)
             return self.select_ranges(readings, hits, documents, top_n, lp)
@@ -369,6 +378,16 @@ class SpanExtractor:
                         score=min(1.0, max(0.0, conf)), passage_id=p.pid, section=p.section)
 
     # -- start/end readers -------------------------------------------------------------------
+    def question(self, history: Sequence[Turn]) -> str | None:
+        """The question a start/end reader was trained with, built from ``history`` with its
+        ``query_roles``; None for other extractors and for user-only readers (they read the
+        pipeline's dialogue query)."""
+        if self.kind != "qa" or self.query_roles == "user":
+            return None
+        from re3g.data.query import build_query
+
+        return build_query(history, roles=self.query_roles)
+
     def read(self, query: str, hits: Sequence[Hit], documents: dict[str, Document] | None
              ) -> list[Any]:
         """The QA reader's findings in the top ``n_passages`` hits (one PassageReading each)."""

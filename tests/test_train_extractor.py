@@ -52,3 +52,27 @@ def test_eval_only_reevaluates_without_training(tmp_path: Path) -> None:
     assert args.func(args) == 0
     assert (out / "model.safetensors").read_bytes() == weights
     assert json.loads((out / "manifest.json").read_text())["metrics"]["grounding_gold_passage"]
+
+
+def test_reader_question_with_agent_turns(tmp_path: Path) -> None:
+    """``--query-roles all``: the reader is trained on, and reads, questions holding the agent's
+    replies too; the manifest records the roles and question length it was trained with."""
+    out = tmp_path / "ex"
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                               "--query-roles", "all", "--question-tokens", "96", *data_args()])
+    assert args.func(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == ("re3g train extractor --arch qa --profile quick "
+                                   "--query-roles all --question-tokens 96")
+    assert manifest["settings"]["query_roles"] == "all"
+    assert manifest["settings"]["max_question_tokens"] == 96
+
+    from re3g.extract import SpanExtractor
+    from re3g.types import Turn
+
+    extractor = SpanExtractor.load(out)
+    assert extractor.query_roles == "all"
+    assert extractor.model.max_question_tokens == 96
+    turns = [Turn(1, "user", "Can I renew?"), Turn(2, "agent", "Yes, online."),
+             Turn(3, "user", "What does it cost?")]
+    assert extractor.question(turns) == "What does it cost? || Yes, online. || Can I renew?"

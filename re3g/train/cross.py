@@ -271,11 +271,11 @@ def revalidate(args: Any) -> int:
 def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any,
              tower: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Recall on ``val`` of the cross-encoder alone over the hybrid pool and, given the
-    ``tower`` it follows (:func:`first_stage`), of the cascade: the pipeline's tower ranking with the
-    cross-encoder mixed into its top ``depth`` for each depth in :data:`DEPTHS` and weight in
-    :data:`WEIGHTS`. The (depth, weight) with the best R@1 (ties: the cheaper, then the
-    smaller weight) is returned as ``depth`` / ``cross_weight``, with its two-fold R@1 (chosen
-    on one half of ``val``, scored on the other)."""
+    ``tower`` it follows (:func:`first_stage`), of the cascade: the pipeline's tower ranking
+    with the cross-encoder mixed into its top ``depth`` for each depth in :data:`DEPTHS` and
+    weight in :data:`WEIGHTS`. The (depth, weight) with the best R@1 (ties: the cheaper, then
+    the smaller weight) is returned as ``depth`` / ``cross_weight``, with its two-fold R@1
+    (chosen on one half of ``val``, scored on the other)."""
     from tqdm.auto import tqdm
 
     from re3g.data import build_query

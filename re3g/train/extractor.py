@@ -74,6 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="qa: passages without the answer per train turn taken from the "
                              "top 5 of the reranked first-stage pool (other documents too), so "
                              "the reader's 'no answer' score compares the passages it is shown")
+    parser.add_argument("--query-roles", choices=["user", "all"], default="user",
+                        help="qa: the turns the reader's question holds, newest first: the "
+                             "user's only, or the agent's replies too")
+    parser.add_argument("--question-tokens", type=int, default=None,
+                        help="qa: word pieces of the question kept (default 64)")
     parser.add_argument("--eval-only", action="store_true",
                         help="qa: do not train; evaluate the model in --out and update its "
                              "manifest's selection settings and metrics")

@@ -73,7 +73,8 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
                 passages: Sequence[Passage], tokenizer: Any, queries: Sequence[str],
                 negatives: int = 1, seed: int = 13, progress: bool = True,
                 pools: Sequence[Sequence[Hit]] | None = None, pool_negatives: int = 0,
-                pool_depth: int = 5) -> list[QAFeature]:
+                pool_depth: int = 5, question_tokens: int = MAX_QUESTION_TOKENS
+                ) -> list[QAFeature]:
     """Positive and negative features for ``examples`` (``queries`` aligned): ``negatives``
     same-document passages and ``pool_negatives`` passages from the top ``pool_depth`` of
     ``pools`` (aligned with ``examples``), all without the answer."""
@@ -88,7 +89,7 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
         pools = [[] for _ in examples]
     for ex, query, pool in tqdm(list(zip(examples, queries, pools, strict=True)),
                                 desc="tokenise", disable=not progress):
-        q = truncate_question(tokenizer, query, MAX_QUESTION_TOKENS)
+        q = truncate_question(tokenizer, query, question_tokens)
         golds = {d for d, _ in ex.gold_span_ids}
         ranked = []
         for d in sorted(golds):
@@ -197,10 +198,14 @@ def run_qa(args: Any) -> int:
     t_start = time.time()
     quick = args.profile == "quick"
     docs, train, val = load_training_data(args, QUICK_EXAMPLES)
+    roles = getattr(args, "query_roles", None) or "user"
+    q_tokens = getattr(args, "question_tokens", None) or MAX_QUESTION_TOKENS
     command = ("re3g train extractor --arch qa --profile " + args.profile
                + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
                + (f" --pool-negatives {args.pool_negatives}"
                   if getattr(args, "pool_negatives", 0) else "")
+               + (f" --query-roles {roles}" if roles != "user" else "")
+               + (f" --question-tokens {q_tokens}" if q_tokens != MAX_QUESTION_TOKENS else "")
                + ("" if quick else f" --out {args.out}"))
     if getattr(args, "eval_only", False):
         manifest = read_model_manifest(Path(args.out), "extractor", command)
@@ -210,20 +215,21 @@ def run_qa(args: Any) -> int:
         set_seed(cfg.seed)
         passages = split_corpus(docs.values(), max_words=200, min_words=12)
         tok = AutoTokenizer.from_pretrained(base_model_path())
-        queries = [build_query(ex.history, roles="user") for ex in train]
         pool_negatives = int(getattr(args, "pool_negatives", 0) or 0)
-        pools = (reranked_pools(args, train, queries, None if quick else args.index)
+        pools = (reranked_pools(args, train, [build_query(ex.history, roles="user")
+                                              for ex in train], None if quick else args.index)
                  if pool_negatives > 0 else None)
+        queries = [build_query(ex.history, roles=roles) for ex in train]
         feats = qa_features(train, docs, passages, tok, queries, negatives=args.negatives,
                             seed=cfg.seed, progress=not args.no_progress, pools=pools,
-                            pool_negatives=pool_negatives)
+                            pool_negatives=pool_negatives, question_tokens=q_tokens)
         if not feats:
             raise DataError(f"{args.train}: no training example has a reference span")
         settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
                     "negatives": args.negatives, "pool_negatives": pool_negatives,
                     "n_features": len(feats),
-                    "query_roles": "user", "max_length": MAX_LENGTH,
-                    "max_question_tokens": MAX_QUESTION_TOKENS}
+                    "query_roles": roles, "max_length": MAX_LENGTH,
+                    "max_question_tokens": q_tokens}
         fp = settings_fingerprint(settings)
         ck = checkpoint_path(args)
         if args.restart and ck.exists():

@@ -103,6 +103,8 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
             helper = None
     ex.helper = helper
     queries = [build_query(e.history, roles="user") for e in val]
+    # the reader's question may hold the agent's turns too (its manifest's query_roles)
+    rqueries = [build_query(e.history, roles=ex.query_roles) for e in val]
     currents = [e.history[-1].utterance or "" for e in val]
     refs = [grounding_text(e, docs) for e in val]
     metrics: dict[str, Any] = {"n_validation": len(val), "int8": ex.quantized}
@@ -117,7 +119,7 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
     passages = split_corpus(docs.values(), max_words=200, min_words=12)
     gold_runs = [gold_passage_hits(e, passages) for e in val]
     gold_reads = [ex.model.read(q, [h.passage for h in hits], docs, keep=10) for q, hits in
-                  tqdm(list(zip(queries, gold_runs, strict=True)), desc="read gold passages")]
+                  tqdm(list(zip(rqueries, gold_runs, strict=True)), desc="read gold passages")]
     gold_lp = [helper_scores(q, c, hits)
                for q, c, hits in zip(queries, currents, gold_runs, strict=True)]
     chosen: dict[str, Any] = {"n_passages": 1, "rerank_weight": 0.0, "null_weight": 0.0,
@@ -148,7 +150,7 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
                          cross=load_cross(cfg.cross, cfg.cross_model))
     depth = int(max(GRID["n_passages"]))
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs, keep=10)
-                for q, hits in tqdm(list(zip(queries, runs, strict=True)), desc="read passages")]
+                for q, hits in tqdm(list(zip(rqueries, runs, strict=True)), desc="read passages")]
     lps = [helper_scores(q, c, hits[:depth])
            for q, c, hits in zip(queries, currents, runs, strict=True)]
     results = grid_search(ex, readings, runs, docs, refs, grid, lps)
