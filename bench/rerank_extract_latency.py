@@ -91,7 +91,8 @@ def main() -> int:
                 if second is not None:
                     ranked = cascade(second, q, ranked, depth, weight)
                 ev = ex.extract(q, ranked, docs, top_n=1, current=c,
-                                current_weight=args.current_weight)
+                                current_weight=args.current_weight,
+                                reader_query=ex.question(val[i].history))
                 if i >= 3:  # warm-up turns are not counted
                     times.append(1000 * (time.perf_counter() - t0))
                 preds.append(ev[0].text if ev else "")

@@ -457,20 +457,24 @@ class Re3G:
             prior = document_prior(searcher, text, self.config.document_temperature)
         return apply_document_prior(hits, prior, w)
 
-    def extract(self, query: str, hits: list[Hit], current: str | None = None) -> list[Evidence]:
+    def extract(self, query: str, hits: list[Hit], current: str | None = None,
+                turns: Sequence[Turn] | None = None) -> list[Evidence]:
         """Evidence spans, best first (``top_n`` of them), with scores in [0, 1].
 
         ``current`` (the user's last turn) mixes into the trained extractor's span scores with
-        weight ``current_weight``, as in reranking.
+        weight ``current_weight``, as in reranking. With ``turns``, a start/end reader trained
+        on other turns than the query's (its manifest's ``query_roles``) reads its own question.
         """
         if not hits or not self.config.extract:
             return []
         ex = self.extractor
         if ex is not None:
             with model_errors("span extraction failed"):
+                asked = ex.question(turns) if turns and hasattr(ex, "question") else None
                 return list(ex.extract(query, hits, documents=self.documents,
                                        top_n=self.config.top_n, current=current,
-                                       current_weight=self.config.current_weight))
+                                       current_weight=self.config.current_weight,
+                                       reader_query=asked))
         return self.fallback_extract(query, hits)
 
     def fallback_extract(self, query: str, hits: list[Hit]) -> list[Evidence]:
@@ -562,7 +566,7 @@ class Re3G:
         hits = self.cascade(query, self.focus(turns, hits))
         t3 = time.perf_counter()
         timings["rerank"] = t3 - t2
-        evidence = self.extract(query, hits, current)
+        evidence = self.extract(query, hits, current, turns)
         confidence = (evidence[0].score if evidence else self.passage_confidence(query, hits))
         rr = self.reranker
         # A start/end reader's score (sigmoid of best range minus "no answer") compares the

@@ -169,3 +169,52 @@ def test_reader_without_its_span_scorer_says_what_is_missing(tmp_path: Path) -> 
     manifest["settings"]["helper_weight"] = 0.0
     (reader / "manifest.json").write_text(json.dumps(manifest))
     assert SpanExtractor.load(reader).helper is None
+
+
+class _RecordingReader:
+    """A start/end reader stand-in: records the questions it is asked and finds the first
+    non-heading span of each passage."""
+
+    def __init__(self, docs) -> None:
+        self.docs = docs
+        self.questions: list[str] = []
+
+    def read(self, question, passages, documents, keep=5):
+        from re3g.qa import PassageReading
+
+        self.questions.append(question)
+        out = []
+        for p in passages:
+            span = next(s for s in self.docs[p.doc_id].spans
+                        if p.start <= s.start and s.end <= p.end and s.text.strip()
+                        and not s.is_heading)
+            out.append(PassageReading(p, [(5.0, span.start, span.end)], 0.0))
+        return out
+
+
+def test_reader_trained_on_agent_turns_reads_its_own_question(data) -> None:
+    """A reader whose manifest says ``query_roles = "all"`` is asked the question with the
+    agent's turns, by the extractor and by the pipeline; user-only readers keep the query."""
+    from re3g.data import build_query
+    from re3g.extract import SpanExtractor
+    from re3g.pipeline import Re3G
+
+    docs, val, passages = data
+    e = next(x for x in val if any(t.role == "agent" for t in x.history))
+    hits = gold_hits(e, passages)
+    query = build_query(e.history, roles="user")
+    reader = _RecordingReader(docs)
+    ex = SpanExtractor("qa", reader, {"settings": {"query_roles": "all", "n_passages": 1}})
+    asked = ex.question(e.history)
+    assert asked == build_query(e.history, roles="all") and asked != query
+    assert ex.extract(query, hits, docs, top_n=1, reader_query=asked)
+    assert reader.questions == [asked]
+
+    bot = Re3G(documents=docs)
+    bot._parts["extractor"] = ex
+    assert bot.extract(query, hits, e.history[-1].utterance, e.history)
+    assert bot.extract(query, hits)  # no turns: the dialogue query
+    assert reader.questions[1:] == [asked, query]
+
+    plain = SpanExtractor("qa", _RecordingReader(docs), {"settings": {"n_passages": 1}})
+    assert plain.query_roles == "user" and plain.question(e.history) is None

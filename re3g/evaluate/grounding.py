@@ -119,12 +119,15 @@ def evaluate_grounding(
         rr = apply_document_prior(rr, prior, document_weight)
         if cross is not None:
             rr = cascade(cross, q, rr, cross_depth, cross_weight)
-        ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight)
+        asked = extractor.question(ex.history) if hasattr(extractor, "question") else None
+        ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight,
+                               reader_query=asked)
         times.append(time.perf_counter() - t0)
         evidence.append(ev)
         reranked.append(rr)
         preds.append(ev[0].text if ev else "")
-        gev = extractor.extract(q, gold_passage_hits(ex, passages), docs, top_n=1)
+        gev = extractor.extract(q, gold_passage_hits(ex, passages), docs, top_n=1,
+                                reader_query=asked)
         gold_preds.append(gev[0].text if gev else "")
 
     def rounded(m: dict[str, float]) -> dict[str, float]:

@@ -133,6 +133,7 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
     kind = bot.extractor_kind
     sig = _sig(manifest_sha, kind, bot.config.extractor, bot.reranker is not None,
                bot.config.reranker, bot.config.k, bot.config.rerank_k, bot.config.top_n,
+               bot.config.document_weight, bot.config.cross, bot.config.cross_model,
                _model_stamp("extractor") if kind == "extractor" else "",
                _model_stamp("reranker") if bot.reranker is not None else "")
     cache = LineCache(ctx.out / "cache" / f"response_evidence-{sig}.jsonl")
@@ -151,8 +152,8 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
             try:
                 q = bot.build_query(ex.history)
                 current = ex.history[-1].utterance or ""
-                hits = bot.rerank(q, first, current)
-                ev = bot.extract(q, hits, current)
+                hits = bot.cascade(q, bot.focus(ex.history, bot.rerank(q, first, current)))
+                ev = bot.extract(q, hits, current, ex.history)
             except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
                 failures.append(_failure(ex.id, "extract", exc))
                 out[ex.id] = {"evidence": [], "hits": first}
