@@ -76,3 +76,26 @@ def test_reader_question_with_agent_turns(tmp_path: Path) -> None:
     turns = [Turn(1, "user", "Can I renew?"), Turn(2, "agent", "Yes, online."),
              Turn(3, "user", "What does it cost?")]
     assert extractor.question(turns) == "What does it cost? || Yes, online. || Can I renew?"
+
+
+def test_reader_warm_start_from_a_trained_reader(tmp_path: Path) -> None:
+    """``--init`` continues from a trained start/end reader; a tower extractor is refused with
+    a message naming the flag."""
+    from re3g.errors import DataError
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(first),
+                               *data_args()])
+    assert args.func(args) == 0
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(second),
+                               "--init", str(first), "--lr", "3e-05", *data_args()])
+    assert args.func(args) == 0
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["settings"]["init"] == str(first)
+    assert manifest["command"] == ("re3g train extractor --arch qa --profile quick --lr 3e-05 "
+                                   f"--init {first}")
+    tower = Path(__file__).resolve().parents[1] / "models" / "extractor"
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(tmp_path / "c"),
+                               "--init", str(tower), *data_args()])
+    with pytest.raises(DataError, match="--init .*not a start/end reader"):
+        args.func(args)

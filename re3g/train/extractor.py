@@ -62,8 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reranker for the over-all-documents validation run")
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--init", type=Path, default=None,
-                        help="warm start: a trained reranker folder (its query tower) instead "
-                             "of the base model, e.g. models/reranker")
+                        help="warm start instead of the base model: tower: a trained reranker "
+                             "folder (its query tower), e.g. models/reranker; qa: a trained "
+                             "start/end reader, e.g. models/extractor-qa")
     parser.add_argument("--arch", choices=["qa", "tower"], default="tower",
                         help="tower: query tower over frozen span vectors (models/extractor, the "
                              "pipeline's default); qa: start/end reader "

@@ -167,6 +167,7 @@ QA_PROFILES: dict[str, dict[str, Any]] = {
     "full": {"epochs": 2.0, "batch_size": 16, "lr": 8e-5},
 }
 QUICK_EXAMPLES = 8
+QA_TRAIN_CMD = "re3g train extractor --arch qa --profile full --out models/extractor-qa"
 
 
 def run_qa(args: Any) -> int:
@@ -200,10 +201,19 @@ def run_qa(args: Any) -> int:
     docs, train, val = load_training_data(args, QUICK_EXAMPLES)
     roles = getattr(args, "query_roles", None) or "user"
     q_tokens = getattr(args, "question_tokens", None) or MAX_QUESTION_TOKENS
+    init = getattr(args, "init", None)
+    if init and not getattr(args, "eval_only", False):
+        start = read_model_manifest(Path(init), "extractor", QA_TRAIN_CMD)
+        if start.get("architecture") != "qa":
+            raise DataError(f"--init {init}: a {start.get('architecture', 'tower')!r} "
+                            f"extractor, not a start/end reader; give a folder made by "
+                            f"`{QA_TRAIN_CMD}`")
     command = ("re3g train extractor --arch qa --profile " + args.profile
                + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
                + (f" --pool-negatives {args.pool_negatives}"
                   if getattr(args, "pool_negatives", 0) else "")
+               + (f" --lr {args.lr:g}" if getattr(args, "lr", None) is not None else "")
+               + (f" --init {init}" if init else "")
                + (f" --query-roles {roles}" if roles != "user" else "")
                + (f" --question-tokens {q_tokens}" if q_tokens != MAX_QUESTION_TOKENS else "")
                + ("" if quick else f" --out {args.out}"))
@@ -228,13 +238,15 @@ def run_qa(args: Any) -> int:
         settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
                     "negatives": args.negatives, "pool_negatives": pool_negatives,
                     "n_features": len(feats),
+                    "init": str(init) if init else BASE_MODEL,
                     "query_roles": roles, "max_length": MAX_LENGTH,
                     "max_question_tokens": q_tokens}
         fp = settings_fingerprint(settings)
         ck = checkpoint_path(args)
         if args.restart and ck.exists():
             ck.unlink()
-        model = AutoModelForQuestionAnswering.from_pretrained(base_model_path()).to(device())
+        model = AutoModelForQuestionAnswering.from_pretrained(
+            str(init) if init else base_model_path()).float().to(device())
         print(f"training the start/end extractor on {len(feats)} pairs ({device()}), "
               f"checkpoint {ck}")
         stats = train_qa(model, feats, tok.pad_token_id, cfg, ck, fp,
