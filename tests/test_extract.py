@@ -133,22 +133,25 @@ def test_local_qa_model_answers_are_snapped_to_spans(tmp_path: Path, data) -> No
         assert ev.end == doc.span(ev.span_ids[-1]).end
 
 
-def test_default_is_the_reader_with_its_span_scorer(data) -> None:
-    """The pipeline's default extractor is the start/end reader models/extractor-qa, which
-    adds the span scorer's (models/extractor) opinion to each range; its evidence is still
+def test_default_is_the_reader_and_a_span_scorer_can_join_it(data) -> None:
+    """The pipeline's default extractor is the start/end reader models/extractor-qa: it reads
+    the question with the agent's turns over the top 3 passages (settings from its manifest).
+    The span scorer models/extractor can add its opinion to each range; evidence is still
     whole document spans, and the helper changes which range wins on real turns."""
     from re3g.data import build_query
     from re3g.extract import SpanExtractor, default_extractor_path
 
     assert default_extractor_path().name == "extractor-qa"
     ex = SpanExtractor.load()
-    assert ex.kind == "qa" and ex.helper is not None and ex.helper.kind == "tower"
-    assert ex.helper_weight > 0
+    assert ex.kind == "qa" and ex.query_roles == "all" and ex.n_passages == 3
+    assert ex.helper is None and ex.helper_weight == 0.0  # chosen on validation
+    ex.helper, ex.helper_weight = SpanExtractor.load(MODEL), 0.5
+    assert ex.helper.kind == "tower"
     docs, val, passages = data
     changed = 0
     for e in val[:30]:
         q, hits = build_query(e.history, roles="user"), gold_hits(e, passages)
-        readings = ex.read(q, hits, docs)
+        readings = ex.read(ex.question(e.history) or q, hits, docs)
         lp = ex.helper_scores(q, hits[:len(readings)], docs)
         assert lp and all(v <= 1e-6 for v in lp.values())  # log-probabilities
         with_helper = ex.select_ranges(readings, hits, docs, 1, lp)
@@ -163,9 +166,11 @@ def test_reader_without_its_span_scorer_says_what_is_missing(tmp_path: Path) -> 
 
     reader = tmp_path / "extractor-qa"
     shutil.copytree(ROOT / "models" / "extractor-qa", reader)
+    manifest = json.loads((reader / "manifest.json").read_text())
+    manifest["settings"].update(helper="extractor", helper_weight=0.5)
+    (reader / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="span scorer .* is missing"):
         SpanExtractor.load(reader)
-    manifest = json.loads((reader / "manifest.json").read_text())
     manifest["settings"]["helper_weight"] = 0.0
     (reader / "manifest.json").write_text(json.dumps(manifest))
     assert SpanExtractor.load(reader).helper is None
