@@ -537,6 +537,27 @@ class Re3G:
         with model_errors(f"the {self.config.generator} generator failed"):
             yield from gen.stream(turns, evidence[: self.config.reply_spans], hits)
 
+    def confidence(self, query: str, hits: list[Hit], evidence: list[Evidence],
+                   top_score: float) -> float:
+        """How sure the pipeline is that the documents answer the turn, in [0, 1]; below
+        ``min_confidence`` it abstains. ``top_score`` is the reranker's best score before the
+        document bonus and the cross-encoder step."""
+        confidence = (evidence[0].score if evidence else self.passage_confidence(query, hits))
+        rr = self.reranker
+        # A start/end reader's score (sigmoid of best range minus "no answer") says where the
+        # answer is among the passages it was shown, and is low for most in-domain turns
+        # (bench/abstention.py): it does not decide abstention; the reranker's relevance of
+        # the best passage (or the dense cosine) says whether they answer at all.
+        reader = getattr(self.extractor, "kind", "") == "qa" if evidence else False
+        if hits and rr is not None and hasattr(rr, "relevance"):
+            rel = rr.relevance(top_score)
+            confidence = rel if reader else min(confidence, rel)
+        elif hits and evidence and self.extractor_kind == "extractor":
+            # no reranker to ask: the dense encoder's query-passage cosine
+            cos = self.passage_confidence(query, hits)
+            confidence = cos if reader else min(confidence, cos)
+        return confidence
+
     def generate(self, turns: list[Turn], evidence: list[Evidence], hits: list[Hit]) -> str:
         """The reply for already selected evidence (the generator's whole output)."""
         gen = self.generator
@@ -567,23 +588,7 @@ class Re3G:
         t3 = time.perf_counter()
         timings["rerank"] = t3 - t2
         evidence = self.extract(query, hits, current, turns)
-        confidence = (evidence[0].score if evidence else self.passage_confidence(query, hits))
-        rr = self.reranker
-        # A start/end reader's score (sigmoid of best range minus "no answer") compares the
-        # passages of one document (its negatives were same-document passages): it is low for
-        # most in-domain turns (median 0.04, bench/abstention.py), so it does not decide
-        # abstention; the reranker's relevance of the best passage (or the dense cosine) does.
-        reader = getattr(self.extractor, "kind", "") == "qa" if evidence else False
-        if hits and rr is not None and hasattr(rr, "relevance"):
-            # The extractor's score says where the answer is among the passages it was shown,
-            # and can be high even for an off-topic question; the reranker's relevance of the
-            # best passage says whether it answers at all.
-            rel = rr.relevance(top_score)
-            confidence = rel if reader else min(confidence, rel)
-        elif hits and evidence and self.extractor_kind == "extractor":
-            # no reranker to ask: the dense encoder's query-passage cosine
-            cos = self.passage_confidence(query, hits)
-            confidence = cos if reader else min(confidence, cos)
+        confidence = self.confidence(query, hits, evidence, top_score)
         timings["extract"] = time.perf_counter() - t3
         extra: dict[str, Any] = {
             "query": query, "extractor": self.extractor_kind,

@@ -81,3 +81,25 @@ def test_bad_input_files_exit_2(small_corpus_files, tmp_path, capsys, which):
     rc = main(["evaluate", "--docs", str(missing), "--dialogues", str(dials),
                "--out", str(tmp_path / "o")])
     assert rc == 2 and "missing.json" in capsys.readouterr().err
+
+
+def test_abstain_rate_reads_the_pipeline_confidence():
+    """The report's abstain_rate uses the interactive pipeline's rule (``Re3G.confidence``
+    with the reranker's own top score), not the reader's evidence score."""
+    from types import SimpleNamespace
+
+    from re3g.evaluate.response import _confidence
+    from re3g.types import Evidence
+
+    class Bot:
+        def build_query(self, history):
+            return "fees?"
+
+        def confidence(self, query, hits, evidence, top_score):
+            return 0.9 if (query, top_score) == ("fees?", 0.5) else 0.0
+
+    ev = [Evidence("d", "t", "text", 0, 4, ["1"], score=0.05)]
+    example = SimpleNamespace(history=[])
+    assert _confidence(Bot(), example, {"evidence": ev, "hits": ["hit"], "top_score": 0.5}) == 0.9
+    # an old cache without the reranker's score: the evidence score, as before
+    assert _confidence(Bot(), example, {"evidence": ev, "hits": ["hit"]}) == 0.05

@@ -109,13 +109,14 @@ def evaluate_grounding(
 
         passages = split_corpus(docs.values(), max_words=200, min_words=12)
     refs = [grounding_text(ex, docs) for ex in examples]
-    reranked, preds, gold_preds, times, evidence = [], [], [], [], []
+    reranked, preds, gold_preds, times, evidence, tops = [], [], [], [], [], []
     cur = list(currents) if currents is not None else [None] * len(examples)
     pri = list(priors) if priors is not None else [{}] * len(examples)
     for ex, q, c, hits, prior in tqdm(list(zip(examples, qs, cur, runs, pri, strict=True)),
                                       desc="rerank+extract", disable=not progress):
         t0 = time.perf_counter()
         rr = rerank_dialogue(reranker, q, c, list(hits)[:candidates], current_weight)
+        tops.append(rr[0].score if rr else 0.0)  # what the pipeline's abstention reads
         rr = apply_document_prior(rr, prior, document_weight)
         if cross is not None:
             rr = cascade(cross, q, rr, cross_depth, cross_weight)
@@ -146,8 +147,9 @@ def evaluate_grounding(
     }
     predictions = [{"id": ex.id, "grounding": p} for ex, p in zip(examples, preds, strict=True)]
     # per-example outputs for later stages (not part of the JSON report)
-    report["outputs"] = {ex.id: {"evidence": ev, "hits": rr}
-                         for ex, ev, rr in zip(examples, evidence, reranked, strict=True)}
+    report["outputs"] = {ex.id: {"evidence": ev, "hits": rr, "top_score": top}
+                         for ex, ev, rr, top in zip(examples, evidence, reranked, tops,
+                                                    strict=True)}
     return report, predictions
 
 

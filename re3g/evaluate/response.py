@@ -124,7 +124,8 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
         for i in items:
             rec = reused[examples[i].id]
             hits = rec["hits"] or list(ctx.runs["hybrid"][i][: bot.config.k])
-            out[examples[i].id] = {"evidence": rec["evidence"], "hits": hits}
+            out[examples[i].id] = {"evidence": rec["evidence"], "hits": hits,
+                                   "top_score": rec.get("top_score")}
         return out, "grounding stage"
 
     by_pid: dict[str, Passage] = {h.passage.pid: h.passage
@@ -147,23 +148,38 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
                 hits = [Hit(by_pid[pid], s, r, "cache")
                         for r, (pid, s) in enumerate(rec["hits"], 1)]
                 out[ex.id] = {"evidence": [Evidence(**e) for e in rec["evidence"]],
-                              "hits": hits}
+                              "hits": hits, "top_score": rec.get("top_score")}
                 continue
             try:
                 q = bot.build_query(ex.history)
                 current = ex.history[-1].utterance or ""
-                hits = bot.cascade(q, bot.focus(ex.history, bot.rerank(q, first, current)))
+                hits = bot.rerank(q, first, current)
+                top = hits[0].score if hits else 0.0
+                hits = bot.cascade(q, bot.focus(ex.history, hits))
                 ev = bot.extract(q, hits, current, ex.history)
             except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
                 failures.append(_failure(ex.id, "extract", exc))
-                out[ex.id] = {"evidence": [], "hits": first}
+                out[ex.id] = {"evidence": [], "hits": first, "top_score": None}
                 continue
-            out[ex.id] = {"evidence": ev, "hits": hits}
+            out[ex.id] = {"evidence": ev, "hits": hits, "top_score": top}
             cache.put({"id": ex.id, "hits": [[h.passage.pid, h.score] for h in hits[:10]],
-                       "evidence": [dataclasses.asdict(e) for e in ev]})
+                       "evidence": [dataclasses.asdict(e) for e in ev], "top_score": top})
     finally:
         cache.close()
     return out, f"computed here ({kind})"
+
+
+def _confidence(bot: Any, example: Example, rec: dict[str, Any]) -> float:
+    """The interactive pipeline's confidence for one turn (``Re3G.confidence``); the top
+    evidence score where the reranker's own top score is not known (an old cache)."""
+    evidence = rec["evidence"]
+    if rec.get("top_score") is None or not rec["hits"]:
+        return evidence[0].score if evidence else 0.0
+    try:
+        return bot.confidence(bot.build_query(example.history), list(rec["hits"]), evidence,
+                              rec["top_score"])
+    except Exception:  # noqa: BLE001 - a statistic, not a reason to fail the run
+        return evidence[0].score if evidence else 0.0
 
 
 def _index_sha(report: dict[str, Any]) -> str:
@@ -297,8 +313,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     report["response"] = systems[first_name]
     report["response_systems"] = systems
     threshold = bot.min_confidence
-    confs = [(selected[examples[i].id]["evidence"] or [Evidence("", "", "", 0, 0, [])])[0].score
-             for i in items]
+    confs = [_confidence(bot, examples[i], selected[examples[i].id]) for i in items]
     report["response_info"] = {
         "n": len(items), "generators": generators, "evidence": source,
         "extractor": bot.extractor_kind,
