@@ -80,7 +80,7 @@ def _failure(ex_id: str, stage: str, exc: BaseException) -> dict[str, str]:
 
 def _grounding_outputs(ctx: Any) -> dict[str, dict[str, Any]] | None:
     """Evidence the grounding stage left in the context, when it did: ``{id: {"evidence":
-    [Evidence], "hits": [Hit]}}``."""
+    [Evidence], "hits": [Hit], "top_score": the reranker's best score or None}}``."""
     for holder in (ctx.options, getattr(ctx, "__dict__", {})):
         for key in ("grounding_outputs", "grounding_evidence", "evidence"):
             found = holder.get(key) if isinstance(holder, dict) else None
@@ -89,9 +89,11 @@ def _grounding_outputs(ctx: Any) -> dict[str, dict[str, Any]] | None:
                 for ex_id, val in found.items():
                     if isinstance(val, dict):
                         out[ex_id] = {"evidence": list(val.get("evidence") or []),
-                                      "hits": list(val.get("hits") or [])}
+                                      "hits": list(val.get("hits") or []),
+                                      "top_score": val.get("top_score")}
                     else:
-                        out[ex_id] = {"evidence": list(val or []), "hits": []}
+                        out[ex_id] = {"evidence": list(val or []), "hits": [],
+                                      "top_score": None}
                 return out
     return None
 
