@@ -471,6 +471,10 @@ class Re3G:
         if ex is not None:
             with model_errors("span extraction failed"):
                 asked = ex.question(turns) if turns and hasattr(ex, "question") else None
+                if self.reranker is None and getattr(ex, "kind", "") == "qa":
+                    # a reader's passage weighting was chosen on reranked scores; first-stage
+                    # scores (BM25, RRF) are on other scales, so it reads the top passage only
+                    hits = hits[:1]
                 return list(ex.extract(query, hits, documents=self.documents,
                                        top_n=self.config.top_n, current=current,
                                        current_weight=self.config.current_weight,
