@@ -183,11 +183,13 @@ class _RecordingReader:
     def __init__(self, docs) -> None:
         self.docs = docs
         self.questions: list[str] = []
+        self.read_counts: list[int] = []
 
     def read(self, question, passages, documents, keep=5):
         from re3g.qa import PassageReading
 
         self.questions.append(question)
+        self.read_counts.append(len(passages))
         out = []
         for p in passages:
             span = next(s for s in self.docs[p.doc_id].spans
@@ -223,3 +225,20 @@ def test_reader_trained_on_agent_turns_reads_its_own_question(data) -> None:
 
     plain = SpanExtractor("qa", _RecordingReader(docs), {"settings": {"n_passages": 1}})
     assert plain.query_roles == "user" and plain.question(e.history) is None
+
+
+def test_without_a_reranker_a_reader_reads_the_top_passage_only(data) -> None:
+    """A reader's passage weighting was chosen on reranked scores: over first-stage scores
+    (reranking off) the pipeline gives it the top passage only."""
+    from re3g.extract import SpanExtractor
+    from re3g.pipeline import Re3G
+    from re3g.types import Hit
+
+    docs, val, passages = data
+    hits = [Hit(p, 10.0 - i, i + 1) for i, p in enumerate(passages[:3])]
+    for rerank, expected in ((False, [1]), (True, [3])):
+        reader = _RecordingReader(docs)
+        bot = Re3G(documents=docs, rerank=rerank)
+        bot._parts["extractor"] = SpanExtractor("qa", reader, {"settings": {"n_passages": 3}})
+        assert bot.extract("fees?", hits)
+        assert reader.read_counts == expected
