@@ -189,7 +189,7 @@ class SpanExtractor:
                  quantized: bool = False) -> SpanExtractor:
         import json
 
-        from re3g.qa import QAReader
+        from re3g.qa import MAX_QUESTION_TOKENS, QAReader
 
         if local and manifest is None:
             try:
@@ -204,10 +204,9 @@ class SpanExtractor:
                     f"{name} holds a {archs or 'plain'} model without manifest.json: it is not a "
                     f"re3g extractor or an extractive QA model; train one with `{TRAIN_CMD}`")
         try:
-            reader = QAReader.load(name, local=local, quantized=quantized)
             q_tokens = (manifest or {}).get("settings", {}).get("max_question_tokens")
-            if q_tokens:
-                reader.max_question_tokens = int(q_tokens)
+            reader = QAReader.load(name, local=local, quantized=quantized,
+                                   max_question_tokens=int(q_tokens or MAX_QUESTION_TOKENS))
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"cannot load extractive QA model {name!r} ({exc}); without a "
                              f"model hub use the project's extractor (`{TRAIN_CMD}`)") from exc

@@ -457,6 +457,17 @@ class Re3G:
             prior = document_prior(searcher, text, self.config.document_temperature)
         return apply_document_prior(hits, prior, w)
 
+    def rank(self, query: str, hits: list[Hit], turns: Sequence[Turn]
+             ) -> tuple[list[Hit], float]:
+        """Every reranking step the pipeline runs on first-stage ``hits``: the reranker (mixed
+        with the last user turn), the document prior, the cross-encoder step. Returns the hits
+        and the reranker's own best score (before the bonus and the cross-encoder step), which
+        decides abstention (:meth:`confidence`)."""
+        current = (turns[-1].utterance or "") if turns else None
+        hits = self.rerank(query, hits, current)
+        top_score = hits[0].score if hits else 0.0
+        return self.cascade(query, self.focus(turns, hits)), top_score
+
     def extract(self, query: str, hits: list[Hit], current: str | None = None,
                 turns: Sequence[Turn] | None = None) -> list[Evidence]:
         """Evidence spans, best first (``top_n`` of them), with scores in [0, 1].
@@ -470,7 +481,7 @@ class Re3G:
         ex = self.extractor
         if ex is not None:
             with model_errors("span extraction failed"):
-                asked = ex.question(turns) if turns and hasattr(ex, "question") else None
+                asked = ex.question(turns) if turns else None
                 if self.reranker is None and getattr(ex, "kind", "") == "qa":
                     # a reader's passage weighting was chosen on reranked scores; first-stage
                     # scores (BM25, RRF) are on other scales, so it reads the top passage only
@@ -585,10 +596,7 @@ class Re3G:
             hits = dialogue_pool(hits, self.retrieve(current), self.config.k)
         t2 = time.perf_counter()
         timings["retrieve"] = t2 - t1
-        hits = self.rerank(query, hits, current)
-        # the reranker's own best score decides abstention (before the document bonus)
-        top_score = hits[0].score if hits else 0.0
-        hits = self.cascade(query, self.focus(turns, hits))
+        hits, top_score = self.rank(query, hits, turns)
         t3 = time.perf_counter()
         timings["rerank"] = t3 - t2
         evidence = self.extract(query, hits, current, turns)

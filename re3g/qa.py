@@ -99,7 +99,8 @@ class QAReader:
         self.max_question_tokens = max_question_tokens
 
     @classmethod
-    def load(cls, name: str, local: bool = True, quantized: bool = False) -> QAReader:
+    def load(cls, name: str, local: bool = True, quantized: bool = False,
+             max_question_tokens: int = MAX_QUESTION_TOKENS) -> QAReader:
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
         from re3g.train.common import device, quantize
@@ -109,7 +110,7 @@ class QAReader:
         model = model.float().to(device()).eval()
         if quantized and device() == "cpu":
             model = quantize(model)
-        return cls(model, tok)
+        return cls(model, tok, max_question_tokens=max_question_tokens)
 
     def read(self, question: str, passages: Sequence[Passage],
              documents: dict[str, Document] | None = None, keep: int = 5

@@ -120,7 +120,7 @@ def evaluate_grounding(
         rr = apply_document_prior(rr, prior, document_weight)
         if cross is not None:
             rr = cascade(cross, q, rr, cross_depth, cross_weight)
-        asked = extractor.question(ex.history) if hasattr(extractor, "question") else None
+        asked = extractor.question(ex.history)
         ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight,
                                reader_query=asked)
         times.append(time.perf_counter() - t0)

@@ -155,9 +155,7 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
             try:
                 q = bot.build_query(ex.history)
                 current = ex.history[-1].utterance or ""
-                hits = bot.rerank(q, first, current)
-                top = hits[0].score if hits else 0.0
-                hits = bot.cascade(q, bot.focus(ex.history, hits))
+                hits, top = bot.rank(q, first, ex.history)
                 ev = bot.extract(q, hits, current, ex.history)
             except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
                 failures.append(_failure(ex.id, "extract", exc))
