@@ -94,6 +94,19 @@ def test_reader_warm_start_from_a_trained_reader(tmp_path: Path) -> None:
     assert manifest["settings"]["init"] == str(first)
     assert manifest["command"] == ("re3g train extractor --arch qa --profile quick --lr 3e-05 "
                                    f"--init {first}")
+    # the manifest keeps the chain of readers it started from, with their commands
+    first_manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["init_model"]["path"] == str(first)
+    assert manifest["init_model"]["command"] == first_manifest["command"]
+    assert manifest["init_model"]["metrics"] == first_manifest["metrics"]
+    assert "init_model" not in manifest["init_model"]
+    third = tmp_path / "third"
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(third),
+                               "--init", str(second), *data_args()])
+    assert args.func(args) == 0
+    chain = json.loads((third / "manifest.json").read_text())["init_model"]
+    assert (chain["path"], chain["init_model"]["path"]) == (str(second), str(first))
+    assert chain["command"] == manifest["command"]
     tower = Path(__file__).resolve().parents[1] / "models" / "extractor"
     args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(tmp_path / "c"),
                                "--init", str(tower), *data_args()])

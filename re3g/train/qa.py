@@ -170,6 +170,16 @@ QUICK_EXAMPLES = 8
 QA_TRAIN_CMD = "re3g train extractor --arch qa --profile full --out models/extractor-qa"
 
 
+def lineage(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """What a warm-started reader records about the reader it started from (``--init``): its
+    folder, command, metrics, training and creation time, and that reader's own start, so the
+    manifest holds every command needed to rebuild it, oldest last."""
+    out = {"path": str(path)}
+    out.update({k: manifest[k] for k in ("command", "metrics", "training", "created", "init_model")
+                if k in manifest})
+    return out
+
+
 def run_qa(args: Any) -> int:
     """``re3g train extractor`` (the default ``--arch qa``): fine-tune a start/end reader from
     the packaged all-MiniLM-L6-v2, save it to ``--out`` with its manifest, then choose the
@@ -202,6 +212,7 @@ def run_qa(args: Any) -> int:
     roles = getattr(args, "query_roles", None) or "user"
     q_tokens = getattr(args, "question_tokens", None) or MAX_QUESTION_TOKENS
     init = getattr(args, "init", None)
+    start: dict[str, Any] = {}
     if init and not getattr(args, "eval_only", False):
         start = read_model_manifest(Path(init), "extractor", QA_TRAIN_CMD)
         if start.get("architecture") != "qa":
@@ -266,6 +277,8 @@ def run_qa(args: Any) -> int:
             "training": stats,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
+        if start:
+            manifest["init_model"] = lineage(Path(str(init)), start)
         save_model_folder(model, tok, Path(args.out), manifest)
         if ck.exists():
             ck.unlink()
