@@ -88,11 +88,13 @@ def main() -> int:
         m = len(val)
         rows.append({"n": n, "R@n": round(100 * found / m, 2),
                      "reader_F1": round(reader_f1 / m, 2), "oracle_F1": round(oracle_f1 / m, 2)})
-    print(f"{len(val)} validation turns; reader {args.extractor}")
+    name = str(args.extractor.resolve().relative_to(ROOT)
+               if args.extractor.resolve().is_relative_to(ROOT) else args.extractor)
+    print(f"{len(val)} validation turns; reader {name}")
     print("| passages read | R@n | reader F1 | oracle F1 |\n|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['n']} | {r['R@n']} | {r['reader_F1']} | {r['oracle_F1']} |")
-    path = save("selection_headroom", {"n_turns": len(val), "extractor": str(args.extractor),
+    path = save("selection_headroom", {"n_turns": len(val), "extractor": name,
                                         "rows": rows})
     print(f"wrote {path}")
     return 0

@@ -102,9 +102,11 @@ def test_reader_warm_start_from_a_trained_reader(tmp_path: Path) -> None:
     assert "init_model" not in manifest["init_model"]
     third = tmp_path / "third"
     args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(third),
-                               "--init", str(second), *data_args()])
+                               "--init", str(second), "--seed", "7", *data_args()])
     assert args.func(args) == 0
-    chain = json.loads((third / "manifest.json").read_text())["init_model"]
+    third_manifest = json.loads((third / "manifest.json").read_text())
+    assert "--seed 7 --init" in third_manifest["command"]  # a seed other than 13 is recorded
+    chain = third_manifest["init_model"]
     assert (chain["path"], chain["init_model"]["path"]) == (str(second), str(first))
     assert chain["command"] == manifest["command"]
     tower = Path(__file__).resolve().parents[1] / "models" / "extractor"
