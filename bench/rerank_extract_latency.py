@@ -50,8 +50,8 @@ def main() -> int:
     from re3g.evaluate.metrics import grounding_metrics
     from re3g.evaluate.retrieval import retrieval_metrics
     from re3g.extract import SpanExtractor
-    from re3g.focus import agent_text, apply_document_prior, document_prior
-    from re3g.rerank import Reranker, cascade, cross_settings, load_cross, rerank_dialogue
+    from re3g.focus import agent_text, document_prior
+    from re3g.rerank import Reranker, cross_settings, load_cross, rank_turn
     from re3g.retrieve import open_index
 
     docs = load_documents(args.data / "doc2dial_doc.json")
@@ -85,11 +85,9 @@ def main() -> int:
             times, preds, ranked_all = [], [], []
             for i, (q, c, hits) in enumerate(zip(queries, currents, pools, strict=True)):
                 t0 = time.perf_counter()
-                ranked = rerank_dialogue(rr, q, c, hits[:k], args.current_weight)
                 prior = document_prior(retriever.sparse, said[i], cfg.document_temperature)
-                ranked = apply_document_prior(ranked, prior, cfg.document_weight)
-                if second is not None:
-                    ranked = cascade(second, q, ranked, depth, weight)
+                ranked, _ = rank_turn(rr, q, c, hits[:k], args.current_weight, prior,
+                                      cfg.document_weight, second, depth, weight)
                 ev = ex.extract(q, ranked, docs, top_n=1, current=c,
                                 current_weight=args.current_weight,
                                 reader_query=ex.question(val[i].history))

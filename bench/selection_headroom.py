@@ -46,7 +46,7 @@ def main() -> int:
 
     from re3g.data import build_query, load_documents, load_examples
     from re3g.data.dialdoc import grounding_text
-    from re3g.evaluate.grounding import pipeline_runs
+    from re3g.evaluate.grounding import gold_passage_hits, pipeline_runs
     from re3g.evaluate.metrics import f1_score
     from re3g.extract import SpanExtractor
     from re3g.rerank import Reranker, load_cross
@@ -79,8 +79,8 @@ def main() -> int:
         found = reader_f1 = oracle_f1 = 0.0
         for ex, ref, hits, rd in zip(val, refs, runs, readings, strict=True):
             own = pick(rd[:n], hits[:n])
-            gold = [i for i, h in enumerate(hits[:n])
-                    if any((h.passage.doc_id, s) in ex.gold_span_ids for s in h.passage.span_ids)]
+            holders = {g.passage.pid for g in gold_passage_hits(ex, [h.passage for h in hits[:n]])}
+            gold = [i for i, h in enumerate(hits[:n]) if h.passage.pid in holders]
             best = pick([rd[gold[0]]], [hits[gold[0]]]) if gold else own
             found += bool(gold)
             reader_f1 += f1_score(own, ref)

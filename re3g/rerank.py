@@ -365,6 +365,29 @@ def cascade(cross: Any, query: str, hits: Sequence[Hit], depth: int, weight: flo
     return out + [replace(h, rank=len(out) + j) for j, h in enumerate(hits[depth:], start=1)]
 
 
+def rank_turn(reranker: Any, query: str, current: str | None, hits: Sequence[Hit],
+              current_weight: float, prior: dict[str, float] | None = None,
+              document_weight: float = 0.0, cross: Any = None, depth: int = 0,
+              weight: float = 0.0) -> tuple[list[Hit], float]:
+    """One turn's candidates ranked as the pipeline ranks them (``Re3G.rank``), for code that
+    holds the models rather than a pipeline (evaluation, training, benches): the dialogue mix
+    (:func:`rerank_dialogue`), the document ``prior`` (:mod:`re3g.focus`), then the ``cross``
+    step (:func:`cascade`). Returns the hits and the reranker's own best score, before the
+    bonus and the cross-encoder (what the pipeline's abstention reads).
+
+    >>> hits, top = rank_turn(tower, "fees? || apply", "fees?", pool, 0.3, prior, 0.2,
+    ...                       cross, 3, 0.005)  # doctest: +SKIP
+    """
+    from re3g.focus import apply_document_prior
+
+    ranked = rerank_dialogue(reranker, query, current, hits, current_weight)
+    top = ranked[0].score if ranked else 0.0
+    ranked = apply_document_prior(ranked, prior or {}, document_weight)
+    if cross is not None:
+        ranked = cascade(cross, query, ranked, depth, weight)
+    return ranked, top
+
+
 CROSS_TRAIN_CMD = "re3g train reranker --arch cross --init models/extractor-qa"
 
 

@@ -9,7 +9,7 @@ from test_rerank import tiny_bert
 
 from re3g.config import Config
 from re3g.errors import DataError, ModelError
-from re3g.rerank import cascade, cross_settings, load_cross
+from re3g.rerank import cascade, cross_settings, load_cross, rank_turn
 from re3g.types import Hit, Passage
 
 
@@ -44,6 +44,28 @@ def test_cascade_weight_zero_or_one_hit_changes_nothing() -> None:
     hits = _hits(4)
     assert cascade(Logits([9.0, 0, 0, 0]), "q", hits, 3, 0.0) == hits
     assert cascade(Logits([9.0]), "q", hits[:1], 3, 1.0) == hits[:1]
+
+
+class Fixed:
+    """A stand-in reranker that keeps the given order and scores."""
+
+    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        return list(hits)
+
+
+def test_rank_turn_is_mix_then_prior_then_cascade() -> None:
+    """rank_turn composes the three steps as the pipeline does and reports the reranker's own
+    top score, from before the document bonus and the cross-encoder."""
+    hits = _hits(4)
+    prior = {"d": 1.0}  # every passage is in document "d": the bonus keeps the order
+    scorer = Logits([0.0, 9.0, 0.0])
+    ranked, top = rank_turn(Fixed(), "q", None, hits, 0.3, prior, 0.2, scorer, 3, 0.1)
+    assert top == pytest.approx(1.0)  # before the +0.2 bonus and the cross-encoder
+    assert [h.passage.pid for h in ranked] == ["p1", "p0", "p2", "p3"]
+    assert ranked[0].score == pytest.approx(0.9 + 0.2 + 0.9)
+    assert scorer.seen == ["p0", "p1", "p2"]
+    plain, top = rank_turn(Fixed(), "q", None, hits, 0.3)  # no prior, no cross-encoder
+    assert [h.passage.pid for h in plain] == ["p0", "p1", "p2", "p3"] and top == 1.0
 
 
 def test_cross_settings_from_config_then_manifest_then_defaults() -> None:

@@ -44,8 +44,8 @@ def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],
     from tqdm.auto import tqdm
 
     from re3g.config import Config
-    from re3g.focus import agent_text, apply_document_prior, document_priors
-    from re3g.rerank import cascade, cross_settings, rerank_dialogue
+    from re3g.focus import agent_text, document_priors
+    from re3g.rerank import cross_settings, rank_turn
 
     cfg = Config()
     depth, weight = cross_settings(cross) if cross is not None else (0, 0.0)
@@ -54,9 +54,8 @@ def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],
     priors = document_priors(getattr(retriever, "sparse", retriever),
                              [agent_text(e.history) for e in examples],
                              cfg.document_temperature)
-    return [cascade(cross, q, apply_document_prior(rerank_dialogue(reranker, q, c, h,
-                                                                   cfg.current_weight),
-                                                   pr, cfg.document_weight), depth, weight)
+    return [rank_turn(reranker, q, c, h, cfg.current_weight, pr, cfg.document_weight,
+                      cross, depth, weight)[0]
             for q, c, h, pr in tqdm(list(zip(queries, currents, pools, priors, strict=True)),
                                     desc="rerank", disable=not progress)]
 
@@ -98,8 +97,7 @@ def evaluate_grounding(
     from re3g.data.dialdoc import grounding_text
     from re3g.evaluate.metrics import grounding_metrics
     from re3g.evaluate.retrieval import retrieval_metrics
-    from re3g.focus import apply_document_prior
-    from re3g.rerank import cascade, rerank_dialogue
+    from re3g.rerank import rank_turn
 
     if len(examples) != len(runs):
         raise ValueError(f"{len(examples)} examples but {len(runs)} result lists")
@@ -115,11 +113,9 @@ def evaluate_grounding(
     for ex, q, c, hits, prior in tqdm(list(zip(examples, qs, cur, runs, pri, strict=True)),
                                       desc="rerank+extract", disable=not progress):
         t0 = time.perf_counter()
-        rr = rerank_dialogue(reranker, q, c, list(hits)[:candidates], current_weight)
-        tops.append(rr[0].score if rr else 0.0)  # what the pipeline's abstention reads
-        rr = apply_document_prior(rr, prior, document_weight)
-        if cross is not None:
-            rr = cascade(cross, q, rr, cross_depth, cross_weight)
+        rr, top = rank_turn(reranker, q, c, list(hits)[:candidates], current_weight, prior,
+                            document_weight, cross, cross_depth, cross_weight)
+        tops.append(top)  # what the pipeline's abstention reads
         asked = extractor.question(ex.history)
         ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight,
                                reader_query=asked)

@@ -601,7 +601,7 @@ def add_common_arguments(parser: Any, kind: str) -> None:
                         help="use only the first N training examples")
     parser.add_argument("--max-eval", type=int, default=None,
                         help="evaluate on only the first N validation examples")
-    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--seed", type=int, default=TrainConfig.seed)
     parser.add_argument("--no-progress", action="store_true")
 
 

@@ -224,7 +224,8 @@ def run_qa(args: Any) -> int:
                + (f" --pool-negatives {args.pool_negatives}"
                   if getattr(args, "pool_negatives", 0) else "")
                + (f" --lr {args.lr:g}" if getattr(args, "lr", None) is not None else "")
-               + (f" --seed {args.seed}" if getattr(args, "seed", 13) != 13 else "")
+               + (f" --seed {args.seed}"
+                  if getattr(args, "seed", TrainConfig.seed) != TrainConfig.seed else "")
                + (f" --init {init}" if init else "")
                + (f" --query-roles {roles}" if roles != "user" else "")
                + (f" --question-tokens {q_tokens}" if q_tokens != MAX_QUESTION_TOKENS else "")
@@ -279,7 +280,7 @@ def run_qa(args: Any) -> int:
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         if start:
-            manifest["init_model"] = lineage(Path(str(init)), start)
+            manifest["init_model"] = lineage(Path(init), start)
         save_model_folder(model, tok, Path(args.out), manifest)
         if ck.exists():
             ck.unlink()
