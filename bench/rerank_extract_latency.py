@@ -87,7 +87,8 @@ def main() -> int:
                 t0 = time.perf_counter()
                 prior = document_prior(retriever.sparse, said[i], cfg.document_temperature)
                 ranked, _ = rank_turn(rr, q, c, hits[:k], args.current_weight, prior,
-                                      cfg.document_weight, second, depth, weight)
+                                      cfg.document_weight, second, depth, weight,
+                                      second.question(val[i].history) if second else None)
                 ev = ex.extract(q, ranked, docs, top_n=1, current=c,
                                 current_weight=args.current_weight,
                                 reader_query=ex.question(val[i].history))

@@ -337,9 +337,11 @@ class Re3G:
         with model_errors(f"cannot load the cross-encoder {self.config.cross_model or ''}"):
             return load_cross(self.config.cross, self.config.cross_model)
 
-    def cascade(self, query: str, hits: list[Hit]) -> list[Hit]:
+    def cascade(self, query: str, hits: list[Hit], turns: Sequence[Turn] | None = None
+                ) -> list[Hit]:
         """The top reranked ``hits`` rescored with the cross-encoder (:func:`re3g.rerank.cascade`);
-        ``hits`` unchanged without one."""
+        ``hits`` unchanged without one. With ``turns``, a cross-encoder trained on other turns
+        than the query's (its manifest's ``query_roles``) reads its own query."""
         cross = self.cross_reranker
         if cross is None or not hits:
             return hits
@@ -347,7 +349,7 @@ class Re3G:
 
         depth, weight = cross_settings(cross, self.config.cross_depth, self.config.cross_weight)
         with model_errors("cross-encoder reranking failed"):
-            return cascade(cross, query, hits, depth, weight)
+            return cascade(cross, cross.question(turns) or query, hits, depth, weight)
 
     @property
     def extractor(self) -> Any:
@@ -466,7 +468,7 @@ class Re3G:
         current = (turns[-1].utterance or "") if turns else None
         hits = self.rerank(query, hits, current)
         top_score = hits[0].score if hits else 0.0
-        return self.cascade(query, self.focus(turns, hits)), top_score
+        return self.cascade(query, self.focus(turns, hits), turns), top_score
 
     def extract(self, query: str, hits: list[Hit], current: str | None = None,
                 turns: Sequence[Turn] | None = None) -> list[Evidence]:

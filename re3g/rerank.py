@@ -27,7 +27,7 @@ from typing import Any
 
 from re3g.data.passages import passage_contents
 from re3g.errors import ModelError
-from re3g.types import Hit, Passage
+from re3g.types import Hit, Passage, Turn
 
 TRAIN_CMD = "re3g train reranker --profile full"
 PASSAGE_MAX_TOKENS = 256
@@ -164,6 +164,17 @@ class Reranker:
         settings = self.manifest.get("settings", {})
         self.scale = float(settings.get("scale", 20.0))
         self.first_stage_weight = float(settings.get("first_stage_weight", 0.0))
+        self.query_roles = str(settings.get("query_roles", "user"))
+
+    def question(self, history: Sequence[Turn] | None) -> str | None:
+        """The query a cross-encoder trained on other turns than the user's (its manifest's
+        ``query_roles``, e.g. ``all``) reads, built from ``history``; None when it reads the
+        pipeline's dialogue query (user-only models, towers, no history)."""
+        if not history or self.kind != "cross-encoder" or self.query_roles == "user":
+            return None
+        from re3g.data.query import build_query
+
+        return build_query(history, roles=self.query_roles)
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
@@ -368,12 +379,14 @@ def cascade(cross: Any, query: str, hits: Sequence[Hit], depth: int, weight: flo
 def rank_turn(reranker: Any, query: str, current: str | None, hits: Sequence[Hit],
               current_weight: float, prior: dict[str, float] | None = None,
               document_weight: float = 0.0, cross: Any = None, depth: int = 0,
-              weight: float = 0.0) -> tuple[list[Hit], float]:
+              weight: float = 0.0, cross_query: str | None = None
+              ) -> tuple[list[Hit], float]:
     """One turn's candidates ranked as the pipeline ranks them (``Re3G.rank``), for code that
     holds the models rather than a pipeline (evaluation, training, benches): the dialogue mix
     (:func:`rerank_dialogue`), the document ``prior`` (:mod:`re3g.focus`), then the ``cross``
     step (:func:`cascade`). Returns the hits and the reranker's own best score, before the
-    bonus and the cross-encoder (what the pipeline's abstention reads).
+    bonus and the cross-encoder (what the pipeline's abstention reads). ``cross_query`` is what
+    the cross-encoder reads when it was trained on another query (:meth:`Reranker.question`).
 
     >>> hits, top = rank_turn(tower, "fees? || apply", "fees?", pool, 0.3, prior, 0.2,
     ...                       cross, 3, 0.005)  # doctest: +SKIP
@@ -384,7 +397,7 @@ def rank_turn(reranker: Any, query: str, current: str | None, hits: Sequence[Hit
     top = ranked[0].score if ranked else 0.0
     ranked = apply_document_prior(ranked, prior or {}, document_weight)
     if cross is not None:
-        ranked = cascade(cross, query, ranked, depth, weight)
+        ranked = cascade(cross, cross_query or query, ranked, depth, weight)
     return ranked, top
 
 

@@ -10,7 +10,7 @@ from test_rerank import tiny_bert
 from re3g.config import Config
 from re3g.errors import DataError, ModelError
 from re3g.rerank import cascade, cross_settings, load_cross, rank_turn
-from re3g.types import Hit, Passage
+from re3g.types import Hit, Passage, Turn
 
 
 class Logits:
@@ -19,9 +19,11 @@ class Logits:
     def __init__(self, values: list[float]) -> None:
         self.values = values
         self.seen: list[str] = []
+        self.asked = ""
 
     def score(self, query: str, passages: list[Passage]) -> list[float]:
         self.seen = [p.pid for p in passages]
+        self.asked = query
         return self.values[:len(passages)]
 
 
@@ -66,6 +68,23 @@ def test_rank_turn_is_mix_then_prior_then_cascade() -> None:
     assert scorer.seen == ["p0", "p1", "p2"]
     plain, top = rank_turn(Fixed(), "q", None, hits, 0.3)  # no prior, no cross-encoder
     assert [h.passage.pid for h in plain] == ["p0", "p1", "p2", "p3"] and top == 1.0
+    assert scorer.asked == "q"
+    rank_turn(Fixed(), "q", None, hits, 0.3, prior, 0.2, scorer, 3, 0.1, "q || agent || hi")
+    assert scorer.asked == "q || agent || hi"  # a cross-encoder's own query when it has one
+
+
+def test_cross_encoder_question_follows_its_query_roles() -> None:
+    from re3g.rerank import Reranker
+    from re3g.types import Turn
+
+    turns = [Turn(1, "user", "Hi"), Turn(2, "agent", "Hello"), Turn(3, "user", "Fees?")]
+    every = Reranker("cross-encoder", None, {"settings": {"query_roles": "all"}})
+    assert every.question(turns) == "Fees? || Hello || Hi"
+    assert every.question([]) is None and every.question(None) is None
+    assert Reranker("cross-encoder", None, {"settings": {"query_roles": "user"}}).question(
+        turns) is None
+    assert Reranker("cross-encoder", None, {}).question(turns) is None  # hub models: user
+    assert Reranker("tower", None, {"settings": {"query_roles": "all"}}).question(turns) is None
 
 
 def test_cross_settings_from_config_then_manifest_then_defaults() -> None:
@@ -118,3 +137,17 @@ def test_pipeline_runs_a_named_cross_encoder_after_the_tower(small_index, small_
     assert [h.rank for h in ans.passages] == list(range(1, len(ans.passages) + 1))
     off = Re3G(index=str(small_index), docs=str(small_corpus_files[0]), cross=False)
     assert off.cross_reranker is None
+    # a cross-encoder trained with --query-roles all reads every turn, not the user-only query
+    cross = bot.cross_reranker
+    asked: list[str] = []
+    real = cross.score
+    cross.score = lambda q, ps: asked.append(q) or real(q, ps)
+    cross.query_roles = "all"
+    turns = [Turn(1, "user", "How do I apply?"), Turn(2, "agent", "Online or by mail."),
+             Turn(3, "user", "What about benefits?")]
+    bot.answer(turns)
+    assert asked == ["What about benefits? || Online or by mail. || How do I apply?"]
+    cross.query_roles = "user"
+    asked.clear()
+    bot.answer(turns)
+    assert asked == [bot.build_query(turns)] and "Online" not in asked[0]

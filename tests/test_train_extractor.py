@@ -109,8 +109,64 @@ def test_reader_warm_start_from_a_trained_reader(tmp_path: Path) -> None:
     chain = third_manifest["init_model"]
     assert (chain["path"], chain["init_model"]["path"]) == (str(second), str(first))
     assert chain["command"] == manifest["command"]
+    _check_average(tmp_path, second, third)
     tower = Path(__file__).resolve().parents[1] / "models" / "extractor"
     args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(tmp_path / "c"),
                                "--init", str(tower), *data_args()])
     with pytest.raises(DataError, match="--init .*not a start/end reader"):
         args.func(args)
+
+
+def _check_average(tmp_path: Path, a: Path, b: Path) -> None:
+    """``--average A B`` saves the mean of two trained readers' weights, records both sources'
+    lineage, validates it like a trained reader, and refuses folders that cannot be averaged."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from re3g.errors import DataError
+    from re3g.extract import SpanExtractor
+
+    # two quick training steps move weights by less than fp16 resolves: shift b's output layer
+    b = shutil.copytree(b, tmp_path / "shifted")
+    wb = load_file(str(b / "model.safetensors"))
+    key = next(k for k in wb if k.endswith("qa_outputs.weight"))
+    wb[key] = wb[key] + 0.5
+    save_file(wb, str(b / "model.safetensors"), metadata={"format": "pt"})
+    out = tmp_path / "mean"
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                               "--average", str(a), str(b), *data_args()])
+    assert args.func(args) == 0
+    wa, wm = (load_file(str(d / "model.safetensors")) for d in (a, out))
+    mean = (wa[key].float() + wb[key].float()) / 2
+    assert (wm[key].float() - mean).abs().max() < 2e-3  # fp16
+    assert (wm[key].float() - wa[key].float()).mean() > 0.2  # halfway, not a copy of either
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == (f"re3g train extractor --arch qa --profile quick "
+                                   f"--average {a} {b}")
+    assert [m["path"] for m in manifest["averaged_from"]] == [str(a), str(b)]
+    assert manifest["averaged_from"][1]["init_model"]["path"] == str(a)  # lineage kept
+    assert manifest["settings"]["averaged"] == 2
+    assert "F1" in manifest["metrics"]["grounding_gold_passage"]
+    assert "n_passages" in manifest["settings"]
+    assert SpanExtractor.load(out).kind == "qa"
+    bad = [(["--average", str(a)], "at least two"),
+           (["--average", str(a), str(a)], "named twice"),
+           (["--average", str(a), str(b), "--init", str(a)], "cannot be combined")]
+    other = shutil.copytree(b, tmp_path / "other")
+    m = json.loads((other / "manifest.json").read_text())
+    m["settings"]["query_roles"] = "all" if m["settings"]["query_roles"] == "user" else "user"
+    (other / "manifest.json").write_text(json.dumps(m))
+    bad.append((["--average", str(a), str(other)], "settings.query_roles"))
+    tower = Path(__file__).resolve().parents[1] / "models" / "extractor"
+    bad.append((["--average", str(a), str(tower)], "not a start/end reader"))
+    for extra, match in bad:
+        args = parse("extractor", ["--arch", "qa", "--profile", "quick",
+                                   "--out", str(tmp_path / "bad"), *extra, *data_args()])
+        with pytest.raises(DataError, match=match):
+            args.func(args)
+    args = parse("extractor", ["--profile", "quick", "--out", str(tmp_path / "bad"),
+                               "--average", str(a), str(b), *data_args()])
+    with pytest.raises(DataError, match="add --arch qa"):
+        args.func(args)
+    assert not (tmp_path / "bad").exists()

@@ -61,10 +61,13 @@ def _ranks_three(out: Path) -> list:
 def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small_index) -> None:
     out = tmp_path / "ce"
     args = parse("reranker", ["--arch", "cross", "--profile", "quick", "--out", str(out),
-                              "--index", str(small_index), *data_args()])
+                              "--query-roles", "all", "--index", str(small_index), *data_args()])
     assert args.func(args) == 0
     manifest = _check_manifest_and_weights(out, tmp_path)
     assert manifest["architecture"] == "cross-encoder"
+    # trained on every turn (the agent's replies too): recorded, and read back by the loader
+    assert manifest["settings"]["query_roles"] == "all"
+    assert "--query-roles all" in manifest["command"]
     assert manifest["settings"]["negatives"] == 3 and manifest["settings"]["n_groups"] >= 1
     metrics = manifest["metrics"]
     assert {"pool_top20", "cross_alone_top20", "tower", "cascade"} <= set(metrics)
@@ -93,6 +96,7 @@ def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small
     from re3g.rerank import Reranker
 
     assert Reranker.load(out).kind == "cross-encoder"
+    assert Reranker.load(out).query_roles == "all"
     ranked = _ranks_three(out)
     rr = Reranker.load(out)
     assert all(0.0 < rr.relevance(h.score) < 1.0 for h in ranked)  # logits -> sigmoid

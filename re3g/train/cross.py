@@ -182,18 +182,21 @@ def run_cross(args: Any) -> int:
         init = str(args.init)
     retriever = open_index(args.index, mode="hybrid")
     passages = split_corpus(docs.values(), max_words=200, min_words=12)  # for the positives
-    queries = [build_query(ex.history, roles="user") for ex in train]
+    roles = getattr(args, "query_roles", None) or "user"
+    queries = [build_query(ex.history, roles="user") for ex in train]  # the tower's
     print(f"mining hard negatives from {args.index} for {len(train)} train turns")
     tower = first_stage(args, retriever)
     pools, depth, source = mining_pools(args, retriever, tower, train, queries)
     tok = AutoTokenizer.from_pretrained(init)
-    groups = build_groups(train, queries, pools, passages, tok, args.negatives, cfg.seed,
+    asked = queries if roles == "user" else [build_query(ex.history, roles=roles)
+                                             for ex in train]
+    groups = build_groups(train, asked, pools, passages, tok, args.negatives, cfg.seed,
                           progress=not args.no_progress, depth=depth)
     if not groups:
         raise DataError(f"{args.train}: no training example has a gold passage and negatives")
     settings = {"base_model": BASE_MODEL, "init": str(args.init) if args.init else BASE_MODEL,
                 "profile": args.profile, **vars(cfg), "negatives": args.negatives,
-                "n_groups": len(groups), "query_roles": "user", "max_length": MAX_LENGTH,
+                "n_groups": len(groups), "query_roles": roles, "max_length": MAX_LENGTH,
                 "max_query_tokens": MAX_QUERY_TOKENS, "passage_format": "passage_contents",
                 "negatives_from": source, "near_duplicates": "dropped (token F1 >= 0.9)"}
     fp = settings_fingerprint(settings)
@@ -212,6 +215,7 @@ def run_cross(args: Any) -> int:
     command = ("re3g train reranker --arch cross --profile " + args.profile
                + (f" --init {args.init}" if args.init else "")
                + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
+               + (f" --query-roles {roles}" if roles != "user" else "")
                + f" --out {args.out}")
     manifest = {
         "kind": "reranker",
@@ -289,10 +293,11 @@ def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any,
         return {}, {}
     cross = Reranker.load(model_dir)
     queries = [build_query(ex.history, roles="user") for ex in val]
+    asked = [cross.question(ex.history) or q for ex, q in zip(val, queries, strict=True)]
     currents = [ex.history[-1].utterance or "" for ex in val]
     k = args.candidates
     pools = dialogue_runs(retriever, queries, currents, k)
-    alone = [cross.rerank(q, h) for q, h in tqdm(list(zip(queries, pools, strict=True)),
+    alone = [cross.rerank(q, h) for q, h in tqdm(list(zip(asked, pools, strict=True)),
                                                  desc="cross-encoder alone", leave=False)]
     metrics: dict[str, Any] = {"n_validation": len(val), "int8": cross.quantized,
                                f"pool_top{k}": retrieval_metrics(val, pools),
@@ -302,7 +307,7 @@ def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any,
     tower_runs, _, _ = mining_pools(args, retriever, tower, val, queries)
     deepest = max(DEPTHS)
     logits = [cross.score(q, [h.passage for h in run[:deepest]])
-              for q, run in tqdm(list(zip(queries, tower_runs, strict=True)),
+              for q, run in tqdm(list(zip(asked, tower_runs, strict=True)),
                                  desc="cross-encoder on the tower's top", leave=False)]
 
     class Fixed:  # replays the logits computed once above

@@ -80,6 +80,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "user's only, or the agent's replies too")
     parser.add_argument("--question-tokens", type=int, default=None,
                         help="qa: word pieces of the question kept (default 64)")
+    parser.add_argument("--average", type=Path, nargs="+", default=None, metavar="DIR",
+                        help="qa: do not train; save the mean of the weights of these trained "
+                             "readers (e.g. two epochs continued with --init) to --out, then "
+                             "validate it like a trained one")
     parser.add_argument("--eval-only", action="store_true",
                         help="qa: do not train; evaluate the model in --out and update its "
                              "manifest's selection settings and metrics")
@@ -130,6 +134,10 @@ def prime_extractor(extractor: Any, docs: dict[str, Any], keys: list[tuple[str, 
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "average", None) and getattr(args, "arch", "tower") != "qa":
+        from re3g.errors import DataError
+
+        raise DataError("--average averages start/end readers: add --arch qa")
     if getattr(args, "arch", "tower") == "qa":
         from re3g.train.qa import run_qa
 

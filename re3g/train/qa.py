@@ -175,9 +175,33 @@ def lineage(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     folder, command, metrics, training and creation time, and that reader's own start, so the
     manifest holds every command needed to rebuild it, oldest last."""
     out = {"path": str(path)}
-    out.update({k: manifest[k] for k in ("command", "metrics", "training", "created", "init_model")
-                if k in manifest})
+    out.update({k: manifest[k] for k in ("command", "metrics", "training", "created", "init_model",
+                                         "averaged_from") if k in manifest})
     return out
+
+
+def _averaged(paths: list[Path], sources: list[dict[str, Any]], args: Any, command: str
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``--average``: save the mean of the readers in ``paths`` to ``--out`` with a manifest
+    recording each one's lineage (:mod:`re3g.train.average`); returns (manifest, stats)."""
+    from re3g.train.average import SHARED, mean_weights
+    from re3g.train.common import data_files, save_model_folder
+
+    t0 = time.time()
+    print(f"averaging the weights of {len(paths)} readers: {', '.join(map(str, paths))}")
+    model, tok = mean_weights(paths)
+    last = sources[-1]["settings"]
+    settings = {**{k: last[k] for k in SHARED if k in last}, "averaged": len(paths)}
+    stats = {"averaged": len(paths), "seconds": round(time.time() - t0, 1)}
+    manifest = {**{k: sources[-1][k] for k in ("kind", "format", "architecture", "description",
+                                               "base_model")},
+                "command": command,
+                "data": data_files([args.docs, args.train, args.validation]),
+                "settings": settings, "metrics": {}, "training": stats,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "averaged_from": [lineage(p, m) for p, m in zip(paths, sources, strict=True)]}
+    save_model_folder(model, tok, Path(args.out), manifest)
+    return manifest, stats
 
 
 def run_qa(args: Any) -> int:
@@ -212,6 +236,16 @@ def run_qa(args: Any) -> int:
     roles = getattr(args, "query_roles", None) or "user"
     q_tokens = getattr(args, "question_tokens", None) or MAX_QUESTION_TOKENS
     init = getattr(args, "init", None)
+    average = [Path(a) for a in getattr(args, "average", None) or []]
+    if average:
+        if init or getattr(args, "eval_only", False):
+            raise DataError("--average makes a reader from trained ones: it cannot be combined "
+                            "with --init or --eval-only")
+        from re3g.train.average import source_manifests
+
+        sources = source_manifests(average)
+        shared = sources[-1]["settings"]
+        roles, q_tokens = shared.get("query_roles", "user"), shared["max_question_tokens"]
     start: dict[str, Any] = {}
     if init and not getattr(args, "eval_only", False):
         start = read_model_manifest(Path(init), "extractor", QA_TRAIN_CMD)
@@ -227,12 +261,15 @@ def run_qa(args: Any) -> int:
                + (f" --seed {args.seed}"
                   if getattr(args, "seed", TrainConfig.seed) != TrainConfig.seed else "")
                + (f" --init {init}" if init else "")
+               + "".join(f" --average {a}" if i == 0 else f" {a}" for i, a in enumerate(average))
                + (f" --query-roles {roles}" if roles != "user" else "")
                + (f" --question-tokens {q_tokens}" if q_tokens != MAX_QUESTION_TOKENS else "")
                + ("" if quick else f" --out {args.out}"))
     if getattr(args, "eval_only", False):
         manifest = read_model_manifest(Path(args.out), "extractor", command)
         stats = manifest.get("training", {})
+    elif average:
+        manifest, stats = _averaged(average, sources, args, command)
     else:
         cfg = config_from_args(args, QA_PROFILES)
         set_seed(cfg.seed)

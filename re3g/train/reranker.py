@@ -74,6 +74,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="cross: start from a trained start/end extractor's encoder "
                              "(e.g. models/extractor) instead of the base model")
+    parser.add_argument("--query-roles", choices=["user", "all"], default="user",
+                        help="cross: the turns its query holds: the user's (the pipeline's "
+                             "dialogue query) or every turn, the agent's replies included (as "
+                             "the reader reads them); the pipeline builds the same query for it")
 
 
 def _index_matches(index: Path, docs: dict[str, Any]) -> bool:
