@@ -401,7 +401,7 @@ def rank_turn(reranker: Any, query: str, current: str | None, hits: Sequence[Hit
     return ranked, top
 
 
-CROSS_TRAIN_CMD = "re3g train reranker --arch cross --init models/extractor-qa"
+CROSS_TRAIN_CMD = "re3g train reranker --arch cross --init models/extractor-qa --query-roles all"
 
 
 def load_cross(want: bool | str = "auto", name: str | None = None) -> Reranker | None:

@@ -103,3 +103,24 @@ def test_abstain_rate_reads_the_pipeline_confidence():
     assert _confidence(Bot(), example, {"evidence": ev, "hits": ["hit"], "top_score": 0.5}) == 0.9
     # an old cache without the reranker's score: the evidence score, as before
     assert _confidence(Bot(), example, {"evidence": ev, "hits": ["hit"]}) == 0.05
+
+
+def test_cached_evidence_is_keyed_by_the_models_behind_it(tmp_path):
+    """The response stage's evidence cache stamps each loaded model's own folder (the reader,
+    the reranker, the cross-encoder), so retraining or swapping any of them recomputes it."""
+    import os
+    from types import SimpleNamespace
+
+    from re3g.evaluate.response import _model_stamp
+
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{}")
+    model = SimpleNamespace(path=str(folder))
+    before = _model_stamp(model)
+    assert before.startswith(str(folder))
+    os.utime(folder / "manifest.json", ns=(1, 1))
+    assert _model_stamp(model) != before
+    other = SimpleNamespace(path=str(tmp_path / "other"))  # a folder without a manifest
+    assert _model_stamp(other) == str(tmp_path / "other")
+    assert _model_stamp(None) == "" and _model_stamp(SimpleNamespace(path="")) == ""

@@ -137,8 +137,8 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
     sig = _sig(manifest_sha, kind, bot.config.extractor, bot.reranker is not None,
                bot.config.reranker, bot.config.k, bot.config.rerank_k, bot.config.top_n,
                bot.config.document_weight, bot.config.cross, bot.config.cross_model,
-               _model_stamp("extractor") if kind == "extractor" else "",
-               _model_stamp("reranker") if bot.reranker is not None else "")
+               _model_stamp(bot.extractor) if kind == "extractor" else "",
+               _model_stamp(bot.reranker), _model_stamp(bot.cross_reranker))
     cache = LineCache(ctx.out / "cache" / f"response_evidence-{sig}.jsonl")
     out: dict[str, dict[str, Any]] = {}
     try:
@@ -190,12 +190,16 @@ def _index_sha(report: dict[str, Any]) -> str:
         return str(report.get("index"))
 
 
-def _model_stamp(kind: str) -> str:
-    p = Path(__file__).resolve().parents[2] / "models" / kind / "manifest.json"
-    try:
-        return str(p.stat().st_mtime_ns)
-    except OSError:
+def _model_stamp(model: Any) -> str:
+    """When the trained folder a loaded model came from was last written ("" for none or a
+    hub model): cached evidence is reused only while every model behind it is unchanged."""
+    path = getattr(model, "path", "") if model is not None else ""
+    if not path:
         return ""
+    try:
+        return f"{path}:{(Path(path) / 'manifest.json').stat().st_mtime_ns}"
+    except OSError:
+        return str(path)
 
 
 def _run_system(name: str, items: Sequence[int], examples: Sequence[Example],

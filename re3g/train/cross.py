@@ -13,7 +13,7 @@ starts from the packaged all-MiniLM-L6-v2, or from a trained extractor's encoder
 (``--init models/extractor-qa``, the start/end reader, which already reads question/passage
 pairs).
 
-    re3g train reranker --arch cross --init models/extractor-qa   # models/cross-reranker
+    re3g train reranker --arch cross --init models/extractor-qa --query-roles all
     re3g train reranker --arch cross --profile quick --out /tmp/ce  # seconds, for tests
 """
 

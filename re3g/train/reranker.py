@@ -2,7 +2,7 @@
 
     re3g train reranker --profile full                 # the shipped models/reranker (tower)
     re3g train reranker --profile quick --out /tmp/rr  # seconds, for tests
-    re3g train reranker --arch cross --init models/extractor-qa   # models/cross-reranker
+    re3g train reranker --arch cross --init models/extractor-qa --query-roles all
 
 ``--arch cross`` (:mod:`re3g.train.cross`): a cross-encoder over (dialogue query, passage) pairs,
 the cascade's second step over the tower's top passages, with hard negatives from the tower's
