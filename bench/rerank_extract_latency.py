@@ -88,7 +88,7 @@ def main() -> int:
                 prior = document_prior(retriever.sparse, said[i], cfg.document_temperature)
                 ranked, _ = rank_turn(rr, q, c, hits[:k], args.current_weight, prior,
                                       cfg.document_weight, second, depth, weight,
-                                      second.question(val[i].history) if second else None)
+                                      val[i].history)
                 ev = ex.extract(q, ranked, docs, top_n=1, current=c,
                                 current_weight=args.current_weight,
                                 reader_query=ex.question(val[i].history))

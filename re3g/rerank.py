@@ -379,14 +379,15 @@ def cascade(cross: Any, query: str, hits: Sequence[Hit], depth: int, weight: flo
 def rank_turn(reranker: Any, query: str, current: str | None, hits: Sequence[Hit],
               current_weight: float, prior: dict[str, float] | None = None,
               document_weight: float = 0.0, cross: Any = None, depth: int = 0,
-              weight: float = 0.0, cross_query: str | None = None
+              weight: float = 0.0, history: Sequence[Turn] | None = None
               ) -> tuple[list[Hit], float]:
     """One turn's candidates ranked as the pipeline ranks them (``Re3G.rank``), for code that
     holds the models rather than a pipeline (evaluation, training, benches): the dialogue mix
     (:func:`rerank_dialogue`), the document ``prior`` (:mod:`re3g.focus`), then the ``cross``
     step (:func:`cascade`). Returns the hits and the reranker's own best score, before the
-    bonus and the cross-encoder (what the pipeline's abstention reads). ``cross_query`` is what
-    the cross-encoder reads when it was trained on another query (:meth:`Reranker.question`).
+    bonus and the cross-encoder (what the pipeline's abstention reads). Given the dialogue
+    ``history``, a cross-encoder trained on another query reads its own
+    (:meth:`Reranker.question`), as in the pipeline.
 
     >>> hits, top = rank_turn(tower, "fees? || apply", "fees?", pool, 0.3, prior, 0.2,
     ...                       cross, 3, 0.005)  # doctest: +SKIP
@@ -397,7 +398,8 @@ def rank_turn(reranker: Any, query: str, current: str | None, hits: Sequence[Hit
     top = ranked[0].score if ranked else 0.0
     ranked = apply_document_prior(ranked, prior or {}, document_weight)
     if cross is not None:
-        ranked = cascade(cross, cross_query or query, ranked, depth, weight)
+        asked = cross.question(history) if history else None
+        ranked = cascade(cross, asked or query, ranked, depth, weight)
     return ranked, top
 
 

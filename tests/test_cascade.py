@@ -69,7 +69,14 @@ def test_rank_turn_is_mix_then_prior_then_cascade() -> None:
     plain, top = rank_turn(Fixed(), "q", None, hits, 0.3)  # no prior, no cross-encoder
     assert [h.passage.pid for h in plain] == ["p0", "p1", "p2", "p3"] and top == 1.0
     assert scorer.asked == "q"
-    rank_turn(Fixed(), "q", None, hits, 0.3, prior, 0.2, scorer, 3, 0.1, "q || agent || hi")
+
+    class EveryTurn(Logits):  # a cross-encoder trained with --query-roles all
+        def question(self, history: list[Turn]) -> str:
+            return " || ".join(t.utterance for t in reversed(history))
+
+    scorer = EveryTurn([0.0, 9.0, 0.0])
+    turns = [Turn(1, "user", "hi"), Turn(2, "agent", "agent"), Turn(3, "user", "q")]
+    rank_turn(Fixed(), "q", None, hits, 0.3, prior, 0.2, scorer, 3, 0.1, turns)
     assert scorer.asked == "q || agent || hi"  # a cross-encoder's own query when it has one
 
 

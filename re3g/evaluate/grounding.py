@@ -54,12 +54,11 @@ def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],
     priors = document_priors(getattr(retriever, "sparse", retriever),
                              [agent_text(e.history) for e in examples],
                              cfg.document_temperature)
-    asks = [cross.question(e.history) if cross is not None else None for e in examples]
     return [rank_turn(reranker, q, c, h, cfg.current_weight, pr, cfg.document_weight,
-                      cross, depth, weight, ask)[0]
-            for q, c, h, pr, ask in tqdm(list(zip(queries, currents, pools, priors, asks,
-                                                  strict=True)),
-                                         desc="rerank", disable=not progress)]
+                      cross, depth, weight, e.history)[0]
+            for e, q, c, h, pr in tqdm(list(zip(examples, queries, currents, pools, priors,
+                                                strict=True)),
+                                       desc="rerank", disable=not progress)]
 
 
 def evaluate_grounding(
@@ -116,8 +115,7 @@ def evaluate_grounding(
                                       desc="rerank+extract", disable=not progress):
         t0 = time.perf_counter()
         rr, top = rank_turn(reranker, q, c, list(hits)[:candidates], current_weight, prior,
-                            document_weight, cross, cross_depth, cross_weight,
-                            cross.question(ex.history) if cross is not None else None)
+                            document_weight, cross, cross_depth, cross_weight, ex.history)
         tops.append(top)  # what the pipeline's abstention reads
         asked = extractor.question(ex.history)
         ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight,

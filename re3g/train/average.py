@@ -13,12 +13,13 @@ that records every source reader's lineage, then validated like one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from re3g.errors import DataError
-from re3g.train.qa import QA_TRAIN_CMD
+from re3g.train.qa import QA_TRAIN_CMD, lineage
 
 # settings the readers must share: they decide what the weights mean
 SHARED = ("base_model", "query_roles", "max_length", "max_question_tokens")
@@ -74,3 +75,27 @@ def mean_weights(paths: Sequence[Path]) -> tuple[Any, Any]:
         mean = {k: (v / n if v.is_floating_point() else v) for k, v in total.items()}
         model.load_state_dict(mean)
     return model, AutoTokenizer.from_pretrained(str(paths[0]))
+
+
+def save_mean(paths: list[Path], sources: list[dict[str, Any]], args: Any, command: str
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Save the mean of the readers in ``paths`` (manifests ``sources``, from
+    :func:`source_manifests`) to ``args.out`` with a manifest that records ``command`` and
+    each source's lineage (``averaged_from``); returns (manifest, stats)."""
+    from re3g.train.common import data_files, save_model_folder
+
+    t0 = time.time()
+    print(f"averaging the weights of {len(paths)} readers: {', '.join(map(str, paths))}")
+    model, tok = mean_weights(paths)
+    last = sources[-1]["settings"]
+    settings = {**{k: last[k] for k in SHARED if k in last}, "averaged": len(paths)}
+    stats = {"averaged": len(paths), "seconds": round(time.time() - t0, 1)}
+    manifest = {**{k: sources[-1][k] for k in ("kind", "format", "architecture", "description",
+                                               "base_model")},
+                "command": command,
+                "data": data_files([args.docs, args.train, args.validation]),
+                "settings": settings, "metrics": {}, "training": stats,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "averaged_from": [lineage(p, m) for p, m in zip(paths, sources, strict=True)]}
+    save_model_folder(model, tok, Path(args.out), manifest)
+    return manifest, stats

@@ -180,30 +180,6 @@ def lineage(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _averaged(paths: list[Path], sources: list[dict[str, Any]], args: Any, command: str
-              ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``--average``: save the mean of the readers in ``paths`` to ``--out`` with a manifest
-    recording each one's lineage (:mod:`re3g.train.average`); returns (manifest, stats)."""
-    from re3g.train.average import SHARED, mean_weights
-    from re3g.train.common import data_files, save_model_folder
-
-    t0 = time.time()
-    print(f"averaging the weights of {len(paths)} readers: {', '.join(map(str, paths))}")
-    model, tok = mean_weights(paths)
-    last = sources[-1]["settings"]
-    settings = {**{k: last[k] for k in SHARED if k in last}, "averaged": len(paths)}
-    stats = {"averaged": len(paths), "seconds": round(time.time() - t0, 1)}
-    manifest = {**{k: sources[-1][k] for k in ("kind", "format", "architecture", "description",
-                                               "base_model")},
-                "command": command,
-                "data": data_files([args.docs, args.train, args.validation]),
-                "settings": settings, "metrics": {}, "training": stats,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "averaged_from": [lineage(p, m) for p, m in zip(paths, sources, strict=True)]}
-    save_model_folder(model, tok, Path(args.out), manifest)
-    return manifest, stats
-
-
 def run_qa(args: Any) -> int:
     """``re3g train extractor`` (the default ``--arch qa``): fine-tune a start/end reader from
     the packaged all-MiniLM-L6-v2, save it to ``--out`` with its manifest, then choose the
@@ -269,7 +245,9 @@ def run_qa(args: Any) -> int:
         manifest = read_model_manifest(Path(args.out), "extractor", command)
         stats = manifest.get("training", {})
     elif average:
-        manifest, stats = _averaged(average, sources, args, command)
+        from re3g.train.average import save_mean
+
+        manifest, stats = save_mean(average, sources, args, command)
     else:
         cfg = config_from_args(args, QA_PROFILES)
         set_seed(cfg.seed)
