@@ -58,7 +58,9 @@ def _ranks_three(out: Path) -> list:
     return ranked
 
 
-def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small_index) -> None:
+def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small_index,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
     out = tmp_path / "ce"
     args = parse("reranker", ["--arch", "cross", "--profile", "quick", "--out", str(out),
                               "--query-roles", "all", "--index", str(small_index), *data_args()])
@@ -81,7 +83,21 @@ def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small
     # --eval-only re-validates the trained folder and rewrites its manifest in place
     again = parse("reranker", ["--arch", "cross", "--profile", "quick", "--out", str(out),
                                "--index", str(small_index), "--eval-only", *data_args()])
+    from re3g.rerank import Reranker
+
+    batches: list[int] = []
+    score = Reranker.score
+
+    def counted(self, query, passages):  # type: ignore[no-untyped-def]
+        batches.append(len(passages))
+        return score(self, query, passages)
+
+    monkeypatch.setattr(Reranker, "score", counted)
     assert again.func(again) == 0
+    monkeypatch.undo()
+    # each depth is read in its own batch, as the pipeline's cascade reads it (int8 scales
+    # activations per batch, so the top 3 scored among the top 8 would not score the same)
+    assert {3, 5, 8} <= set(batches)
     redone = json.loads((out / "manifest.json").read_text())
     assert redone["metrics"]["cascade"] == metrics["cascade"]
     assert redone["training"]["validation_seconds"] > 0
@@ -93,8 +109,6 @@ def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small
                                "--index", str(small_index), *data_args()])
     with pytest.raises(ModelError, match="not a cross-encoder"):
         tower.func(tower)
-    from re3g.rerank import Reranker
-
     assert Reranker.load(out).kind == "cross-encoder"
     assert Reranker.load(out).query_roles == "all"
     ranked = _ranks_three(out)

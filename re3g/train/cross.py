@@ -305,10 +305,12 @@ def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any,
     if tower is None:  # no tower: the cross-encoder alone is all there is to measure
         return metrics, {}
     tower_runs, _, _ = mining_pools(args, retriever, tower, val, queries)
-    deepest = max(DEPTHS)
-    logits = [cross.score(q, [h.passage for h in run[:deepest]])
-              for q, run in tqdm(list(zip(asked, tower_runs, strict=True)),
-                                 desc="cross-encoder on the tower's top", leave=False)]
+    # each depth scored in its own batch, as the pipeline scores it: the int8 model scales
+    # activations per batch, so the top 5 read alone do not score as they do among the top 8
+    logits = {d: [cross.score(q, [h.passage for h in run[:d]])
+                  for q, run in tqdm(list(zip(asked, tower_runs, strict=True)),
+                                     desc=f"cross-encoder on the tower's top {d}", leave=False)]
+              for d in DEPTHS}
 
     class Fixed:  # replays the logits computed once above
         def __init__(self, values: list[float]) -> None:
@@ -319,7 +321,7 @@ def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any,
 
     points = [(d, w) for d in DEPTHS for w in WEIGHTS]
     ranked = {p: [cascade(Fixed(lg), q, run, p[0], p[1])
-                  for q, run, lg in zip(queries, tower_runs, logits, strict=True)]
+                  for q, run, lg in zip(queries, tower_runs, logits[p[0]], strict=True)]
               for p in points}
     hits1 = {p: [float(bool(r) and any((r[0].passage.doc_id, s) in ex.gold_span_ids
                                        for s in r[0].passage.span_ids))
