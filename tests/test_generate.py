@@ -9,7 +9,12 @@ import pytest
 
 from re3g.errors import ModelError, QueryError
 from re3g.generate import Generator, make_generator
-from re3g.generate.extractive import ExtractiveGenerator, cap_words, condition_to_question
+from re3g.generate.extractive import (
+    ExtractiveGenerator,
+    cap_words,
+    condition_to_question,
+    fragment_to_question,
+)
 from re3g.generate.llm import LLMGenerator, build_messages
 from re3g.types import Evidence, Hit, Passage, Turn
 
@@ -61,6 +66,24 @@ def test_extractive_condition_question_cap_and_fallbacks() -> None:
     assert gen.generate(USER, [], []) == gen.no_evidence_reply
     with pytest.raises(ValueError):
         ExtractiveGenerator(max_words=0)
+
+
+def test_extractive_asks_about_a_short_fragment() -> None:
+    gen = ExtractiveGenerator()
+    assert gen.generate(USER, [ev("Medical expenses ", 0)], []) == "Do you have medical expenses?"
+    assert gen.generate(USER, [ev("As a Veteran , ", 0)], []) == "Are you a Veteran?"
+    # sentences, conditions, yes/no, "you" clauses and fragments over the limit stay as they are
+    for text in ("Pay the fee online.", "Yes", "you and your spouse have the same last name",
+                 "If you've already reached full retirement age",
+                 "one two three four five six seven eight nine"):
+        assert fragment_to_question(text) == text
+    assert fragment_to_question("one two three four", max_words=3) == "one two three four"
+    assert ExtractiveGenerator(ask_fragments=None).generate(
+        USER, [ev("Medical expenses", 0)], []) == "Medical expenses"
+    assert type(make_generator("extractive", ask_fragments=4)).__name__ == "ExtractiveGenerator"
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="ask_fragments"):
+            ExtractiveGenerator(ask_fragments=bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("history", [

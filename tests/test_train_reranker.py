@@ -75,7 +75,8 @@ def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small
     assert {"pool_top20", "cross_alone_top20", "tower", "cascade"} <= set(metrics)
     # negatives come from the tower's ranking (models/reranker), the cascade's own input
     assert manifest["settings"]["negatives_from"].endswith("top 5 (pipeline ranking, non-gold)")
-    weights = ["0.0", "0.005", "0.01", "0.02", "0.03", "0.05", "0.08", "0.12", "0.2", "0.5"]
+    weights = ["0.0", "0.005", "0.01", "0.02", "0.03", "0.04", "0.05", "0.06", "0.08", "0.12",
+               "0.2", "0.5"]
     assert manifest["settings"]["depth"] in (3, 5, 8)
     assert str(float(manifest["settings"]["cross_weight"])) in weights
     assert sorted(metrics["cascade_R@1"]) == ["depth 3", "depth 5", "depth 8"]

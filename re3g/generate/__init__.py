@@ -53,7 +53,7 @@ def _split(opts: dict[str, Any], target: Any) -> tuple[dict[str, Any], dict[str,
 def make_generator(name: str, **opts: Any) -> Generator:
     """Build a generator by backend name: "extractive" | "seq2seq" | "llm" | "http".
 
-    - extractive: ``max_words``, ``ask_conditions``, ``no_evidence_reply``;
+    - extractive: ``max_words``, ``ask_conditions``, ``ask_fragments``, ``no_evidence_reply``;
     - seq2seq: ``model`` (folder or hub id, required), ``device``, ``max_input_tokens``,
       ``max_new_tokens``, ``num_beams``, ``max_passages``, ``local_files_only``;
     - llm: ``llm`` (an object with ``chat`` and ``stream``), or ``model`` (a ``re3g.llm.load_llm``

@@ -111,7 +111,7 @@ def group_loss(model: Any, groups: Sequence[Group], pad_id: int) -> Any:
 
 
 DEFAULT_OUT = Path("models") / "cross-reranker"
-WEIGHTS = [0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.5]
+WEIGHTS = [0.0, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.12, 0.2, 0.5]
 DEPTHS = [3, 5, 8]
 DEPTH_TOLERANCE = 0.0025  # R@1 (share of turns) a shallower depth may give up for its speed
 
