@@ -61,6 +61,10 @@ def test_extractive_condition_question_cap_and_fallbacks() -> None:
     assert cap_words("One two three. Four five six seven.", 5) == "One two three."
     assert cap_words("one two three four five six", 5) == "one two three four five"
     assert condition_to_question("When you need a permit ,") == "Do you need a permit?"
+    # the documents' own spellings of "you're" / "you've"
+    assert condition_to_question("If you re on active duty ,") == "Are you on active duty?"
+    assert condition_to_question("If you ' ve moved ,") == "Have you moved?"
+    assert condition_to_question("If you reside here ,") == "If you reside here ,"  # not "re"
     hit = Hit(Passage("d1#0", "d1", "Fees", "Fees are due. Pay online.", 0, 25, ["1"]), 1.0, 1)
     assert gen.generate(USER, [], [hit]) == "Fees are due. Pay online."
     assert gen.generate(USER, [], []) == gen.no_evidence_reply
