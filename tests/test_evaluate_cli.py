@@ -124,3 +124,21 @@ def test_cached_evidence_is_keyed_by_the_models_behind_it(tmp_path):
     other = SimpleNamespace(path=str(tmp_path / "other"))  # a folder without a manifest
     assert _model_stamp(other) == str(tmp_path / "other")
     assert _model_stamp(None) == "" and _model_stamp(SimpleNamespace(path="")) == ""
+
+
+def test_cached_replies_are_keyed_by_the_generator_code(tmp_path, monkeypatch):
+    """A change to the generator's code (an edit of the extractive reply, an LLM prompt) makes
+    the response stage generate again instead of reusing cached replies."""
+    import importlib
+
+    from re3g.evaluate.response import _code_stamp
+    from re3g.generate.extractive import ExtractiveGenerator
+
+    assert len(_code_stamp(ExtractiveGenerator())) == 10
+    (tmp_path / "mygen.py").write_text("class Gen:\n    x = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("mygen")
+    before = _code_stamp(mod.Gen())
+    (tmp_path / "mygen.py").write_text("class Gen:\n    x = 2\n")
+    assert _code_stamp(mod.Gen()) != before
+    assert _code_stamp(object()) == "object"  # a built-in class: no source file

@@ -202,6 +202,18 @@ def _model_stamp(model: Any) -> str:
         return str(path)
 
 
+def _code_stamp(obj: Any) -> str:
+    """A hash of the source file that defines ``obj``'s class: cached replies are reused only
+    while the generator's code (its edits, its prompt) is unchanged."""
+    import sys
+
+    module = sys.modules.get(type(obj).__module__)
+    try:
+        return hashlib.sha1(Path(module.__file__).read_bytes()).hexdigest()[:10]  # type: ignore[union-attr,arg-type]
+    except (AttributeError, TypeError, OSError):
+        return type(obj).__qualname__
+
+
 def _run_system(name: str, items: Sequence[int], examples: Sequence[Example],
                 reply: Callable[[int], str], cache: LineCache | None,
                 failures: list[dict[str, str]]) -> list[str]:
@@ -302,7 +314,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
             return gen.generate(examples[i].history, rec["evidence"][:reply_spans],
                                 rec["hits"])
 
-        opts_sig = _sig(g, gbot.config.generator_options, ev_sig)
+        opts_sig = _sig(g, gbot.config.generator_options, _code_stamp(gen), ev_sig)
         cache = LineCache(ctx.out / "cache" / f"response_{g}-{opts_sig}.jsonl")
         try:
             replies[name] = _run_system(name, items, examples, make_reply, cache, failures)
