@@ -76,6 +76,9 @@ def test_extractive_asks_about_a_short_fragment() -> None:
     gen = ExtractiveGenerator()
     assert gen.generate(USER, [ev("Medical expenses ", 0)], []) == "Do you have medical expenses?"
     assert gen.generate(USER, [ev("As a Veteran , ", 0)], []) == "Are you a Veteran?"
+    # cased for the middle of the question: headings lowered, acronyms kept
+    assert fragment_to_question("SPEAK TO AN AGENT") == "Do you have speak to an agent?"
+    assert fragment_to_question("VA health care") == "Do you have VA health care?"
     # sentences, conditions, yes/no, "you" clauses and fragments over the limit stay as they are
     for text in ("Pay the fee online.", "Yes", "you and your spouse have the same last name",
                  "If you've already reached full retirement age",
