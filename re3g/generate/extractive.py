@@ -159,12 +159,11 @@ class ExtractiveGenerator:
 
     def reply_from_text(self, text: str) -> str:
         """Apply the edits to an already joined span text."""
-        text = clean_text(text).rstrip(" ;:-")
+        text = clean_text(text).rstrip(" ;:-")  # an open condition keeps its comma
         if self.ask_conditions:
             text = condition_to_question(text)
         text = fragment_to_question(text.rstrip(" ,;:-"), self.ask_fragments)
-        text = cap_words(text.rstrip(" ,;:-"), self.max_words)
-        return text.rstrip(" ,;:-")
+        return cap_words(text, self.max_words).rstrip(" ,;:-")
 
     def generate(self, history: list[Turn], evidence: list[Evidence], passages: list[Hit]) -> str:
         check_history(history)
