@@ -126,19 +126,18 @@ def test_cached_evidence_is_keyed_by_the_models_behind_it(tmp_path):
     assert _model_stamp(None) == "" and _model_stamp(SimpleNamespace(path="")) == ""
 
 
-def test_cached_replies_are_keyed_by_the_generator_code(tmp_path, monkeypatch):
-    """A change to the generator's code (an edit of the extractive reply, an LLM prompt) makes
-    the response stage generate again instead of reusing cached replies."""
-    import importlib
+def test_cached_replies_are_keyed_by_the_generator_code(tmp_path):
+    """A change to the code (an edit of the extractive reply, an LLM prompt, the reader) makes
+    the response stage compute evidence and replies again instead of reusing cached ones."""
+    from re3g.evaluate.response import PACKAGE, _code_stamp
 
-    from re3g.evaluate.response import _code_stamp
-    from re3g.generate.extractive import ExtractiveGenerator
-
-    assert len(_code_stamp(ExtractiveGenerator())) == 10
-    (tmp_path / "mygen.py").write_text("class Gen:\n    x = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    mod = importlib.import_module("mygen")
-    before = _code_stamp(mod.Gen())
-    (tmp_path / "mygen.py").write_text("class Gen:\n    x = 2\n")
-    assert _code_stamp(mod.Gen()) != before
-    assert _code_stamp(object()) == "object"  # a built-in class: no source file
+    assert len(_code_stamp()) == 10 and _code_stamp() == _code_stamp(PACKAGE)
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "mygen.py").write_text("class Gen:\n    x = 1\n")
+    before = _code_stamp(tmp_path)
+    (tmp_path / "gen" / "mygen.py").write_text("class Gen:\n    x = 2\n")
+    _code_stamp.cache_clear()
+    assert _code_stamp(tmp_path) != before
+    (tmp_path / "gen" / "mygen.py").write_text("class Gen:\n    x = 1\n")
+    _code_stamp.cache_clear()
+    assert _code_stamp(tmp_path) == before  # the content, not the file's time

@@ -26,6 +26,7 @@ as "extractive,llm"), ``generator_options`` (``{name: {make_generator options}}`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -138,7 +139,7 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
                bot.config.reranker, bot.config.k, bot.config.rerank_k, bot.config.top_n,
                bot.config.document_weight, bot.config.cross, bot.config.cross_model,
                _model_stamp(bot.extractor) if kind == "extractor" else "",
-               _model_stamp(bot.reranker), _model_stamp(bot.cross_reranker))
+               _model_stamp(bot.reranker), _model_stamp(bot.cross_reranker), _code_stamp())
     cache = LineCache(ctx.out / "cache" / f"response_evidence-{sig}.jsonl")
     out: dict[str, dict[str, Any]] = {}
     try:
@@ -202,16 +203,19 @@ def _model_stamp(model: Any) -> str:
         return str(path)
 
 
-def _code_stamp(obj: Any) -> str:
-    """A hash of the source file that defines ``obj``'s class: cached replies are reused only
-    while the generator's code (its edits, its prompt) is unchanged."""
-    import sys
+PACKAGE = Path(__file__).resolve().parents[1]
 
-    module = sys.modules.get(type(obj).__module__)
-    try:
-        return hashlib.sha1(Path(module.__file__).read_bytes()).hexdigest()[:10]  # type: ignore[union-attr,arg-type]
-    except (AttributeError, TypeError, OSError):
-        return type(obj).__qualname__
+
+@functools.lru_cache(maxsize=4)
+def _code_stamp(root: Path = PACKAGE) -> str:
+    """A hash of every Python source under ``root`` (the re3g package): cached evidence and
+    replies are reused only while the code that made them is unchanged. A reply edit lives in
+    more than one module (``generate/base.py`` joins the spans), and so does the evidence, so
+    the whole package is stamped, once per process."""
+    digest = hashlib.sha1()
+    for f in sorted(root.rglob("*.py")):
+        digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def _run_system(name: str, items: Sequence[int], examples: Sequence[Example],
@@ -314,7 +318,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
             return gen.generate(examples[i].history, rec["evidence"][:reply_spans],
                                 rec["hits"])
 
-        opts_sig = _sig(g, gbot.config.generator_options, _code_stamp(gen), ev_sig)
+        opts_sig = _sig(g, gbot.config.generator_options, _code_stamp(), ev_sig)
         cache = LineCache(ctx.out / "cache" / f"response_{g}-{opts_sig}.jsonl")
         try:
             replies[name] = _run_system(name, items, examples, make_reply, cache, failures)
