@@ -1,22 +1,43 @@
 """The re3g Gradio front end: chat over documents with the evidence beside every reply.
 
-    from app import build_app, launch
-    launch(host="127.0.0.1", port=7860)          # what `re3g chat` runs
+The source folder ``app/`` installs as the package ``re3g_app``::
+
+    from re3g_app import AppConfig, build_app, launch
+    launch(host="127.0.0.1", port=7860)                  # what `re3g chat` runs
     demo = build_app(AppConfig(indexes_dir="indexes"))   # a gr.Blocks, for embedding or tests
 
-The app imports re3g; re3g never imports the app. Gradio loads only when this package is used.
+Scripts can drive the chat with gradio_client; each Client is one session::
+
+    from gradio_client import Client
+    c = Client("http://127.0.0.1:7860/")
+    c.predict("How much is a day pass?", api_name="/chat")   # -> reply text
+    c.predict("And for students?", api_name="/chat")         # same conversation
+
+API endpoints: ``/chat`` (message -> reply text), ``/settings`` (corpus, mode, k, rerank,
+generator), ``/clear``, ``/build_index`` (files, name -> status text).
+
+Modules, one job each: ``settings`` (Settings panel values, AppConfig), ``session`` (a
+conversation's state and turn handling: ChatApp), ``pipelines`` (the pipeline cache),
+``uploads`` (per-session corpora from uploaded files), ``corpora`` (which indexes a session
+may use), ``render`` (evidence HTML), ``code_tool`` (the code assistant), ``layout``
+(gr.Blocks and CSS), ``server`` (launch) and ``cli`` (the ``re3g chat`` subcommand, found by
+``re3g`` through the ``re3g.commands`` entry point).
+
+The app imports re3g; re3g never imports the app. Gradio loads only when the names below are
+used.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
+_EXPORTS = {"AppConfig": "settings", "ChatApp": "session", "build_app": "layout",
+            "launch": "server"}
 __all__ = ["AppConfig", "ChatApp", "build_app", "launch"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from app import main
-
-        return getattr(main, name)
-    raise AttributeError(f"module 'app' has no attribute {name!r}")
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from re3g.config import CODE_MAX_TOKENS
 from re3g.errors import ModelError, Re3GError
 
 CODE_NOTE = ("Answered by the code tool ({model}); no documents were used. Code is not run "
@@ -23,8 +24,8 @@ class CodeTool:
     'code LLM (not loaded yet)'
     """
 
-    def __init__(self, spec: str | Mapping[str, Any] | None = None, max_tokens: int = 512
-                 ) -> None:
+    def __init__(self, spec: str | Mapping[str, Any] | None = None,
+                 max_tokens: int = CODE_MAX_TOKENS) -> None:
         self.spec = dict(spec) if isinstance(spec, Mapping) else spec
         self.max_tokens = max_tokens
         self._llm: Any = None

@@ -30,7 +30,11 @@ _NAME_OK = re.compile(r"^[\w .()'-]{1,60}$")
 
 @dataclass(frozen=True)
 class Corpus:
-    """A built index a session may chat with."""
+    """A built index a session may chat with.
+
+    >>> Corpus("sample", "sample (11 docs)", Path("indexes/sample")).key
+    'sample'
+    """
 
     key: str
     label: str
@@ -79,8 +83,12 @@ def _label(path: Path, fallback: str) -> str:
 class CorpusCatalog:
     """Lists built indexes for a session and owns the uploads folder.
 
-    >>> cat = CorpusCatalog("indexes")  # doctest: +SKIP
-    >>> [c.key for c in cat.for_session("abc")]  # doctest: +SKIP
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "sample").mkdir()
+    >>> _ = (root / "sample" / "manifest.json").write_text('{"name": "sample"}')
+    >>> cat = CorpusCatalog(root)
+    >>> [c.key for c in cat.for_session(new_session_id())]
     ['sample']
     """
 

@@ -1,4 +1,4 @@
-"""Per-session settings and a small cache of pipelines, one per (corpus, settings).
+"""A small cache of pipelines, one per (corpus, settings).
 
 Loading a pipeline opens its index and models, which takes seconds; answering is much cheaper.
 Sessions with the same corpus and settings share one pipeline object.
@@ -10,45 +10,27 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from re3g.config import Config
 from re3g.errors import Re3GError
 from re3g.types import Answer
 
+from .settings import Settings
+
 log = logging.getLogger(__name__)
-
-MODES = ("bm25", "dense", "hybrid")
-GENERATORS = ("extractive", "seq2seq", "llm", "http")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What a user can change in the Settings panel."""
-
-    mode: str = "hybrid"
-    k: int = 10
-    rerank: bool = False
-    generator: str = "extractive"
-
-    def checked(self) -> Settings:
-        """A copy with every field validated (values come from the browser)."""
-        if self.mode not in MODES:
-            raise Re3GError(f"unknown retrieval mode {self.mode!r}; choose one of {MODES}")
-        if self.generator not in GENERATORS:
-            raise Re3GError(f"unknown generator {self.generator!r}; choose one of {GENERATORS}")
-        try:
-            k = int(self.k)
-        except (TypeError, ValueError) as exc:
-            raise Re3GError(f"number of passages must be a whole number, got {self.k!r}") from exc
-        if not 1 <= k <= 50:
-            raise Re3GError(f"number of passages must be between 1 and 50, got {k}")
-        return Settings(self.mode, k, bool(self.rerank), self.generator)
 
 
 class Pipeline(Protocol):
-    """What the app needs from :class:`re3g.pipeline.Re3G`."""
+    """What the app needs from :class:`re3g.pipeline.Re3G` (``stream`` is optional).
+
+    >>> class Echo:
+    ...     def answer(self, history):
+    ...         return Answer(history[-1], grounded=True)
+    >>> next(stream_answer(Echo(), ["Hi"])).text
+    'Hi'
+    """
 
     def answer(self, history: Sequence[str]) -> Answer: ...
 
@@ -56,16 +38,24 @@ class Pipeline(Protocol):
 PipelineFactory = Callable[[Path, Settings], Pipeline]
 
 
-def default_factory(config_path: str | None = None, **overrides: Any) -> PipelineFactory:
-    """A factory that builds ``Re3G.from_config(config_path, index=..., mode=..., ...)``."""
+def default_factory(config: Config | None = None, **overrides: Any) -> PipelineFactory:
+    """A factory that builds ``Re3G(config with index=..., mode=..., k=..., rerank=...,
+    generator=... and overrides)``; ``config`` is parsed once by the caller (None: defaults).
+
+    >>> make = default_factory(Config(), min_confidence=0.3)
+    >>> bot = make(Path("indexes/sample"), Settings(k=5))     # loads nothing until it answers
+    >>> bot.config.k, bot.config.min_confidence
+    (5, 0.3)
+    """
+    base = config if config is not None else Config()
 
     def make(index: Path, settings: Settings) -> Pipeline:
         from re3g.pipeline import Re3G
 
-        return Re3G.from_config(
-            config_path, index=str(index), mode=settings.mode, k=settings.k,
-            rerank=settings.rerank, generator=settings.generator, **overrides,
-        )
+        return Re3G(base.with_overrides(
+            index=str(index), mode=settings.mode, k=settings.k, rerank=settings.rerank,
+            generator=settings.generator, **overrides,
+        ))
 
     return make
 
@@ -80,8 +70,12 @@ def _manifest_stamp(index: Path) -> float:
 class PipelineCache:
     """Builds pipelines on demand and keeps the ``size`` most recently used.
 
-    >>> cache = PipelineCache(default_factory())          # doctest: +SKIP
-    >>> bot = cache.get(Path("indexes/sample"), Settings())  # doctest: +SKIP
+    >>> cache = PipelineCache(lambda index, settings: [index.name, settings.k])
+    >>> bot = cache.get(Path("indexes/sample"), Settings())
+    >>> bot, cache.get(Path("indexes/sample"), Settings()) is bot
+    (['sample', 10], True)
+
+    The real thing: ``PipelineCache(default_factory(Config.load("re3g.toml")))``.
     """
 
     def __init__(self, factory: PipelineFactory, size: int = 6) -> None:

@@ -136,16 +136,3 @@ def message_html(text: str) -> str:
     """The evidence panel's placeholder or an error note."""
     return f'<div class="re3g-evidence"><p>{escape(text)}</p></div>'
 
-
-CSS = """
-.re3g-evidence { font-size: 0.92em; }
-.re3g-evidence mark { background: #ffe066; color: #111; padding: 0 2px; border-radius: 2px; }
-.re3g-passage { border: 1px solid var(--border-color-primary); border-radius: 6px;
-  padding: 6px 8px; margin: 6px 0; }
-.re3g-passage.used { border-color: #e0a800; }
-.re3g-head { margin-bottom: 2px; }
-.re3g-scores { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 4px; }
-.re3g-ok { color: #2b8a3e; margin-bottom: 4px; }
-.re3g-weak { color: #c92a2a; margin-bottom: 4px; }
-.re3g-timings td, .re3g-timings th { padding: 1px 8px; font-size: 0.85em; }
-"""

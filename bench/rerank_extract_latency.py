@@ -6,8 +6,8 @@ First-stage hits (the pipeline's dialogue pool over indexes/doc2dial: hybrid hit
 turns fused with the current turn's) are computed beforehand and not timed. Timed per turn:
 ``rerank_dialogue`` over the top-K hits (the cross-encoder reads K pairs; with a current-turn
 weight > 0 it reads them twice), the document prior of the earlier agent turns (one BM25 search,
-:mod:`re3g.focus`), the cross-encoder's second step over the top passages when
-``models/cross-reranker`` exists (:func:`re3g.rerank.cascade`, the pipeline's depth and weight)
+:mod:`re3g.rank.prior`), the cross-encoder's second step over the top passages when
+``models/cross-reranker`` exists (:func:`re3g.rank.cascade`, the pipeline's depth and weight)
 + ``SpanExtractor.extract`` (top 1, with the current turn, as the pipeline calls it) over the
 reranked hits.
 Compared: int8 dynamic quantisation of each model on/off, the cross-encoder on/off, and K.
@@ -50,8 +50,7 @@ def main() -> int:
     from re3g.evaluate.metrics import grounding_metrics
     from re3g.evaluate.retrieval import retrieval_metrics
     from re3g.extract import SpanExtractor
-    from re3g.focus import agent_text, document_prior
-    from re3g.rerank import Reranker, cross_settings, load_cross, rank_turn
+    from re3g.rank import RankingChain, Reranker, cross_settings, load_cross
     from re3g.retrieve import open_index
 
     docs = load_documents(args.data / "doc2dial_doc.json")
@@ -66,7 +65,6 @@ def main() -> int:
     cfg = Config()
     if args.current_weight is None:
         args.current_weight = cfg.current_weight
-    said = [agent_text(ex.history) for ex in val]
 
     cross = load_cross(cfg.cross, cfg.cross_model)
     depth, weight = cross_settings(cross, cfg.cross_depth, cfg.cross_weight)
@@ -81,14 +79,15 @@ def main() -> int:
         second = None
         if use_cross:  # the cross-encoder follows the reranker's int8 setting
             second = cross if rq else Reranker.load(cross.path, quantize=False)
+        chain = RankingChain(rr, second, retriever.sparse, current_weight=args.current_weight,
+                             document_weight=cfg.document_weight,
+                             document_temperature=cfg.document_temperature,
+                             cross_depth=depth, cross_weight=weight)
         for k in args.candidates:
             times, preds, ranked_all = [], [], []
             for i, (q, c, hits) in enumerate(zip(queries, currents, pools, strict=True)):
                 t0 = time.perf_counter()
-                prior = document_prior(retriever.sparse, said[i], cfg.document_temperature)
-                ranked, _ = rank_turn(rr, q, c, hits[:k], args.current_weight, prior,
-                                      cfg.document_weight, second, depth, weight,
-                                      val[i].history)
+                ranked = chain.rank(q, hits[:k], val[i].history).hits
                 ev = ex.extract(q, ranked, docs, top_n=1, current=c,
                                 current_weight=args.current_weight,
                                 reader_query=ex.question(val[i].history))

@@ -49,7 +49,7 @@ def main() -> int:
     from re3g.evaluate.grounding import gold_passage_hits, pipeline_runs
     from re3g.evaluate.metrics import f1_score
     from re3g.extract import SpanExtractor
-    from re3g.rerank import Reranker, load_cross
+    from re3g.rank import Reranker, load_cross
     from re3g.retrieve import open_index
 
     docs = load_documents(args.data / "doc2dial_doc.json")

@@ -1,4 +1,10 @@
-"""Pipeline configuration: one dataclass, read from TOML (``tomllib``) or YAML (``yaml``).
+"""The one source of truth for settings, their valid choices and their defaults.
+
+:class:`Config` (with its typed ``[code]`` table, :class:`CodeConfig`) is read from TOML
+(``tomllib``) or YAML (``yaml``) once and passed down. The valid choices (:data:`MODES`,
+:data:`GENERATORS`, :data:`QUERY_ROLES`, :data:`CODE_BACKENDS`, ...) are declared here and
+imported by the CLI, the app and the stages; so are defaults other modules share (a field's
+default is ``Config.<field>``, e.g. ``Config.query_max_words``).
 
 Every key has a default that works offline, so ``Config()`` alone is a working setup over the
 sample index (``make setup`` builds ``indexes/sample``). A file groups keys in sections; see the
@@ -22,15 +28,25 @@ Unknown keys and bad values raise :class:`re3g.errors.DataError` naming the file
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from re3g.errors import DataError
 
-MODES = ("bm25", "dense", "hybrid")
-GENERATORS = ("extractive", "seq2seq", "llm", "http")
+# -- choices: declared here once; the CLI, the app and the stages import them -------------------
+MODES = ("bm25", "dense", "hybrid")  # retrieval modes (``open_index``, ``[retrieval] mode``)
+INDEX_KINDS = ("bm25", "dense")  # the parts of a built index (``build_index(kinds=...)``)
+FAISS_KINDS = ("flat", "hnsw", "ivf")  # FAISS index types of the dense part
+GENERATORS = ("extractive", "seq2seq", "llm", "http")  # ``[generator] name``
+QUERY_ROLES = ("user", "all")  # ``[retrieval] query_roles``
+CODE_BACKENDS = ("auto", "llamacpp", "transformers", "openai")  # ``[code] backend``
+SWITCH_WORDS = ("auto", "true", "false", "on", "off")  # values of the rerank / cross switches
+CODE_MAX_TOKENS = 512  # reply budget of the code tool when ``[code] max_tokens`` is not set
+PASSAGE_MAX_WORDS = 200  # passage splitting (``re3g index --max-words``): longest passage
+PASSAGE_MIN_WORDS = 12  # shorter sections are merged into the next one
+
 ABSTAIN_REPLY = (
     "I could not find this in the documents. Could you rephrase the question, or tell me "
     "which document or topic it is about?"
@@ -51,10 +67,141 @@ SECTIONS: dict[str, dict[str, str]] = {
                 "reply_spans": "reply_spans"},
     "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply"},
     "generator": {"name": "generator", "options": "generator_options"},
-    "code": {},  # free-form table handed to the code tool (see Config.code)
+    "code": {},  # the code tool's table, typed by CodeConfig (see Config.code)
 }
-CODE_KEYS = {"backend", "model", "base_url", "api_key", "timeout", "max_tokens", "temperature",
-             "n_ctx", "n_threads", "enabled"}
+
+_Bad = Callable[[str, str], DataError]  # (key, message) -> the error to raise
+
+
+def _error(source: str) -> _Bad:
+    return lambda key, msg: DataError(f"{source}: key {key!r}: {msg}")
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
+def _check_pos_int(bad: _Bad, name: str, value: Any, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise bad(name, f"must be a positive integer, got {value!r}")
+
+
+def _check_name(bad: _Bad, name: str, value: Any, what: str = "a folder path or model name"
+                ) -> None:
+    """None, or a non-empty text."""
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise bad(name, f"must be {what}, got {value!r}")
+
+
+def switch_value(value: Any) -> Any:
+    """true / false / "auto" (also "on" / "off", any case) as True, False or "auto"; any other
+    value is returned unchanged (:meth:`Config.validate` refuses it).
+
+    >>> switch_value("On"), switch_value("off"), switch_value("AUTO"), switch_value(True)
+    (True, False, 'auto', True)
+    """
+    if isinstance(value, str) and value.lower() in SWITCH_WORDS:
+        low = value.lower()
+        return "auto" if low == "auto" else low in ("true", "on")
+    return value
+
+
+@dataclass(frozen=True)
+class CodeConfig(Mapping[str, Any]):
+    """The ``[code]`` table: the code tool's LLM (keys of :func:`re3g.llm.load_llm`) and its
+    reply options. None means "not set" (the backend's default).
+
+    - ``backend``: auto | llamacpp | transformers | openai; ``model``: GGUF path, model folder,
+      hub id, alias ("default", "smollm2") or the served model name (openai);
+    - ``base_url``, ``api_key``, ``timeout``: the OpenAI-compatible endpoint (openai);
+    - ``n_ctx``, ``n_threads``: llama.cpp / transformers runtime options;
+    - ``max_tokens``, ``temperature``: reply options; ``enabled``: the tool is offered
+      (None: yes).
+
+    It reads as a mapping of the keys that are set, as the table in the file did:
+
+    >>> code = CodeConfig.from_dict({"backend": "openai", "model": "scoder",
+    ...                              "base_url": "http://127.0.0.1:8000/v1", "max_tokens": 256})
+    >>> code.get("model"), dict(code)["backend"]
+    ('scoder', 'openai')
+    >>> code.llm_spec()
+    {'backend': 'openai', 'model': 'scoder', 'base_url': 'http://127.0.0.1:8000/v1'}
+    >>> CodeConfig.from_dict({"backend": "gpu", "model": "m"}, source="re3g.toml")
+    Traceback (most recent call last):
+    ...
+    re3g.errors.DataError: re3g.toml: key 'code.backend': must be one of auto, llamacpp, ...
+    """
+
+    backend: str | None = None
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    timeout: float | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    n_ctx: int | None = None
+    n_threads: int | None = None
+    enabled: bool | None = None
+
+    # keys that are reply options or switches, not options of re3g.llm.load_llm
+    NOT_LLM_KEYS = ("max_tokens", "temperature", "enabled")
+
+    @classmethod
+    def keys_known(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_dict(cls, table: Mapping[str, Any], source: str = "<code>") -> CodeConfig:
+        """Build from the file's table; unknown keys and bad values raise DataError."""
+        bad = _error(source)
+        if isinstance(table, CodeConfig):
+            return table.validate(source)
+        if not isinstance(table, Mapping):
+            raise bad("code", "must be a table")
+        known = cls.keys_known()
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise bad(f"code.{unknown[0]}", f"unknown key; known: {', '.join(sorted(known))}")
+        return cls(**table).validate(source)
+
+    def validate(self, source: str = "<code>") -> CodeConfig:
+        """Check every value; raise DataError naming ``code.<key>``. Returns self."""
+        bad = _error(source)
+        if self.backend is not None and self.backend not in CODE_BACKENDS:
+            raise bad("code.backend", f"must be one of {', '.join(CODE_BACKENDS)}, "
+                                      f"got {self.backend!r}")
+        for name in ("model", "base_url", "api_key"):
+            _check_name(bad, f"code.{name}", getattr(self, name), "a non-empty text")
+        if self.timeout is not None and (not _is_number(self.timeout) or self.timeout <= 0):
+            raise bad("code.timeout", f"must be a number of seconds > 0, got {self.timeout!r}")
+        if self.temperature is not None and (not _is_number(self.temperature)
+                                             or self.temperature < 0):
+            raise bad("code.temperature", f"must be a number >= 0, got {self.temperature!r}")
+        for name in ("max_tokens", "n_ctx", "n_threads"):
+            _check_pos_int(bad, f"code.{name}", getattr(self, name), allow_none=True)
+        if self.enabled is not None and not isinstance(self.enabled, bool):
+            raise bad("code.enabled", f"must be true or false, got {self.enabled!r}")
+        return self
+
+    def llm_spec(self) -> dict[str, Any]:
+        """The keys that are set, less the reply options: what :func:`re3g.llm.load_llm`
+        takes."""
+        return {k: v for k, v in self.items() if k not in self.NOT_LLM_KEYS}
+
+    # -- a read-only mapping of the keys that are set --------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        value = getattr(self, key, None) if key in self.keys_known() else None
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k in self.keys_known() if getattr(self, k) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass
@@ -71,28 +218,36 @@ class Config:
     - rerank: ``rerank`` ("auto": on when the trained model ``models/reranker`` exists;
       true: required; false: off), ``reranker`` (folder or cross-encoder name), ``rerank_k``,
       ``current_weight`` (share of the rerank score from the current user turn alone, see
-      ``re3g.rerank.rerank_dialogue``; the candidate pool always fuses that turn's own hits
-      with the dialogue query's when a reranker is on), ``document_weight`` and
-      ``document_temperature`` (bonus for passages of the document the earlier agent turns
-      come from, see ``re3g.focus``; 0 turns it off); ``cross`` ("auto": on when
-      ``re3g train reranker --arch cross`` made ``models/cross-reranker``; true: required;
-      false: off), ``cross_model`` (its folder or a hub cross-encoder), ``cross_depth`` and
-      ``cross_weight`` (the cross-encoder rescores the top ``cross_depth`` reranked passages
-      and ``cross_weight`` x its logit is added to their scores, see ``re3g.rerank.cascade``;
-      default: the values chosen on validation, from the model's manifest);
+      ``re3g.rank``; the candidate pool always fuses that turn's own hits with the dialogue
+      query's when a reranker is on), ``document_weight`` and ``document_temperature`` (bonus
+      for passages of the document the earlier agent turns come from, see ``re3g.rank.prior``;
+      0 turns it off); ``cross`` ("auto": on when ``re3g train reranker --arch cross`` made
+      ``models/cross-reranker``; true: required; false: off), ``cross_model`` (its folder or a
+      hub cross-encoder), ``cross_depth`` and ``cross_weight`` (the cross-encoder rescores the
+      top ``cross_depth`` reranked passages and ``cross_weight`` x its logit is added to their
+      scores; default: the values chosen on validation, from the model's manifest);
     - extract: ``extract`` (on/off), ``extractor`` (folder; default ``models/extractor``, and
-      when none is trained the dense-encoder fallback, see ``re3g.pipeline``; the name
-      "dense-fallback" asks for that fallback explicitly), ``top_n``
-      evidence spans returned, ``reply_spans`` of them handed to the generator;
+      when none is trained the dense-encoder fallback; the name "dense-fallback" asks for that
+      fallback explicitly), ``top_n`` evidence spans returned, ``reply_spans`` of them handed
+      to the generator;
     - answer: ``min_confidence`` (below it the pipeline says it could not find the answer;
-      None: the default of the extractor in use, see ``re3g.pipeline.DEFAULT_MIN_CONFIDENCE``),
-      ``abstain_reply``;
+      None: the default of the extractor in use), ``abstain_reply``;
     - generator: ``generator`` (extractive | seq2seq | llm | http) and ``generator_options``
       (keyword options of ``re3g.generate.make_generator``);
-    - code: options of the code tool (``backend``, ``model``, ``base_url``, ...).
+    - code: the code tool's options, a :class:`CodeConfig` (a mapping is accepted).
 
-    >>> Config(k=5).validate().k
-    5
+    Values are normalised once, when the Config is made ("on" / "off" / "auto" switches,
+    generator name case, the ``[code]`` table); :meth:`validate` only checks:
+
+    >>> cfg = Config(k=5, cross="OFF", generator="Extractive", code={"model": "default"})
+    >>> cfg.cross, cfg.generator, cfg.code.model
+    (False, 'extractive', 'default')
+    >>> cfg.validate() is cfg
+    True
+    >>> Config(k=0).validate()
+    Traceback (most recent call last):
+    ...
+    re3g.errors.DataError: defaults: key 'k': must be a positive integer, got 0
     """
 
     index: str = "indexes/sample"
@@ -120,100 +275,87 @@ class Config:
     abstain_reply: str = ABSTAIN_REPLY
     generator: str = "extractive"
     generator_options: dict[str, Any] = field(default_factory=dict)
-    code: dict[str, Any] = field(default_factory=dict)
+    code: CodeConfig = field(default_factory=CodeConfig)
     source: str = "defaults"  # where the settings came from (for error messages)
 
-    # -- validation ----------------------------------------------------------------------------
-    def _bad(self, key: str, msg: str) -> DataError:
-        return DataError(f"{self.source}: key {key!r}: {msg}")
+    # -- normalisation (once, at construction) ---------------------------------------------------
+    def __post_init__(self) -> None:
+        """Normalise the values that have a canonical form; leave the rest to validate()."""
+        self.rerank = switch_value(self.rerank)
+        self.cross = switch_value(self.cross)
+        if _is_number(self.min_confidence) and 0 <= self.min_confidence <= 1:
+            self.min_confidence = float(self.min_confidence)
+        if isinstance(self.generator, str) and self.generator.lower() in GENERATORS:
+            self.generator = self.generator.lower()
+        if isinstance(self.generator_options, Mapping):
+            self.generator_options = dict(self.generator_options)
+        if (isinstance(self.code, Mapping) and not isinstance(self.code, CodeConfig)
+                and set(self.code) <= set(CodeConfig.keys_known())):
+            self.code = CodeConfig(**self.code)
 
-    def _switch(self, key: str, value: Any) -> bool | str:
-        """true / false / "auto" (also "on" / "off") as True, False or "auto"."""
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("auto", "true", "false", "on", "off"):
-            low = value.lower()
-            return "auto" if low == "auto" else low in ("true", "on")
-        raise self._bad(key, f'must be true, false or "auto", got {value!r}')
+    # -- validation (pure) -----------------------------------------------------------------------
+    def _bad(self, key: str, msg: str) -> DataError:
+        return _error(self.source)(key, msg)
 
     def validate(self) -> Config:
-        """Check every value; raise DataError naming the source and the key. Returns self."""
-        def pos_int(name: str, value: Any, allow_none: bool = False) -> None:
-            if value is None and allow_none:
-                return
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise self._bad(name, f"must be a positive integer, got {value!r}")
-
+        """Check every value; raise DataError naming the source and the key. Returns self,
+        unchanged."""
+        bad = self._bad
         if not isinstance(self.index, str) or not self.index.strip():
-            raise self._bad("index", f"must be a folder path or index name, got {self.index!r}")
+            raise bad("index", f"must be a folder path or index name, got {self.index!r}")
         if self.mode not in MODES:
-            raise self._bad("mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
-        pos_int("k", self.k)
+            raise bad("mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
+        _check_pos_int(bad, "k", self.k)
         if self.k > 1000:
-            raise self._bad("k", f"must be at most 1000, got {self.k}")
-        pos_int("query_max_words", self.query_max_words)
-        if self.query_roles not in ("user", "all"):
-            raise self._bad("query_roles", f'must be "user" or "all", got {self.query_roles!r}')
-        pos_int("max_turn_chars", self.max_turn_chars)
-        pos_int("rerank_k", self.rerank_k, allow_none=True)
-        if (isinstance(self.current_weight, bool) or not isinstance(self.current_weight,
-                                                                   int | float)
-                or not 0.0 <= self.current_weight <= 1.0):
-            raise self._bad("current_weight", f"must be a number in [0, 1], got "
-                                              f"{self.current_weight!r}")
-        for name, lo in (("document_weight", 0.0), ("document_temperature", None)):
-            v = getattr(self, name)
-            if (isinstance(v, bool) or not isinstance(v, int | float)
-                    or (v < lo if lo is not None else v <= 0)):
-                raise self._bad(name, f"must be a number {'>= 0' if lo is not None else '> 0'}"
-                                      f", got {v!r}")
-        pos_int("top_n", self.top_n)
-        pos_int("reply_spans", self.reply_spans)
+            raise bad("k", f"must be at most 1000, got {self.k}")
+        _check_pos_int(bad, "query_max_words", self.query_max_words)
+        if self.query_roles not in QUERY_ROLES:
+            raise bad("query_roles", f'must be "user" or "all", got {self.query_roles!r}')
+        _check_pos_int(bad, "max_turn_chars", self.max_turn_chars)
+        _check_pos_int(bad, "rerank_k", self.rerank_k, allow_none=True)
+        if not _is_number(self.current_weight) or not 0.0 <= self.current_weight <= 1.0:
+            raise bad("current_weight", f"must be a number in [0, 1], got "
+                                        f"{self.current_weight!r}")
+        if not _is_number(self.document_weight) or self.document_weight < 0:
+            raise bad("document_weight", f"must be a number >= 0, got {self.document_weight!r}")
+        if not _is_number(self.document_temperature) or self.document_temperature <= 0:
+            raise bad("document_temperature",
+                      f"must be a number > 0, got {self.document_temperature!r}")
+        _check_pos_int(bad, "top_n", self.top_n)
+        _check_pos_int(bad, "reply_spans", self.reply_spans)
         if self.docs is not None and not isinstance(self.docs, str):
-            raise self._bad("docs", f"must be a file path, got {self.docs!r}")
-        self.rerank = self._switch("rerank", self.rerank)
-        self.cross = self._switch("cross", self.cross)
+            raise bad("docs", f"must be a file path, got {self.docs!r}")
+        for name in ("rerank", "cross"):
+            if getattr(self, name) not in (True, False, "auto"):
+                raise bad(name, f'must be true, false or "auto", got {getattr(self, name)!r}')
         if self.cross is True and self.rerank is False:
-            raise self._bad("cross", "the cross-encoder rescores the reranker's top passages: "
-                                     "it needs [rerank] enabled = true or \"auto\"")
-        pos_int("cross_depth", self.cross_depth, allow_none=True)
-        if self.cross_weight is not None and (
-                isinstance(self.cross_weight, bool)
-                or not isinstance(self.cross_weight, int | float) or self.cross_weight < 0):
-            raise self._bad("cross_weight", f"must be a number >= 0, got {self.cross_weight!r}")
+            raise bad("cross", "the cross-encoder rescores the reranker's top passages: "
+                               "it needs [rerank] enabled = true or \"auto\"")
+        _check_pos_int(bad, "cross_depth", self.cross_depth, allow_none=True)
+        if self.cross_weight is not None and (not _is_number(self.cross_weight)
+                                              or self.cross_weight < 0):
+            raise bad("cross_weight", f"must be a number >= 0, got {self.cross_weight!r}")
         if not isinstance(self.extract, bool):
-            raise self._bad("extract", f"must be true or false, got {self.extract!r}")
+            raise bad("extract", f"must be true or false, got {self.extract!r}")
         for name in ("reranker", "extractor", "cross_model"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise self._bad(name, f"must be a folder path or model name, got {value!r}")
-        if self.min_confidence is not None:
-            if isinstance(self.min_confidence, bool) or not isinstance(
-                    self.min_confidence, (int, float)) or not 0 <= self.min_confidence <= 1:
-                raise self._bad("min_confidence",
-                                f"must be a number in [0, 1], got {self.min_confidence!r}")
-            self.min_confidence = float(self.min_confidence)
+            _check_name(bad, name, getattr(self, name))
+        if self.min_confidence is not None and (not _is_number(self.min_confidence)
+                                                or not 0 <= self.min_confidence <= 1):
+            raise bad("min_confidence",
+                      f"must be a number in [0, 1], got {self.min_confidence!r}")
         if not isinstance(self.abstain_reply, str) or not self.abstain_reply.strip():
-            raise self._bad("abstain_reply", "must be a non-empty text")
-        if not isinstance(self.generator, str) or self.generator.lower() not in GENERATORS:
-            raise self._bad("generator",
-                            f"must be one of {', '.join(GENERATORS)}, got {self.generator!r}")
-        self.generator = self.generator.lower()
+            raise bad("abstain_reply", "must be a non-empty text")
+        if self.generator not in GENERATORS:
+            raise bad("generator",
+                      f"must be one of {', '.join(GENERATORS)}, got {self.generator!r}")
         if not isinstance(self.generator_options, Mapping):
-            raise self._bad("generator_options", "must be a table of generator options")
-        self.generator_options = dict(self.generator_options)
+            raise bad("generator_options", "must be a table of generator options")
         if self.generator == "http" and not self.generator_options.get("base_url"):
-            raise self._bad("generator.base_url",
-                            "the http generator needs base_url = \"http://host:port/v1\"")
+            raise bad("generator.base_url",
+                      "the http generator needs base_url = \"http://host:port/v1\"")
         if self.generator == "seq2seq" and not self.generator_options.get("model"):
-            raise self._bad("generator.model",
-                            "the seq2seq generator needs model = <folder or hub id>")
-        if not isinstance(self.code, Mapping):
-            raise self._bad("code", "must be a table")
-        unknown = sorted(set(self.code) - CODE_KEYS)
-        if unknown:
-            raise self._bad(f"code.{unknown[0]}",
-                            f"unknown key; known: {', '.join(sorted(CODE_KEYS))}")
+            raise bad("generator.model", "the seq2seq generator needs model = <folder or hub id>")
+        CodeConfig.from_dict(self.code, self.source)
         return self
 
     # -- construction --------------------------------------------------------------------------
@@ -259,7 +401,14 @@ class Config:
         return dataclasses.replace(self, **changes, source=source).validate()
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "source"}
+        """Every setting by field name (``code``: the keys that are set, as in the file).
+
+        >>> Config(code={"model": "default"}).as_dict()["code"]
+        {'model': 'default'}
+        """
+        out = {k: v for k, v in dataclasses.asdict(self).items() if k != "source"}
+        out["code"] = dict(self.code)
+        return out
 
 
 def _section(name: str, table: Mapping[str, Any], source: str) -> dict[str, Any]:

@@ -151,7 +151,15 @@ class Evidence:
 
 @dataclass
 class Answer:
-    """Everything one turn produced: reply, evidence, ranked passages and per-stage timings (s)."""
+    """Everything one turn produced: reply, evidence, ranked passages and per-stage timings (s).
+
+    ``confidence`` (in [0, 1]) says how sure the pipeline is that the documents answer the
+    turn; ``grounded`` is its decision (:mod:`re3g.decide`): False means the reply says the
+    documents do not cover it, while evidence and passages still show the closest text.
+
+    >>> Answer("8 dollars.", confidence=0.9).to_dict()["reply"]
+    '8 dollars.'
+    """
 
     text: str
     evidence: list[Evidence] = field(default_factory=list)
@@ -160,3 +168,21 @@ class Answer:
     confidence: float = 0.0
     grounded: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, passages: int = 5) -> dict[str, Any]:
+        """A JSON-ready view (``re3g ask --json``): reply, decision, evidence, the top
+        ``passages`` ranked passages, timings and extras."""
+        return {
+            "reply": self.text,
+            "grounded": self.grounded,
+            "confidence": round(self.confidence, 4),
+            "evidence": [{"doc_id": e.doc_id, "title": e.title, "section": e.section,
+                          "span_ids": e.span_ids, "start": e.start, "end": e.end,
+                          "score": round(e.score, 4), "text": e.text} for e in self.evidence],
+            "passages": [{"rank": h.rank, "score": round(h.score, 6), "pid": h.passage.pid,
+                          "doc_id": h.passage.doc_id, "section": h.passage.section,
+                          "start": h.passage.start, "end": h.passage.end}
+                         for h in self.passages[:passages]],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "extra": dict(self.extra),
+        }

@@ -45,7 +45,7 @@ def sample_index(indexes_dir: Path) -> Path:
 
 def start_app(indexes_dir: Path, **config):
     """Launch the app (real pipeline) on a free local port; returns (demo, url)."""
-    from app.main import AppConfig, launch
+    from re3g_app import AppConfig, launch
 
     port = free_port()
     cfg = AppConfig(indexes_dir=indexes_dir, **config)

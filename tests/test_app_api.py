@@ -180,7 +180,7 @@ def test_zip_upload_of_documents(server, tmp_path):
 
 def _sessions(demo):
     """Live sessions of the launched app, read from Gradio's per-session state."""
-    from app.main import Session
+    from re3g_app.session import Session
 
     out = []
     for data in demo.state_holder.session_data.values():

@@ -7,7 +7,7 @@ import pytest
 from app_support import sample_index, start_app
 from gradio_client import Client
 
-from app.code_tool import route_message
+from re3g_app.code_tool import route_message
 
 
 def test_route_message_prefixes_and_toggle():

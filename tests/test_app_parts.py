@@ -8,12 +8,12 @@ import pytest
 
 pytest.importorskip("gradio")
 
-from app.corpora import CorpusCatalog, corpus_slug, new_session_id  # noqa: E402
-from app.main import AppConfig, ChatApp  # noqa: E402
-from app.pipelines import Settings  # noqa: E402
-from app.render import evidence_html, highlight  # noqa: E402
 from re3g.errors import DataError, Re3GError  # noqa: E402
 from re3g.types import Answer, Evidence, Hit, Passage  # noqa: E402
+from re3g_app import AppConfig, ChatApp  # noqa: E402
+from re3g_app.corpora import CorpusCatalog, corpus_slug, new_session_id  # noqa: E402
+from re3g_app.render import evidence_html, highlight  # noqa: E402
+from re3g_app.settings import Settings  # noqa: E402
 
 
 def _index(folder, name="x", n_docs=1):
@@ -59,11 +59,34 @@ def test_evidence_panel_without_good_evidence():
     assert "Passes &amp; prices" in html  # closest passages still listed
 
 
-def test_threshold_and_grounded_flag():
-    chat = ChatApp(AppConfig(min_confidence=0.3), factory=lambda *_: None)
-    assert chat.is_grounded(_answer(0.9))
-    assert not chat.is_grounded(_answer(0.29))
-    assert not chat.is_grounded(_answer(0.9, grounded=False))
+class _Fixed:
+    """A pipeline that gives a fixed Answer."""
+
+    answer_: Answer
+
+    def answer(self, history):
+        return self.answer_
+
+
+def test_threshold_and_grounded_flag(tmp_path):
+    # The app hands its threshold to the pipeline, whose Answer.grounded is the decision ...
+    pytest.importorskip("re3g.pipeline")
+    bot = ChatApp(AppConfig(min_confidence=0.3)).pipelines.factory(tmp_path, Settings())
+    assert bot.config.min_confidence == 0.3
+    # ... which the app displays: a reply with evidence, or "no good evidence".
+    _index(tmp_path / "sample", "sample")
+    fixed = _Fixed()
+    chat = ChatApp(AppConfig(indexes_dir=tmp_path, min_confidence=0.3), factory=lambda *_: fixed)
+
+    def is_grounded(answer):
+        fixed.answer_ = answer
+        reply, _, html = list(chat.doc_turn("How much is a day pass?", chat.new_session()))[-1]
+        assert ("Grounded in" in html) == (reply == answer.text)
+        return reply == answer.text
+
+    assert is_grounded(_answer(0.9))
+    assert not is_grounded(_answer(0.29, grounded=False))  # what the pipeline says at 0.3
+    assert not is_grounded(_answer(0.9, grounded=False))
 
 
 @pytest.mark.parametrize("message,match", [("", "empty"), ("  \n", "empty"), (None, "empty"),
@@ -130,7 +153,7 @@ def test_settings_are_validated():
 
 def test_chat_command_options(tmp_path):
     from re3g.cli import build_parser
-    from re3g.cli.chat import start_settings
+    from re3g_app.cli import start_settings
 
     parser = build_parser()
     args = parser.parse_args(["chat"])

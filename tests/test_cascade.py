@@ -1,4 +1,4 @@
-"""The cross-encoder's second reranking step (re3g.rerank.cascade) and its settings."""
+"""The cross-encoder's second reranking step (re3g.rank.cascade) and its settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from test_rerank import tiny_bert
 
 from re3g.config import Config
 from re3g.errors import DataError, ModelError
-from re3g.rerank import cascade, cross_settings, load_cross, rank_turn
+from re3g.rank import RankingChain, Reranker, cascade, cross_settings, load_cross
 from re3g.types import Hit, Passage, Turn
 
 
@@ -55,18 +55,29 @@ class Fixed:
         return list(hits)
 
 
-def test_rank_turn_is_mix_then_prior_then_cascade() -> None:
-    """rank_turn composes the three steps as the pipeline does and reports the reranker's own
-    top score, from before the document bonus and the cross-encoder."""
+def rank_turn(reranker: object, query: str, hits: list[Hit], prior: dict | None = None,
+              document_weight: float = 0.0, cross: object = None, depth: int = 0,
+              weight: float = 0.0, history: list[Turn] | None = None
+              ) -> tuple[list[Hit], float]:
+    chain = RankingChain(reranker, cross, current_weight=0.3,  # type: ignore[arg-type]
+                         document_weight=document_weight, cross_depth=depth,
+                         cross_weight=weight)
+    ranking = chain.rank(query, hits, history, prior or {})
+    return ranking.hits, ranking.top_score
+
+
+def test_ranking_chain_is_mix_then_prior_then_cascade() -> None:
+    """The ranking chain composes the three steps as the pipeline does and reports the
+    reranker's own top score, from before the document bonus and the cross-encoder."""
     hits = _hits(4)
     prior = {"d": 1.0}  # every passage is in document "d": the bonus keeps the order
     scorer = Logits([0.0, 9.0, 0.0])
-    ranked, top = rank_turn(Fixed(), "q", None, hits, 0.3, prior, 0.2, scorer, 3, 0.1)
+    ranked, top = rank_turn(Fixed(), "q", hits, prior, 0.2, scorer, 3, 0.1)
     assert top == pytest.approx(1.0)  # before the +0.2 bonus and the cross-encoder
     assert [h.passage.pid for h in ranked] == ["p1", "p0", "p2", "p3"]
     assert ranked[0].score == pytest.approx(0.9 + 0.2 + 0.9)
     assert scorer.seen == ["p0", "p1", "p2"]
-    plain, top = rank_turn(Fixed(), "q", None, hits, 0.3)  # no prior, no cross-encoder
+    plain, top = rank_turn(Fixed(), "q", hits)  # no prior, no cross-encoder
     assert [h.passage.pid for h in plain] == ["p0", "p1", "p2", "p3"] and top == 1.0
     assert scorer.asked == "q"
 
@@ -76,14 +87,11 @@ def test_rank_turn_is_mix_then_prior_then_cascade() -> None:
 
     scorer = EveryTurn([0.0, 9.0, 0.0])
     turns = [Turn(1, "user", "hi"), Turn(2, "agent", "agent"), Turn(3, "user", "q")]
-    rank_turn(Fixed(), "q", None, hits, 0.3, prior, 0.2, scorer, 3, 0.1, turns)
+    rank_turn(Fixed(), "q", hits, prior, 0.2, scorer, 3, 0.1, turns)
     assert scorer.asked == "q || agent || hi"  # a cross-encoder's own query when it has one
 
 
 def test_cross_encoder_question_follows_its_query_roles() -> None:
-    from re3g.rerank import Reranker
-    from re3g.types import Turn
-
     turns = [Turn(1, "user", "Hi"), Turn(2, "agent", "Hello"), Turn(3, "user", "Fees?")]
     every = Reranker("cross-encoder", None, {"settings": {"query_roles": "all"}})
     assert every.question(turns) == "Fees? || Hello || Hi"
@@ -95,12 +103,12 @@ def test_cross_encoder_question_follows_its_query_roles() -> None:
 
 
 def test_cross_settings_from_config_then_manifest_then_defaults() -> None:
-    class WithManifest:
-        manifest = {"settings": {"depth": 4, "cross_weight": 0.02}}
+    def WithManifest() -> Reranker:  # noqa: N802
+        return Reranker("cross-encoder", None, {"settings": {"depth": 4, "cross_weight": 0.02}})
 
     assert cross_settings(WithManifest()) == (4, 0.02)
     assert cross_settings(WithManifest(), 7, 0.3) == (7, 0.3)
-    assert cross_settings(object()) == (5, 0.05)
+    assert cross_settings(Reranker("cross-encoder", None, {})) == (5, 0.05)
 
 
 @pytest.mark.parametrize(("key", "value", "match"), [

@@ -145,6 +145,11 @@ def test_cli_reports_unreachable_endpoint(capsys):
     assert "cannot reach the OpenAI-compatible endpoint" in capsys.readouterr().err
 
 
+def test_cli_checks_its_options_as_a_code_table(capsys):
+    assert main(["code", "--backend", "llamacpp", "--max-tokens", "0", "x"]) == 2
+    assert "key 'code.max_tokens': must be a positive integer" in capsys.readouterr().err
+
+
 def _has_llamacpp_and_smollm2() -> bool:
     import importlib.util
 

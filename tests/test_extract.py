@@ -111,7 +111,7 @@ def test_folder_from_another_base_model_is_refused(tmp_path: Path) -> None:
 
 def test_plain_encoder_folder_is_not_an_extractor() -> None:
     from re3g.extract import SpanExtractor
-    from re3g.train.common import base_model_path
+    from re3g.models import base_model_path
 
     with pytest.raises(ModelError, match="not a re3g extractor or an extractive QA model"):
         SpanExtractor.load(base_model_path())
@@ -186,7 +186,7 @@ class _RecordingReader:
         self.read_counts: list[int] = []
 
     def read(self, question, passages, documents, keep=5):
-        from re3g.qa import PassageReading
+        from re3g.extract.reader import PassageReading
 
         self.questions.append(question)
         self.read_counts.append(len(passages))

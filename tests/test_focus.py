@@ -1,4 +1,4 @@
-"""The document prior from earlier agent turns (re3g.focus), on real doc2dial dialogues."""
+"""The document prior from earlier agent turns (re3g.rank.prior), on real doc2dial dialogues."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from re3g.config import Config
 from re3g.errors import DataError
-from re3g.focus import (
+from re3g.rank.prior import (
     agent_text,
     apply_document_prior,
     document_prior,

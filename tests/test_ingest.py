@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from re3g.data import ingest
 from re3g.data.ingest import (
+    limits,
     load_bytes,
     load_directory,
     load_files,
@@ -160,7 +160,7 @@ def test_bad_content_is_refused_with_the_file_name(name, data, match):
 
 
 def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1000)
     f = tmp_path / "big.md"
     f.write_text("word " * 400)
     with pytest.raises(DataError, match="larger than"):
@@ -168,7 +168,7 @@ def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
 
 
 def test_total_size_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_TOTAL_BYTES", 1500)
+    monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 1500)
     files = []
     for i in range(3):
         f = tmp_path / f"f{i}.md"

@@ -30,6 +30,30 @@ def test_parse_spec_forms():
     assert parse_spec({"base_url": "http://h/v1"})["backend"] == "openai"
 
 
+def test_code_table_is_typed_and_loads_as_a_spec(tmp_path):
+    from re3g.config import CODE_BACKENDS, CodeConfig, Config
+    from re3g.errors import DataError
+
+    toml = tmp_path / "re3g.toml"
+    toml.write_text('[code]\nbackend = "openai"\nbase_url = "http://h:1/v1"\nmodel = "scoder"\n'
+                    "max_tokens = 256\nenabled = true\n")
+    code = Config.load(toml).code
+    assert isinstance(code, CodeConfig) and code.max_tokens == 256
+    assert dict(code) == {"backend": "openai", "model": "scoder", "base_url": "http://h:1/v1",
+                          "max_tokens": 256, "enabled": True}  # the keys the file set
+    # reply options and the switch are not load_llm options
+    assert parse_spec(code) == {"backend": "openai", "model": "scoder",
+                                "base_url": "http://h:1/v1"}
+    assert load_llm(code).name == "openai:scoder@http://h:1/v1"
+    assert Config().code == CodeConfig() and not dict(Config().code)
+    assert set(CODE_BACKENDS) == {"auto", "llamacpp", "transformers", "openai"}
+    for table, key in [({"backend": "gpu"}, "code.backend"), ({"timeout": 0}, "code.timeout"),
+                       ({"n_ctx": "big"}, "code.n_ctx"), ({"enabled": "yes"}, "code.enabled"),
+                       ({"model": ""}, "code.model"), ({"colour": "red"}, "code.colour")]:
+        with pytest.raises(DataError, match=f"re3g.toml: key '{key}'"):
+            Config.from_dict({"code": table}, source="re3g.toml")
+
+
 @pytest.mark.parametrize("spec, words", [
     ({"backend": "nope"}, "unknown LLM backend"),
     ({"backend": "openai"}, "needs base_url"),

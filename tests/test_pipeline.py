@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from re3g.config import Config
+from re3g.data.query import clean_turn_text, normalize_history
 from re3g.errors import DataError, ModelError, QueryError
-from re3g.pipeline import STAGES, Re3G, clean_turn_text, normalize_history
+from re3g.pipeline import STAGES, Re3G
 from re3g.types import Answer, Turn
 
 

@@ -13,7 +13,7 @@ DATA = ROOT.parent / "shared" / "data" / "doc2dial"
 
 
 def test_best_ranges_respects_order_length_and_context() -> None:
-    from re3g.qa import best_ranges
+    from re3g.extract.reader import best_ranges
 
     offsets = [(0, 0), (0, 3), (4, 8), (9, 12), (13, 17), (0, 0)]
     ctx = [False, True, True, True, True, False]
@@ -63,7 +63,7 @@ def test_qa_features_label_the_reference_range() -> None:
     from re3g.data import build_query, load_documents, load_examples, split_corpus
     from re3g.data.dialdoc import grounding_text
     from re3g.evaluate.metrics import f1_score
-    from re3g.train.common import base_model_path
+    from re3g.models import base_model_path
     from re3g.train.qa import qa_features
 
     docs = load_documents(DATA / "doc2dial_doc.json")

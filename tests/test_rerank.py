@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared doc2dial data 
 
 @pytest.fixture(scope="module")
 def reranker():
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
 
     return Reranker.load()
 
@@ -85,14 +85,14 @@ def test_reranker_beats_first_stage_order_on_validation(reranker, data) -> None:
 
 
 def test_missing_folder_says_how_to_train(tmp_path: Path) -> None:
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
 
     with pytest.raises(ModelError, match="re3g train reranker"):
         Reranker.load(tmp_path / "nope")
 
 
 def test_folder_from_another_base_model_is_refused(tmp_path: Path) -> None:
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
 
     bad = tmp_path / "rr"
     shutil.copytree(MODEL, bad)
@@ -104,15 +104,15 @@ def test_folder_from_another_base_model_is_refused(tmp_path: Path) -> None:
 
 
 def test_plain_encoder_folder_is_not_a_reranker() -> None:
-    from re3g.rerank import Reranker
-    from re3g.train.common import base_model_path
+    from re3g.models import base_model_path
+    from re3g.rank import Reranker
 
     with pytest.raises(ModelError, match="not a re3g reranker or a cross-encoder"):
         Reranker.load(base_model_path())
 
 
 def test_extractor_folder_is_not_a_reranker() -> None:
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
 
     with pytest.raises(ModelError, match="'extractor' model, not a reranker"):
         Reranker.load(ROOT / "models" / "extractor")
@@ -124,7 +124,7 @@ def tiny_bert(tmp: Path, head: str) -> Path:
     import transformers
     from transformers import AutoTokenizer, BertConfig
 
-    from re3g.train.common import base_model_path
+    from re3g.models import base_model_path
 
     tok = AutoTokenizer.from_pretrained(base_model_path())
     cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
@@ -138,7 +138,7 @@ def tiny_bert(tmp: Path, head: str) -> Path:
 
 
 def test_local_cross_encoder_folder_works(tmp_path: Path) -> None:
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
     from re3g.types import Hit, Passage
 
     rr = Reranker.load(tiny_bert(tmp_path, "BertForSequenceClassification"))

@@ -46,7 +46,7 @@ def _check_manifest_and_weights(out: Path, tmp_path: Path) -> dict:
 
 
 def _ranks_three(out: Path) -> list:
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
     from re3g.types import Hit, Passage
 
     rr = Reranker.load(out)
@@ -84,7 +84,7 @@ def test_quick_cross_encoder_is_trained_on_mined_negatives(tmp_path: Path, small
     # --eval-only re-validates the trained folder and rewrites its manifest in place
     again = parse("reranker", ["--arch", "cross", "--profile", "quick", "--out", str(out),
                                "--index", str(small_index), "--eval-only", *data_args()])
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
 
     batches: list[int] = []
     score = Reranker.score
@@ -127,7 +127,7 @@ def test_quick_tower_writes_fp16_model_and_manifest(tmp_path: Path) -> None:
 
 
 def _tiny_encoder():
-    from re3g.train.common import Encoder, base_model_path
+    from re3g.models import Encoder, base_model_path
 
     return Encoder.load(base_model_path(), max_length=16, dev="cpu")
 
@@ -190,7 +190,8 @@ def test_from_base_folder_stores_only_changed_tensors(tmp_path: Path) -> None:
     import torch
     from safetensors.torch import load_file
 
-    from re3g.train.common import Encoder, save_model_folder
+    from re3g.models import Encoder
+    from re3g.train.common import save_model_folder
 
     enc = _tiny_encoder()
     top = enc.model.encoder.layer[-1].output.dense

@@ -1,16 +1,50 @@
-"""The ``re3g`` command. Each subcommand lives in its own module with a ``register`` function."""
+"""The ``re3g`` command. Each subcommand lives in its own module with a ``register`` function;
+other installed packages add subcommands through the ``re3g.commands`` entry point group (the
+chat app declares ``chat = "re3g_app.cli:register"``), so ``re3g`` never imports them by name.
+
+    >>> parser = build_parser()
+    >>> parser.parse_args(["search", "renew registration"]).command
+    'search'
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 
 from re3g.errors import Re3GError
 from re3g.optional import import_optional
 
-# Subcommand modules, in the order `re3g --help` lists them.
+ENTRY_POINT_GROUP = "re3g.commands"
+"""Entry point group of subcommands from other packages: ``name = "module:register"``."""
+BUILTIN = ["index", "search", "evaluate", "ask", "code", "train"]
+"""Subcommand modules of this package (``re3g.cli.<name>``)."""
 SUBCOMMANDS = ["index", "search", "evaluate", "ask", "chat", "code", "train"]
+"""The order `re3g --help` lists subcommands in; others found by entry point come after."""
+
+Register = Callable[[argparse._SubParsersAction], None]
+
+
+def registrars() -> dict[str, Register]:
+    """``register`` functions by subcommand name, in listing order: this package's modules,
+    then the ``re3g.commands`` entry points (absent ones are left out of this build)."""
+    found: dict[str, Register] = {}
+    for name in BUILTIN:
+        module = import_optional(f"re3g.cli.{name}")
+        if module is not None:
+            found[name] = module.register
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in found:
+            continue
+        try:
+            found[ep.name] = ep.load()
+        except ModuleNotFoundError as exc:  # the plugin's own package is gone: leave it out
+            if not exc.name or not f"{ep.module}.".startswith(f"{exc.name}."):
+                raise
+    rank = {name: i for i, name in enumerate(SUBCOMMANDS)}
+    return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,10 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grounded dialogue over documents: retrieve, rerank, extract, generate.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
-        module = import_optional(f"re3g.cli.{name}")
-        if module is not None:  # absent subcommands are left out of this build
-            module.register(sub)
+    for register in registrars().values():
+        register(sub)
     return parser
 
 

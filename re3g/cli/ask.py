@@ -12,6 +12,7 @@ import json
 import sys
 
 from re3g.cli.common import quiet_libraries
+from re3g.config import GENERATORS, MODES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,11 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", default=None,
                    help="index name under indexes/ or a path (default: the config's, "
                         "else indexes/sample)")
-    p.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default=None)
+    p.add_argument("--mode", choices=MODES, default=None)
     p.add_argument("-k", type=int, default=None, help="passages retrieved (default 20)")
     p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                    help="rerank with the trained reranker (default: when it exists)")
-    p.add_argument("--generator", choices=("extractive", "seq2seq", "llm", "http"),
+    p.add_argument("--generator", choices=GENERATORS,
                    default=None, help="answer generator (default extractive)")
     p.add_argument("--docs", default=None,
                    help="the documents the index was built from (for span offsets)")
@@ -41,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from re3g.pipeline import Re3G, answer_to_dict, clean_turn_text
+    from re3g.data.query import clean_turn_text
+    from re3g.pipeline import Re3G
 
     quiet_libraries()
     bot = Re3G.from_config(args.config, index=args.index, mode=args.mode, k=args.k,
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     history = [clean_turn_text(t, bot.config.max_turn_chars)[0] for t in history]
     if args.json:
         ans = bot.answer(history)
-        print(json.dumps(answer_to_dict(ans), ensure_ascii=False))
+        print(json.dumps(ans.to_dict(), ensure_ascii=False))
         return 0
     ans = None
     for piece in bot.stream(history):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from re3g.cli.common import quiet_libraries
+from re3g.config import GENERATORS, PASSAGE_MAX_WORDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder for report.json / report.md")
     p.add_argument("--limit", type=int, default=None, help="evaluate the first N examples only")
     p.add_argument("--index", default=None, help="use this built index instead of a cached one")
-    p.add_argument("--max-words", type=int, default=200, help="passage length cap in words")
+    p.add_argument("--max-words", type=int, default=PASSAGE_MAX_WORDS,
+                   help=f"passage length cap in words (default {PASSAGE_MAX_WORDS})")
     p.add_argument("--stages", default=None,
                    help="comma-separated later stages to run (default: all available)")
     p.add_argument("--generator", default=None,
@@ -40,9 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="rerank before extraction in the response stage (default: when a "
                         "trained reranker exists)")
     p.set_defaults(func=run)
-
-
-GENERATORS = ("extractive", "seq2seq", "llm", "http")
 
 
 def generator_options(args: argparse.Namespace) -> tuple[str | None, dict[str, dict]]:

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from re3g.cli.common import INDEX_ROOT, quiet_libraries
+from re3g.config import FAISS_KINDS, INDEX_KINDS, PASSAGE_MAX_WORDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,10 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="explicit output folder (overrides --name)")
     p.add_argument("--model", default=None,
                    help="sentence-transformers encoder (default: packaged all-MiniLM-L6-v2)")
-    p.add_argument("--faiss", default="flat", choices=["flat", "hnsw", "ivf"],
+    p.add_argument("--faiss", default="flat", choices=FAISS_KINDS,
                    help="FAISS index: exact (flat) or approximate (hnsw, ivf)")
-    p.add_argument("--kinds", default="bm25,dense", help="which parts to build (default both)")
-    p.add_argument("--max-words", type=int, default=200, help="passage length cap in words")
+    p.add_argument("--kinds", default=",".join(INDEX_KINDS),
+                   help="which parts to build (default both)")
+    p.add_argument("--max-words", type=int, default=PASSAGE_MAX_WORDS,
+                   help=f"passage length cap in words (default {PASSAGE_MAX_WORDS})")
     p.set_defaults(func=run)
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from re3g.cli.common import add_index_option, index_path, quiet_libraries
+from re3g.config import MODES, Config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "--index doc2dial --mode hybrid -k 5")
     p.add_argument("query", help="the question (quote it)")
     add_index_option(p)
-    p.add_argument("--mode", default="hybrid", choices=["bm25", "dense", "hybrid"])
+    p.add_argument("--mode", default=Config.mode, choices=MODES)
     p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     p.set_defaults(func=run)

@@ -89,7 +89,16 @@ def parse_document(raw: Any, where: str, domain: str = "") -> Document:
 def load_documents(path: str | Path) -> dict[str, Document]:
     """Load every document of a doc2dial/MultiDoc2Dial ``doc_data`` file, keyed by doc id.
 
-    >>> docs = load_documents("../shared/data/doc2dial/doc2dial_doc.json")  # doctest: +SKIP
+    >>> import json, pathlib, tempfile
+    >>> doc = {"doc_id": "d1", "title": "Fees", "doc_text": "The fee is $25. Pay online.",
+    ...        "spans": {"1": {"id_sp": "1", "start_sp": 0, "end_sp": 15},
+    ...                  "2": {"id_sp": "2", "start_sp": 16, "end_sp": 27}}}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp, "doc2dial_doc.json")
+    ...     _ = path.write_text(json.dumps({"doc_data": {"dmv": {"d1": doc}}}))
+    ...     docs = load_documents(path)
+    >>> docs["d1"].domain, [s.text for s in docs["d1"].spans]
+    ('dmv', ['The fee is $25.', 'Pay online.'])
     """
     data = read_json(path)
     doc_data = _need(data, "doc_data", str(path), dict)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from re3g.config import PASSAGE_MAX_WORDS, PASSAGE_MIN_WORDS
 from re3g.types import Document, Passage, Span
 
 
@@ -50,7 +51,8 @@ def _heading_text(spans: list[Span]) -> str:
     return spans[0].text.strip() if spans and spans[0].is_heading else ""
 
 
-def split_document(doc: Document, max_words: int = 200, min_words: int = 12) -> list[Passage]:
+def split_document(doc: Document, max_words: int = PASSAGE_MAX_WORDS,
+                   min_words: int = PASSAGE_MIN_WORDS) -> list[Passage]:
     """Split one document into passages (see the module docstring).
 
     >>> from re3g.types import Document, Span
@@ -106,7 +108,8 @@ def split_document(doc: Document, max_words: int = 200, min_words: int = 12) -> 
 
 
 def split_corpus(
-    docs: Iterable[Document], max_words: int = 200, min_words: int = 12
+    docs: Iterable[Document], max_words: int = PASSAGE_MAX_WORDS,
+    min_words: int = PASSAGE_MIN_WORDS,
 ) -> list[Passage]:
     """Split every document; passage ids are unique across the corpus."""
     out: list[Passage] = []

@@ -1,16 +1,34 @@
-"""Build a retrieval query from a dialogue history (MultiDoc2Dial convention)."""
+"""The dialogue a user gives, checked and turned into a retrieval query.
+
+- :func:`clean_turn_text` and :func:`normalize_history`: the input rules (roles, decoding,
+  control characters, length caps) every entry point applies;
+- :func:`build_query`: the current user utterance, then earlier turns newest first
+  (MultiDoc2Dial convention), capped in words.
+
+    >>> turns, cut = normalize_history(["How much is a day pass?", "8 dollars.", "And monthly?"])
+    >>> build_query(turns, roles="user")
+    'And monthly? || How much is a day pass?'
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from re3g.config import QUERY_ROLES, Config
 from re3g.errors import QueryError
 from re3g.types import Turn
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ROLES = {"user": "user", "human": "user", "agent": "agent", "assistant": "agent",
+         "bot": "agent", "system": "agent"}
+MAX_TURN_CHARS = Config.max_turn_chars
 
 
 def build_query(
     history: Sequence[Turn | str],
-    max_words: int = 96,
+    max_words: int = Config.query_max_words,
     max_turns: int | None = None,
     sep: str = " || ",
     roles: str = "all",
@@ -26,7 +44,7 @@ def build_query(
     >>> build_query([Turn(1, "user", "Hi"), Turn(2, "agent", "Hello"), Turn(3, "user", "Fees?")])
     'Fees? || Hello || Hi'
     """
-    if roles not in ("all", "user"):
+    if roles not in QUERY_ROLES:
         raise ValueError(f'roles must be "all" or "user", got {roles!r}')
     if roles == "user":
         n = len(history)
@@ -51,3 +69,79 @@ def build_query(
         parts.append(" ".join(words))
         budget -= len(words)
     return sep.join(parts)
+
+
+def clean_turn_text(text: str | bytes | None, max_chars: int = MAX_TURN_CHARS) -> tuple[str, bool]:
+    """Decode, drop control characters and cut to ``max_chars``; returns (text, was_cut).
+
+    >>> clean_turn_text(b"caf\\xe9 ok")
+    ('caf\\ufffd ok', False)
+    >>> clean_turn_text("a b c d", max_chars=4)
+    ('a b', True)
+    """
+    if text is None:
+        return "", False
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", errors="replace")
+    elif not isinstance(text, str):
+        raise QueryError(f"a dialogue turn must be text, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (e.g. undecodable command-line bytes)
+        try:
+            raw = text.encode("utf-8", errors="surrogateescape")
+        except UnicodeEncodeError:
+            raw = text.encode("utf-8", errors="replace")
+        text = raw.decode("utf-8", errors="replace")
+    text = _CONTROL.sub("", text)
+    cut = False
+    if len(text) > max_chars:
+        head = text[:max_chars]
+        space = max(head.rfind(" "), head.rfind("\n"))
+        text = head[:space] if space > max_chars // 2 else head
+        cut = True
+    return text, cut
+
+
+def normalize_history(history: Any, max_chars: int = MAX_TURN_CHARS
+                      ) -> tuple[list[Turn], list[int]]:
+    """The dialogue as checked Turns (see *Input rules* in the module doc) and the indices of
+    turns that were cut.
+
+    >>> turns, cut = normalize_history(["Hi", "Hello, how can I help?", "Fees?"])
+    >>> [t.role for t in turns], cut
+    (['user', 'agent', 'user'], [])
+    """
+    if isinstance(history, (str, bytes, bytearray)):
+        history = [history]
+    if history is None or isinstance(history, Mapping) or not isinstance(history, Sequence):
+        raise QueryError("the dialogue must be a text or a list of turns, got "
+                         f"{type(history).__name__}")
+    if len(history) == 0:
+        raise QueryError("the dialogue is empty: give at least one user turn")
+    n = len(history)
+    turns: list[Turn] = []
+    cut: list[int] = []
+    for i, item in enumerate(history):
+        if isinstance(item, Turn):
+            role, text, refs, tid = item.role, item.utterance, item.references, item.turn_id
+        elif isinstance(item, Mapping):
+            role = str(item.get("role", "")).lower()
+            text = item.get("content", item.get("utterance"))
+            refs, tid = [], i + 1
+        else:  # plain strings alternate and end with the user
+            role = "user" if (n - 1 - i) % 2 == 0 else "agent"
+            text, refs, tid = item, [], i + 1
+        if role not in ROLES:
+            raise QueryError(f"turn {i + 1} has unknown role {role!r}; use 'user' or 'agent'")
+        clean, was_cut = clean_turn_text(text, max_chars)
+        if was_cut:
+            cut.append(i)
+        turns.append(Turn(tid, ROLES[role], clean, list(refs)))
+    last = turns[-1]
+    if last.role != "user":
+        raise QueryError(f"the last turn of the dialogue must be a user turn, found role "
+                         f"{last.role!r}")
+    if not (last.utterance or "").strip():
+        raise QueryError("the last user turn is empty")
+    return turns, cut

@@ -1,7 +1,8 @@
 """Evaluation of coarse-to-fine knowledge selection: reranked recall and grounding F1/EM.
 
     >>> from re3g.evaluate.grounding import evaluate_grounding
-    >>> report, preds = evaluate_grounding(examples, docs, runs, Reranker.load(),
+    >>> chain = RankingChain(Reranker.load())                           # doctest: +SKIP
+    >>> report, preds = evaluate_grounding(examples, docs, runs, chain,
     ...                                    SpanExtractor.load())  # doctest: +SKIP
     >>> report["grounding"]["F1"], preds[0]["id"]  # doctest: +SKIP
 """
@@ -13,6 +14,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from re3g.config import Config
+from re3g.rank import RankingChain
 from re3g.types import Document, Example, Hit, Passage
 
 
@@ -23,74 +26,69 @@ def gold_passage_hits(example: Example, passages: Sequence[Passage]) -> list[Hit
     return [Hit(p, 1.0, i + 1, "gold") for i, p in enumerate(ps)]
 
 
-def dialogue_runs(retriever: Any, queries: Sequence[str], currents: Sequence[str], k: int = 20,
-                  current_weight: float = 0.5) -> list[list[Hit]]:
+def dialogue_runs(retriever: Any, queries: Sequence[str], currents: Sequence[str],
+                  k: int = Config.k, current_weight: float = 0.5) -> list[list[Hit]]:
     """First-stage candidates of dialogue turns: the dialogue query's and the current turn's
-    hybrid hits fused (:func:`re3g.rerank.dialogue_pool`), ``k`` per turn."""
-    from re3g.rerank import dialogue_pool
+    hybrid hits fused (:func:`re3g.rank.dialogue_pool`), ``k`` per turn."""
+    from re3g.rank import dialogue_pool
 
     pool_q = retriever.batch_search(list(queries), k)
     pool_c = retriever.batch_search(list(currents), k)
     return [dialogue_pool(a, b, k, current_weight) for a, b in zip(pool_q, pool_c, strict=True)]
 
 
-def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],
-                  queries: Sequence[str], k: int = 20, progress: bool = False,
-                  cross: Any = None) -> list[list[Hit]]:
-    """Each example's candidates as the pipeline ranks them with its default settings: the
-    hybrid dialogue pool (:func:`dialogue_runs`), reranked with the current-turn mix, then the
-    document prior of the earlier agent turns (:mod:`re3g.focus`), then, given ``cross``, the
-    cross-encoder's second step over the top passages (:func:`re3g.rerank.cascade`)."""
-    from tqdm.auto import tqdm
-
-    from re3g.config import Config
-    from re3g.focus import agent_text, document_priors
-    from re3g.rerank import cross_settings, rank_turn
+def default_chain(retriever: Any, reranker: Any, cross: Any = None) -> RankingChain:
+    """The pipeline's ranking chain with its default settings (``Config()``) around the given
+    models; the cascade's depth and weight from the cross-encoder's manifest."""
+    from re3g.rank import cross_settings
 
     cfg = Config()
     depth, weight = cross_settings(cross) if cross is not None else (0, 0.0)
+    return RankingChain(reranker, cross, retriever.sparse, current_weight=cfg.current_weight,
+                        document_weight=cfg.document_weight,
+                        document_temperature=cfg.document_temperature,
+                        cross_depth=depth, cross_weight=weight)
+
+
+def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],
+                  queries: Sequence[str], k: int = Config.k, progress: bool = False,
+                  cross: Any = None) -> list[list[Hit]]:
+    """Each example's candidates as the pipeline ranks them with its default settings: the
+    hybrid dialogue pool (:func:`dialogue_runs`), then the pipeline's ranking chain
+    (:func:`default_chain`, :class:`re3g.rank.RankingChain`)."""
+    from tqdm.auto import tqdm
+
+    chain = default_chain(retriever, reranker, cross)
     currents = [e.history[-1].utterance or "" for e in examples]
     pools = dialogue_runs(retriever, queries, currents, k)
-    priors = document_priors(getattr(retriever, "sparse", retriever),
-                             [agent_text(e.history) for e in examples],
-                             cfg.document_temperature)
-    return [rank_turn(reranker, q, c, h, cfg.current_weight, pr, cfg.document_weight,
-                      cross, depth, weight, e.history)[0]
-            for e, q, c, h, pr in tqdm(list(zip(examples, queries, currents, pools, priors,
-                                                strict=True)),
-                                       desc="rerank", disable=not progress)]
+    priors = chain.priors([e.history for e in examples])
+    return [chain.rank(q, h, e.history, pr).hits
+            for e, q, h, pr in tqdm(list(zip(examples, queries, pools, priors, strict=True)),
+                                    desc="rerank", disable=not progress)]
 
 
 def evaluate_grounding(
     examples: Sequence[Example],
     docs: dict[str, Document],
     runs: Sequence[Sequence[Hit]],
-    reranker: Any,
+    chain: RankingChain,
     extractor: Any,
     *,
     candidates: int = 20,
     passages: Sequence[Passage] | None = None,
     queries: Sequence[str] | None = None,
     progress: bool = False,
-    currents: Sequence[str] | None = None,
-    current_weight: float = 0.0,
     priors: Sequence[dict[str, float]] | None = None,
-    document_weight: float = 0.0,
-    cross: Any = None,
-    cross_depth: int = 5,
-    cross_weight: float = 0.0,
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Rerank each example's first-stage ``runs`` (top ``candidates``), extract the grounding
-    span and score it.
+    """Rank each example's first-stage ``runs`` (top ``candidates``) with ``chain``, extract
+    the grounding span and score it.
 
     Returns ``({"reranked": recall metrics, "grounding": {"EM", "F1"},
     "grounding_gold_passage": {"EM", "F1"}, "latency_ms": {...}}, [{"id", "grounding"}])``.
     ``grounding_gold_passage`` gives the extractor the passages holding the reference spans
     (an upper bound separating retrieval errors from extraction errors); ``passages`` is the
-    passage list to take them from (default: the passages seen in ``runs``, else a fresh split).
-    ``priors`` (one per example, :func:`re3g.focus.document_priors`) add ``document_weight``
-    x the prior of each passage's document to its reranked score, as the pipeline does;
-    ``cross`` then rescores the top ``cross_depth`` (:func:`re3g.rerank.cascade`).
+    passage list to take them from (default: a fresh split). ``priors`` (one per example,
+    :meth:`RankingChain.priors`) are the document priors, computed in one batch by the caller.
     """
     from tqdm.auto import tqdm
 
@@ -98,7 +96,6 @@ def evaluate_grounding(
     from re3g.data.dialdoc import grounding_text
     from re3g.evaluate.metrics import grounding_metrics
     from re3g.evaluate.retrieval import retrieval_metrics
-    from re3g.rerank import rank_turn
 
     if len(examples) != len(runs):
         raise ValueError(f"{len(examples)} examples but {len(runs)} result lists")
@@ -106,19 +103,20 @@ def evaluate_grounding(
     if passages is None:
         from re3g.data.passages import split_corpus
 
-        passages = split_corpus(docs.values(), max_words=200, min_words=12)
+        passages = split_corpus(docs.values())
     refs = [grounding_text(ex, docs) for ex in examples]
     reranked, preds, gold_preds, times, evidence, tops = [], [], [], [], [], []
-    cur = list(currents) if currents is not None else [None] * len(examples)
-    pri = list(priors) if priors is not None else [{}] * len(examples)
-    for ex, q, c, hits, prior in tqdm(list(zip(examples, qs, cur, runs, pri, strict=True)),
-                                      desc="rerank+extract", disable=not progress):
+    pri = list(priors) if priors is not None else [None] * len(examples)
+    weight = chain.current_weight
+    for ex, q, hits, prior in tqdm(list(zip(examples, qs, runs, pri, strict=True)),
+                                   desc="rerank+extract", disable=not progress):
         t0 = time.perf_counter()
-        rr, top = rank_turn(reranker, q, c, list(hits)[:candidates], current_weight, prior,
-                            document_weight, cross, cross_depth, cross_weight, ex.history)
-        tops.append(top)  # what the pipeline's abstention reads
+        ranking = chain.rank(q, list(hits)[:candidates], ex.history, prior)
+        rr = ranking.hits
+        tops.append(ranking.top_score)  # what the pipeline's abstention reads
+        current = (ex.history[-1].utterance or "") if weight > 0 else None
         asked = extractor.question(ex.history)
-        ev = extractor.extract(q, rr, docs, top_n=1, current=c, current_weight=current_weight,
+        ev = extractor.extract(q, rr, docs, top_n=1, current=current, current_weight=weight,
                                reader_query=asked)
         times.append(time.perf_counter() - t0)
         evidence.append(ev)
@@ -165,7 +163,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     from re3g.config import Config
     from re3g.evaluate.report import write_atomic
     from re3g.extract import SpanExtractor
-    from re3g.rerank import Reranker, cross_settings, load_cross
+    from re3g.rank import Reranker, cross_settings, load_cross
 
     opts = ctx.options or {}
     # a --config file's [rerank] / [extract] settings apply here as in the response stage
@@ -184,35 +182,31 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     extractor.prime_from_cache(Path(opts.get("spans_cache") or ".cache/extractor.spans.pt"),
                                ctx.docs)
     # The pipeline's dialogue queries: the user's turns (newest first) for the query, the last
-    # user turn alone for the score mix and the candidate pool (re3g.rerank.rerank_dialogue).
+    # user turn alone for the score mix and the candidate pool (re3g.rank.rerank_dialogue).
     from re3g.data import build_query
 
     weight = float(opts.get("current_weight", cfg.current_weight))
     queries = [build_query(ex.history, roles="user") for ex in ctx.examples]
     currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
-    priors = None
     doc_weight = float(opts.get("document_weight", cfg.document_weight))
+    chain = RankingChain(reranker, cross, hybrid.sparse if hybrid is not None else None,
+                         current_weight=weight, document_weight=doc_weight,
+                         document_temperature=cfg.document_temperature,
+                         cross_depth=depth, cross_weight=cross_weight)
     if hybrid is not None:
         runs = dialogue_runs(hybrid, queries, currents, 20)
-        if doc_weight > 0:
-            from re3g.focus import agent_text, document_priors
-
-            priors = document_priors(getattr(hybrid, "sparse", hybrid),
-                                     [agent_text(ex.history) for ex in ctx.examples],
-                                     cfg.document_temperature)
-    res, preds = evaluate_grounding(ctx.examples, ctx.docs, runs, reranker, extractor,
+    priors = chain.priors([ex.history for ex in ctx.examples])
+    res, preds = evaluate_grounding(ctx.examples, ctx.docs, runs, chain, extractor,
                                     candidates=int(opts.get("candidates") or 20),
                                     passages=passages, queries=queries, progress=True,
-                                    currents=currents if weight > 0 else None,
-                                    current_weight=weight, priors=priors,
-                                    document_weight=doc_weight, cross=cross,
-                                    cross_depth=depth, cross_weight=cross_weight)
+                                    priors=priors)
     ctx.options["grounding_outputs"] = res.pop("outputs")
     report.setdefault("retrieval", {})["reranked"] = res["reranked"]
     report["grounding"] = res["grounding"]
     report["grounding_gold_passage"] = res["grounding_gold_passage"]
     report["knowledge_selection"] = {"candidates": res["candidates"],
-                                     "document_weight": doc_weight if priors else 0.0,
+                                     "document_weight": doc_weight if chain.uses_prior
+                                     else 0.0,
                                      "latency_ms": res["latency_ms"],
                                      "reranker": reranker.path, "extractor": extractor.path,
                                      "cross_encoder": cross.path if cross else None,
@@ -246,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from re3g.evaluate.report import write_atomic
     from re3g.evaluate.retrieval import retrieval_metrics
     from re3g.extract import SpanExtractor
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
     from re3g.retrieve import open_index
 
     docs = load_documents(args.docs)
@@ -259,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     extractor = SpanExtractor.load(args.extractor, quantize=q)
     reranker.prime_from_index(args.index, retriever.passages)
     extractor.prime_from_cache(args.spans_cache, docs)
-    res, preds = evaluate_grounding(examples, docs, runs, reranker, extractor,
+    chain = RankingChain(reranker, current_weight=0.0, document_weight=0.0)
+    res, preds = evaluate_grounding(examples, docs, runs, chain, extractor,
                                     candidates=args.candidates, passages=retriever.passages,
                                     queries=queries, progress=True)
     res.pop("outputs")

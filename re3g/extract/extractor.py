@@ -17,84 +17,28 @@ its start/end answer is snapped outwards to the document's span boundaries.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from re3g.errors import ModelError
-from re3g.rerank import VectorCache, _key, base_encoder, default_path
-from re3g.types import Document, Evidence, Hit, Passage, Span, Turn
+from re3g import models
+from re3g.config import Config
+from re3g.errors import ModelError, Re3GError
+from re3g.extract.spans import Candidate, candidates_for, snap, span_text
+from re3g.models import LoadedModel
+from re3g.types import Document, Evidence, Hit, Span, Turn
 
 TRAIN_CMD = "re3g train extractor --profile full"
-SPAN_MAX_TOKENS = 128
-_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
-
-
-@dataclass
-class Candidate:
-    """One candidate span: where it is and which passage (hit) it came from."""
-
-    doc_id: str
-    span_id: str
-    start: int
-    end: int
-    text: str
-    passage: Passage
-    hit_index: int
-    order: int  # position inside its passage
-    is_heading: bool = False
-
-
-def span_text(text: str) -> str:
-    """The text a span is embedded as (whitespace-normalised)."""
-    return " ".join(text.split())
-
-
-def passage_spans(passage: Passage, documents: dict[str, Document] | None) -> list[Span]:
-    """The document spans of ``passage``; without the document, its sentences (offsets kept)."""
-    doc = documents.get(passage.doc_id) if documents else None
-    if doc is not None:
-        spans = []
-        for sid in passage.span_ids:
-            try:
-                spans.append(doc.span(sid))
-            except KeyError:
-                continue
-        if spans:
-            return spans
-    lead = len(passage.text) - len(passage.text.lstrip())
-    out = []
-    for i, m in enumerate(_SENT.finditer(passage.text)):
-        if m.group().strip():
-            s = passage.start + lead + m.start()
-            out.append(Span(f"s{i}", s, s + len(m.group()), m.group()))
-    return out or [Span("s0", passage.start, passage.end, passage.text)]
-
-
-def candidates_for(hits: Sequence[Hit], documents: dict[str, Document] | None,
-                   n_passages: int) -> list[Candidate]:
-    out: list[Candidate] = []
-    for hi, hit in enumerate(hits[:n_passages]):
-        spans = passage_spans(hit.passage, documents)
-        body = [s for s in spans if not s.is_heading] or spans
-        for j, s in enumerate(body):
-            if s.text.strip():
-                out.append(Candidate(hit.passage.doc_id, s.id, s.start, s.end, s.text,
-                                     hit.passage, hi, j, s.is_heading))
-    return out
 
 
 def default_extractor_path() -> Path:
     """The pipeline's extractor: the start/end reader ``models/extractor-qa`` (which also
     consults the span scorer ``models/extractor`` beside it) when it is there, else the span
     scorer alone."""
-    reader = default_path("extractor-qa")
-    return reader if (reader / "manifest.json").is_file() else default_path("extractor")
+    return models.model_path("extractor-qa" if models.trained("extractor-qa") else "extractor")
 
 
-class SpanExtractor:
+class SpanExtractor(LoadedModel):
     """Predicts grounding evidence (whole document spans) from the dialogue query and top hits.
 
     >>> ex = SpanExtractor.load()  # doctest: +SKIP
@@ -103,15 +47,9 @@ class SpanExtractor:
     """
 
     def __init__(self, kind: str, model: Any, manifest: dict[str, Any] | None = None,
-                 path: str = "", tokenizer: Any = None, quantized: bool = False) -> None:
-        self.kind = kind
-        self.model = model
-        self.tokenizer = tokenizer
-        self.manifest = manifest or {}
-        self.path = path
-        self.quantized = quantized
-        self.cache = VectorCache()
-        st = self.manifest.get("settings", {})
+                 path: str = "", quantized: bool = False) -> None:
+        super().__init__(kind, model, manifest, path, quantized)
+        st = self.settings
         self.scale = float(st.get("scale", 20.0))
         self.n_passages = int(st.get("n_passages", 3))
         self.rank_penalty = float(st.get("rank_penalty", 1.0))
@@ -135,40 +73,33 @@ class SpanExtractor:
              ) -> SpanExtractor:
         """The project's extractor (None: :func:`default_extractor_path`), a trained folder,
         or an extractive QA model by folder or hub name."""
-        from re3g.train.common import device, read_model_manifest
-
-        q = (device() == "cpu") if quantize is None else quantize
-        path = default_extractor_path() if path_or_name is None else Path(path_or_name)
-        if path_or_name is None or (path / "manifest.json").is_file():
-            manifest = read_model_manifest(path, "extractor", TRAIN_CMD)
-            if manifest.get("architecture") == "qa":
-                # int8 costs the reader ~1.8 F1 (gold passages, validation turns 100-299) and
-                # it reads one passage per turn, so fp32 is the default even on CPU
-                ex = cls._load_qa(str(path), local=True, manifest=manifest,
-                                  quantized=bool(quantize))
-                helper = manifest.get("settings", {}).get("helper")
-                if helper and ex.helper_weight > 0:
-                    ex.helper = cls._load_helper(path, str(helper), q)
-                return ex
+        q = (models.device() == "cpu") if quantize is None else quantize
+        where, name = models.locate_model(path_or_name, default_extractor_path(), "extractor",
+                                   TRAIN_CMD)
+        if where != "manifest":
+            return cls._load_qa(name, local=where == "folder")
+        path = Path(name)
+        manifest = models.read_model_manifest(path, "extractor", TRAIN_CMD)
+        if manifest.get("architecture") != "qa":
             return cls._load_tower(path, manifest, q)
-        if path.exists():
-            return cls._load_qa(str(path), local=True)
-        if str(path_or_name).startswith((".", "/")) or str(path_or_name).count("/") > 1:
-            raise ModelError(f"no extractor at {path_or_name}: train one with `{TRAIN_CMD}`")
-        return cls._load_qa(str(path_or_name), local=False)
+        # int8 costs the reader ~1.8 F1 (gold passages, validation turns 100-299) and it reads
+        # one passage per turn, so fp32 is the default even on CPU
+        ex = cls._load_qa(name, local=True, manifest=manifest, quantized=bool(quantize))
+        helper = manifest.get("settings", {}).get("helper")
+        if helper and ex.helper_weight > 0:
+            ex.helper = cls._load_helper(path, str(helper), q)
+        return ex
 
     @classmethod
     def _load_helper(cls, reader_path: Path, helper: str, quantized: bool) -> SpanExtractor:
         """The span scorer a reader's manifest names (a folder beside the reader's)."""
-        from re3g.train.common import read_model_manifest
-
         hp = Path(helper) if Path(helper).is_absolute() else reader_path.parent / helper
         if not (hp / "manifest.json").is_file():
             raise ModelError(
                 f"the reader in {reader_path} combines its ranges with the span scorer {hp}, "
                 f"which is missing: train it with `{TRAIN_CMD}` (or set helper_weight to 0 in "
                 f"{reader_path / 'manifest.json'})")
-        manifest = read_model_manifest(hp, "extractor", TRAIN_CMD)
+        manifest = models.read_model_manifest(hp, "extractor", TRAIN_CMD)
         if manifest.get("architecture") == "qa":
             raise ModelError(f"{hp} is a start/end reader, not a span scorer")
         return cls._load_tower(hp, manifest, quantized)
@@ -176,37 +107,21 @@ class SpanExtractor:
     @classmethod
     def _load_tower(cls, path: Path, manifest: dict[str, Any], quantized: bool
                     ) -> SpanExtractor:
-        from re3g.train.common import Encoder, quantize
-
-        st = manifest.get("settings", {})
-        enc = Encoder.load(path, max_length=int(st.get("max_query_tokens", 64)))
-        if quantized and str(next(enc.model.parameters()).device) == "cpu":
-            enc.model = quantize(enc.model)
-        return cls("tower", enc, manifest, str(path), quantized=quantized)
+        return cls("tower", models.load_tower(path, manifest, quantized), manifest, str(path),
+                   quantized=quantized)
 
     @classmethod
     def _load_qa(cls, name: str, local: bool, manifest: dict[str, Any] | None = None,
                  quantized: bool = False) -> SpanExtractor:
-        import json
-
-        from re3g.qa import MAX_QUESTION_TOKENS, QAReader
+        from re3g.extract.reader import QAReader
 
         if local and manifest is None:
-            try:
-                archs = json.loads((Path(name) / "config.json").read_text()).get(
-                    "architectures") or []
-            except (OSError, json.JSONDecodeError) as exc:
-                raise ModelError(
-                    f"{name} is neither a re3g extractor (no manifest.json) nor a QA model "
-                    f"(no readable config.json); train one with `{TRAIN_CMD}`") from exc
-            if not any("QuestionAnswering" in a for a in archs):
-                raise ModelError(
-                    f"{name} holds a {archs or 'plain'} model without manifest.json: it is not a "
-                    f"re3g extractor or an extractive QA model; train one with `{TRAIN_CMD}`")
+            models.hub_architectures(Path(name), "extractor", "QuestionAnswering",
+                              ("a QA model", "an extractive QA model"), TRAIN_CMD)
         try:
             q_tokens = (manifest or {}).get("settings", {}).get("max_question_tokens")
             reader = QAReader.load(name, local=local, quantized=quantized,
-                                   max_question_tokens=int(q_tokens or MAX_QUESTION_TOKENS))
+                                   max_question_tokens=int(q_tokens or models.MAX_QUESTION_TOKENS))
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"cannot load extractive QA model {name!r} ({exc}); without a "
                              f"model hub use the project's extractor (`{TRAIN_CMD}`)") from exc
@@ -215,9 +130,11 @@ class SpanExtractor:
 
     # -- scoring -------------------------------------------------------------------------------
     def span_vectors(self, cands: Sequence[Candidate]) -> Any:
-        enc = base_encoder(SPAN_MAX_TOKENS)  # fp32: the vectors it was trained against
+        # fp32: the vectors it was trained against
+        enc = models.base_encoder(models.SPAN_MAX_TOKENS)
         texts = [span_text(c.text) for c in cands]
-        keys = [_key(c.doc_id, c.span_id, t) for c, t in zip(cands, texts, strict=True)]
+        keys = [models.content_key(c.doc_id, c.span_id, t)
+                for c, t in zip(cands, texts, strict=True)]
         return self.cache.get(keys, texts, enc)
 
     def prime_spans(self, documents: dict[str, Document]) -> None:
@@ -245,7 +162,7 @@ class SpanExtractor:
             texts = [span_text(documents[d].span(s).text) for d, s in keys]
         except Exception:  # noqa: BLE001 - a stale or damaged cache is simply not used
             return False
-        self.cache.put([_key(d, s, t) for (d, s), t in zip(keys, texts, strict=True)],
+        self.cache.put([models.content_key(d, s, t) for (d, s), t in zip(keys, texts, strict=True)],
                        state["vectors"])
         return True
 
@@ -261,7 +178,7 @@ class SpanExtractor:
 
     # -- extraction ----------------------------------------------------------------------------
     def extract(self, query: str, hits: Sequence[Hit],
-                documents: dict[str, Document] | None = None, top_n: int = 3,
+                documents: dict[str, Document] | None = None, top_n: int = Config.top_n,
                 current: str | None = None, current_weight: float = 0.0,
                 reader_query: str | None = None) -> list[Evidence]:
         """Up to ``top_n`` evidence spans, best first, each a run of whole document spans.
@@ -436,23 +353,22 @@ class SpanExtractor:
         return out
 
 
-def snap(p: Passage, documents: dict[str, Document] | None, a: int, b: int,
-         ratio: float = 0.5) -> list[Span]:
-    """The document spans a character range [a, b) stands for: every span of passage ``p``
-    that the range covers for at least ``ratio`` of its length (else the most-covered one),
-    then every span between the first and last of those, so the result is contiguous."""
-    spans = [s for s in passage_spans(p, documents) if s.text.strip()]
-    if not spans:
-        return []
-
-    def cover(s: Span) -> float:
-        return max(0, min(b, s.end) - max(a, s.start)) / max(1, s.end - s.start)
-
-    body = [s for s in spans if not s.is_heading] or spans
-    keep = [i for i, s in enumerate(body) if cover(s) >= ratio]
-    if not keep:
-        best = max(range(len(body)), key=lambda i: cover(body[i]))
-        if cover(body[best]) == 0:
-            return []
-        keep = [best]
-    return body[min(keep):max(keep) + 1]
+def load_extractor(enabled: bool = True, name: str | None = None) -> SpanExtractor | None:
+    """The pipeline's trained extractor: ``name`` (folder or hub QA model) or the project's
+    (:func:`default_extractor_path`); None when extraction is off, when ``name`` is
+    "dense-fallback", or when nothing is trained (the dense fallback then runs)."""
+    if not enabled or name == "dense-fallback":
+        return None
+    if name is None and not (default_extractor_path() / "manifest.json").is_file():
+        return None
+    try:
+        return SpanExtractor.load(name)
+    except ModuleNotFoundError as exc:
+        if name is None:
+            return None
+        raise ModelError(f"cannot load extractor {name}: {exc}") from exc
+    except Re3GError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"cannot load the span extractor {name or default_extractor_path()}: "
+                         f"{type(exc).__name__}: {exc}") from exc

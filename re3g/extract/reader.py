@@ -2,12 +2,12 @@
 
 One job: given a question and passages, score every answer range of every passage and return
 the best ranges as character offsets into the document, together with a per-passage "no
-answer" (null) score. :mod:`re3g.extract` snaps the ranges to document spans;
-:mod:`re3g.train.qa` trains the model.
+answer" (null) score. :mod:`re3g.extract.extractor` snaps the ranges to document spans;
+``re3g train extractor --arch qa`` trains the model.
 
-    >>> reader = QAReader.load("models/extractor")                 # doctest: +SKIP
-    >>> reader.read("can I renew online?", [hit.passage], docs)[0].best  # doctest: +SKIP
-    (7.9, 1203, 1288)
+    >>> best_ranges([0.1, 2.0, 0.3], [0.0, 0.5, 3.0], [(0, 0), (0, 4), (5, 9)],
+    ...             [False, True, True], keep=1)
+    [(5.0, 0, 9)]
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from re3g.models import MAX_QUESTION_TOKENS, device, quantize_on_cpu, truncate_question
 from re3g.types import Document, Passage
 
 MAX_LENGTH = 384
-MAX_QUESTION_TOKENS = 64
 MAX_ANSWER_TOKENS = 160
 
 
@@ -33,14 +33,6 @@ def passage_window(p: Passage, documents: dict[str, Document] | None) -> tuple[s
     if doc is not None and 0 <= p.start < p.end <= len(doc.text):
         return doc.text[p.start:p.end], p.start
     return p.text, p.start
-
-
-def truncate_question(tokenizer: Any, question: str, max_tokens: int = MAX_QUESTION_TOKENS
-                      ) -> str:
-    """``question`` cut to its first ``max_tokens`` word pieces (the newest turns come first)."""
-    ids = tokenizer(question, add_special_tokens=False, truncation=True,
-                    max_length=max_tokens)["input_ids"]
-    return tokenizer.decode(ids) if len(ids) >= max_tokens else question
 
 
 @dataclass
@@ -86,9 +78,15 @@ def best_ranges(start: Sequence[float], end: Sequence[float],
 class QAReader:
     """An extractive QA model reading passages; ``read`` returns one PassageReading per passage.
 
-    >>> reader = QAReader.load("models/extractor")  # doctest: +SKIP
-    >>> [r.margin for r in reader.read("fees?", passages, docs)]  # doctest: +SKIP
-    [6.1, -2.3]
+    >>> from re3g.models import model_path
+    >>> reader = QAReader.load(str(model_path("extractor-qa")))
+    >>> from re3g.types import Passage
+    >>> text = "A day pass costs 8 dollars. An annual membership costs 90 dollars."
+    >>> reading = reader.read("How much is a day pass?", [Passage("p", "d", "Fees", text, 0,
+    ...                       len(text), [])])[0]
+    >>> 0 <= reading.best[1] < reading.best[2] <= len(text)    # document offsets
+    True
+
     """
 
     def __init__(self, model: Any, tokenizer: Any, max_length: int = MAX_LENGTH,
@@ -103,13 +101,9 @@ class QAReader:
              max_question_tokens: int = MAX_QUESTION_TOKENS) -> QAReader:
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-        from re3g.train.common import device, quantize
-
         tok = AutoTokenizer.from_pretrained(name, local_files_only=local)
         model = AutoModelForQuestionAnswering.from_pretrained(name, local_files_only=local)
-        model = model.float().to(device()).eval()
-        if quantized and device() == "cpu":
-            model = quantize(model)
+        model = quantize_on_cpu(model.float().to(device()).eval(), quantized)
         return cls(model, tok, max_question_tokens=max_question_tokens)
 
     def read(self, question: str, passages: Sequence[Passage],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
+from re3g.config import GENERATORS
 from re3g.errors import ModelError
 from re3g.generate.base import Generator, check_history, seq2seq_input
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from re3g.generate.extractive import ExtractiveGenerator
     from re3g.generate.llm import LLMGenerator
     from re3g.generate.seq2seq import Seq2SeqGenerator
-
-GENERATORS = ("extractive", "seq2seq", "llm", "http")
 
 __all__ = [
     "GENERATORS", "ExtractiveGenerator", "Generator", "LLMGenerator", "Seq2SeqGenerator",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
+from re3g.config import Config
 from re3g.errors import QueryError
 from re3g.types import Evidence, Hit, Turn
 
-MAX_TURN_CHARS = 20_000  # a longer user turn is cut (with a note in the query) before any model
+MAX_TURN_CHARS = Config.max_turn_chars  # a longer user turn is cut before any model
 
 
 @runtime_checkable
@@ -21,9 +22,11 @@ class Generator(Protocol):
     >>> from re3g.generate import make_generator
     >>> from re3g.types import Evidence, Turn
     >>> gen = make_generator("extractive")
-    >>> ev = [Evidence("d1", "Fees", "The fee is $25 , ", 0, 17, ["3"])]
+    >>> ev = [Evidence("d1", "Fees", "The fee is $25 a year. ", 0, 23, ["3"])]
     >>> gen.generate([Turn(1, "user", "How much is it?")], ev, [])
-    'The fee is $25'
+    'The fee is $25 a year.'
+    >>> "".join(gen.stream([Turn(1, "user", "How much is it?")], ev, []))
+    'The fee is $25 a year.'
     """
 
     def generate(self, history: list[Turn], evidence: list[Evidence], passages: list[Hit]) -> str:
@@ -66,6 +69,22 @@ def clean_text(text: str) -> str:
     'How to apply'
     """
     return " ".join(text.split())
+
+
+def strip_leading(pieces: Iterable[str]) -> Iterator[str]:
+    """A streamed reply without the white space models put before it (empty pieces dropped
+    until the text starts).
+
+    >>> list(strip_leading(["", " \\n", "  The fee", " is $25."]))
+    ['The fee', ' is $25.']
+    """
+    first = True
+    for piece in pieces:
+        if first:
+            piece = piece.lstrip()
+        if piece:
+            first = False
+            yield piece
 
 
 def order_evidence(evidence: Sequence[Evidence]) -> list[Evidence]:

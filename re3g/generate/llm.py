@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from re3g.generate.base import MAX_TURN_CHARS, check_history, clean_text, order_evidence
+from re3g.generate.base import (
+    MAX_TURN_CHARS,
+    check_history,
+    clean_text,
+    order_evidence,
+    strip_leading,
+)
 from re3g.types import Evidence, Hit, Turn
 
 SYSTEM_PROMPT = (
@@ -114,11 +120,5 @@ class LLMGenerator:
         self, history: list[Turn], evidence: list[Evidence], passages: list[Hit]
     ) -> Iterator[str]:
         msgs = self.messages(history, evidence, passages)
-        first = True
-        for piece in self.llm.stream(msgs, max_tokens=self.max_tokens,
-                                     temperature=self.temperature):
-            if first:
-                piece = piece.lstrip()
-            if piece:
-                first = False
-                yield piece
+        yield from strip_leading(self.llm.stream(msgs, max_tokens=self.max_tokens,
+                                                 temperature=self.temperature))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from re3g.errors import ModelError
-from re3g.generate.base import check_history, clean_text, seq2seq_input
+from re3g.generate.base import check_history, clean_text, seq2seq_input, strip_leading
 from re3g.types import Evidence, Hit, Turn
 
 DEFAULT_MAX_INPUT = 512
@@ -170,13 +170,7 @@ class Seq2SeqGenerator:
 
         thread = threading.Thread(target=work, name="re3g-seq2seq-stream", daemon=True)
         thread.start()
-        first = True
-        for piece in streamer:
-            if first:
-                piece = piece.lstrip()
-            if piece:
-                first = False
-                yield piece
+        yield from strip_leading(streamer)
         thread.join()
         if errors:
             raise ModelError(f"seq2seq generation with {self.name!r} failed: {errors[0]}") \

@@ -14,7 +14,9 @@ class OpenAILLM:
     ``api_key`` may be omitted for local servers. Unreachable endpoints, timeouts and HTTP errors
     become :class:`re3g.errors.ModelError` with the URL in the message.
 
-    >>> llm = OpenAILLM("http://127.0.0.1:8000/v1", model="scoder-6.7b")  # doctest: +SKIP
+    >>> llm = OpenAILLM("http://127.0.0.1:8000/v1", model="scoder-6.7b")  # connects on first use
+    >>> llm.name
+    'openai:scoder-6.7b@http://127.0.0.1:8000/v1'
     >>> llm.chat([{"role": "user", "content": "reverse a list in python"}])  # doctest: +SKIP
     """
 

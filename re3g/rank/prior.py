@@ -14,9 +14,12 @@ On doc2dial validation weight 0.2 and T 3 lift reranked R@1 / R@5 from 45.9 / 78
 51.9 / 84.3 (docs/knowledge_selection.md). In the chat app the agent turns are the app's own
 earlier replies, which come from the documents, so the same holds there.
 
-    >>> from re3g.focus import agent_text, document_prior, apply_document_prior
-    >>> prior = document_prior(bm25, agent_text(turns))          # doctest: +SKIP
-    >>> hits = apply_document_prior(reranked_hits, prior, 0.2)  # doctest: +SKIP
+    >>> from re3g.types import Turn
+    >>> agent_text([Turn(1, "user", "Hi"), Turn(2, "agent", "A day pass costs 8 dollars."),
+    ...             Turn(3, "user", "And monthly?")])
+    'A day pass costs 8 dollars.'
+    >>> {d: round(p, 3) for d, p in prior_from_scores({"fees": 12.0, "plots": 9.0}).items()}
+    {'fees': 1.0, 'plots': 0.368}
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from re3g.config import Config
 from re3g.types import Hit, Turn
 
-DEFAULT_WEIGHT = 0.2
-DEFAULT_TEMPERATURE = 3.0
+DEFAULT_TEMPERATURE = Config.document_temperature
 AGENT_MAX_WORDS = 200
 
 

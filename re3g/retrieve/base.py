@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from re3g.errors import QueryError
 from re3g.types import Hit, Passage
@@ -11,9 +11,27 @@ from re3g.types import Hit, Passage
 
 @runtime_checkable
 class Retriever(Protocol):
-    """Anything that ranks passages for a query (BM25, dense, hybrid)."""
+    """Anything that ranks passages for a query (BM25, dense, hybrid).
+
+    ``sparse`` is the BM25 searcher inside it (what the document prior searches with; None
+    for dense-only retrievers) and ``encoder`` its dense encoder (None for BM25). A toy
+    keyword retriever satisfies the protocol:
+
+    >>> class Keyword:
+    ...     sparse = encoder = None
+    ...     def __init__(self, passages): self.passages = passages
+    ...     def search(self, query, k=10):
+    ...         hits = [p for p in self.passages if query.lower() in p.text.lower()][:k]
+    ...         return [Hit(p, 1.0, rank) for rank, p in enumerate(hits, 1)]
+    ...     def batch_search(self, queries, k=10): return [self.search(q, k) for q in queries]
+    >>> r = Keyword([Passage("p1", "d1", "Fees", "The fee is $25.", 0, 15, [])])
+    >>> isinstance(r, Retriever), [h.passage.pid for h in r.search("fee")]
+    (True, ['p1'])
+    """
 
     passages: list[Passage]
+    sparse: Retriever | None
+    encoder: Any
 
     def search(self, query: str, k: int = 10) -> list[Hit]: ...
 

@@ -56,6 +56,13 @@ class BM25Retriever:
         self._searcher = LuceneSearcher(str(index_dir))
         self._searcher.set_bm25(k1, b)
 
+    encoder = None  # no dense encoder
+
+    @property
+    def sparse(self) -> BM25Retriever:
+        """The BM25 searcher: itself."""
+        return self
+
     def _hits(self, docs: list) -> list[Hit]:
         return [Hit(self.passages[int(d.docid)], float(d.score), rank, "bm25")
                 for rank, d in enumerate(docs, start=1)]

@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from re3g.config import FAISS_KINDS
 from re3g.data.passages import passage_contents
 from re3g.errors import ModelError
 from re3g.retrieve.base import check_k, check_query
 from re3g.types import Hit, Passage
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-FAISS_KINDS = ("flat", "hnsw", "ivf")
 
 
 def resolve_model(name: str | None) -> str:
@@ -163,6 +163,13 @@ class DenseRetriever:
             self.index.hnsw.efSearch = ef_search
         elif kind == "ivf":
             self.index.nprobe = nprobe
+
+    sparse = None  # no BM25 inside
+
+    @property
+    def encoder(self) -> Any:
+        """The query encoder (sentence-transformers)."""
+        return self.model
 
     def _search_vecs(self, vecs: np.ndarray, k: int) -> list[list[Hit]]:
         import faiss

@@ -12,7 +12,11 @@ from re3g.types import Hit
 
 
 class Fusion(StrEnum):
-    """How the hybrid retriever combines its sparse and dense lists."""
+    """How the hybrid retriever combines its sparse and dense lists.
+
+    >>> Fusion("rrf") is Fusion.RRF, [f.value for f in Fusion]
+    (True, ['rrf', 'weighted'])
+    """
 
     RRF = "rrf"
     WEIGHTED = "weighted"

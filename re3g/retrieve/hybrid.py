@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from re3g.retrieve.base import Retriever, check_k
 from re3g.retrieve.fusion import Fusion, rrf, weighted
@@ -16,8 +17,19 @@ class HybridRetriever:
     Defaults (RRF k=30, BM25 weight 0.5, dense weight 1.0) were chosen on doc2dial; see
     docs/retrieval.md.
 
-    >>> r = HybridRetriever(bm25, dense, fusion="rrf")  # doctest: +SKIP
-    >>> hits = r.search("renew registration", k=10)  # doctest: +SKIP
+    Any two :class:`~re3g.retrieve.base.Retriever` objects over the same passages will do
+    (here fixed lists; in use, a ``BM25Retriever`` and a ``DenseRetriever``):
+
+    >>> a, b = (Passage(x, "d", "", x, 0, 1, []) for x in "ab")
+    >>> class Fixed:
+    ...     sparse = encoder = None
+    ...     def __init__(self, *ps): self.passages = list(ps)
+    ...     def search(self, query, k=10):
+    ...         return [Hit(p, 1.0 / r, r) for r, p in enumerate(self.passages[:k], 1)]
+    ...     def batch_search(self, queries, k=10): return [self.search(q, k) for q in queries]
+    >>> r = HybridRetriever(Fixed(a, b), Fixed(b, a), fusion="rrf", weights=(0.5, 1.0))
+    >>> [h.passage.pid for h in r.search("renew registration", k=2)]
+    ['b', 'a']
     """
 
     def __init__(self, sparse: Retriever, dense: Retriever, fusion: Fusion | str = Fusion.RRF,
@@ -30,6 +42,11 @@ class HybridRetriever:
         self.sparse, self.dense = sparse, dense
         self.rrf_k, self.weights, self.depth = rrf_k, tuple(weights), depth
         self.passages: list[Passage] = sparse.passages
+
+    @property
+    def encoder(self) -> Any:
+        """The dense side's encoder."""
+        return self.dense.encoder
 
     def _fuse(self, a: list[Hit], b: list[Hit], k: int) -> list[Hit]:
         if self.fusion is Fusion.RRF:

@@ -20,13 +20,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from re3g.config import INDEX_KINDS, MODES, PASSAGE_MAX_WORDS, PASSAGE_MIN_WORDS, Config
 from re3g.data.passages import split_corpus
 from re3g.errors import IndexLoadError, Re3GError
 from re3g.retrieve.base import Retriever
 from re3g.types import Document, Passage
 
 FORMAT_VERSION = 1
-MODES = ("bm25", "dense", "hybrid")
 
 
 def corpus_fingerprint(docs: Iterable[Document]) -> str:
@@ -65,10 +65,10 @@ def build_index(
     name: str | None = None,
     source: str = "",
     model: str | None = None,
-    kinds: Sequence[str] = ("bm25", "dense"),
+    kinds: Sequence[str] = INDEX_KINDS,
     faiss_kind: str = "flat",
-    max_words: int = 200,
-    min_words: int = 12,
+    max_words: int = PASSAGE_MAX_WORDS,
+    min_words: int = PASSAGE_MIN_WORDS,
     progress: bool = True,
     on_stage: Callable[[str, float], None] | None = None,
 ) -> Path:
@@ -87,9 +87,9 @@ def build_index(
     out = Path(out_dir)
     if not docs:
         raise Re3GError(f"cannot build index {out}: the corpus has no documents")
-    unknown = set(kinds) - {"bm25", "dense"}
+    unknown = set(kinds) - set(INDEX_KINDS)
     if unknown or not kinds:
-        raise Re3GError(f"index kinds must be among bm25, dense; got {list(kinds)}")
+        raise Re3GError(f"index kinds must be among {', '.join(INDEX_KINDS)}; got {list(kinds)}")
     passages = split_corpus(docs, max_words=max_words, min_words=min_words)
     if not passages:
         raise Re3GError(f"cannot build index {out}: the documents contain no text")
@@ -175,7 +175,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 def open_index(
     path: str | Path,
-    mode: str = "hybrid",
+    mode: str = Config.mode,
     *,
     model: str | None = None,
     corpus: Sequence[Document] | dict[str, Document] | None = None,
@@ -199,7 +199,7 @@ def open_index(
         raise IndexLoadError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
     root = Path(path)
     manifest = read_manifest(root)
-    need = ["bm25", "dense"] if mode == "hybrid" else [mode]
+    need = list(INDEX_KINDS) if mode == "hybrid" else [mode]
     for kind in need:
         if kind not in manifest["kinds"]:
             raise IndexLoadError(f"index {root} has no {kind} part (built with "

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from re3g.config import CODE_MAX_TOKENS
 from re3g.llm.base import ChatLLM, Message
 from re3g.tools.sandbox import SandboxLimits, SandboxResult, run_python
 
@@ -48,7 +49,7 @@ class CodeBlock:
 class CheckResult:
     """Outcome of the execution check: did the code pass the tests the model wrote for it.
 
-    >>> CheckResult(True, "3 tests ran and passed", attempts=2).label()[-40:]
+    >>> CheckResult(True, "3 tests ran and passed", attempts=2).label().split(": ", 1)[1]
     'PASSED after 2 attempts: 3 tests ran and passed'
     """
 
@@ -69,6 +70,18 @@ class CheckResult:
 @dataclass
 class CodeAnswer:
     """A code answer: the reply text, its code blocks, and the optional check.
+
+    >>> text = "Slice it:\\n```py\\nprint('abc'[::-1])\\n```"
+    >>> ans = CodeAnswer("Reverse a string", text, extract_code_blocks(text))
+    >>> ans.python_code
+    "print('abc'[::-1])"
+    >>> print(ans.to_markdown())
+    Slice it:
+    ```python
+    print('abc'[::-1])
+    ```
+
+    With a model (the packaged SmolLM2 on llama.cpp):
 
     >>> from re3g.tools import answer_code
     >>> from re3g.llm import load_llm
@@ -173,13 +186,13 @@ def _messages(question: str, history: list[Message] | None) -> list[Message]:
 
 
 def stream_code(question: str, llm: ChatLLM, history: list[Message] | None = None,
-                max_tokens: int = 512) -> Iterator[str]:
+                max_tokens: int = CODE_MAX_TOKENS) -> Iterator[str]:
     """Stream the model's answer (for chat UIs); run :func:`check_answer` afterwards if wanted."""
     yield from llm.stream(_messages(question, history), max_tokens=max_tokens)
 
 
 def check_answer(question: str, text: str, llm: ChatLLM, limits: SandboxLimits | None = None,
-                 retry: bool = True, max_tokens: int = 512,
+                 retry: bool = True, max_tokens: int = CODE_MAX_TOKENS,
                  tests_max_tokens: int = 256) -> tuple[str, CheckResult]:
     """Run the execution check on an answer; return (final answer text, result).
 
@@ -216,7 +229,7 @@ def _passed(r: SandboxResult) -> bool:
 
 
 def answer_code(question: str, llm: ChatLLM | None = None, check: bool = False,
-                history: list[Message] | None = None, max_tokens: int = 512,
+                history: list[Message] | None = None, max_tokens: int = CODE_MAX_TOKENS,
                 limits: SandboxLimits | None = None) -> CodeAnswer:
     """Answer a programming question; with ``check=True`` also run the execution check.
 

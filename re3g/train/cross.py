@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from re3g.rerank import CROSS_TRAIN_CMD
+from re3g.models import model_path
+from re3g.rank import CROSS_TRAIN_CMD
 from re3g.types import Example, Hit, Passage
 
 MAX_LENGTH = 256
@@ -67,7 +68,7 @@ def build_groups(examples: Sequence[Example], queries: Sequence[str], pools: Seq
     from tqdm.auto import tqdm
 
     from re3g.data.passages import passage_contents
-    from re3g.qa import truncate_question
+    from re3g.models import truncate_question
 
     rng = random.Random(seed)
     by_doc: dict[str, list[Passage]] = {}
@@ -110,7 +111,7 @@ def group_loss(model: Any, groups: Sequence[Group], pad_id: int) -> Any:
                                                                   device=dev))
 
 
-DEFAULT_OUT = Path("models") / "cross-reranker"
+DEFAULT_OUT = model_path("cross-reranker")
 WEIGHTS = [0.0, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.12, 0.2, 0.5]
 DEPTHS = [3, 5, 8]
 DEPTH_TOLERANCE = 0.0025  # R@1 (share of turns) a shallower depth may give up for its speed
@@ -119,7 +120,7 @@ DEPTH_TOLERANCE = 0.0025  # R@1 (share of turns) a shallower depth may give up f
 def first_stage(args: Any, retriever: Any) -> Any:
     """The tower reranker the cross-encoder follows (``--first-stage``), primed with the
     index's vectors; None when there is none (then negatives come from the hybrid pool)."""
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
 
     first = Path(args.first_stage) if args.first_stage else None
     if first is None or not (first / "manifest.json").is_file():
@@ -152,36 +153,24 @@ def run_cross(args: Any) -> int:
     from re3g.data import build_query
     from re3g.data.passages import split_corpus
     from re3g.errors import DataError
+    from re3g.models import BASE_MODEL, base_model_path, device, read_model_manifest
     from re3g.retrieve import open_index
-    from re3g.train.common import (
-        BASE_MODEL,
-        base_model_path,
-        checkpoint_path,
-        config_from_args,
-        data_files,
-        device,
-        load_training_data,
-        read_model_manifest,
-        save_model_folder,
-        set_seed,
-        settings_fingerprint,
-        train_model,
-    )
+    from re3g.train import common
 
     t_start = time.time()
-    if Path(args.out) == Path("models") / "reranker":  # the default --out: keep the tower
+    if Path(args.out) == model_path("reranker"):  # the default --out: keep the tower
         args.out = DEFAULT_OUT
     if getattr(args, "eval_only", False):
         return revalidate(args)
-    cfg = config_from_args(args, PROFILES)
-    set_seed(cfg.seed)
-    docs, train, val = load_training_data(args, QUICK_EXAMPLES)
+    cfg = common.config_from_args(args, PROFILES)
+    common.set_seed(cfg.seed)
+    docs, train, val = common.load_training_data(args, QUICK_EXAMPLES)
     init = base_model_path()
     if args.init:
         read_model_manifest(Path(args.init), "extractor", "re3g train extractor --profile full")
         init = str(args.init)
     retriever = open_index(args.index, mode="hybrid")
-    passages = split_corpus(docs.values(), max_words=200, min_words=12)  # for the positives
+    passages = split_corpus(docs.values())  # for the positives
     roles = getattr(args, "query_roles", None) or "user"
     queries = [build_query(ex.history, roles="user") for ex in train]  # the tower's
     print(f"mining hard negatives from {args.index} for {len(train)} train turns")
@@ -199,8 +188,8 @@ def run_cross(args: Any) -> int:
                 "n_groups": len(groups), "query_roles": roles, "max_length": MAX_LENGTH,
                 "max_query_tokens": MAX_QUERY_TOKENS, "passage_format": "passage_contents",
                 "negatives_from": source, "near_duplicates": "dropped (token F1 >= 0.9)"}
-    fp = settings_fingerprint(settings)
-    ck = checkpoint_path(args)
+    fp = common.settings_fingerprint(settings)
+    ck = common.checkpoint_path(args)
     if args.restart and ck.exists():
         ck.unlink()
     model = AutoModelForSequenceClassification.from_pretrained(init, num_labels=1,
@@ -208,7 +197,7 @@ def run_cross(args: Any) -> int:
     model = model.float().to(device())  # a saved model folder is fp16: train in fp32
     print(f"training the cross-encoder on {len(groups)} groups of {1 + args.negatives} "
           f"({device()}), checkpoint {ck}")
-    stats = train_model(model, [max(len(x) for x in g.pairs) for g in groups],
+    stats = common.train_model(model, [max(len(x) for x in g.pairs) for g in groups],
                         lambda idx: group_loss(model, [groups[i] for i in idx], tok.pad_token_id),
                         cfg, ck, fp, progress=not args.no_progress)
     stats["device"] = device()
@@ -217,22 +206,12 @@ def run_cross(args: Any) -> int:
                + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
                + (f" --query-roles {roles}" if roles != "user" else "")
                + f" --out {args.out}")
-    manifest = {
-        "kind": "reranker",
-        "format": 2,
-        "architecture": "cross-encoder",
-        "description": "cross-encoder (AutoModelForSequenceClassification, 1 logit) over "
-                       "(dialogue query, passage_contents) pairs; the pipeline's second "
-                       "reranking step over the tower's top passages",
-        "base_model": BASE_MODEL,
-        "command": command,
-        "data": data_files([args.docs, args.train, args.validation]),
-        "settings": settings,
-        "metrics": {},
-        "training": stats,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    save_model_folder(model, tok, Path(args.out), manifest)
+    manifest = common.model_manifest(
+        "reranker", "cross-encoder",
+        "cross-encoder (AutoModelForSequenceClassification, 1 logit) over (dialogue query, "
+        "passage_contents) pairs; the pipeline's second reranking step over the tower's top "
+        "passages", command, args, settings, stats)
+    common.save_model_folder(model, tok, Path(args.out), manifest)
     if ck.exists():
         ck.unlink()
     manifest["training"]["wall_seconds"] = round(time.time() - t_start, 1)
@@ -244,7 +223,7 @@ def _validate_and_record(args: Any, manifest: dict[str, Any], val: Sequence[Exam
     """Validate the model in ``--out``, store metrics and the chosen cascade settings in its
     manifest (atomically) and print them."""
     from re3g.evaluate.report import write_atomic
-    from re3g.train.common import MANIFEST
+    from re3g.models import MANIFEST
 
     t0 = time.time()
     metrics, chosen = validate(Path(args.out), val, retriever, args, tower)
@@ -259,8 +238,9 @@ def _validate_and_record(args: Any, manifest: dict[str, Any], val: Sequence[Exam
 
 def revalidate(args: Any) -> int:
     """``--eval-only``: the validation of an already trained cross-encoder, again."""
+    from re3g.models import read_model_manifest
     from re3g.retrieve import open_index
-    from re3g.train.common import load_training_data, read_model_manifest
+    from re3g.train import common
 
     manifest = read_model_manifest(Path(args.out), "reranker", CROSS_TRAIN_CMD)
     if manifest.get("architecture") != "cross-encoder":
@@ -268,7 +248,7 @@ def revalidate(args: Any) -> int:
 
         raise ModelError(f"{args.out} holds a {manifest.get('architecture')!r} reranker, not a "
                          f"cross-encoder; train one with `{CROSS_TRAIN_CMD}`")
-    _, _, val = load_training_data(args, QUICK_EXAMPLES)
+    _, _, val = common.load_training_data(args, QUICK_EXAMPLES)
     retriever = open_index(args.index, mode="hybrid")
     return _validate_and_record(args, manifest, val, retriever, first_stage(args, retriever))
 
@@ -287,7 +267,7 @@ def validate(model_dir: Path, val: Sequence[Example], retriever: Any, args: Any,
     from re3g.data import build_query
     from re3g.evaluate.grounding import dialogue_runs
     from re3g.evaluate.retrieval import retrieval_metrics
-    from re3g.rerank import Reranker, cascade
+    from re3g.rank import Reranker, cascade
 
     if not val:
         return {}, {}

@@ -25,28 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from re3g.train.common import (
-    BASE_MODEL,
-    Encoder,
-    add_common_arguments,
-    base_model_path,
-    checkpoint_path,
-    config_from_args,
-    data_files,
-    device,
-    load_training_data,
-    save_model_folder,
-    set_seed,
-    settings_fingerprint,
-    train_query_tower,
-)
+from re3g.config import QUERY_ROLES, Config
+from re3g.models import BASE_MODEL, Encoder, base_model_path, device, model_path
+from re3g.train import common
 
-PROFILES: dict[str, dict[str, Any]] = {
-    "quick": {"epochs": 1.0, "batch_size": 4, "lr": 5e-5, "max_steps": 2,
-              "max_query_tokens": 64, "train_layers": 2},
-    "full": {"epochs": 1.0, "batch_size": 32, "lr": 1e-4, "max_query_tokens": 64,
-             "train_layers": 2},
-}
+PROFILES: dict[str, dict[str, Any]] = {"quick": common.QUICK_TOWER,
+                                       "full": {**common.FULL_TOWER, "epochs": 1.0}}
 QUICK_EXAMPLES = 8
 SPANS_CACHE = Path(".cache/extractor.spans.pt")
 GRID = {"extend_ratio": [0.15, 0.25, 0.35, 0.5, 0.7, 1.01],
@@ -55,10 +39,10 @@ GRID = {"extend_ratio": [0.15, 0.25, 0.35, 0.5, 0.7, 1.01],
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser, "extractor")
+    common.add_common_arguments(parser, "extractor")
     parser.add_argument("--index", type=Path, default=Path("indexes/doc2dial"),
                         help="index for the over-all-documents validation run")
-    parser.add_argument("--reranker", type=Path, default=Path("models/reranker"),
+    parser.add_argument("--reranker", type=Path, default=model_path("reranker"),
                         help="reranker for the over-all-documents validation run")
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--init", type=Path, default=None,
@@ -75,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="qa: passages without the answer per train turn taken from the "
                              "top 5 of the reranked first-stage pool (other documents too), so "
                              "the reader's 'no answer' score compares the passages it is shown")
-    parser.add_argument("--query-roles", choices=["user", "all"], default="user",
+    parser.add_argument("--query-roles", choices=QUERY_ROLES, default=Config.query_roles,
                         help="qa: the turns the reader's question holds, newest first: the "
                              "user's only, or the agent's replies too")
     parser.add_argument("--question-tokens", type=int, default=None,
@@ -84,9 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="qa: do not train; save the mean of the weights of these trained "
                              "readers (e.g. two epochs continued with --init) to --out, then "
                              "validate it like a trained one")
-    parser.add_argument("--eval-only", action="store_true",
-                        help="qa: do not train; evaluate the model in --out and update its "
-                             "manifest's selection settings and metrics")
     parser.add_argument("--spans-cache", type=Path, default=None,
                         help="file caching the base-model span vectors "
                              "(default .cache/extractor.spans.pt, ignored by git)")
@@ -97,7 +78,8 @@ def span_targets(docs: dict[str, Any], cache: Path | None, log: Any = print
     """(doc_id, span_id) of every non-empty span and its frozen base-model vector."""
     import torch
 
-    from re3g.extract import SPAN_MAX_TOKENS, span_text
+    from re3g.extract import span_text
+    from re3g.models import SPAN_MAX_TOKENS
     from re3g.retrieve.index import corpus_fingerprint
 
     keys, texts = [], []
@@ -127,10 +109,11 @@ def prime_extractor(extractor: Any, docs: dict[str, Any], keys: list[tuple[str, 
                     vectors: Any) -> None:
     """Put already computed span vectors into the extractor's cache (same keys it would use)."""
     from re3g.extract import span_text
-    from re3g.rerank import _key
+    from re3g.models import content_key
 
     texts = [span_text(docs[d].span(s).text) for d, s in keys]
-    extractor.cache.put([_key(d, s, t) for (d, s), t in zip(keys, texts, strict=True)], vectors)
+    extractor.cache.put([content_key(d, s, t) for (d, s), t in zip(keys, texts, strict=True)],
+                        vectors)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,12 +132,8 @@ def run_tower(args: argparse.Namespace) -> int:
     from re3g.data import build_query
     from re3g.errors import DataError
 
-    t_start = time.time()
-    cfg = config_from_args(args, PROFILES)
-    set_seed(cfg.seed)
-    quick = args.profile == "quick"
-    docs, train, val = load_training_data(args, QUICK_EXAMPLES)
-    ck = checkpoint_path(args)
+    t_start, cfg, quick, docs, train, val = common.start_run(args, PROFILES, QUICK_EXAMPLES)
+    ck = common.checkpoint_path(args)
     cache = args.spans_cache or (None if quick else SPANS_CACHE)
     keys, targets = span_targets(docs, cache)
     pos_of = {k: i for i, k in enumerate(keys)}
@@ -168,19 +147,19 @@ def run_tower(args: argparse.Namespace) -> int:
 
     init = str(args.init) if args.init else BASE_MODEL
     if args.init:
-        from re3g.train.common import read_model_manifest
+        from re3g.models import read_model_manifest
 
         read_model_manifest(Path(args.init), "reranker", "re3g train reranker --profile full")
     settings = {"base_model": BASE_MODEL, "init": init, "profile": args.profile, **vars(cfg),
                 "n_train": len(pairs), "n_targets": len(keys)}
-    fp = settings_fingerprint(settings)
+    fp = common.settings_fingerprint(settings)
     enc = Encoder.load(args.init or base_model_path(), max_length=cfg.max_query_tokens)
     print(f"training extractor on {len(pairs)} queries x {len(keys)} spans ({device()}), "
           f"checkpoint {ck}")
     if args.restart and ck.exists():
         ck.unlink()
-    stats = train_query_tower(enc, [q for q, _ in pairs], [p for _, p in pairs], targets, cfg, ck,
-                              fp, progress=not args.no_progress)
+    stats = common.train_query_tower(enc, [q for q, _ in pairs], [p for _, p in pairs], targets,
+                                     cfg, ck, fp, progress=not args.no_progress)
 
     from re3g.extract import SpanExtractor
 
@@ -198,13 +177,13 @@ def run_tower(args: argparse.Namespace) -> int:
         "command": "re3g train extractor " + ("--profile quick" if quick else "--profile full")
                    + (f" --init {args.init}" if args.init else "")
                    + (f" --epochs {args.epochs:g}" if args.epochs is not None else ""),
-        "data": data_files([args.docs, args.train, args.validation]),
+        "data": common.data_files([args.docs, args.train, args.validation]),
         "settings": ex_settings,
         "metrics": metrics,
         "training": {**stats, "device": device(), "wall_seconds": round(time.time() - t_start, 1)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    save_model_folder(enc.model, enc.tokenizer, args.out, manifest, from_base=True)
+    common.save_model_folder(enc.model, enc.tokenizer, args.out, manifest, from_base=True)
     if ck.exists():
         ck.unlink()
     print(json.dumps({"out": str(args.out), "metrics": metrics, "settings": chosen,
@@ -233,7 +212,7 @@ def evaluate_extractor(extractor: Any, val: list[Any], docs: dict[str, Any],
         return {}, {}
     queries = [build_query(ex.history) for ex in val]
     refs = [grounding_text(ex, docs) for ex in val]
-    passages = split_corpus(docs.values(), max_words=200, min_words=12)
+    passages = split_corpus(docs.values())
     metrics: dict[str, Any] = {"n_validation": len(val)}
 
     def run_grid(runs: list[list[Any]], grid: dict[str, list[Any]]) -> tuple[dict, dict, list]:
@@ -268,7 +247,7 @@ def evaluate_extractor(extractor: Any, val: list[Any], docs: dict[str, Any],
     chosen = {"extend_ratio": gchosen["extend_ratio"], "n_passages": 3, "rank_penalty": 1.0}
     if index is not None and reranker_path is not None and Path(reranker_path).exists():
         try:
-            from re3g.rerank import Reranker
+            from re3g.rank import Reranker
             from re3g.retrieve import open_index
 
             retriever = open_index(index, mode="hybrid")

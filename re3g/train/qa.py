@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from re3g.qa import MAX_LENGTH, MAX_QUESTION_TOKENS, passage_window, truncate_question
+from re3g.extract.reader import MAX_LENGTH, passage_window
+from re3g.models import MAX_QUESTION_TOKENS, truncate_question
 from re3g.train.common import TrainConfig, train_model
+from re3g.train.lineage import QA_TRAIN_CMD, lineage
 from re3g.types import Document, Example, Hit, Passage
 
 
@@ -151,7 +153,7 @@ def reranked_pools(args: Any, examples: Sequence[Example], queries: Sequence[str
     (:func:`re3g.evaluate.grounding.pipeline_runs`); empty pools without an index or reranker
     (quick profile)."""
     from re3g.evaluate.grounding import pipeline_runs
-    from re3g.rerank import Reranker
+    from re3g.rank import Reranker
     from re3g.retrieve import open_index
 
     if index is None or not Path(args.reranker).exists():
@@ -167,19 +169,6 @@ QA_PROFILES: dict[str, dict[str, Any]] = {
     "full": {"epochs": 2.0, "batch_size": 16, "lr": 8e-5},
 }
 QUICK_EXAMPLES = 8
-QA_TRAIN_CMD = "re3g train extractor --arch qa --profile full --out models/extractor-qa"
-
-
-def lineage(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """What a warm-started reader records about the reader it started from (``--init``): its
-    folder, command, metrics, training and creation time, and that reader's own start, so the
-    manifest holds every command needed to rebuild it, oldest last."""
-    out = {"path": str(path)}
-    out.update({k: manifest[k] for k in ("command", "metrics", "training", "created", "init_model",
-                                         "averaged_from") if k in manifest})
-    return out
-
-
 def run_qa(args: Any) -> int:
     """``re3g train extractor`` (the default ``--arch qa``): fine-tune a start/end reader from
     the packaged all-MiniLM-L6-v2, save it to ``--out`` with its manifest, then choose the
@@ -192,23 +181,12 @@ def run_qa(args: Any) -> int:
     from re3g.data import build_query
     from re3g.data.passages import split_corpus
     from re3g.errors import DataError
-    from re3g.train.common import (
-        BASE_MODEL,
-        base_model_path,
-        checkpoint_path,
-        config_from_args,
-        data_files,
-        device,
-        load_training_data,
-        read_model_manifest,
-        save_model_folder,
-        set_seed,
-        settings_fingerprint,
-    )
+    from re3g.models import BASE_MODEL, base_model_path, device, read_model_manifest
+    from re3g.train import common
 
     t_start = time.time()
     quick = args.profile == "quick"
-    docs, train, val = load_training_data(args, QUICK_EXAMPLES)
+    docs, train, val = common.load_training_data(args, QUICK_EXAMPLES)
     roles = getattr(args, "query_roles", None) or "user"
     q_tokens = getattr(args, "question_tokens", None) or MAX_QUESTION_TOKENS
     init = getattr(args, "init", None)
@@ -249,9 +227,9 @@ def run_qa(args: Any) -> int:
 
         manifest, stats = save_mean(average, sources, args, command)
     else:
-        cfg = config_from_args(args, QA_PROFILES)
-        set_seed(cfg.seed)
-        passages = split_corpus(docs.values(), max_words=200, min_words=12)
+        cfg = common.config_from_args(args, QA_PROFILES)
+        common.set_seed(cfg.seed)
+        passages = split_corpus(docs.values())
         tok = AutoTokenizer.from_pretrained(base_model_path())
         pool_negatives = int(getattr(args, "pool_negatives", 0) or 0)
         pools = (reranked_pools(args, train, [build_query(ex.history, roles="user")
@@ -269,8 +247,8 @@ def run_qa(args: Any) -> int:
                     "init": str(init) if init else BASE_MODEL,
                     "query_roles": roles, "max_length": MAX_LENGTH,
                     "max_question_tokens": q_tokens}
-        fp = settings_fingerprint(settings)
-        ck = checkpoint_path(args)
+        fp = common.settings_fingerprint(settings)
+        ck = common.checkpoint_path(args)
         if args.restart and ck.exists():
             ck.unlink()
         model = AutoModelForQuestionAnswering.from_pretrained(
@@ -280,23 +258,13 @@ def run_qa(args: Any) -> int:
         stats = train_qa(model, feats, tok.pad_token_id, cfg, ck, fp,
                          progress=not args.no_progress)
         stats["device"] = device()
-        manifest = {
-            "kind": "extractor",
-            "format": 2,
-            "architecture": "qa",
-            "description": "start/end extractive reader (AutoModelForQuestionAnswering) over the "
-                           "top reranked passages; ranges snapped to document spans",
-            "base_model": BASE_MODEL,
-            "command": command,
-            "data": data_files([args.docs, args.train, args.validation]),
-            "settings": settings,
-            "metrics": {},
-            "training": stats,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
+        manifest = common.model_manifest(
+            "extractor", "qa",
+            "start/end extractive reader (AutoModelForQuestionAnswering) over the top reranked "
+            "passages; ranges snapped to document spans", command, args, settings, stats)
         if start:
             manifest["init_model"] = lineage(Path(init), start)
-        save_model_folder(model, tok, Path(args.out), manifest)
+        common.save_model_folder(model, tok, Path(args.out), manifest)
         if ck.exists():
             ck.unlink()
     from re3g.train.qa_eval import evaluate_and_select  # imported late: see its docstring
@@ -310,7 +278,7 @@ def run_qa(args: Any) -> int:
     key = "eval_only_seconds" if getattr(args, "eval_only", False) else "wall_seconds"
     manifest["training"] = {**stats, key: took}
     from re3g.evaluate.report import write_atomic
-    from re3g.train.common import MANIFEST
+    from re3g.models import MANIFEST
 
     write_atomic(Path(args.out) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     print(json.dumps({"out": str(args.out), "metrics": metrics, "settings": chosen,

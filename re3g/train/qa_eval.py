@@ -78,7 +78,7 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
     """Grounding metrics of the extractor in ``model_dir`` on ``val`` and the chosen settings.
 
     The candidates are the pipeline's: the hybrid dialogue pool reranked with the current-turn
-    mix and the document prior of the earlier agent turns (:mod:`re3g.focus`), then the
+    mix and the document prior of the earlier agent turns (:mod:`re3g.rank.prior`), then the
     cross-encoder's second step when the project has one. When the span
     scorer ``models/extractor`` sits beside the reader, its weight is part of the grid.
     """
@@ -116,7 +116,7 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
     def helper_scores(q: str, c: str, hits: list[Any]) -> dict[Any, float] | None:
         return ex.helper_scores(q, hits, docs, c, cfg.current_weight)
 
-    passages = split_corpus(docs.values(), max_words=200, min_words=12)
+    passages = split_corpus(docs.values())
     gold_runs = [gold_passage_hits(e, passages) for e in val]
     gold_reads = [ex.model.read(q, [h.passage for h in hits], docs, keep=10) for q, hits in
                   tqdm(list(zip(rqueries, gold_runs, strict=True)), desc="read gold passages")]
@@ -140,7 +140,7 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
         return metrics, chosen
 
     from re3g.evaluate.grounding import pipeline_runs
-    from re3g.rerank import Reranker, load_cross
+    from re3g.rank import Reranker, load_cross
     from re3g.retrieve import open_index
 
     retriever = open_index(index, mode="hybrid")

@@ -23,33 +23,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from re3g.train.common import (
-    BASE_MODEL,
-    Encoder,
-    add_common_arguments,
-    base_model_path,
-    checkpoint_path,
-    config_from_args,
-    data_files,
-    device,
-    load_training_data,
-    save_model_folder,
-    set_seed,
-    settings_fingerprint,
-    train_query_tower,
-)
+from re3g.config import QUERY_ROLES, Config
+from re3g.models import BASE_MODEL, Encoder, base_model_path, device, model_path
+from re3g.train import common
 
-PROFILES: dict[str, dict[str, Any]] = {
-    "quick": {"epochs": 1.0, "batch_size": 4, "lr": 5e-5, "max_steps": 2,
-              "max_query_tokens": 64, "train_layers": 2},
-    "full": {"epochs": 6.0, "batch_size": 32, "lr": 1e-4, "max_query_tokens": 64,
-             "train_layers": 2},
-}
+PROFILES: dict[str, dict[str, Any]] = {"quick": common.QUICK_TOWER,
+                                       "full": {**common.FULL_TOWER, "epochs": 6.0}}
 QUICK_EXAMPLES = 8
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser, "reranker")
+    common.add_common_arguments(parser, "reranker")
     parser.add_argument("--index", type=Path, default=Path("indexes/doc2dial"),
                         help="dense index whose passages/vectors to train on and evaluate with "
                              "(used when built from --docs with the packaged model)")
@@ -62,19 +46,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--negatives", type=int, default=3,
                         help="cross: hard negatives per train turn, from the tower's top "
                              "--depth (or the hybrid pool without a tower)")
-    parser.add_argument("--first-stage", type=Path, default=Path("models/reranker"),
+    parser.add_argument("--first-stage", type=Path, default=model_path("reranker"),
                         help="cross: the tower reranker the cross-encoder follows in the "
                              "cascade (negatives come from its ranking)")
     parser.add_argument("--depth", type=int, default=5,
                         help="cross: how many of the tower's top passages give the negatives "
                              "(the validation then chooses the cascade's depth and weight)")
-    parser.add_argument("--eval-only", action="store_true",
-                        help="cross: skip training; re-run the validation of the model in --out "
-                             "and rewrite its manifest's metrics and cascade settings")
     parser.add_argument("--init", type=Path, default=None,
                         help="cross: start from a trained start/end extractor's encoder "
                              "(e.g. models/extractor) instead of the base model")
-    parser.add_argument("--query-roles", choices=["user", "all"], default="user",
+    parser.add_argument("--query-roles", choices=QUERY_ROLES, default=Config.query_roles,
                         help="cross: the turns its query holds: the user's (the pipeline's "
                              "dialogue query) or every turn, the agent's replies included (as "
                              "the reader reads them); the pipeline builds the same query for it")
@@ -108,7 +89,7 @@ def load_targets(docs: dict[str, Any], index: Path | None, log: Any = print
         fi = faiss.read_index(str(index / "dense" / "faiss.index"))
         if fi.ntotal == len(passages):
             return passages, torch.as_tensor(fi.reconstruct_n(0, fi.ntotal)), str(index)
-    passages = split_corpus(docs.values(), max_words=200, min_words=12)
+    passages = split_corpus(docs.values())
     log(f"encoding {len(passages)} passages with the base model")
     enc = Encoder.load(base_model_path(), max_length=256)
     return passages, enc.encode([passage_contents(p) for p in passages]), "split_corpus(200)"
@@ -135,15 +116,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_tower(args: argparse.Namespace) -> int:
-
     from re3g.data import build_query
     from re3g.errors import DataError
 
-    t_start = time.time()
-    cfg = config_from_args(args, PROFILES)
-    set_seed(cfg.seed)
-    quick = args.profile == "quick"
-    docs, train, val = load_training_data(args, QUICK_EXAMPLES)
+    t_start, cfg, quick, docs, train, val = common.start_run(args, PROFILES, QUICK_EXAMPLES)
     index = None if quick else args.index
     passages, targets, target_source = load_targets(docs, index)
     positives = positives_for(train, passages)
@@ -155,14 +131,14 @@ def run_tower(args: argparse.Namespace) -> int:
 
     settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
                 "n_train": len(queries), "targets": target_source, "n_targets": len(passages)}
-    fp = settings_fingerprint(settings)
+    fp = common.settings_fingerprint(settings)
     enc = Encoder.load(base_model_path(), max_length=cfg.max_query_tokens)
     print(f"training reranker on {len(queries)} queries x {len(passages)} passages "
-          f"({device()}), checkpoint {checkpoint_path(args)}")
-    if args.restart and checkpoint_path(args).exists():
-        checkpoint_path(args).unlink()
-    stats = train_query_tower(enc, queries, [p for _, p in pairs], targets, cfg,
-                              checkpoint_path(args), fp, progress=not args.no_progress)
+          f"({device()}), checkpoint {common.checkpoint_path(args)}")
+    if args.restart and common.checkpoint_path(args).exists():
+        common.checkpoint_path(args).unlink()
+    stats = common.train_query_tower(enc, queries, [p for _, p in pairs], targets, cfg,
+                              common.checkpoint_path(args), fp, progress=not args.no_progress)
 
     metrics = evaluate_tower(enc, val, passages, targets, index, args.candidates, cfg.scale)
     manifest = {
@@ -171,7 +147,7 @@ def run_tower(args: argparse.Namespace) -> int:
         "architecture": "query-tower over frozen base passage vectors (cosine)",
         "base_model": BASE_MODEL,
         "command": "re3g train reranker " + ("--profile quick" if quick else "--profile full"),
-        "data": data_files([args.docs, args.train, args.validation]),
+        "data": common.data_files([args.docs, args.train, args.validation]),
         "settings": {**settings, "scale": cfg.scale, "first_stage_weight": 0.0,
                      "passage_format": "passage_contents", "passage_max_tokens": 256},
         "metrics": metrics,
@@ -179,8 +155,8 @@ def run_tower(args: argparse.Namespace) -> int:
                      "wall_seconds": round(time.time() - t_start, 1)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    save_model_folder(enc.model, enc.tokenizer, args.out, manifest, from_base=True)
-    ck = checkpoint_path(args)
+    common.save_model_folder(enc.model, enc.tokenizer, args.out, manifest, from_base=True)
+    ck = common.checkpoint_path(args)
     if ck.exists():
         ck.unlink()
     print(json.dumps({"out": str(args.out), "metrics": metrics, "training": manifest["training"]},

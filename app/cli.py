@@ -9,17 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from re3g.cli.common import INDEX_ROOT
+from re3g.config import GENERATORS, MODES, Config
 from re3g.errors import IndexLoadError
+from re3g.models import project_root, trained
+
+from .settings import APP_K, MIN_CONFIDENCE, Settings
 
 SAMPLE_NAME = "sample"
 
 
 def sample_dir() -> Path:
     """The embedded sample corpus: ``data/sample`` of the source tree, or of the current folder."""
-    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
+    for base in (project_root(), Path.cwd()):
         candidate = base / "data" / "sample"
         if candidate.is_dir():
             return candidate
@@ -43,25 +46,16 @@ def ensure_sample_index(indexes_dir: Path, quiet: bool = False) -> Path:
     return build_index(docs, target, name=SAMPLE_NAME, source=str(src), progress=not quiet)
 
 
-def trained_reranker() -> bool:
-    """True when the project has a trained reranker (models/reranker/manifest.json)."""
-    return (Path(__file__).resolve().parents[2] / "models" / "reranker" / "manifest.json"
-            ).is_file()
-
-
-def start_settings(args: argparse.Namespace) -> Any:
+def start_settings(args: argparse.Namespace, config: Config | None = None) -> Settings:
     """The Settings panel's initial values: options given, else the config file's, else the
-    app's defaults (hybrid, k=10, rerank when trained, extractive)."""
-    from app.pipelines import Settings
-    from re3g.config import Config
-
-    base = Settings()
+    app's defaults (hybrid, k=APP_K, rerank when trained, extractive). ``config`` is
+    ``--config`` already parsed (parsed here when not given)."""
     if args.config:
-        cfg = Config.load(args.config)
+        cfg = config if config is not None else Config.load(args.config)
         base = Settings(cfg.mode, cfg.k, cfg.rerank if isinstance(cfg.rerank, bool)
-                        else trained_reranker(), cfg.generator)
+                        else trained("reranker"), cfg.generator)
     else:
-        base = Settings(base.mode, base.k, trained_reranker(), base.generator)
+        base = Settings(rerank=trained("reranker"))
     return Settings(
         args.mode or base.mode, args.k if args.k is not None else base.k,
         base.rerank if args.rerank is None else args.rerank, args.generator or base.generator,
@@ -69,6 +63,7 @@ def start_settings(args: argparse.Namespace) -> Any:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``chat`` subcommand (the ``re3g.commands`` entry point ``chat``)."""
     p = sub.add_parser("chat", help="chat with documents in the browser (Gradio)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -80,14 +75,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"folder of built indexes; uploads go to <indexes>/uploads (default "
                         f"{INDEX_ROOT}, or $RE3G_INDEX_DIR)")
     p.add_argument("--config", default=None, help="re3g.toml for the pipeline (models, LLM)")
-    p.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default=None,
+    p.add_argument("--mode", choices=MODES, default=None,
                    help="retrieval mode at start (default: --config's, else hybrid)")
     p.add_argument("-k", type=int, default=None,
-                   help="passages retrieved per question (default: --config's, else 10)")
+                   help=f"passages retrieved per question (default: --config's, else {APP_K})")
     p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                    help="rerank with the cross-encoder (default: --config's; 'auto' or no "
                         "config: on when models/reranker has a trained one)")
-    p.add_argument("--generator", choices=("extractive", "seq2seq", "llm", "http"),
+    p.add_argument("--generator", choices=GENERATORS,
                    default=None, help="generator at start (default: --config's, else "
                                       "extractive)")
     p.add_argument("--min-confidence", type=float, default=None,
@@ -103,7 +98,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.main import MIN_CONFIDENCE, AppConfig, launch
+    """Start the chat with the options of ``re3g chat`` (blocks until Ctrl+C)."""
+    from .server import launch
+    from .settings import AppConfig
 
     indexes = Path(args.indexes)
     corpus = args.index
@@ -112,10 +109,11 @@ def run(args: argparse.Namespace) -> int:
         indexes, corpus = as_path.parent, as_path.name
     if not args.no_sample:
         ensure_sample_index(indexes)
-    settings = start_settings(args)
+    pipeline_config = Config.load(args.config)  # the one parse of --config
     config = AppConfig(
         indexes_dir=indexes, default_corpus=corpus, share_uploads=args.share_uploads,
-        concurrency=args.concurrency, config_path=args.config, settings=settings,
+        concurrency=args.concurrency, pipeline_config=pipeline_config,
+        settings=start_settings(args, pipeline_config),
         min_confidence=MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence,
     )
     print(f"re3g chat: open http://{args.host}:{args.port}/ in a browser (Ctrl+C stops)",

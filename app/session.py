@@ -1,0 +1,294 @@
+"""One conversation's state and the app's behaviour per turn, as small methods that
+:func:`re3g_app.layout.build_app` wires to Gradio components."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from re3g.errors import DataError, Re3GError
+from re3g.types import Answer
+
+from . import render
+from .code_tool import CODE_NOTE, CodeTool, route_message
+from .corpora import CorpusCatalog, new_session_id
+from .pipelines import Pipeline, PipelineCache, PipelineFactory, default_factory, stream_answer
+from .settings import AppConfig, Settings
+from .uploads import Uploads
+
+log = logging.getLogger(__name__)
+
+MAX_PASSAGES_SHOWN = 5
+NO_EVIDENCE = (
+    "I could not find good evidence for that in {corpus}, so I won't guess. "
+    "Try rephrasing with words the documents would use, or pick another corpus."
+)
+
+Step = tuple[str, Answer | None, str]
+"""One step of a turn: (reply so far, the final Answer or None while streaming, evidence
+HTML)."""
+
+
+@dataclass
+class Session:
+    """One browser tab's (or one API client's) conversation and choices, kept in gr.State.
+
+    >>> Session("0123456789abcdef", corpus="sample").history
+    []
+    """
+
+    id: str
+    corpus: str = ""
+    settings: Settings = field(default_factory=Settings)
+    history: list[str] = field(default_factory=list)
+    evidence: dict[int, str] = field(default_factory=dict)
+    uploads: list[str] = field(default_factory=list)
+    code_auto: bool = True
+
+
+class ChatApp:
+    """The app's behaviour as small methods; :func:`re3g_app.build_app` wires them to
+    components.
+
+    ``factory(index_path, settings)`` makes a pipeline (default: ``Re3G`` over
+    ``config.pipeline_config``); tests and embedders may pass their own. Whether a reply is
+    grounded is the pipeline's decision (``Answer.grounded``, taken with the app's
+    ``min_confidence``); the app displays it.
+
+    >>> chat = ChatApp(AppConfig(indexes_dir="no-indexes-here"), factory=lambda *_: None)
+    >>> chat.check_message("  How much is a day pass? ")
+    'How much is a day pass?'
+    >>> chat.check_message("")
+    Traceback (most recent call last):
+    ...
+    re3g.errors.DataError: Type a question first: the message is empty.
+    """
+
+    def __init__(self, config: AppConfig, factory: PipelineFactory | None = None) -> None:
+        self.config = config
+        self.catalog = CorpusCatalog(config.indexes_dir, share_uploads=config.share_uploads)
+        self.pipelines = PipelineCache(factory or default_factory(
+            config.pipeline_config, **config.pipeline_overrides()))
+        self.uploads = Uploads(self.catalog, self.pipelines)
+        self.code_tool = CodeTool(config.code_spec())
+
+    # ------------------------------------------------------------------ sessions and settings
+
+    def new_session(self) -> Session:
+        choices = [c.key for c in self.catalog.shared()]
+        corpus = self.config.default_corpus if self.config.default_corpus in choices else (
+            choices[0] if choices else "")
+        return Session(new_session_id(), corpus=corpus, settings=self.config.settings,
+                       code_auto=self.config.code_auto)
+
+    def ensure(self, session: Session | None) -> Session:
+        return session if isinstance(session, Session) else self.new_session()
+
+    def on_load(self, session: Session | None) -> tuple[Any, Session, str]:
+        session = self.ensure(session)
+        return (self._corpus_update(session), session,
+                render.message_html("Evidence for each reply appears here."))
+
+    def forget(self, session: Session | None) -> None:
+        """Called by Gradio when a session's state expires: drop its private uploads."""
+        if isinstance(session, Session) and session.uploads:
+            self.uploads.forget(session.id, session.uploads)
+
+    def _corpus_update(self, session: Session) -> Any:
+        """The corpus menu for ``session`` (its choices, its corpus selected)."""
+        choices = self.catalog.choices(session.id)
+        keys = [k for _, k in choices]
+        if session.corpus not in keys:
+            session.corpus = keys[0] if keys else ""
+        return gr.update(choices=choices, value=session.corpus or None)
+
+    def apply_settings(self, corpus: str, mode: str, k: float, rerank: bool, generator: str,
+                       session: Session | None) -> tuple[Session, str]:
+        session = self.ensure(session)
+        try:
+            session.settings = Settings(mode, int(k), bool(rerank), generator).checked()
+            if corpus and corpus != session.corpus:
+                self.catalog.resolve(session.id, corpus)
+                session.corpus = corpus
+        except Re3GError as exc:
+            return session, f"⚠️ {exc}"
+        return session, ""
+
+    def set_code_auto(self, value: bool, session: Session | None) -> Session:
+        """UI handler of the "route code questions to the code tool" toggle."""
+        session = self.ensure(session)
+        session.code_auto = bool(value)
+        return session
+
+    def clear(self, session: Session | None) -> tuple[list, str, Session, str]:
+        session = self.ensure(session)
+        session.history.clear()
+        session.evidence.clear()
+        return [], render.message_html("Conversation cleared."), session, ""
+
+    # ------------------------------------------------------------------ answering
+
+    def check_message(self, message: Any) -> str:
+        """The message, stripped; DataError with a user-facing reason when unusable."""
+        if not isinstance(message, str) or not message.strip():
+            raise DataError("Type a question first: the message is empty.")
+        if len(message) > self.config.max_message_chars:
+            raise DataError(
+                f"The message is {len(message):,} characters long; the limit is "
+                f"{self.config.max_message_chars:,}. Please ask a shorter question."
+            )
+        if "\x00" in message:
+            raise DataError("The message contains a NUL character.")
+        return message.strip()
+
+    def _bot_for(self, session: Session) -> tuple[Pipeline, str]:
+        if not session.corpus:
+            raise DataError("No corpus is available yet: build one or upload documents.")
+        corpus = self.catalog.resolve(session.id, session.corpus)
+        return self.pipelines.get(corpus.path, session.settings), corpus.label
+
+    def threshold(self, answer: Answer) -> float:
+        """The confidence threshold the pipeline applied (shown in the evidence panel)."""
+        used = answer.extra.get("min_confidence")
+        if used is None:
+            used = self.config.min_confidence
+        return float(used or 0.0)
+
+    def turn(self, message: str, session: Session) -> Iterator[Step]:
+        """Run one turn: yields (reply so far, None, "") while streaming, then
+        (final reply, Answer, evidence HTML). ``/code``, ``/docs`` and ``/both`` prefixes (or the
+        automatic router, when on) send the turn to the code tool, the documents, or both."""
+        route, text = route_message(message, session.code_auto)
+        if route == "code":
+            yield from self.code_turn(text or message)
+            return
+        if route == "both":
+            reply, answer, html = "", None, ""
+            for step in self.doc_turn(text, session):
+                reply, answer, html = step
+                yield reply, None, ""
+            head = f"{reply}\n\n---\n\n"
+            for code_reply, code_answer, _ in self.code_turn(text):
+                if code_answer is None:
+                    yield head + code_reply, None, ""
+                else:
+                    yield head + code_reply, answer or code_answer, html
+            return
+        yield from self.doc_turn(text or message, session)
+
+    def code_turn(self, question: str) -> Iterator[Step]:
+        """Answer with the code LLM; a model that fails is a message, never a crash."""
+        text = ""
+        try:
+            for piece in self.code_tool.stream(question):
+                text += piece
+                yield text, None, ""
+        except Re3GError as exc:
+            msg = (f"The code tool is unavailable: {exc}. Questions about the documents still "
+                   "work.")
+            yield msg, Answer(msg, grounded=False, extra={"route": "code"}), \
+                render.message_html(msg)
+            return
+        note = CODE_NOTE.format(model=self.code_tool.name)
+        yield text, Answer(text, grounded=True, extra={"route": "code"}), \
+            render.message_html(note)
+
+    def doc_turn(self, message: str, session: Session) -> Iterator[Step]:
+        """A document-grounded turn. A grounded exchange is added to the session's history;
+        one without good evidence is shown but not kept for later queries."""
+        bot, label = self._bot_for(session)
+        history = [*session.history, message]
+        t0 = time.perf_counter()
+        text = ""
+        answer: Answer | None = None
+        for piece in stream_answer(bot, history):
+            if isinstance(piece, Answer):
+                answer = piece
+            else:
+                text += piece
+                yield text, None, ""
+        if answer is None:  # pragma: no cover - stream_answer always ends with an Answer
+            raise Re3GError("the pipeline returned no answer")
+        answer.timings.setdefault("total", time.perf_counter() - t0)
+        grounded = bool(answer.grounded)
+        reply = answer.text.strip() if grounded else NO_EVIDENCE.format(corpus=label)
+        if grounded and not reply:
+            reply = text.strip() or NO_EVIDENCE.format(corpus=label)
+        html = render.evidence_html(answer, grounded, self.threshold(answer), label,
+                                    max_passages=MAX_PASSAGES_SHOWN)
+        if grounded:  # an exchange without evidence would only add noise to later queries
+            session.history += [message, reply]
+        yield reply, answer, html
+
+    def respond(self, message: str, chat: list | None, session: Session | None
+                ) -> Iterator[tuple[Any, list, str, str, Session]]:
+        """UI handler: outputs (textbox, chatbot, evidence, notice, state)."""
+        session = self.ensure(session)
+        chat = list(chat or [])
+        try:
+            text = self.check_message(message)
+        except DataError as exc:
+            yield gr.update(), chat, gr.update(), f"⚠️ {exc}", session
+            return
+        chat.append({"role": "user", "content": text})
+        chat.append({"role": "assistant", "content": "…"})
+        yield "", chat, render.message_html("Searching…"), "", session
+        try:
+            for reply, answer, html in self.turn(text, session):
+                chat[-1] = {"role": "assistant", "content": reply}
+                if answer is None:
+                    yield "", chat, gr.update(), "", session
+                else:
+                    session.evidence[len(chat) - 1] = html
+                    yield "", chat, html, "", session
+        except Re3GError as exc:
+            chat[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
+            yield "", chat, render.message_html(str(exc)), f"⚠️ {exc}", session
+        except Exception as exc:  # keep the session usable; the log has the traceback
+            log.exception("turn failed")
+            msg = f"Something went wrong ({type(exc).__name__}); please try again."
+            chat[-1] = {"role": "assistant", "content": f"⚠️ {msg}"}
+            yield "", chat, render.message_html(msg), f"⚠️ {msg}", session
+
+    def api_chat(self, message: str, session: Session | None) -> Iterator[tuple[str, Session]]:
+        """API handler for ``/chat``: message in, reply text out (streamed), per client."""
+        session = self.ensure(session)
+        try:
+            text = self.check_message(message)
+            for reply, _answer, _html in self.turn(text, session):
+                yield reply, session
+        except Re3GError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+
+    def show_evidence(self, session: Session | None, evt: gr.SelectData) -> Any:
+        """Clicking a reply shows that reply's evidence again."""
+        if isinstance(session, Session):
+            index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+            if isinstance(index, int) and index in session.evidence:
+                return session.evidence[index]
+        return gr.update()
+
+    # ------------------------------------------------------------------ uploads
+
+    def build_corpus(self, files: Sequence[str] | str | None, name: str, session: Session | None,
+                     progress: gr.Progress = gr.Progress(track_tqdm=True)  # noqa: B008
+                     ) -> tuple[str, Any, Session]:
+        """UI handler: read uploaded files, build an index in this session's folder, select
+        it. Outputs (status, corpus dropdown, state)."""
+        session = self.ensure(session)
+        try:
+            key, status = self.uploads.build(files, name, session.id, session.uploads, progress)
+        except Re3GError as exc:
+            return f"⚠️ {exc}", gr.update(), session
+        except OSError as exc:
+            log.exception("upload build failed")
+            return f"⚠️ Could not write the index ({exc.strerror}).", gr.update(), session
+        if key not in session.uploads:
+            session.uploads.append(key)
+        session.corpus = key
+        return status, self._corpus_update(session), session

@@ -1,0 +1,90 @@
+"""Markdown files (.md, .markdown): headings, paragraphs, list items, table rows, code blocks.
+
+    >>> [(b.text, b.heading) for b in markdown_blocks("# Fees\\n\\n- Pay **online**.")]
+    [('Fees', True), ('Pay online.', False)]
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from re3g.data.ingest.document import Block
+from re3g.data.ingest.text import SETEXT_RULE
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_RULE = re.compile(r"^(\*\s*){3,}$|^(-\s*){3,}$|^(_\s*){3,}$")
+_MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_MD_FENCE = re.compile(r"^\s*(```|~~~)")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _clean_inline_md(text: str) -> str:
+    text = _MD_LINK.sub(r"\1", text)
+    for _ in range(2):
+        text = _MD_EMPHASIS.sub(r"\2", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text).strip()
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    """Headings, paragraphs, list items, table rows and code blocks of a Markdown text."""
+    blocks: list[Block] = []
+    para: list[str] = []
+    lines = text.split("\n")
+
+    def flush() -> None:
+        if para:
+            joined = _clean_inline_md(" ".join(s.strip() for s in para))
+            if joined:
+                blocks.append(Block(joined))
+            para.clear()
+
+    i = 0
+    if lines and lines[0].strip() == "---":  # YAML front matter
+        end = next((j for j in range(1, len(lines)) if lines[j].strip() == "---"), None)
+        if end is not None:
+            i = end + 1
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if _MD_FENCE.match(line):
+            flush()
+            fence = _MD_FENCE.match(line).group(1)  # type: ignore[union-attr]
+            code: list[str] = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith(fence):
+                code.append(lines[i])
+                i += 1
+            if any(c.strip() for c in code):
+                blocks.append(Block("\n".join(code).strip("\n"), split_sentences=False))
+        elif m := _MD_HEADING.match(stripped):
+            flush()
+            if title := _clean_inline_md(m.group(2)):
+                blocks.append(Block(title, heading=True))
+        elif para and len(para) == 1 and SETEXT_RULE.match(stripped):
+            title = _clean_inline_md(para.pop())
+            if title:
+                blocks.append(Block(title, heading=True))
+        elif not stripped or _MD_RULE.match(stripped):
+            flush()
+        elif m := _MD_LIST.match(line):
+            flush()
+            if item := _clean_inline_md(m.group(1)):
+                blocks.append(Block(item))
+        elif stripped.startswith("|"):
+            flush()
+            if not _MD_TABLE_RULE.match(stripped):
+                cells = [_clean_inline_md(c) for c in stripped.strip("|").split("|")]
+                row = "; ".join(c for c in cells if c)
+                if row:
+                    blocks.append(Block(row, split_sentences=False))
+        elif stripped.startswith(">"):
+            para.append(stripped.lstrip("> "))
+        else:
+            para.append(line)
+        i += 1
+    flush()
+    return blocks
