@@ -80,23 +80,10 @@ def _failure(ex_id: str, stage: str, exc: BaseException) -> dict[str, str]:
 
 
 def _grounding_outputs(ctx: Any) -> dict[str, dict[str, Any]] | None:
-    """Evidence the grounding stage left in the context, when it did: ``{id: {"evidence":
-    [Evidence], "hits": [Hit], "top_score": the reranker's best score or None}}``."""
-    for holder in (ctx.options, getattr(ctx, "__dict__", {})):
-        for key in ("grounding_outputs", "grounding_evidence", "evidence"):
-            found = holder.get(key) if isinstance(holder, dict) else None
-            if isinstance(found, dict) and found:
-                out: dict[str, dict[str, Any]] = {}
-                for ex_id, val in found.items():
-                    if isinstance(val, dict):
-                        out[ex_id] = {"evidence": list(val.get("evidence") or []),
-                                      "hits": list(val.get("hits") or []),
-                                      "top_score": val.get("top_score")}
-                    else:
-                        out[ex_id] = {"evidence": list(val or []), "hits": [],
-                                      "top_score": None}
-                return out
-    return None
+    """Evidence the grounding stage left in the context (``ctx.options["grounding_outputs"]``),
+    when it did: ``{id: {"evidence": [Evidence], "hits": [Hit], "top_score": the reranker's
+    best score}}``."""
+    return ctx.options.get("grounding_outputs") or None
 
 
 def _make_bot(ctx: Any, report: dict[str, Any], generator: str) -> Any:
@@ -111,7 +98,7 @@ def _make_bot(ctx: Any, report: dict[str, Any], generator: str) -> Any:
                                                 if cfg.generator == generator else {}),
                              rerank=ctx.options.get("rerank"), mode="hybrid")
     # reuse the retriever the runner already opened (no second index load or JVM searcher)
-    return Re3G(cfg, documents=ctx.docs, retriever=getattr(ctx, "retriever", None))
+    return Re3G(cfg, documents=ctx.docs, retriever=ctx.retriever)
 
 
 def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence[int],
@@ -194,7 +181,7 @@ def _index_sha(report: dict[str, Any]) -> str:
 def _model_stamp(model: Any) -> str:
     """When the trained folder a loaded model came from was last written ("" for none or a
     hub model): cached evidence is reused only while every model behind it is unchanged."""
-    path = getattr(model, "path", "") if model is not None else ""
+    path = model.path if model is not None else ""
     if not path:
         return ""
     try:

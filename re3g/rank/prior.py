@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from re3g.config import Config
+from re3g.retrieve.base import Retriever
 from re3g.types import Hit, Turn
 
 DEFAULT_TEMPERATURE = Config.document_temperature
@@ -46,7 +46,7 @@ def agent_text(turns: Sequence[Turn], max_words: int = AGENT_MAX_WORDS) -> str:
     return " ".join(words[:max_words])
 
 
-def document_prior(searcher: Any, text: str, temperature: float = DEFAULT_TEMPERATURE,
+def document_prior(searcher: Retriever, text: str, temperature: float = DEFAULT_TEMPERATURE,
                    depth: int = 50) -> dict[str, float]:
     """Prior in (0, 1] per document from a BM25 search of ``text`` (empty without text).
 
@@ -56,10 +56,10 @@ def document_prior(searcher: Any, text: str, temperature: float = DEFAULT_TEMPER
     return document_priors(searcher, [text], temperature, depth)[0]
 
 
-def document_priors(searcher: Any, texts: Sequence[str],
+def document_priors(searcher: Retriever, texts: Sequence[str],
                     temperature: float = DEFAULT_TEMPERATURE, depth: int = 50
                     ) -> list[dict[str, float]]:
-    """:func:`document_prior` of each text, searched in one batch when the searcher can."""
+    """:func:`document_prior` of each text, searched in one batch."""
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     todo = [i for i, t in enumerate(texts) if t.strip()]
@@ -67,10 +67,7 @@ def document_priors(searcher: Any, texts: Sequence[str],
     if not todo:
         return out
     queries = [texts[i] for i in todo]
-    if hasattr(searcher, "batch_search"):
-        runs = searcher.batch_search(queries, depth)
-    else:
-        runs = [searcher.search(q, depth) for q in queries]
+    runs = searcher.batch_search(queries, depth)
     for i, hits in zip(todo, runs, strict=True):
         best: dict[str, float] = {}
         for h in hits:
