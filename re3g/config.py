@@ -65,7 +65,8 @@ SECTIONS: dict[str, dict[str, str]] = {
                "cross_weight": "cross_weight"},
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
                 "reply_spans": "reply_spans"},
-    "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply"},
+    "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply",
+               "learned": "learned", "model": "answerability"},
     "generator": {"name": "generator", "options": "generator_options"},
     "code": {},  # the code tool's table, typed by CodeConfig (see Config.code)
 }
@@ -230,8 +231,12 @@ class Config:
       when none is trained the dense-encoder fallback; the name "dense-fallback" asks for that
       fallback explicitly), ``top_n`` evidence spans returned, ``reply_spans`` of them handed
       to the generator;
-    - answer: ``min_confidence`` (below it the pipeline says it could not find the answer;
-      None: the default of the extractor in use), ``abstain_reply``;
+    - answer: ``learned`` ("auto": the learned "not in the documents" decision of
+      ``re3g train answerability`` decides when ``models/answerability`` exists and was
+      trained with the components in use; true: required; false: the fixed rule of
+      :mod:`re3g.decide`), ``answerability`` (its folder), ``min_confidence`` (below it the
+      pipeline says it could not find the answer; None: the learned model's threshold, else
+      the default of the extractor in use), ``abstain_reply``;
     - generator: ``generator`` (extractive | seq2seq | llm | http) and ``generator_options``
       (keyword options of ``re3g.generate.make_generator``);
     - code: the code tool's options, a :class:`CodeConfig` (a mapping is accepted).
@@ -273,6 +278,8 @@ class Config:
     reply_spans: int = 1
     min_confidence: float | None = None
     abstain_reply: str = ABSTAIN_REPLY
+    learned: bool | str = "auto"
+    answerability: str | None = None
     generator: str = "extractive"
     generator_options: dict[str, Any] = field(default_factory=dict)
     code: CodeConfig = field(default_factory=CodeConfig)
@@ -283,6 +290,7 @@ class Config:
         """Normalise the values that have a canonical form; leave the rest to validate()."""
         self.rerank = switch_value(self.rerank)
         self.cross = switch_value(self.cross)
+        self.learned = switch_value(self.learned)
         if _is_number(self.min_confidence) and 0 <= self.min_confidence <= 1:
             self.min_confidence = float(self.min_confidence)
         if isinstance(self.generator, str) and self.generator.lower() in GENERATORS:
@@ -325,7 +333,7 @@ class Config:
         _check_pos_int(bad, "reply_spans", self.reply_spans)
         if self.docs is not None and not isinstance(self.docs, str):
             raise bad("docs", f"must be a file path, got {self.docs!r}")
-        for name in ("rerank", "cross"):
+        for name in ("rerank", "cross", "learned"):
             if getattr(self, name) not in (True, False, "auto"):
                 raise bad(name, f'must be true, false or "auto", got {getattr(self, name)!r}')
         if self.cross is True and self.rerank is False:
@@ -337,7 +345,7 @@ class Config:
             raise bad("cross_weight", f"must be a number >= 0, got {self.cross_weight!r}")
         if not isinstance(self.extract, bool):
             raise bad("extract", f"must be true or false, got {self.extract!r}")
-        for name in ("reranker", "extractor", "cross_model"):
+        for name in ("reranker", "extractor", "cross_model", "answerability"):
             _check_name(bad, name, getattr(self, name))
         if self.min_confidence is not None and (not _is_number(self.min_confidence)
                                                 or not 0 <= self.min_confidence <= 1):

@@ -24,9 +24,16 @@ Below the threshold (``min_confidence``, default per extractor kind:
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+from re3g.errors import ModelError
 from re3g.rank.base import Ranker
 from re3g.types import Evidence, Hit
 
@@ -84,3 +91,146 @@ class AbstainRule:
         """The :class:`Decision` for one turn."""
         conf = self.confidence(hits, evidence, top_score, passage_cosine)
         return Decision(conf, bool(hits) and conf >= self.threshold, self.threshold)
+
+
+# ---------------------------------------------------------------------------------------------
+# the learned decision
+SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap")
+_WORD = re.compile(r"[a-z0-9]+")
+TOPIC_WORDS = frozenset({"amount", "back", "bill", "call", "computer", "detail", "empty", "fill",
+                         "find", "fire", "front", "full", "interest", "move", "name", "part",
+                         "side", "system", "top"})
+CHAT_WORDS = frozenset({"please", "tell", "know", "want", "need", "like", "thanks", "thank",
+                        "hi", "hello", "ok", "okay", "yes"})
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """scikit-learn's English stop words plus a few chat words (what a question shares with
+    any passage), less the words of its list that carry a topic in help pages."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return (frozenset(ENGLISH_STOP_WORDS) - TOPIC_WORDS) | CHAT_WORDS
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of ``text`` without function words, with a plural -s removed.
+
+    >>> sorted(content_words("How much are the annual memberships?"))
+    ['annual', 'membership']
+    """
+    out = set()
+    stop = stopwords()
+    for w in _WORD.findall(text.lower()):
+        if w in stop:
+            continue
+        out.add(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
+    return out
+
+
+def word_overlap(question: str, text: str) -> float:
+    """Share of the question's content words found in ``text`` (0 when it has none).
+
+    >>> word_overlap("Can I rent electric scooters?", "Bikes can be rented at 38 docks.")
+    0.0
+    >>> word_overlap("Annual membership price?", "An annual membership costs 90 dollars.")
+    0.6666666666666666
+    """
+    asked = content_words(question)
+    return len(asked & content_words(text)) / len(asked) if asked else 0.0
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the learned decision reads about one turn (:data:`SIGNALS`, in that order):
+
+    - ``relevance``: the reranker's relevance of its best passage, in [0, 1];
+    - ``cross``: the cross-encoder's logit of the final best passage (0 when it did not read
+      it);
+    - ``reader``: the top evidence span's score (the reader's sigmoid of best range minus
+      "no answer");
+    - ``cosine``: the dense cosine of the user's last turn and the best passage;
+    - ``overlap``: share of the last turn's content words found in the best passage;
+    - ``gap``: the reranker's best score minus its second best.
+
+    >>> Signals(relevance=0.6, overlap=0.5).vector()
+    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0]
+    """
+
+    relevance: float = 0.0
+    cross: float = 0.0
+    reader: float = 0.0
+    cosine: float = 0.0
+    overlap: float = 0.0
+    gap: float = 0.0
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, name)) for name in SIGNALS]
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: round(float(getattr(self, name)), 4) for name in SIGNALS}
+
+
+class LearnedRule:
+    """A logistic model of "the documents answer this turn" over :class:`Signals`, trained by
+    ``re3g train answerability`` on train turns and synthetic unanswerable ones, its
+    threshold chosen on train folds. ``Answer.confidence`` is its probability.
+
+    >>> rule = LearnedRule({"signals": ["relevance", "overlap"], "mean": [0.5, 0.5],
+    ...                     "scale": [0.1, 0.2], "coef": [2.0, 1.0], "intercept": 0.0,
+    ...                     "threshold": 0.4})
+    >>> rule.decide(Signals(relevance=0.5, overlap=0.5))
+    Decision(confidence=0.5, grounded=True, threshold=0.4)
+    """
+
+    def __init__(self, manifest: dict[str, Any], min_confidence: float | None = None,
+                 path: str = "") -> None:
+        names = list(manifest["signals"])
+        unknown = sorted(set(names) - set(SIGNALS))
+        if unknown:
+            raise ModelError(f"{path or 'answerability model'}: unknown signals {unknown}")
+        self.names = names
+        self.mean = [float(x) for x in manifest["mean"]]
+        self.scale = [float(x) or 1.0 for x in manifest["scale"]]
+        self.coef = [float(x) for x in manifest["coef"]]
+        self.intercept = float(manifest["intercept"])
+        self.threshold = (min_confidence if min_confidence is not None
+                          else float(manifest["threshold"]))
+        self.manifest = manifest
+        self.path = path
+
+    @classmethod
+    def load(cls, path: Path, min_confidence: float | None = None) -> LearnedRule:
+        """Read ``path/manifest.json`` (ModelError naming the file when unusable)."""
+        mpath = Path(path) / "manifest.json"
+        try:
+            manifest = json.loads(mpath.read_text())
+            return cls(manifest, min_confidence, str(path))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{mpath}: not a usable answerability model ({exc}); retrain it "
+                             f"with `re3g train answerability`") from exc
+
+    def mismatch(self, reranker: Any, cross: Any, extractor: Any) -> str | None:
+        """Why this model does not fit the given components (None when it does): it was
+        trained on the signals of particular models (``requires`` in its manifest: the
+        reranker's and the extractor's folders, whether a cross-encoder ran)."""
+        need = self.manifest.get("requires", {})
+        have = {"reranker": Path(reranker.path).name if reranker is not None else None,
+                "cross": cross is not None,
+                "extractor": Path(extractor.path).name if extractor is not None else None}
+        for key, value in have.items():
+            if key in need and need[key] != value:
+                return (f"was trained with {key} {need[key]!r}, but the pipeline has "
+                        f"{value!r}; retrain it or set [answer] learned = false")
+        return None
+
+    def probability(self, signals: Signals) -> float:
+        """P(the documents answer the turn), in (0, 1)."""
+        z = self.intercept + sum(
+            c * (float(getattr(signals, n)) - m) / s
+            for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def decide(self, signals: Signals) -> Decision:
+        p = self.probability(signals)
+        return Decision(p, p >= self.threshold, self.threshold)

@@ -61,16 +61,18 @@ from typing import Any, TypeVar
 
 from re3g.config import Config
 from re3g.data.query import build_query, normalize_history
-from re3g.decide import AbstainRule
+from re3g.decide import AbstainRule, Decision, LearnedRule, Signals, word_overlap
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor
 from re3g.generate.base import Generator
-from re3g.rank import Ranker, RankingChain
+from re3g.models import model_path
+from re3g.rank import Ranker, Ranking, RankingChain
 from re3g.retrieve.base import Retriever
 from re3g.retrieve.locate import resolve_index
 from re3g.types import Answer, Document, Evidence, Hit, Turn
 
 STAGES = ("query", "retrieve", "rerank", "extract", "generate", "total")
+ANSWERABILITY_TRAIN_CMD = "re3g train answerability"
 T = TypeVar("T")
 
 
@@ -222,12 +224,29 @@ class Re3G:
         return "dense-fallback" if self.documents is not None else "passage"
 
     @property
-    def rule(self) -> AbstainRule:
-        """The answer-or-abstain decision (:mod:`re3g.decide`)."""
-        return self._once("rule", lambda: AbstainRule(
-            self.reranker, self.extractor_kind,
-            reader=self.extractor is not None and self.extractor.kind == "qa",
-            min_confidence=self.config.min_confidence))
+    def rule(self) -> AbstainRule | LearnedRule:
+        """The answer-or-abstain decision (:mod:`re3g.decide`): the learned one when
+        ``[answer] learned`` allows it and its model was trained with the components in use,
+        else the fixed rule."""
+        return self._once("rule", self._load_rule)
+
+    def _load_rule(self) -> AbstainRule | LearnedRule:
+        want, name = self.config.learned, self.config.answerability
+        if want is not False:
+            path = Path(name) if name else model_path("answerability")
+            if (path / "manifest.json").is_file():
+                rule = LearnedRule.load(path, self.config.min_confidence)
+                mismatch = rule.mismatch(self.reranker, self.cross_reranker, self.extractor)
+                if mismatch is None:
+                    return rule
+                if want is True:
+                    raise ModelError(f"the answerability model in {path} {mismatch}")
+            elif want is True:
+                raise ModelError(f"no answerability model at {path}: train one with "
+                                 f"`{ANSWERABILITY_TRAIN_CMD}` or set [answer] learned = false")
+        return AbstainRule(self.reranker, self.extractor_kind,
+                           reader=self.extractor is not None and self.extractor.kind == "qa",
+                           min_confidence=self.config.min_confidence)
 
     @property
     def min_confidence(self) -> float:
@@ -266,17 +285,29 @@ class Re3G:
         with model_errors("retrieval failed"):
             return self.retriever.search(query, k=k or self.config.k)
 
-    def rank(self, query: str, hits: list[Hit], turns: Sequence[Turn]
-             ) -> tuple[list[Hit], float]:
-        """Every reranking step on first-stage ``hits`` (:attr:`chain`). Returns the hits and
-        the reranker's own best score (before the document bonus and the cross-encoder step),
-        which the abstention rule reads."""
+    def candidates(self, turns: Sequence[Turn], k: int | None = None) -> tuple[str, list[Hit]]:
+        """The dialogue query and its first-stage candidates: with a reranker, the hits of the
+        query fused with those of the user's last turn alone (:func:`re3g.rank.dialogue_pool`),
+        ``k`` (default: the config's) of them."""
+        query = self.build_query(turns)
+        k = k or self.config.k
+        current = turns[-1].utterance or ""
+        hits = self.retrieve(query, k)
+        if self.reranker is not None and current != query:
+            from re3g.rank import dialogue_pool
+
+            hits = dialogue_pool(hits, self.retrieve(current, k), k)
+        return query, hits
+
+    def rank(self, query: str, hits: list[Hit], turns: Sequence[Turn]) -> Ranking:
+        """Every reranking step on first-stage ``hits`` (:attr:`chain`): the ranked hits, the
+        reranker's own best scores and the cross-encoder's logits (what the decision reads)."""
         with model_errors("reranking failed"):
-            ranking = self.chain.rank(query, hits, turns)
-        return ranking.hits, ranking.top_score
+            return self.chain.rank(query, hits, turns)
 
     def extract(self, query: str, hits: list[Hit], current: str | None = None,
-                turns: Sequence[Turn] | None = None) -> list[Evidence]:
+                turns: Sequence[Turn] | None = None,
+                documents: dict[str, Document] | None = None) -> list[Evidence]:
         """Evidence spans, best first (``top_n`` of them), with scores in [0, 1].
 
         ``current`` (the user's last turn) mixes into the trained extractor's span scores with
@@ -295,16 +326,49 @@ class Re3G:
                 # a reader's passage weighting was chosen on reranked scores; first-stage
                 # scores (BM25, RRF) are on other scales, so it reads the top passage only
                 hits = hits[:1]
-            return list(ex.extract(query, hits, documents=self.documents,
+            return list(ex.extract(query, hits, documents=documents or self.documents,
                                    top_n=self.config.top_n, current=current,
                                    current_weight=self.config.current_weight,
                                    reader_query=asked))
 
-    def confidence(self, query: str, hits: list[Hit], evidence: list[Evidence],
-                   top_score: float) -> float:
-        """How sure the pipeline is that the documents answer the turn (:mod:`re3g.decide`)."""
-        return self.rule.confidence(hits, evidence, top_score,
-                                    lambda: self._passage_cosine(query, hits))
+    def signals(self, turns: Sequence[Turn], ranking: Ranking, evidence: Sequence[Evidence]
+                ) -> Signals:
+        """What the learned decision reads about this turn (:class:`re3g.decide.Signals`)."""
+        hits = ranking.hits
+        if not hits:
+            return Signals()
+        from re3g.data.passages import passage_contents
+
+        current = (turns[-1].utterance or "") if turns else ""
+        top = hits[0].passage
+        rr = self.reranker
+        return Signals(relevance=rr.relevance(ranking.top_score) if rr is not None else 0.0,
+                       cross=ranking.cross_logits.get(top.pid, 0.0),
+                       reader=evidence[0].score if evidence else 0.0,
+                       cosine=self._passage_cosine(current or "?", hits),
+                       overlap=word_overlap(current, passage_contents(top)),
+                       gap=ranking.top_score - ranking.runner_up)
+
+    def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,
+               evidence: list[Evidence]) -> tuple[Decision, Signals | None]:
+        """Answer or abstain (:attr:`rule`), with the signals the learned rule read."""
+        rule = self.rule
+        if isinstance(rule, LearnedRule):
+            signals = self.signals(turns, ranking, evidence)
+            return rule.decide(signals), signals
+        return rule.decide(ranking.hits, evidence, ranking.top_score,
+                           lambda: self._passage_cosine(query, ranking.hits)), None
+
+    def assess(self, turns: Sequence[Turn], query: str, hits: list[Hit],
+               documents: dict[str, Document] | None = None
+               ) -> tuple[Ranking, list[Evidence], Decision, Signals | None]:
+        """Rank, extract and decide for first-stage ``hits`` (``documents``: other documents
+        than the index's, e.g. in evaluation with a span blanked out)."""
+        ranking = self.rank(query, hits, turns)
+        current = turns[-1].utterance or ""
+        evidence = self.extract(query, ranking.hits, current, turns, documents)
+        decision, signals = self.decide(turns, query, ranking, evidence)
+        return ranking, evidence, decision, signals
 
     def _passage_cosine(self, query: str, hits: list[Hit]) -> float:
         with model_errors("dense encoder failed"):
@@ -322,30 +386,27 @@ class Re3G:
         t0 = time.perf_counter()
         timings = dict.fromkeys(STAGES, 0.0)
         turns, cut = normalize_history(history, self.config.max_turn_chars)
-        query = self.build_query(turns)
         t1 = time.perf_counter()
         timings["query"] = t1 - t0
-        current = turns[-1].utterance or ""
-        hits = self.retrieve(query)
-        if self.reranker is not None and current != query:
-            from re3g.rank import dialogue_pool
-
-            hits = dialogue_pool(hits, self.retrieve(current), self.config.k)
+        query, hits = self.candidates(turns)
         t2 = time.perf_counter()
         timings["retrieve"] = t2 - t1
-        hits, top_score = self.rank(query, hits, turns)
+        ranking = self.rank(query, hits, turns)
+        hits = ranking.hits
         t3 = time.perf_counter()
         timings["rerank"] = t3 - t2
-        evidence = self.extract(query, hits, current, turns)
-        decision = self.rule.decide(hits, evidence, top_score,
-                                    lambda: self._passage_cosine(query, hits))
+        evidence = self.extract(query, hits, turns[-1].utterance or "", turns)
+        decision, signals = self.decide(turns, query, ranking, evidence)
         timings["extract"] = time.perf_counter() - t3
         extra: dict[str, Any] = {
             "query": query, "extractor": self.extractor_kind,
             "reranker": "on" if self.reranker is not None else "off",
             "generator": self.config.generator, "min_confidence": decision.threshold,
             "reply_spans": min(self.config.reply_spans, len(evidence)),
+            "decision": "learned" if signals is not None else "rule",
         }
+        if signals is not None:
+            extra["signals"] = signals.as_dict()
         if cut:
             extra["truncated"] = cut
         answer = Answer("", evidence, hits, timings, decision.confidence, decision.grounded,

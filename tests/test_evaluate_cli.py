@@ -84,25 +84,29 @@ def test_bad_input_files_exit_2(small_corpus_files, tmp_path, capsys, which):
 
 
 def test_abstain_rate_reads_the_pipeline_confidence():
-    """The report's abstain_rate uses the interactive pipeline's rule (``Re3G.confidence``
+    """The report's abstain_rate uses the interactive pipeline's decision (``Re3G.decide``
     with the reranker's own top score), not the reader's evidence score."""
     from types import SimpleNamespace
 
+    from re3g.decide import Decision
     from re3g.evaluate.response import _confidence
+    from re3g.rank import Ranking
     from re3g.types import Evidence
 
     class Bot:
         def build_query(self, history):
             return "fees?"
 
-        def confidence(self, query, hits, evidence, top_score):
-            return 0.9 if (query, top_score) == ("fees?", 0.5) else 0.0
+        def decide(self, history, query, ranking, evidence):
+            ok = (query, ranking.top_score) == ("fees?", 0.5)
+            return Decision(0.9 if ok else 0.0, ok, 0.2), None
 
     ev = [Evidence("d", "t", "text", 0, 4, ["1"], score=0.05)]
     example = SimpleNamespace(history=[])
-    assert _confidence(Bot(), example, {"evidence": ev, "hits": ["hit"], "top_score": 0.5}) == 0.9
-    # an old cache without the reranker's score: the evidence score, as before
-    assert _confidence(Bot(), example, {"evidence": ev, "hits": ["hit"]}) == 0.05
+    rec = {"evidence": ev, "ranking": Ranking(["hit"], 0.5)}
+    assert _confidence(Bot(), example, rec) == 0.9
+    # a turn whose ranking failed counts as not answered
+    assert _confidence(Bot(), example, {"evidence": ev, "ranking": None}) == 0.0
 
 
 def test_cached_evidence_is_keyed_by_the_models_behind_it(tmp_path):

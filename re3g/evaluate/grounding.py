@@ -105,7 +105,7 @@ def evaluate_grounding(
 
         passages = split_corpus(docs.values())
     refs = [grounding_text(ex, docs) for ex in examples]
-    reranked, preds, gold_preds, times, evidence, tops = [], [], [], [], [], []
+    reranked, preds, gold_preds, times, evidence, rankings = [], [], [], [], [], []
     pri = list(priors) if priors is not None else [None] * len(examples)
     weight = chain.current_weight
     for ex, q, hits, prior in tqdm(list(zip(examples, qs, runs, pri, strict=True)),
@@ -113,7 +113,7 @@ def evaluate_grounding(
         t0 = time.perf_counter()
         ranking = chain.rank(q, list(hits)[:candidates], ex.history, prior)
         rr = ranking.hits
-        tops.append(ranking.top_score)  # what the pipeline's abstention reads
+        rankings.append(ranking)  # what the pipeline's decision reads
         current = (ex.history[-1].utterance or "") if weight > 0 else None
         asked = extractor.question(ex.history)
         ev = extractor.extract(q, rr, docs, top_n=1, current=current, current_weight=weight,
@@ -142,8 +142,8 @@ def evaluate_grounding(
     }
     predictions = [{"id": ex.id, "grounding": p} for ex, p in zip(examples, preds, strict=True)]
     # per-example outputs for later stages (not part of the JSON report)
-    report["outputs"] = {ex.id: {"evidence": ev, "hits": rr, "top_score": top}
-                         for ex, ev, rr, top in zip(examples, evidence, reranked, tops,
+    report["outputs"] = {ex.id: {"evidence": ev, "ranking": ranking}
+                         for ex, ev, ranking in zip(examples, evidence, rankings,
                                                     strict=True)}
     return report, predictions
 

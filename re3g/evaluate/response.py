@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from re3g.rank import Ranking
 from re3g.types import Evidence, Example, Hit, Passage
 
 MAX_CONSECUTIVE_FAILURES = 5  # a backend failing this often in a row is given up for the run
@@ -81,8 +82,7 @@ def _failure(ex_id: str, stage: str, exc: BaseException) -> dict[str, str]:
 
 def _grounding_outputs(ctx: Any) -> dict[str, dict[str, Any]] | None:
     """Evidence the grounding stage left in the context (``ctx.options["grounding_outputs"]``),
-    when it did: ``{id: {"evidence": [Evidence], "hits": [Hit], "top_score": the reranker's
-    best score}}``."""
+    when it did: ``{id: {"evidence": [Evidence], "ranking": Ranking}}``."""
     return ctx.options.get("grounding_outputs") or None
 
 
@@ -113,9 +113,7 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
         out = {}
         for i in items:
             rec = reused[examples[i].id]
-            hits = rec["hits"] or list(ctx.runs["hybrid"][i][: bot.config.k])
-            out[examples[i].id] = {"evidence": rec["evidence"], "hits": hits,
-                                   "top_score": rec.get("top_score")}
+            out[examples[i].id] = {"evidence": rec["evidence"], "ranking": rec["ranking"]}
         return out, "grounding stage"
 
     by_pid: dict[str, Passage] = {h.passage.pid: h.passage
@@ -138,36 +136,40 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
                 hits = [Hit(by_pid[pid], s, r, "cache")
                         for r, (pid, s) in enumerate(rec["hits"], 1)]
                 out[ex.id] = {"evidence": [Evidence(**e) for e in rec["evidence"]],
-                              "hits": hits, "top_score": rec.get("top_score")}
+                              "ranking": Ranking(hits, rec["top_score"], rec["runner_up"],
+                                                 rec["cross_logits"])}
                 continue
             try:
                 q = bot.build_query(ex.history)
                 current = ex.history[-1].utterance or ""
-                hits, top = bot.rank(q, first, ex.history)
-                ev = bot.extract(q, hits, current, ex.history)
+                ranking = bot.rank(q, first, ex.history)
+                ev = bot.extract(q, ranking.hits, current, ex.history)
             except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
                 failures.append(_failure(ex.id, "extract", exc))
-                out[ex.id] = {"evidence": [], "hits": first, "top_score": None}
+                out[ex.id] = {"evidence": [], "ranking": None}
                 continue
-            out[ex.id] = {"evidence": ev, "hits": hits, "top_score": top}
-            cache.put({"id": ex.id, "hits": [[h.passage.pid, h.score] for h in hits[:10]],
-                       "evidence": [dataclasses.asdict(e) for e in ev], "top_score": top})
+            out[ex.id] = {"evidence": ev, "ranking": ranking}
+            cache.put({"id": ex.id,
+                       "hits": [[h.passage.pid, h.score] for h in ranking.hits[:10]],
+                       "evidence": [dataclasses.asdict(e) for e in ev],
+                       "top_score": ranking.top_score, "runner_up": ranking.runner_up,
+                       "cross_logits": ranking.cross_logits})
     finally:
         cache.close()
     return out, f"computed here ({kind})"
 
 
 def _confidence(bot: Any, example: Example, rec: dict[str, Any]) -> float:
-    """The interactive pipeline's confidence for one turn (``Re3G.confidence``); the top
-    evidence score where the reranker's own top score is not known (an old cache)."""
-    evidence = rec["evidence"]
-    if rec.get("top_score") is None or not rec["hits"]:
-        return evidence[0].score if evidence else 0.0
+    """The interactive pipeline's confidence for one turn (``Re3G.decide``); 0 where the
+    turn failed."""
+    if rec["ranking"] is None:
+        return 0.0
     try:
-        return bot.confidence(bot.build_query(example.history), list(rec["hits"]), evidence,
-                              rec["top_score"])
+        decision, _ = bot.decide(example.history, bot.build_query(example.history),
+                                 rec["ranking"], rec["evidence"])
     except Exception:  # noqa: BLE001 - a statistic, not a reason to fail the run
-        return evidence[0].score if evidence else 0.0
+        return 0.0
+    return decision.confidence
 
 
 def _index_sha(report: dict[str, Any]) -> str:
@@ -302,8 +304,8 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
 
         def make_reply(i: int, gen: Any = gen) -> str:
             rec = selected[examples[i].id]
-            return gen.generate(examples[i].history, rec["evidence"][:reply_spans],
-                                rec["hits"])
+            hits = rec["ranking"].hits if rec["ranking"] is not None else []
+            return gen.generate(examples[i].history, rec["evidence"][:reply_spans], hits)
 
         opts_sig = _sig(g, gbot.config.generator_options, _code_stamp(), ev_sig)
         cache = LineCache(ctx.out / "cache" / f"response_{g}-{opts_sig}.jsonl")

@@ -20,7 +20,7 @@ call it, so the three always rank alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from re3g.config import Config
@@ -72,22 +72,32 @@ def cascade(cross: Ranker, query: str, hits: Sequence[Hit], depth: int, weight: 
     """
     if depth <= 0 or weight == 0.0 or len(hits) < 2:
         return list(hits)
-    top = list(hits[:depth])
-    logits = cross.score(query, [h.passage for h in top])
-    mixed = [h.score + weight * float(x) for h, x in zip(top, logits, strict=True)]
+    logits = cross.score(query, [h.passage for h in hits[:depth]])
+    return add_logits(hits, [float(x) for x in logits], weight)
+
+
+def add_logits(hits: Sequence[Hit], logits: Sequence[float], weight: float) -> list[Hit]:
+    """The first ``len(logits)`` hits rescored ``score + weight * logit`` and reordered; the
+    rest keep their order after them (see :func:`cascade`)."""
+    top = list(hits[:len(logits)])
+    mixed = [h.score + weight * x for h, x in zip(top, logits, strict=True)]
     order = sorted(range(len(top)), key=lambda i: -mixed[i])
     out = [replace(top[i], score=mixed[i], rank=r, source="cross")
            for r, i in enumerate(order, start=1)]
-    return out + [replace(h, rank=len(out) + j) for j, h in enumerate(hits[depth:], start=1)]
+    return out + [replace(h, rank=len(out) + j)
+                  for j, h in enumerate(hits[len(top):], start=1)]
 
 
 @dataclass
 class Ranking:
-    """One turn's ranked hits and the reranker's own best score (before the document prior
-    and the cross-encoder step: what the abstention rule reads)."""
+    """One turn's ranked hits; the reranker's own best and second-best scores (before the
+    document prior and the cross-encoder step: what the abstention rule reads); the
+    cross-encoder's logit of each passage it read, by passage id."""
 
     hits: list[Hit]
     top_score: float
+    runner_up: float = 0.0
+    cross_logits: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,16 +152,22 @@ class RankingChain:
         ``prior`` is given, e.g. from a batch :meth:`priors`)."""
         hits = list(hits)
         if self.reranker is None or not hits:
-            return Ranking(hits, hits[0].score if hits else 0.0)
+            return Ranking(hits, hits[0].score if hits else 0.0,
+                           hits[1].score if len(hits) > 1 else 0.0)
         current = (history[-1].utterance or "") if history else None
         ranked = rerank_dialogue(self.reranker, query, current, hits, self.current_weight,
                                  k=self.k)
         top = ranked[0].score if ranked else 0.0
+        second = ranked[1].score if len(ranked) > 1 else 0.0
         if prior is None:
             prior = self.priors([history])[0] if history else {}
         ranked = apply_document_prior(ranked, prior, self.document_weight)
-        if self.cross is not None:
-            asked = self.cross.question(history) if history else None
-            ranked = cascade(self.cross, asked or query, ranked, self.cross_depth,
-                             self.cross_weight)
-        return Ranking(ranked, top)
+        logits: dict[str, float] = {}
+        if (self.cross is not None and self.cross_depth > 0 and self.cross_weight != 0.0
+                and len(ranked) > 1):
+            asked = (self.cross.question(history) if history else None) or query
+            read = ranked[:self.cross_depth]
+            scores = [float(x) for x in self.cross.score(asked, [h.passage for h in read])]
+            logits = {h.passage.pid: x for h, x in zip(read, scores, strict=True)}
+            ranked = add_logits(ranked, scores, self.cross_weight)
+        return Ranking(ranked, top, second, logits)
