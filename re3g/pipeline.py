@@ -271,9 +271,40 @@ class Re3G:
         return self._once("generator", load)
 
     def warm_up(self) -> Re3G:
-        """Load every component now (index, encoder, reranker, extractor, generator)."""
-        _ = (self.retriever, self.encoder, self.documents, self.chain, self.extractor,
-             self.rule, self.generator)
+        """Load every component now and pay every first-call cost, so the first real question
+        is answered as fast as later ones; returns the pipeline.
+
+        Loads the index (and the JVM), the encoder, documents, reranking chain, extractor,
+        decision and generator, then runs real turns through every stage with a question made
+        from the index's first passage (its title and first words, so any corpus works): one
+        opening turn (:meth:`answer`) and one follow-up (history with an agent turn, so the
+        dialogue pool and document prior run too; every stage but generation), which
+        JIT-compiles the searcher, runs torch's first forward passes and imports what the
+        stages import lazily. When the opening turn was not grounded, the generator writes one
+        reply from the follow-up's evidence instead.
+        Errors propagate as those of :meth:`answer` do. Later calls return at once; a failed
+        warm-up is retried by the next call. Answers are unchanged by it.
+
+        >>> bot = Re3G().warm_up()                     # doctest: +SKIP
+        >>> bot.warm_up() is bot                       # doctest: +SKIP
+        True
+        """
+        def warm() -> bool:
+            _ = (self.retriever, self.encoder, self.documents, self.chain, self.extractor,
+                 self.fallback, self.rule, self.generator)
+            passages = self.retriever.passages
+            words = (f"{passages[0].title} {passages[0].text}" if passages else "").split()
+            opening = " ".join(words[:8]) or "What do the documents say?"
+            follow_up = " ".join(words[8:16]) or opening
+            first = self.answer(opening)
+            ans, turns, _t0 = self.select([opening, first.text, follow_up])
+            if not first.grounded and ans.evidence:  # the generator has not run yet
+                self.generate(turns, ans.evidence, ans.passages)
+            if ans.passages:
+                self._passage_cosine(follow_up, ans.passages)
+            return True
+
+        self._once("warmed", warm)
         return self
 
     # -- stages (usable on their own, e.g. by batch evaluation) ---------------------------------

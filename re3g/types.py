@@ -126,6 +126,11 @@ class Example:
     response: str | None
 
     @property
+    def answerable(self) -> bool:
+        """False for an agent turn without references: the documents do not answer it."""
+        return bool(self.references)
+
+    @property
     def gold_doc_ids(self) -> set[str]:
         return {r.doc_id for r in self.references}
 

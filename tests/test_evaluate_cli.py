@@ -133,15 +133,15 @@ def test_cached_evidence_is_keyed_by_the_models_behind_it(tmp_path):
 def test_cached_replies_are_keyed_by_the_generator_code(tmp_path):
     """A change to the code (an edit of the extractive reply, an LLM prompt, the reader) makes
     the response stage compute evidence and replies again instead of reusing cached ones."""
-    from re3g.evaluate.response import PACKAGE, _code_stamp
+    from re3g.evaluate.records import PACKAGE, code_stamp
 
-    assert len(_code_stamp()) == 10 and _code_stamp() == _code_stamp(PACKAGE)
+    assert len(code_stamp()) == 10 and code_stamp() == code_stamp(PACKAGE)
     (tmp_path / "gen").mkdir()
     (tmp_path / "gen" / "mygen.py").write_text("class Gen:\n    x = 1\n")
-    before = _code_stamp(tmp_path)
+    before = code_stamp(tmp_path)
     (tmp_path / "gen" / "mygen.py").write_text("class Gen:\n    x = 2\n")
-    _code_stamp.cache_clear()
-    assert _code_stamp(tmp_path) != before
+    code_stamp.cache_clear()
+    assert code_stamp(tmp_path) != before
     (tmp_path / "gen" / "mygen.py").write_text("class Gen:\n    x = 1\n")
-    _code_stamp.cache_clear()
-    assert _code_stamp(tmp_path) == before  # the content, not the file's time
+    code_stamp.cache_clear()
+    assert code_stamp(tmp_path) == before  # the content, not the file's time

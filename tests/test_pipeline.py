@@ -206,3 +206,47 @@ def test_off_topic_question_is_not_answered(small_index, small_corpus_files, rer
     assert "could not find" in ans.text.lower()
     on_topic = bot.answer("How do I apply for benefits?")
     assert on_topic.passages and on_topic.evidence
+
+
+def _picture(ans: Answer) -> tuple:
+    """What a user sees of an answer (timings aside)."""
+    return (ans.text, ans.grounded, round(ans.confidence, 6),
+            [(e.doc_id, e.start, e.end, e.text) for e in ans.evidence],
+            [(h.passage.pid, round(h.score, 5)) for h in ans.passages])
+
+
+def test_warm_up_loads_everything_once_and_changes_no_answer(small_index, small_corpus_files,
+                                                            val_examples):
+    """warm_up() returns the pipeline with every component loaded after a real warm-up turn;
+    a second call does nothing; answers equal those of a pipeline that was never warmed."""
+    def make() -> Re3G:  # the default chain: trained reranker, cross-encoder and reader
+        return Re3G(index=str(small_index), docs=str(small_corpus_files[0]))
+
+    ex = _question(val_examples, make().documents)
+    histories = [ex.history, "How do I apply for benefits?"]
+    cold = make()
+    before = [_picture(cold.answer(h)) for h in histories]
+    warm = make()
+    assert warm.warm_up() is warm
+    assert {"retriever", "encoder", "documents", "chain", "extractor", "rule",
+            "generator", "warmed"} <= set(warm._parts)
+    assert warm.reranker is not None and warm.extractor is not None
+
+    def no_second_turn(*_a, **_k):
+        raise AssertionError("a second warm_up() ran another turn")
+
+    warm.answer = warm.select = no_second_turn  # type: ignore[method-assign]
+    assert warm.warm_up() is warm
+    del warm.answer, warm.select
+    assert [_picture(warm.answer(h)) for h in histories] == before
+
+
+def test_warm_up_errors_propagate_like_answer(small_index, small_corpus_files):
+    bot = Re3G(index=str(small_index), docs=str(small_corpus_files[0]), rerank=False,
+               generator="http", min_confidence=0.0,
+               generator_options={"base_url": "http://127.0.0.1:9/v1", "model": "x",
+                                  "timeout": 2})
+    with pytest.raises(ModelError):
+        bot.warm_up()
+    with pytest.raises(ModelError):  # not marked warm: the next call tries again
+        bot.warm_up()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from re3g.cli.common import quiet_libraries
 from re3g.config import GENERATORS, PASSAGE_MAX_WORDS
@@ -16,8 +17,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="example: re3g evaluate --docs ../shared/data/doc2dial/doc2dial_doc.json "
                "--dialogues ../shared/data/doc2dial/doc2dial_dial_validation.json "
                "--out runs/validation")
-    p.add_argument("--docs", required=True, help="documents JSON (doc2dial/MultiDoc2Dial shape)")
-    p.add_argument("--dialogues", required=True, help="dialogues JSON (same shapes)")
+    p.add_argument("--docs", required=True,
+                   help="documents: a JSON file (doc2dial/MultiDoc2Dial shape) or a folder of "
+                        ".txt/.md/.html/.pdf files")
+    p.add_argument("--dialogues", required=True,
+                   help="dialogues JSON (same shapes); agent turns without references are "
+                        "questions the documents cannot answer (the answerability stage)")
+    p.add_argument("--unanswerable", choices=("written", "synthetic"), default="written",
+                   help="written: judge refusals on the file's own agent turns without "
+                        "references; synthetic: also build unanswerable versions of every "
+                        "grounded turn (gold document removed, another domain, gold spans "
+                        "blanked) and judge those")
     p.add_argument("--out", required=True, help="output folder for report.json / report.md")
     p.add_argument("--limit", type=int, default=None, help="evaluate the first N examples only")
     p.add_argument("--index", default=None, help="use this built index instead of a cached one")
@@ -76,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     stages = [s.strip() for s in args.stages.split(",")] if args.stages else None
     generator, gen_opts = generator_options(args)
     options = {k: v for k, v in (("generator", generator), ("generator_options", gen_opts),
-                                 ("config", args.config), ("rerank", args.rerank))
+                                 ("config", args.config), ("rerank", args.rerank),
+                                 ("unanswerable", args.unanswerable))
                if v not in (None, {})}
     report = evaluate(args.docs, args.dialogues, args.out, limit=args.limit, index=args.index,
                       max_words=args.max_words, stages=stages, **options)
@@ -85,6 +96,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:9s} " + "  ".join(f"{k} {v:5.1f}" for k, v in m.items()))
     for name, m in (report.get("response_systems") or {}).items():
         print(f"  {name:24s} " + "  ".join(f"{k} {v:5.1f}" for k, v in m.items()))
+    if report.get("answerability"):
+        a = report["answerability"]
+        print(f"  answerability: answered {a['answered']}%, right {a['right']}%, refused "
+              f"{a['refused_unanswerable']}% of {a['n_unanswerable']} unanswerable, "
+              f"AUROC {a['AUROC']}")
+    for problem in [f for f in report.get("failures", []) if f["stage"] == "data"]:
+        print(f"re3g evaluate: left out: {problem['error']}", file=sys.stderr)
     if report.get("failures"):
         print(f"  {len(report['failures'])} failures recorded in report.json")
     print(f"wrote {args.out}/report.json and {args.out}/report.md")

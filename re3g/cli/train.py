@@ -1,4 +1,5 @@
-"""``re3g train {reranker,extractor,generator}``: fine-tune the project's models."""
+"""``re3g train {reranker,extractor,generator,answerability}``: fine-tune the project's
+models and learn the "not in the documents" decision."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ TRAINERS = {
     "reranker": "re3g.train.reranker",
     "extractor": "re3g.train.extractor",
     "generator": "re3g.train.generator",
+    "answerability": "re3g.train.answerability",
 }
 
 

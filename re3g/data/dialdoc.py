@@ -130,73 +130,109 @@ def _iter_raw_dialogues(dial_data: dict[str, Any], path: str) -> Iterator[tuple[
             raise DataError(f"{path}: dial_data[{domain!r}]: expected a list or an object")
 
 
-def load_dialogues(path: str | Path) -> list[Dialogue]:
-    """Load the dialogues of a doc2dial or MultiDoc2Dial ``dial_data`` file."""
+ROLES = ("user", "agent")
+
+
+def load_dialogues(path: str | Path, problems: list[str] | None = None) -> list[Dialogue]:
+    """Load the dialogues of a doc2dial or MultiDoc2Dial ``dial_data`` file.
+
+    A dialogue without turns, or with a turn whose role is neither "user" nor "agent", is an
+    error naming the file and the dialogue id (DataError). Given a ``problems`` list, such a
+    dialogue is left out and its message appended there instead, so the rest of a batch
+    run goes on.
+    """
     data = read_json(path)
     dial_data = _need(data, "dial_data", str(path), dict)
     out: list[Dialogue] = []
     for domain, raw, where in _iter_raw_dialogues(dial_data, str(path)):
-        dial_id = str(_need(raw, "dial_id", where, (str, int)))
-        where = f"{where} (dial_id {dial_id})"
-        turns: list[Turn] = []
-        for j, t in enumerate(_need(raw, "turns", where, list)):
-            tw = f"{where}.turns[{j}]"
-            role = str(_need(t, "role", tw, str)).lower()
-            utt = t.get("utterance") if isinstance(t, dict) else None
-            if utt is not None and not isinstance(utt, str):
-                raise DataError(f"{tw}.utterance: expected a string or null")
-            refs = []
-            for k, r in enumerate(t.get("references") or []):
-                rw = f"{tw}.references[{k}]"
-                refs.append(Reference(str(_need(r, "doc_id", rw, (str, int))),
-                                      str(_need(r, "id_sp", rw, (str, int)))))
-            turns.append(Turn(int(t.get("turn_id", j + 1)), role, utt, refs))
-        out.append(Dialogue(dial_id, str(raw.get("domain") or domain), turns,
-                            str(raw.get("doc_id") or "")))
+        try:
+            out.append(_parse_dialogue(raw, where, domain))
+        except DataError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
     return out
+
+
+def _parse_dialogue(raw: Any, where: str, domain: str) -> Dialogue:
+    dial_id = str(_need(raw, "dial_id", where, (str, int)))
+    where = f"{where} (dial_id {dial_id})"
+    raw_turns = _need(raw, "turns", where, list)
+    if not raw_turns:
+        raise DataError(f"{where}: the dialogue has no turns")
+    turns: list[Turn] = []
+    for j, t in enumerate(raw_turns):
+        tw = f"{where}.turns[{j}]"
+        role = str(_need(t, "role", tw, str)).lower()
+        if role not in ROLES:
+            raise DataError(f"{tw}.role: {role!r} is neither 'user' nor 'agent'")
+        utt = t.get("utterance")
+        if utt is not None and not isinstance(utt, str):
+            raise DataError(f"{tw}.utterance: expected a string or null")
+        refs = []
+        for k, r in enumerate(t.get("references") or []):
+            rw = f"{tw}.references[{k}]"
+            refs.append(Reference(str(_need(r, "doc_id", rw, (str, int))),
+                                  str(_need(r, "id_sp", rw, (str, int)))))
+        turns.append(Turn(int(t.get("turn_id", j + 1)), role, utt, refs))
+    return Dialogue(dial_id, str(raw.get("domain") or domain), turns, str(raw.get("doc_id") or ""))
 
 
 def examples_from_dialogues(
     dialogues: Iterable[Dialogue],
     documents: dict[str, Document] | None = None,
     source: str = "dialogues",
+    unanswerable: bool = False,
+    problems: list[str] | None = None,
 ) -> list[Example]:
-    """Turn dialogues into examples: each agent turn with references right after a user turn.
+    """Turn dialogues into examples: each agent turn with references right after a user turn;
+    with ``unanswerable``, also each agent turn without references (a turn the documents do
+    not answer: the system must say so; ``Example.answerable`` is False).
 
     When ``documents`` is given, every reference is checked against it and a missing document or
-    span raises DataError naming the dialogue, turn and id.
+    span raises DataError naming the dialogue, turn and id; given a ``problems`` list, that
+    dialogue is left out and the message appended there instead.
     """
     out: list[Example] = []
     for dial in dialogues:
-        for i, turn in enumerate(dial.turns):
-            if turn.role != "agent" or not turn.references or i == 0:
-                continue
-            prev = dial.turns[i - 1]
-            if prev.role != "user" or not (prev.utterance or "").strip():
-                continue
-            if documents is not None:
-                for ref in turn.references:
-                    where = f"{source}: dialogue {dial.dial_id} turn {turn.turn_id}"
-                    doc = documents.get(ref.doc_id)
-                    if doc is None:
-                        raise DataError(f"{where}: reference to unknown document {ref.doc_id!r}")
-                    try:
-                        doc.span(ref.span_id)
-                    except KeyError:
-                        raise DataError(
-                            f"{where}: reference to missing span {ref.span_id!r} "
-                            f"of document {ref.doc_id!r}"
-                        ) from None
-            out.append(
-                Example(
-                    id=f"{dial.dial_id}_{prev.turn_id}",
-                    dial_id=dial.dial_id,
-                    domain=dial.domain,
-                    history=list(dial.turns[:i]),
-                    references=list(turn.references),
-                    response=turn.utterance,
-                )
-            )
+        try:
+            found = _dialogue_examples(dial, documents, source, unanswerable)
+        except DataError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
+            continue
+        out.extend(found)
+    return out
+
+
+def _check_references(turn: Turn, documents: dict[str, Document], where: str) -> None:
+    for ref in turn.references:
+        doc = documents.get(ref.doc_id)
+        if doc is None:
+            raise DataError(f"{where}: reference to unknown document {ref.doc_id!r}")
+        try:
+            doc.span(ref.span_id)
+        except KeyError:
+            raise DataError(f"{where}: reference to missing span {ref.span_id!r} "
+                            f"of document {ref.doc_id!r}") from None
+
+
+def _dialogue_examples(dial: Dialogue, documents: dict[str, Document] | None, source: str,
+                       unanswerable: bool) -> list[Example]:
+    out: list[Example] = []
+    for i, turn in enumerate(dial.turns):
+        if turn.role != "agent" or i == 0 or not (turn.references or unanswerable):
+            continue
+        prev = dial.turns[i - 1]
+        if prev.role != "user" or not (prev.utterance or "").strip():
+            continue
+        if documents is not None:
+            _check_references(turn, documents,
+                              f"{source}: dialogue {dial.dial_id} turn {turn.turn_id}")
+        out.append(Example(id=f"{dial.dial_id}_{prev.turn_id}", dial_id=dial.dial_id,
+                           domain=dial.domain, history=list(dial.turns[:i]),
+                           references=list(turn.references), response=turn.utterance))
     return out
 
 

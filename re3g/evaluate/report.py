@@ -48,6 +48,17 @@ def render_markdown(report: dict[str, Any]) -> str:
     systems = report.get("response_systems") or (
         {"pipeline": report["response"]} if report.get("response") else {})
     lines += _table(systems, "Response (turns with a reply)")
+    block = report.get("answerability")
+    if block:
+        lines += ["## Answerability (percent of turns)", "",
+                  f"- decision: {block.get('decision')} (threshold {block.get('threshold')})",
+                  f"- answerable turns answered: {block['answered']} "
+                  f"(right: answered on a reference span: {block['right']}) "
+                  f"of {block['n_answerable']}",
+                  f"- unanswerable turns refused: {block['refused_unanswerable']} "
+                  f"of {block['n_unanswerable']}"]
+        lines += [f"  - {kind}: {v}" for kind, v in block.get("refused_by_kind", {}).items()]
+        lines += [f"- AUROC of Answer.confidence: {block['AUROC']}", ""]
     if report.get("timings"):
         lines += ["## Time (seconds)", ""]
         lines += [f"- {k}: {v:.1f}" for k, v in report["timings"].items()]

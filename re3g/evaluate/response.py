@@ -26,13 +26,13 @@ as "extractive,llm"), ``generator_options`` (``{name: {make_generator options}}`
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from re3g.evaluate.records import LineCache, code_stamp, failure_record
 from re3g.rank import Ranking
 from re3g.types import Evidence, Example, Hit, Passage
 
@@ -43,62 +43,10 @@ def _sig(*parts: Any) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-class LineCache:
-    """Append-only JSON-lines cache keyed by example id (a torn last line is ignored)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.items: dict[str, dict[str, Any]] = {}
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(rec, dict) and "id" in rec:
-                    self.items[rec["id"]] = rec
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("a", encoding="utf-8")
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.items
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self.items.get(key)
-
-    def put(self, rec: dict[str, Any]) -> None:
-        self.items[rec["id"]] = rec
-        self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
-
-
-def _failure(ex_id: str, stage: str, exc: BaseException) -> dict[str, str]:
-    msg = " ".join(str(exc).split()) or type(exc).__name__
-    return {"id": ex_id, "stage": stage, "error": f"{type(exc).__name__}: {msg[:300]}"}
-
-
 def _grounding_outputs(ctx: Any) -> dict[str, dict[str, Any]] | None:
     """Evidence the grounding stage left in the context (``ctx.options["grounding_outputs"]``),
     when it did: ``{id: {"evidence": [Evidence], "ranking": Ranking}}``."""
     return ctx.options.get("grounding_outputs") or None
-
-
-def _make_bot(ctx: Any, report: dict[str, Any], generator: str) -> Any:
-    from re3g.config import Config
-    from re3g.pipeline import Re3G
-
-    cfg_path = ctx.options.get("config")
-    cfg = Config.load(cfg_path) if cfg_path else Config()
-    cfg = cfg.with_overrides(index=str(report["index"]), generator=generator,
-                             generator_options=(ctx.options.get("generator_options") or {}).get(
-                                 generator) or (cfg.generator_options
-                                                if cfg.generator == generator else {}),
-                             rerank=ctx.options.get("rerank"), mode="hybrid")
-    # reuse the retriever the runner already opened (no second index load or JVM searcher)
-    return Re3G(cfg, documents=ctx.docs, retriever=ctx.retriever)
 
 
 def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence[int],
@@ -124,7 +72,7 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
                bot.config.reranker, bot.config.k, bot.config.rerank_k, bot.config.top_n,
                bot.config.document_weight, bot.config.cross, bot.config.cross_model,
                _model_stamp(bot.extractor) if kind == "extractor" else "",
-               _model_stamp(bot.reranker), _model_stamp(bot.cross_reranker), _code_stamp())
+               _model_stamp(bot.reranker), _model_stamp(bot.cross_reranker), code_stamp())
     cache = LineCache(ctx.out / "cache" / f"response_evidence-{sig}.jsonl")
     out: dict[str, dict[str, Any]] = {}
     try:
@@ -145,7 +93,7 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
                 ranking = bot.rank(q, first, ex.history)
                 ev = bot.extract(q, ranking.hits, current, ex.history)
             except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
-                failures.append(_failure(ex.id, "extract", exc))
+                failures.append(failure_record(ex.id, "extract", exc))
                 out[ex.id] = {"evidence": [], "ranking": None}
                 continue
             out[ex.id] = {"evidence": ev, "ranking": ranking}
@@ -192,21 +140,6 @@ def _model_stamp(model: Any) -> str:
         return str(path)
 
 
-PACKAGE = Path(__file__).resolve().parents[1]
-
-
-@functools.lru_cache(maxsize=4)
-def _code_stamp(root: Path = PACKAGE) -> str:
-    """A hash of every Python source under ``root`` (the re3g package): cached evidence and
-    replies are reused only while the code that made them is unchanged. A reply edit lives in
-    more than one module (``generate/base.py`` joins the spans), and so does the evidence, so
-    the whole package is stamped, once per process."""
-    digest = hashlib.sha1()
-    for f in sorted(root.rglob("*.py")):
-        digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
-    return digest.hexdigest()[:10]
-
-
 def _run_system(name: str, items: Sequence[int], examples: Sequence[Example],
                 reply: Callable[[int], str], cache: LineCache | None,
                 failures: list[dict[str, str]]) -> list[str]:
@@ -229,7 +162,7 @@ def _run_system(name: str, items: Sequence[int], examples: Sequence[Example],
             text = reply(i)
             streak = 0
         except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
-            failures.append(_failure(ex.id, f"response:{name}", exc))
+            failures.append(failure_record(ex.id, f"response:{name}", exc))
             out.append("")
             streak += 1
             if streak >= MAX_CONSECUTIVE_FAILURES:
@@ -265,7 +198,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
         write_json(ctx.out / "predictions_response.json", [])
         return
 
-    bot = _make_bot(ctx, report, generators[0])
+    bot = ctx.pipeline(str(report["index"]), generators[0])
     selected, source = _select_evidence(ctx, report, bot, items, failures)
     refs = [examples[i].response for i in items]
     extractive = ExtractiveGenerator()
@@ -295,10 +228,10 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
         name = f"pipeline: {g}"
         first_name = first_name or name
         try:
-            gbot = bot if g == generators[0] else _make_bot(ctx, report, g)
+            gbot = bot if g == generators[0] else ctx.pipeline(str(report["index"]), g)
             gen = gbot.generator
         except Exception as exc:  # noqa: BLE001 - e.g. a model that does not load
-            failures.append(_failure("*", f"response:{name}", exc))
+            failures.append(failure_record("*", f"response:{name}", exc))
             replies[name] = [""] * len(items)
             continue
 
@@ -307,7 +240,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
             hits = rec["ranking"].hits if rec["ranking"] is not None else []
             return gen.generate(examples[i].history, rec["evidence"][:reply_spans], hits)
 
-        opts_sig = _sig(g, gbot.config.generator_options, _code_stamp(), ev_sig)
+        opts_sig = _sig(g, gbot.config.generator_options, code_stamp(), ev_sig)
         cache = LineCache(ctx.out / "cache" / f"response_{g}-{opts_sig}.jsonl")
         try:
             replies[name] = _run_system(name, items, examples, make_reply, cache, failures)

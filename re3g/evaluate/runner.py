@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from re3g.data.dialdoc import load_documents, load_examples
+from re3g.data.corpus import load_corpus
+from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
 from re3g.data.query import build_query
 from re3g.errors import DataError
 from re3g.evaluate.report import render_markdown, write_atomic, write_json
@@ -38,11 +39,27 @@ class EvalContext:
     out: Path
     options: dict[str, Any] = field(default_factory=dict)
     retriever: Any = None  # the hybrid retriever already opened on the index (reuse it)
+    unanswerable: list[Example] = field(default_factory=list)  # agent turns without references
+
+    def pipeline(self, index: str, generator: str = "extractive") -> Any:
+        """The pipeline these options describe (``config``, ``rerank``, ``generator_options``)
+        over ``index``, reusing the documents and the retriever already open."""
+        from re3g.config import Config
+        from re3g.pipeline import Re3G
+
+        cfg_path = self.options.get("config")
+        cfg = Config.load(cfg_path) if cfg_path else Config()
+        options = ((self.options.get("generator_options") or {}).get(generator)
+                   or (cfg.generator_options if cfg.generator == generator else {}))
+        cfg = cfg.with_overrides(index=index, generator=generator, generator_options=options,
+                                 rerank=self.options.get("rerank"), mode="hybrid")
+        return Re3G(cfg, documents=self.docs, retriever=self.retriever)
 
 
 # Later stages, in order: module name -> a ``run_stage(context, report)`` that adds its keys
 # to the report (``re3g.evaluate.grounding``: reranked + grounding; ``...response``: response).
-STAGE_MODULES = {"grounding": "re3g.evaluate.grounding", "response": "re3g.evaluate.response"}
+STAGE_MODULES = {"grounding": "re3g.evaluate.grounding", "response": "re3g.evaluate.response",
+                 "answerability": "re3g.evaluate.answerability"}
 StageFn = Callable[["EvalContext", dict[str, Any]], None]
 
 
@@ -58,9 +75,16 @@ def available_stages() -> dict[str, StageFn]:
     return out
 
 
-def eval_index_dir(docs_path: Path, root: Path = Path("indexes")) -> Path:
-    """Where the evaluation keeps the index of a documents file (one per file content)."""
-    digest = hashlib.sha256(docs_path.read_bytes()).hexdigest()[:12]
+def eval_index_dir(docs_path: Path, docs: dict[str, Document] | None = None,
+                   root: Path = Path("indexes")) -> Path:
+    """Where the evaluation keeps the index of a documents file (one per file content) or of
+    a folder of documents (one per corpus content)."""
+    if docs_path.is_file():
+        digest = hashlib.sha256(docs_path.read_bytes()).hexdigest()[:12]
+    else:
+        from re3g.retrieve.index import corpus_fingerprint
+
+        digest = corpus_fingerprint((docs or load_corpus(docs_path)).values())[:12]
     return root / f"eval-{docs_path.stem}-{digest}"
 
 
@@ -71,7 +95,7 @@ def ensure_index(docs: dict[str, Document], docs_path: Path, index: Path | None,
     from re3g.retrieve import build_index, read_manifest
     from re3g.retrieve.index import corpus_fingerprint
 
-    path = index or eval_index_dir(docs_path)
+    path = index or eval_index_dir(docs_path, docs)
     try:
         manifest = read_manifest(path)
         if manifest["corpus"]["sha256"] != corpus_fingerprint(docs.values()):
@@ -118,12 +142,17 @@ def evaluate(docs_path: str | Path, dialogues_path: str | Path, out_dir: str | P
 
     t_start = time.perf_counter()
     docs_path, dialogues_path, out = Path(docs_path), Path(dialogues_path), Path(out_dir)
-    docs = load_documents(docs_path)
-    examples = load_examples(dialogues_path, docs)
+    docs = load_corpus(docs_path)
+    problems: list[str] = []
+    every = examples_from_dialogues(load_dialogues(dialogues_path, problems), docs,
+                                    str(dialogues_path), unanswerable=True, problems=problems)
     if limit is not None:
-        examples = examples[:limit]
+        every = every[:limit]
+    examples = [e for e in every if e.answerable]
     if not examples:
-        raise DataError(f"{dialogues_path}: no grounded agent turns to evaluate")
+        raise DataError(f"{dialogues_path}: no grounded agent turns to evaluate"
+                        + (f" ({len(problems)} dialogues left out: {problems[0]})"
+                           if problems else ""))
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
 
@@ -156,10 +185,14 @@ def evaluate(docs_path: str | Path, dialogues_path: str | Path, out_dir: str | P
         "docs": str(docs_path), "dialogues": str(dialogues_path), "index": str(idx),
         "n_examples": len(examples), "n_passages": manifest["n_passages"],
         "mean_passage_words": manifest["mean_passage_words"],
+        "n_unanswerable": len(every) - len(examples),
         "retrieval": {name: retrieval_metrics(examples, r) for name, r in runs.items()},
         "timings": timings,
     }
-    ctx = EvalContext(docs, examples, queries, runs, out, dict(options), retriever=hybrid)
+    if problems:
+        report["failures"] = [{"id": "*", "stage": "data", "error": p} for p in problems]
+    ctx = EvalContext(docs, examples, queries, runs, out, dict(options), retriever=hybrid,
+                      unanswerable=[e for e in every if not e.answerable])
     registry = available_stages()
     for name in stages if stages is not None else list(registry):
         if name not in registry:

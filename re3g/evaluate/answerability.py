@@ -1,0 +1,136 @@
+"""The ``answerability`` stage of ``re3g evaluate``: does the pipeline answer what the documents
+answer, and refuse what they do not?
+
+It runs when the dialogues hold agent turns without references (written unanswerable turns,
+as in the conversation suite ``data/suite/``) or when synthetic ones are asked for
+(``--unanswerable synthetic``: :mod:`re3g.evaluate.unanswerable`). Every turn goes through the
+interactive pipeline (``Re3G.select``: retrieval, ranking, extraction, decision) and the report
+gains::
+
+    "answerability": {
+        "answered": share of answerable turns the pipeline answers (Answer.grounded),
+        "right": share of answerable turns answered with top evidence on a reference span,
+        "refused_unanswerable": share of unanswerable turns it refuses,
+        "AUROC": how well Answer.confidence separates the two (scikit-learn),
+        "n_answerable", "n_unanswerable", "decision" ("learned" or "rule"), "threshold",
+        "refused_by_kind": {kind: share refused} (synthetic turns)}
+
+Per-turn records go to ``OUT/answerability.jsonl`` (and are cached under ``OUT/cache/``, so an
+interrupted run resumes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from re3g.types import Example
+
+SYNTHETIC = "synthetic"
+
+
+def is_right(example: Example, answer: Any) -> bool:
+    """Answered, with its top evidence on one of the example's reference spans."""
+    if not answer.grounded or not answer.evidence:
+        return False
+    top = answer.evidence[0]
+    return any((top.doc_id, s) in example.gold_span_ids for s in top.span_ids)
+
+
+def answerability_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The report block (see the module doc) from per-turn records with ``answerable``,
+    ``grounded``, ``confidence`` and, for answerable turns, ``right``.
+
+    >>> answerability_metrics([
+    ...     {"answerable": True, "grounded": True, "right": True, "confidence": 0.9},
+    ...     {"answerable": True, "grounded": False, "right": False, "confidence": 0.3},
+    ...     {"answerable": False, "grounded": False, "confidence": 0.2, "kind": "written"}])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'n_answerable': 2, 'n_unanswerable': 1, 'answered': 50.0, 'right': 50.0,
+     'refused_unanswerable': 100.0, 'AUROC': 1.0, 'refused_by_kind': {'written': 100.0}}
+    """
+    pos = [r for r in records if r["answerable"]]
+    neg = [r for r in records if not r["answerable"]]
+
+    def share(rows: Sequence[dict[str, Any]], key: str, want: bool = True) -> float | None:
+        return round(100.0 * sum(bool(r[key]) == want for r in rows) / len(rows), 2) \
+            if rows else None
+
+    out: dict[str, Any] = {
+        "n_answerable": len(pos), "n_unanswerable": len(neg),
+        "answered": share(pos, "grounded"), "right": share(pos, "right"),
+        "refused_unanswerable": share(neg, "grounded", want=False), "AUROC": None,
+    }
+    if pos and neg:
+        from sklearn.metrics import roc_auc_score
+
+        out["AUROC"] = round(float(roc_auc_score(
+            [1] * len(pos) + [0] * len(neg),
+            [r["confidence"] for r in pos] + [r["confidence"] for r in neg])), 4)
+    kinds = sorted({r.get("kind", "written") for r in neg})
+    out["refused_by_kind"] = {k: share([r for r in neg if r.get("kind", "written") == k],
+                                       "grounded", want=False) for k in kinds}
+    return out
+
+
+def _turn_record(bot: Any, example: Example) -> dict[str, Any]:
+    answer, _, _ = bot.select(example.history)
+    top = answer.evidence[0] if answer.evidence else None
+    return {"id": example.id, "kind": "answerable" if example.answerable else "written",
+            "answerable": example.answerable, "grounded": answer.grounded,
+            "confidence": round(answer.confidence, 4),
+            "right": is_right(example, answer) if example.answerable else None,
+            "evidence": [top.doc_id, top.span_ids] if top else None,
+            "signals": answer.extra.get("signals")}
+
+
+def run_stage(ctx: Any, report: dict[str, Any]) -> None:
+    """Add ``answerability`` to ``report`` when there are unanswerable turns to judge (see
+    the module doc); write ``OUT/answerability.jsonl``."""
+    from tqdm.auto import tqdm
+
+    from re3g.decide import LearnedRule
+    from re3g.evaluate.records import LineCache, code_stamp, failure_record
+    from re3g.evaluate.report import write_atomic
+    from re3g.evaluate.unanswerable import turn_variants, variant_signals
+
+    synthetic = ctx.options.get("unanswerable") == SYNTHETIC
+    if not ctx.unanswerable and not synthetic:
+        return
+    bot = ctx.pipeline(str(report["index"]))
+    sig = hashlib.sha1(json.dumps([report["index"], synthetic, code_stamp(),
+                                   bot.config.as_dict()], sort_keys=True, default=str
+                                  ).encode()).hexdigest()[:10]
+    cache = LineCache(ctx.out / "cache" / f"answerability-{sig}.jsonl")
+    failures = report.setdefault("failures", [])
+    records: list[dict[str, Any]] = []
+    try:
+        for ex in tqdm([*ctx.examples, *ctx.unanswerable], desc="answerability", unit="turn"):
+            done = cache.get(ex.id)
+            if done is not None:
+                records += done["records"]
+                continue
+            try:
+                rec = _turn_record(bot, ex)
+                found = [rec]
+                if synthetic and ex.answerable:
+                    for v in turn_variants(bot, ex, ctx.docs):
+                        if not v.answerable:
+                            r = variant_signals(bot, ex, v)
+                            r["id"] = f"{ex.id}:{v.kind}"
+                            found.append(r)
+            except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
+                failures.append(failure_record(ex.id, "answerability", exc))
+                continue
+            cache.put({"id": ex.id, "records": found})
+            records += found
+    finally:
+        cache.close()
+    block = answerability_metrics(records)
+    block["decision"] = "learned" if isinstance(bot.rule, LearnedRule) else "rule"
+    block["threshold"] = round(bot.min_confidence, 4)
+    report["answerability"] = block
+    write_atomic(ctx.out / "answerability.jsonl",
+                 "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))

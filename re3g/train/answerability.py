@@ -1,0 +1,172 @@
+"""Learn the "not in the documents" decision from train turns and synthetic unanswerable ones.
+
+    re3g train answerability [--dialogues 160] [--index indexes/doc2dial]
+
+For a sample of train dialogues, every grounded agent turn is run through the pipeline as it
+is (answerable) and in the three synthetic unanswerable versions of
+:mod:`re3g.evaluate.unanswerable` (gold document removed, another domain's documents only,
+gold spans blanked out). The decision's :class:`~re3g.decide.Signals` of each run are the
+features of a logistic regression (scikit-learn, standardised, balanced classes). Everything
+is chosen on train only:
+
+- five folds by dialogue give out-of-fold probabilities: their AUROC, calibration (Brier
+  score) and the answered / refused shares are the model's own report;
+- the threshold is the out-of-fold probability that keeps ``--answer-rate`` (default 0.95)
+  of the answerable train turns answered.
+
+The model (a few numbers) goes to ``models/answerability/manifest.json``; the pipeline uses
+it when ``[answer] learned`` is "auto" or true and it was trained with the same reranker,
+cross-encoder and extractor. Runs are cached line by line (``--cache``), so an interrupted
+run resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from re3g.decide import SIGNALS
+from re3g.models import model_path
+from re3g.train import common
+
+TRAIN_CMD = "re3g train answerability"
+CACHE = Path(".cache/answerability-train.jsonl")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--docs", type=Path, default=common.DATA_DIR / "doc2dial_doc.json")
+    parser.add_argument("--train", type=Path, default=common.DATA_DIR / "doc2dial_dial_train.json")
+    parser.add_argument("--index", type=Path, default=Path("indexes/doc2dial"),
+                        help="index of --docs (`re3g index --docs ... --name doc2dial`)")
+    parser.add_argument("--dialogues", type=int, default=160,
+                        help="train dialogues sampled (all their grounded turns are used)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--answer-rate", type=float, default=0.95,
+                        help="share of answerable train turns (out of fold) the threshold keeps")
+    parser.add_argument("--seed", type=int, default=common.TrainConfig.seed)
+    parser.add_argument("--cache", type=Path, default=CACHE,
+                        help="JSON lines of the runs (reused when the same turns come again)")
+    parser.add_argument("--out", type=Path, default=model_path("answerability"))
+
+
+def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Signals of the sampled train turns and their synthetic variants (cached)."""
+    from tqdm.auto import tqdm
+
+    from re3g.config import Config
+    from re3g.data import load_documents, load_examples
+    from re3g.evaluate.unanswerable import turn_variants, variant_signals
+    from re3g.pipeline import Re3G
+
+    docs = load_documents(args.docs)
+    examples = load_examples(args.train, docs)
+    dial_ids = sorted({e.dial_id for e in examples})
+    random.Random(args.seed).shuffle(dial_ids)
+    chosen = set(dial_ids[: args.dialogues])
+    examples = [e for e in examples if e.dial_id in chosen]
+    done: dict[tuple[str, str], dict[str, Any]] = {}
+    if args.cache.is_file():
+        for line in args.cache.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+                done[(rec["id"], rec["kind"])] = rec
+            except (ValueError, KeyError):
+                continue  # a torn last line
+    bot = Re3G(Config(index=str(args.index), docs=str(args.docs), learned=False),
+               documents=docs)
+    rows: list[dict[str, Any]] = []
+    args.cache.parent.mkdir(parents=True, exist_ok=True)
+    with args.cache.open("a", encoding="utf-8") as fh:
+        for ex in tqdm(examples, desc="answerability runs", unit="turn"):
+            if (ex.id, "answerable") in done:
+                rows += [r for (i, _), r in done.items() if i == ex.id]
+                continue
+            for variant in turn_variants(bot, ex, docs):
+                rec = variant_signals(bot, ex, variant)
+                rows.append(rec)
+                fh.write(json.dumps(rec) + "\n")
+            fh.flush()
+    return rows
+
+
+def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int
+        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(model, report): a logistic regression over the signals, its threshold and its
+    out-of-fold metrics (folds by dialogue)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+    from sklearn.model_selection import GroupKFold
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.array([[r["signals"][n] for n in SIGNALS] for r in rows], dtype=float)
+    y = np.array([1 if r["answerable"] else 0 for r in rows])
+    groups = np.array([r["dial_id"] for r in rows])
+
+    def model() -> Any:
+        return LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000,
+                                  random_state=seed)
+
+    oof = np.zeros(len(rows))
+    for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
+        scaler = StandardScaler().fit(x[tr])
+        clf = model().fit(scaler.transform(x[tr]), y[tr])
+        oof[te] = clf.predict_proba(scaler.transform(x[te]))[:, 1]
+    threshold = float(np.quantile(oof[y == 1], 1.0 - answer_rate))
+    kinds = sorted({r["kind"] for r in rows})
+    by_kind = {k: [i for i, r in enumerate(rows) if r["kind"] == k] for k in kinds}
+    report = {
+        "rows": len(rows), "turns": int(y.sum()), "dialogues": len(set(groups.tolist())),
+        "folds": folds, "AUROC": round(float(roc_auc_score(y, oof)), 4),
+        "brier": round(float(brier_score_loss(y, oof)), 4),
+        "answered": round(float((oof[y == 1] >= threshold).mean()), 4),
+        "refused_unanswerable": round(float((oof[y == 0] < threshold).mean()), 4),
+        "refused_by_kind": {k: round(float((oof[idx] < threshold).mean()), 4)
+                            for k, idx in by_kind.items() if k != "answerable"},
+    }
+    scaler = StandardScaler().fit(x)
+    clf = model().fit(scaler.transform(x), y)
+    fitted = {"signals": list(SIGNALS), "mean": scaler.mean_.round(6).tolist(),
+              "scale": scaler.scale_.round(6).tolist(),
+              "coef": clf.coef_[0].round(6).tolist(),
+              "intercept": round(float(clf.intercept_[0]), 6),
+              "threshold": round(threshold, 4)}
+    return fitted, report
+
+
+def run(args: argparse.Namespace) -> int:
+    from re3g.evaluate.report import write_atomic
+    from re3g.pipeline import Re3G
+
+    if not 0.5 <= args.answer_rate < 1.0:
+        from re3g.errors import DataError
+
+        raise DataError(f"--answer-rate must be in [0.5, 1), got {args.answer_rate}")
+    t0 = time.time()
+    rows = collect(args)
+    fitted, report = fit(rows, args.folds, args.answer_rate, args.seed)
+    bot = Re3G(index=str(args.index), learned=False)
+    requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
+                "cross": bot.cross_reranker is not None,
+                "extractor": Path(bot.extractor.path).name if bot.extractor else None}
+    manifest = {
+        "kind": "answerability", "format": 1,
+        "description": "logistic regression over the decision's signals: P(the documents "
+                       "answer the turn); trained on train turns and synthetic unanswerable "
+                       "versions of them (re3g.evaluate.unanswerable)",
+        "command": f"{TRAIN_CMD} --dialogues {args.dialogues} --answer-rate {args.answer_rate}",
+        "data": common.data_files([args.docs, args.train]),
+        **fitted, "requires": requires,
+        "metrics": {"train_out_of_fold": report},
+        "training": {"seconds": round(time.time() - t0, 1), "seed": args.seed},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    print(json.dumps({"out": str(args.out), **report, "threshold": fitted["threshold"],
+                      "coef": dict(zip(SIGNALS, fitted["coef"], strict=True))}, indent=2))
+    return 0
