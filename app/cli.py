@@ -1,7 +1,10 @@
 """``re3g chat``: start the Gradio chat over documents (http://127.0.0.1:7860 by default).
 
 On first start, when ``<indexes>/sample`` does not exist yet, the embedded sample corpus
-(``data/sample/``) is indexed first (about a minute on a laptop).
+(``data/sample/``) is indexed first (about a minute on a laptop). Before the server listens,
+the corpus selected at start is loaded with the start-up settings and answers one warm-up
+turn, so the first question is as fast as later ones; the "open http://..." line says it is
+ready.
 """
 
 from __future__ import annotations
@@ -116,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
         settings=start_settings(args, pipeline_config),
         min_confidence=MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence,
     )
+    # the default corpus is warmed before the server listens; the ready line comes after both
+    demo, _url = launch(args.host, args.port, config=config, block=False)
     print(f"re3g chat: open http://{args.host}:{args.port}/ in a browser (Ctrl+C stops)",
-          file=sys.stderr)
-    launch(args.host, args.port, config=config, block=True)
+          file=sys.stderr, flush=True)
+    demo.block_thread()
     return 0

@@ -76,9 +76,14 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
                       api_visibility="private")
         chatbot.select(chat_app.show_evidence, [state], [evidence], api_visibility="private")
         for comp in (corpus, *settings):
+            # a corpus or settings used for the first time loads (and warms) its pipeline now,
+            # with a notice, instead of on the next question
             comp.change(chat_app.apply_settings, [corpus, *settings, state], [state, notice],
                         api_name="settings" if comp is corpus else None,
-                        api_visibility="public" if comp is corpus else "private")
+                        api_visibility="public" if comp is corpus else "private"
+                        ).then(chat_app.warm_session, [state], [notice],
+                               api_visibility="private", concurrency_id="model",
+                               concurrency_limit=cfg.concurrency, show_progress="minimal")
         code_auto.change(chat_app.set_code_auto, [code_auto, state], [state],
                          api_visibility="private")
         build.click(chat_app.build_corpus, [files, up_name, state], [up_status, corpus, state],

@@ -1,4 +1,4 @@
-"""Starting the chat server: Gradio's queue, upload cache and launch options.
+"""Starting the chat server: Gradio's queue, upload cache, warm start and launch options.
 
     >>> demo, url = launch("127.0.0.1", 7860, block=False)   # doctest: +SKIP
     >>> demo.close()                                           # doctest: +SKIP
@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import time
 
 import gradio as gr
 
@@ -14,11 +17,22 @@ from .layout import CSS, build_app
 from .pipelines import PipelineFactory
 from .settings import AppConfig
 
+log = logging.getLogger(__name__)
+
 
 def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None = None,
-           factory: PipelineFactory | None = None, block: bool = True, quiet: bool = False
-           ) -> tuple[gr.Blocks, str]:
+           factory: PipelineFactory | None = None, block: bool = True, quiet: bool = False,
+           warm: bool = True) -> tuple[gr.Blocks, str]:
     """Build, queue and start the app; returns (demo, local URL).
+
+    With ``warm`` (default), the pipeline the first session will use (the default corpus with
+    the initial settings) loads its index, JVM and models and answers one warm-up turn
+    before the server starts listening, so the first question is as fast as later ones
+    (:meth:`re3g_app.session.ChatApp.warm_default`). A pipeline that fails to warm is
+    reported (stderr and the log) and the server starts anyway: the first question then
+    shows the same error, and other corpora and settings still work. Once it listens, one
+    request goes through the server itself (``/clear``), so Gradio's own first-event costs
+    are paid before ``launch`` returns too.
 
     Gradio's upload cache is put under ``<indexes>/uploads/.tmp`` (unless GRADIO_TEMP_DIR is
     already set) so uploads are written only inside the app's data folder.
@@ -31,9 +45,54 @@ def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None =
     os.environ.setdefault("GRADIO_TEMP_DIR", str(tmp))
     demo = build_app(cfg, factory)
     demo.queue(default_concurrency_limit=cfg.concurrency, max_size=256)
+    if warm:
+        _warm_default(demo, quiet)
     _app, url, _ = demo.launch(
-        server_name=host, server_port=port, prevent_thread_lock=not block,
+        server_name=host, server_port=port, prevent_thread_lock=True,
         max_file_size=MAX_TOTAL_BYTES, css=CSS, show_error=True, quiet=quiet,
         footer_links=["api"], theme=gr.themes.Soft(),
     )
-    return demo, str(url or f"http://{host}:{port}/")
+    url = str(url or f"http://{host}:{port}/")
+    if warm:
+        _warm_server(url)
+    if block and not getattr(sys, "ps1", sys.flags.interactive):  # as Gradio's own launch
+        demo.block_thread()
+    return demo, url
+
+
+def _warm_default(demo: gr.Blocks, quiet: bool) -> None:
+    """Warm the default pipeline (see :func:`launch`), saying so on stderr unless ``quiet``."""
+    from re3g.errors import Re3GError
+
+    chat_app = demo.chat_app  # type: ignore[attr-defined]
+    say = (lambda text: None) if quiet else (lambda text: print(text, file=sys.stderr,
+                                                                  flush=True))
+    say(f"re3g chat: loading {chat_app.config.default_corpus!r} (index, models, one warm-up "
+        "turn) before accepting questions...")
+    t0 = time.perf_counter()
+    try:
+        label = chat_app.warm_default()
+    except Re3GError as exc:
+        log.warning("warm-up failed: %s", exc)
+        say(f"re3g chat: warm-up failed, the first question will say so: {exc}")
+        return
+    except Exception:  # a bug: the traceback goes to the log, the server still starts
+        log.exception("warm-up failed")
+        say("re3g chat: warm-up failed (see the traceback above); starting anyway")
+        return
+    if label is None:
+        say("re3g chat: no corpus yet (build one or upload documents); nothing to warm")
+    else:
+        say(f"re3g chat: {label} warmed in {time.perf_counter() - t0:.1f} s")
+
+
+def _warm_server(url: str) -> None:
+    """One request through the running server (its ``/clear`` endpoint, in a session of its
+    own), so Gradio's first-event costs (it imports matplotlib around the first event it
+    processes, about 0.7 s on 2 cores) are paid before the server says it is ready."""
+    try:
+        from gradio_client import Client
+
+        Client(url, verbose=False).predict(api_name="/clear")
+    except Exception as exc:  # noqa: BLE001 - an optimisation only; the server works without
+        log.warning("warm-up request to %s failed: %s: %s", url, type(exc).__name__, exc)

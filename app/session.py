@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,64 @@ class ChatApp:
             config.pipeline_config, **config.pipeline_overrides()))
         self.uploads = Uploads(self.catalog, self.pipelines)
         self.code_tool = CodeTool(config.code_spec())
+        self._warm: weakref.WeakSet[Any] = weakref.WeakSet()  # pipelines already warmed
+
+    # ------------------------------------------------------------------ warm start
+
+    def warm(self, bot: Pipeline) -> bool:
+        """Warm ``bot`` with its ``warm_up()`` (:meth:`re3g.pipeline.Re3G.warm_up`: every
+        component loaded and one turn through every stage), once; pipelines without
+        ``warm_up`` are left as they are. Returns True when this call did the work."""
+        warm_up = getattr(bot, "warm_up", None)
+        if not callable(warm_up) or self.is_warm(bot):
+            return False
+        warm_up()
+        self._warm.add(bot)
+        return True
+
+    def is_warm(self, bot: Pipeline) -> bool:
+        """True when :meth:`warm` has warmed ``bot`` (or it has nothing to warm)."""
+        if not callable(getattr(bot, "warm_up", None)):
+            return True
+        try:
+            return bot in self._warm
+        except TypeError:  # an object that cannot be weakly referenced is never recorded
+            return False
+
+    def warm_default(self) -> str | None:
+        """Load and warm the pipeline the first session will use (the default corpus with
+        the initial settings); ``launch`` calls it before the server accepts requests.
+        Returns the corpus label, or None when no corpus exists yet. Errors propagate."""
+        session = self.new_session()
+        if not session.corpus:
+            return None
+        bot, label = self._bot_for(session)
+        self.warm(bot)
+        return label
+
+    def warm_session(self, session: Session | None) -> Iterator[Any]:
+        """UI handler chained after a settings change: warm the pipeline of the session's
+        corpus and settings when they are used for the first time, with a notice while it
+        loads (output: the notice). A pipeline that fails to load says why, as the next
+        question would."""
+        if not isinstance(session, Session) or not session.corpus:
+            yield gr.update()
+            return
+        try:
+            bot, label = self._bot_for(session)
+            if self.is_warm(bot):
+                yield gr.update()
+                return
+            yield f"⏳ Loading {label} with these settings (index, models, one warm-up turn)…"
+            self.warm(bot)
+        except Re3GError as exc:
+            yield f"⚠️ {exc}"
+            return
+        except Exception as exc:  # the log has the traceback; the page stays usable
+            log.exception("warm-up failed")
+            yield f"⚠️ Loading failed ({type(exc).__name__}); questions will retry."
+            return
+        yield ""
 
     # ------------------------------------------------------------------ sessions and settings
 

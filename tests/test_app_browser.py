@@ -118,9 +118,18 @@ def test_upload_a_document_and_ask_about_it(page, tmp_path):
             if attempt == 2:
                 raise
     page.fill("#re3g-corpus-name input, #re3g-corpus-name textarea", "moon base")
+    page.evaluate("""() => {  // every text the notice shows, to see the loading message
+        window.re3gNotices = [];
+        const notice = document.querySelector('#re3g-notice');
+        new MutationObserver(() => window.re3gNotices.push(notice.innerText)).observe(
+            notice, {subtree: true, childList: true, characterData: true});
+    }""")
     page.click("#re3g-build")
     page.wait_for_selector("#re3g-upload-status :text('Built')")
     assert "moon base" in page.input_value("#re3g-corpus input")
+    # the new corpus is loaded (and warmed) when chosen, with a notice that then clears
+    page.wait_for_function("() => window.re3gNotices.some(t => t.includes('Loading moon base'))"
+                           " && !document.querySelector('#re3g-notice').innerText.trim()")
 
     reply = ask(page, "How much oxygen does each resident get per day?")
     assert "40 litres" in reply

@@ -168,3 +168,64 @@ def test_chat_command_options(tmp_path):
     cfg.write_text('[retrieval]\nmode = "dense"\nk = 7\n')
     from_file = start_settings(parser.parse_args(["chat", "--config", str(cfg)]))
     assert (from_file.mode, from_file.k) == ("dense", 7)
+
+
+class _Warmable:
+    """A pipeline that counts its warm-ups (and can fail them)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.warm_ups, self.fail = 0, fail
+
+    def answer(self, history):
+        return Answer(history[-1], grounded=True)
+
+    def warm_up(self):
+        self.warm_ups += 1
+        if self.fail:
+            raise Re3GError("cannot load the reranker models/nowhere")
+        return self
+
+
+def test_warm_start_default_first_then_settings_on_first_use(tmp_path):
+    import gradio as gr
+
+    _index(tmp_path / "sample", "sample")
+    _index(tmp_path / "other", "other")
+    made: dict = {}
+
+    def factory(index, settings):
+        made[(index.name, settings)] = bot = _Warmable(fail=index.name == "broken")
+        return bot
+
+    chat = ChatApp(AppConfig(indexes_dir=tmp_path), factory=factory)
+    assert "sample" in chat.warm_default()  # the first session's corpus and settings
+    assert [(key, bot.warm_ups) for key, bot in made.items()] == [(("sample", Settings()), 1)]
+    session = chat.new_session()
+    assert list(chat.warm_session(session)) == [gr.update()]  # already warm: nothing loads
+    assert chat.apply_settings("other", "bm25", 3, False, "extractive", session)[1] == ""
+    steps = list(chat.warm_session(session))
+    assert steps[0].startswith("⏳ Loading other") and steps[-1] == ""
+    assert made[("other", Settings("bm25", 3, False, "extractive"))].warm_ups == 1
+    assert list(chat.warm_session(session)) == [gr.update()]
+    assert all(bot.warm_ups == 1 for bot in made.values())
+    # a pipeline that fails to warm says why and is tried again next time
+    _index(tmp_path / "broken", "broken")
+    chat.apply_settings("broken", "bm25", 3, False, "extractive", session)
+    assert list(chat.warm_session(session))[-1] == "⚠️ cannot load the reranker models/nowhere"
+    assert list(chat.warm_session(session))[-1].startswith("⚠️")
+    assert made[("broken", Settings("bm25", 3, False, "extractive"))].warm_ups == 2
+    # pipelines without warm_up and servers without a corpus have nothing to warm
+    assert "sample" in ChatApp(AppConfig(indexes_dir=tmp_path),
+                               factory=lambda *_: None).warm_default()
+    assert ChatApp(AppConfig(indexes_dir=tmp_path / "none")).warm_default() is None
+
+
+def test_launch_reports_a_failed_warm_up_and_starts_anyway(tmp_path, capsys):
+    from re3g_app import build_app
+    from re3g_app.server import _warm_default
+
+    _index(tmp_path / "sample", "sample")
+    demo = build_app(AppConfig(indexes_dir=tmp_path), factory=lambda *_: _Warmable(fail=True))
+    _warm_default(demo, quiet=False)  # no exception: the server would start
+    err = capsys.readouterr().err
+    assert "loading 'sample'" in err and "warm-up failed" in err and "models/nowhere" in err
