@@ -59,6 +59,11 @@ class SpanExtractor(LoadedModel):
         self.rerank_weight = float(st.get("rerank_weight", 0.0))
         self.null_weight = float(st.get("null_weight", 0.0))
         self.snap_ratio = float(st.get("snap_ratio", 0.5))
+        # start/end readers: score taken off a range per document span beyond its first (the
+        # reader favours long ranges from a passage's start; see bench/reader_position.py),
+        # and how many ranges per passage are weighed
+        self.span_penalty = float(st.get("span_penalty", 0.0))
+        self.ranges_kept = int(st.get("ranges_kept", 10))
         # start/end readers: which turns their question holds (re3g.data.build_query roles)
         self.query_roles = str(st.get("query_roles", "user"))
         # start/end readers: the project's span scorer (a tower extractor) as a second opinion;
@@ -308,7 +313,7 @@ class SpanExtractor(LoadedModel):
              ) -> list[Any]:
         """The QA reader's findings in the top ``n_passages`` hits (one PassageReading each)."""
         return self.model.read(query, [h.passage for h in hits[:max(1, self.n_passages)]],
-                               documents, keep=10)
+                               documents, keep=self.ranges_kept)
 
     def select_ranges(self, readings: Sequence[Any], hits: Sequence[Hit],
                       documents: dict[str, Document] | None, top_n: int,
@@ -317,8 +322,9 @@ class SpanExtractor(LoadedModel):
         """Evidence from QA readings of ``hits[:len(readings)]``: each range's score is the
         reader's (minus ``null_weight`` x the passage's null score) plus ``rerank_weight`` x the
         hit's reranked score minus ``rank_penalty`` x its rank, plus ``helper_weight`` x the
-        mean of ``span_scores`` (:meth:`helper_scores`) over the spans it snaps to; the best
-        ranges, snapped to document spans and not overlapping, become the evidence."""
+        mean of ``span_scores`` (:meth:`helper_scores`) over the spans it snaps to, minus
+        ``span_penalty`` x the number of spans it snaps to beyond the first; the best ranges,
+        snapped to document spans and not overlapping, become the evidence."""
         scored = []
         for i, (r, h) in enumerate(zip(readings, hits, strict=False)):
             prior = self.rerank_weight * h.score - self.rank_penalty * i - self.null_weight * r.null
@@ -336,7 +342,8 @@ class SpanExtractor(LoadedModel):
                 if span_scores:
                     vals = [span_scores.get((p.doc_id, sp.id), -10.0) for sp in run]
                     bonus = self.helper_weight * sum(vals) / len(vals)
-                scored.append((s + prior + bonus, s - r.null, p, run))
+                length = self.span_penalty * (len(run) - 1)
+                scored.append((s + prior + bonus - length, s - r.null, p, run))
         scored.sort(key=lambda x: -x[0])
         out: list[Evidence] = []
         taken: set[tuple[str, str]] = set()

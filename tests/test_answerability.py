@@ -1,0 +1,118 @@
+"""Answerability: unanswerable turns in dialogue files, bad dialogues left out with one clear
+message, synthetic unanswerable turns, the learned decision's checks. Real data, real models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
+from re3g.errors import DataError, ModelError
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def _dialogue(dial_id: str, turns: list[tuple[str, str, list[str]]]) -> dict:
+    return {"dial_id": dial_id, "doc_id": "bikeshare-membership", "domain": "sample",
+            "turns": [{"turn_id": i + 1, "role": role, "utterance": text,
+                       "references": [{"id_sp": s, "doc_id": "bikeshare-membership"}
+                                      for s in spans]}
+                      for i, (role, text, spans) in enumerate(turns)]}
+
+
+@pytest.fixture()
+def suite_file(tmp_path: Path) -> Path:
+    """One good dialogue (an answerable and an unanswerable turn) and three bad ones."""
+    good = _dialogue("good", [("user", "How much is a day pass?", []),
+                              ("agent", "A day pass costs 8 dollars.", ["4"]),
+                              ("user", "Do you rent electric scooters?", []),
+                              ("agent", "The documents do not say.", [])])
+    bad_role = _dialogue("bad-role", [("user", "Hi", []), ("system", "Hello", [])])
+    missing = _dialogue("missing-span", [("user", "Fees?", []), ("agent", "8", ["999"])])
+    empty = {"dial_id": "empty", "turns": []}
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps({"dial_data": {"sample": {"bikeshare-membership": [
+        good, bad_role, missing, empty]}}}))
+    return path
+
+
+def test_bad_dialogues_name_the_file_and_dialogue(suite_file: Path) -> None:
+    from re3g.data.corpus import load_corpus
+
+    with pytest.raises(DataError, match=r"suite\.json.*dial_id bad-role.*'system' is neither"):
+        load_dialogues(suite_file)
+    problems: list[str] = []
+    dialogues = load_dialogues(suite_file, problems)
+    assert [d.dial_id for d in dialogues] == ["good", "missing-span"]
+    docs = load_corpus(SAMPLE)
+    examples = examples_from_dialogues(dialogues, docs, str(suite_file), unanswerable=True,
+                                       problems=problems)
+    assert [(e.id, e.answerable) for e in examples] == [("good_1", True), ("good_3", False)]
+    assert len(problems) == 3
+    assert any("dial_id empty" in p and "no turns" in p for p in problems)
+    assert any("missing-span" in p and "missing span '999'" in p and "suite.json" in p
+               for p in problems)
+    # without unanswerable=True only the grounded turn is an example, as before
+    assert len(examples_from_dialogues(dialogues[:1], docs)) == 1
+
+
+def test_evaluate_judges_refusals_and_keeps_going(suite_file: Path, tmp_path: Path) -> None:
+    from re3g.evaluate.runner import evaluate
+
+    report = evaluate(SAMPLE, suite_file, tmp_path / "out", stages=["answerability"])
+    block = report["answerability"]
+    assert block["n_answerable"] == 1 and block["n_unanswerable"] == 1
+    assert block["answered"] in (0.0, 100.0) and block["refused_unanswerable"] in (0.0, 100.0)
+    data = [f for f in report["failures"] if f["stage"] == "data"]
+    assert len(data) == 3 and all("suite.json" in f["error"] for f in data)
+    lines = (tmp_path / "out" / "answerability.jsonl").read_text().splitlines()
+    assert {json.loads(line)["id"] for line in lines} == {"good_1", "good_3"}
+    assert "Answerability" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_synthetic_variants_take_the_answer_away(small_index, small_corpus_files) -> None:
+    from re3g.data import load_documents, load_examples
+    from re3g.evaluate.unanswerable import turn_variants, variant_signals
+    from re3g.pipeline import Re3G
+
+    docs = load_documents(small_corpus_files[0])
+    example = load_examples(small_corpus_files[1], docs)[0]
+    bot = Re3G(index=str(small_index), docs=str(small_corpus_files[0]), learned=False)
+    variants = {v.kind: v for v in turn_variants(bot, example, docs)}
+    assert "answerable" in variants and "no_gold_document" in variants
+    gold_docs = example.gold_doc_ids
+    assert not any(h.passage.doc_id in gold_docs for h in variants["no_gold_document"].hits)
+    if "other_domain" in variants:
+        domains = {docs[d].domain for d in gold_docs}
+        assert all(h.passage.domain not in domains for h in variants["other_domain"].hits)
+    blanked = variants["gold_removed"]
+    for doc_id, span_id in example.gold_span_ids:
+        gold = docs[doc_id].span(span_id)
+        assert not blanked.documents[doc_id].text[gold.start:gold.end].strip()
+        assert all(gold.text.strip() not in h.passage.text for h in blanked.hits
+                   if h.passage.doc_id == doc_id and len(gold.text.strip()) > 20)
+    rec = variant_signals(bot, example, blanked)
+    assert rec["kind"] == "gold_removed" and not rec["answerable"]
+    assert set(rec["signals"]) == {"relevance", "cross", "reader", "cosine", "overlap", "gap"}
+
+
+def test_learned_rule_checks_its_components_and_file(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from re3g.decide import LearnedRule
+
+    rule = LearnedRule({"signals": ["relevance"], "mean": [0.0], "scale": [1.0], "coef": [1.0],
+                        "intercept": 0.0, "threshold": 0.5,
+                        "requires": {"reranker": "reranker", "cross": True}})
+    tower = SimpleNamespace(path="models/reranker")
+    assert rule.mismatch(tower, object(), None) is None
+    assert "cross" in (rule.mismatch(tower, None, None) or "")
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelError, match="manifest.json.*re3g train answerability"):
+        LearnedRule.load(tmp_path)
+    with pytest.raises(ModelError, match="unknown signals"):
+        LearnedRule({"signals": ["magic"], "mean": [0], "scale": [1], "coef": [1],
+                     "intercept": 0, "threshold": 0.5})
