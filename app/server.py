@@ -31,8 +31,8 @@ def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None =
     (:meth:`re3g_app.session.ChatApp.warm_default`). A pipeline that fails to warm is
     reported (stderr and the log) and the server starts anyway: the first question then
     shows the same error, and other corpora and settings still work. Once it listens, one
-    request goes through the server itself (``/clear``), so Gradio's own first-event costs
-    are paid before ``launch`` returns too.
+    question goes through the server itself (``/chat``, in a session of its own), so the
+    first-event costs of Gradio and of the app's turn are paid before ``launch`` returns too.
 
     Gradio's upload cache is put under ``<indexes>/uploads/.tmp`` (unless GRADIO_TEMP_DIR is
     already set) so uploads are written only inside the app's data folder.
@@ -45,8 +45,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None =
     os.environ.setdefault("GRADIO_TEMP_DIR", str(tmp))
     demo = build_app(cfg, factory)
     demo.queue(default_concurrency_limit=cfg.concurrency, max_size=256)
-    if warm:
-        _warm_default(demo, quiet)
+    warmed = _warm_default(demo, quiet) if warm else False
     _app, url, _ = demo.launch(
         server_name=host, server_port=port, prevent_thread_lock=True,
         max_file_size=MAX_TOTAL_BYTES, css=CSS, show_error=True, quiet=quiet,
@@ -54,14 +53,15 @@ def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None =
     )
     url = str(url or f"http://{host}:{port}/")
     if warm:
-        _warm_server(url)
+        _warm_server(url, chat=warmed)
     if block and not getattr(sys, "ps1", sys.flags.interactive):  # as Gradio's own launch
         demo.block_thread()
     return demo, url
 
 
-def _warm_default(demo: gr.Blocks, quiet: bool) -> None:
-    """Warm the default pipeline (see :func:`launch`), saying so on stderr unless ``quiet``."""
+def _warm_default(demo: gr.Blocks, quiet: bool) -> bool:
+    """Warm the default pipeline (see :func:`launch`), saying so on stderr unless ``quiet``;
+    True when it is warm."""
     from re3g.errors import Re3GError
 
     chat_app = demo.chat_app  # type: ignore[attr-defined]
@@ -75,24 +75,34 @@ def _warm_default(demo: gr.Blocks, quiet: bool) -> None:
     except Re3GError as exc:
         log.warning("warm-up failed: %s", exc)
         say(f"re3g chat: warm-up failed, the first question will say so: {exc}")
-        return
+        return False
     except Exception:  # a bug: the traceback goes to the log, the server still starts
         log.exception("warm-up failed")
         say("re3g chat: warm-up failed (see the traceback above); starting anyway")
-        return
+        return False
     if label is None:
         say("re3g chat: no corpus yet (build one or upload documents); nothing to warm")
-    else:
-        say(f"re3g chat: {label} warmed in {time.perf_counter() - t0:.1f} s")
+        return False
+    say(f"re3g chat: {label} warmed in {time.perf_counter() - t0:.1f} s")
+    return True
 
 
-def _warm_server(url: str) -> None:
-    """One request through the running server (its ``/clear`` endpoint, in a session of its
-    own), so Gradio's first-event costs (it imports matplotlib around the first event it
-    processes, about 0.7 s on 2 cores) are paid before the server says it is ready."""
+WARM_QUESTION = "/docs What do these documents cover?"
+"""The question the server asks itself at start (``/docs``: never the code tool)."""
+
+
+def _warm_server(url: str, chat: bool) -> None:
+    """Requests through the running server, in a session of its own: with ``chat`` (the
+    default pipeline is warm) :data:`WARM_QUESTION` to ``/chat``, then ``/clear``. They pay
+    Gradio's first-event costs (it imports matplotlib around the first event it processes,
+    about 0.7 s on 2 cores) and the app's (router, rendering) before the server says it is
+    ready."""
     try:
         from gradio_client import Client
 
-        Client(url, verbose=False).predict(api_name="/clear")
+        client = Client(url, verbose=False)
+        if chat:
+            client.predict(WARM_QUESTION, api_name="/chat")
+        client.predict(api_name="/clear")  # the warm-up session keeps no conversation
     except Exception as exc:  # noqa: BLE001 - an optimisation only; the server works without
         log.warning("warm-up request to %s failed: %s: %s", url, type(exc).__name__, exc)

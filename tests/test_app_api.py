@@ -37,6 +37,12 @@ def _all_files(root: Path) -> set[Path]:
     return {p for p in root.rglob("*")}
 
 
+def test_default_pipeline_is_warm_when_launch_returns(server):
+    chat_app = server[2].chat_app
+    bot, _label = chat_app._bot_for(chat_app.new_session())
+    assert chat_app.is_warm(bot) and "warmed" in bot._parts  # Re3G.warm_up ran
+
+
 def test_endpoints_are_named(client):
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert {"/chat", "/settings", "/clear", "/build_index"} <= set(api)
