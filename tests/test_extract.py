@@ -135,7 +135,8 @@ def test_local_qa_model_answers_are_snapped_to_spans(tmp_path: Path, data) -> No
 
 def test_default_is_the_reader_and_a_span_scorer_can_join_it(data) -> None:
     """The pipeline's default extractor is the start/end reader models/extractor-qa: it reads
-    the question with the agent's turns over the top 3 passages (settings from its manifest).
+    the question with the agent's turns over the top 2 passages (settings from its manifest,
+    chosen on a train dev part in session 9).
     The span scorer models/extractor can add its opinion to each range; evidence is still
     whole document spans, and the helper changes which range wins on real turns."""
     from re3g.data import build_query
@@ -143,8 +144,9 @@ def test_default_is_the_reader_and_a_span_scorer_can_join_it(data) -> None:
 
     assert default_extractor_path().name == "extractor-qa"
     ex = SpanExtractor.load()
-    assert ex.kind == "qa" and ex.query_roles == "all" and ex.n_passages == 3
-    assert ex.helper is None and ex.helper_weight == 0.0  # chosen on validation
+    assert ex.kind == "qa" and ex.query_roles == "all" and ex.n_passages == 2
+    assert ex.span_penalty == 0.25 and ex.ranges_kept == 30
+    assert ex.helper is None and ex.helper_weight == 0.0
     ex.helper, ex.helper_weight = SpanExtractor.load(MODEL), 0.5
     assert ex.helper.kind == "tower"
     docs, val, passages = data
