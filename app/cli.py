@@ -2,9 +2,9 @@
 
 On first start, when ``<indexes>/sample`` does not exist yet, the embedded sample corpus
 (``data/sample/``) is indexed first (about a minute on a laptop). Before the server listens,
-the corpus selected at start is loaded with the start-up settings and answers one warm-up
-turn, so the first question is as fast as later ones; the "open http://..." line says it is
-ready.
+the corpus selected at start is loaded with the start-up settings and answers warm-up turns
+(``Re3G.warm_up``, then one question through the server itself), so the first question is as
+fast as later ones; the "open http://..." line says it is ready.
 """
 
 from __future__ import annotations
