@@ -116,11 +116,10 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
                 rec = _turn_record(bot, ex)
                 found = [rec]
                 if synthetic and ex.answerable:
-                    for v in turn_variants(bot, ex, ctx.docs):
-                        if not v.answerable:
-                            r = variant_signals(bot, ex, v)
-                            r["id"] = f"{ex.id}:{v.kind}"
-                            found.append(r)
+                    for v in turn_variants(bot, ex, ctx.docs, answerable=False):
+                        r = variant_signals(bot, ex, v)
+                        r["id"] = f"{ex.id}:{v.kind}"
+                        found.append(r)
             except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
                 failures.append(failure_record(ex.id, "answerability", exc))
                 continue

@@ -71,16 +71,18 @@ def _blanked_passage(p: Passage, doc: Document) -> Passage | None:
 
 
 def turn_variants(bot: Any, example: Example, documents: dict[str, Document],
-                  kinds: Sequence[str] = KINDS) -> Iterator[Variant]:
-    """The answerable turn as the pipeline sees it, then each synthetic variant that can be
-    built (see the module doc). ``bot`` is a :class:`re3g.pipeline.Re3G`."""
+                  kinds: Sequence[str] = KINDS, answerable: bool = True) -> Iterator[Variant]:
+    """The answerable turn as the pipeline sees it (unless ``answerable`` is False), then
+    each synthetic variant that can be built (see the module doc). ``bot`` is a
+    :class:`re3g.pipeline.Re3G`."""
     unknown = sorted(set(kinds) - set(KINDS))
     if unknown:
         raise ValueError(f"unknown kinds of unanswerable turn {unknown}; known: {KINDS}")
     turns = example.history
     k = bot.config.k
     _, hits = bot.candidates(turns)
-    yield Variant("answerable", hits)
+    if answerable:
+        yield Variant("answerable", hits)
     gold_docs = example.gold_doc_ids
     if "no_gold_document" in kinds:
         _, deep = bot.candidates(turns, 3 * k)

@@ -53,8 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=model_path("answerability"))
 
 
-def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Signals of the sampled train turns and their synthetic variants (cached)."""
+def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
+    """Signals of the sampled train turns and their synthetic variants (cached), and the
+    pipeline that produced them."""
     from tqdm.auto import tqdm
 
     from re3g.config import Config
@@ -90,7 +91,7 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
                 rows.append(rec)
                 fh.write(json.dumps(rec) + "\n")
             fh.flush()
-    return rows
+    return rows, bot
 
 
 def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int
@@ -140,16 +141,14 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int
 
 def run(args: argparse.Namespace) -> int:
     from re3g.evaluate.report import write_atomic
-    from re3g.pipeline import Re3G
 
     if not 0.5 <= args.answer_rate < 1.0:
         from re3g.errors import DataError
 
         raise DataError(f"--answer-rate must be in [0.5, 1), got {args.answer_rate}")
     t0 = time.time()
-    rows = collect(args)
+    rows, bot = collect(args)
     fitted, report = fit(rows, args.folds, args.answer_rate, args.seed)
-    bot = Re3G(index=str(args.index), learned=False)
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
                 "cross": bot.cross_reranker is not None,
                 "extractor": Path(bot.extractor.path).name if bot.extractor else None}

@@ -63,7 +63,7 @@ def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequenc
     return out
 
 
-def _best(results: list[tuple[dict[str, float], list[float]]], idx: Sequence[int]
+def best_setting(results: list[tuple[dict[str, float], list[float]]], idx: Sequence[int]
           ) -> tuple[dict[str, float], float]:
     def mean(f: list[float]) -> float:
         return sum(f[i] for i in idx) / max(1, len(idx))
@@ -155,7 +155,7 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
            for q, c, hits in zip(queries, currents, runs, strict=True)]
     results = grid_search(ex, readings, runs, docs, refs, grid, lps)
     every = range(len(val))
-    chosen, _ = _best(results, every)
+    chosen, _ = best_setting(results, every)
     for k, v in chosen.items():
         setattr(ex, k, v)
     preds = []
@@ -167,7 +167,7 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
     half_a, half_b = list(every)[0::2], list(every)[1::2]
     cross = []
     for fit, held in ((half_a, half_b), (half_b, half_a)):
-        st, _ = _best(results, fit)
+        st, _ = best_setting(results, fit)
         f = next(r[1] for r in results if r[0] == st)
         cross += [f[i] for i in held]
     metrics["grounding_F1_two_fold"] = round(sum(cross) / len(cross), 2)

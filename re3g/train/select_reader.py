@@ -29,16 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from re3g.models import model_path
-from re3g.train import common
+from re3g.train import common, qa_eval
 
-GRID: dict[str, list[float]] = {
-    "n_passages": [1, 2, 3],
-    "rerank_weight": [0.0, 5.0, 20.0],
-    "null_weight": [0.0, 1.0],
-    "rank_penalty": [0.0, 1.0, 2.0],
-    "snap_ratio": [0.3, 0.5],
-    "span_penalty": [0.0, 0.25, 0.5, 1.0, 2.0],
-}
+# the trainer's grid (re3g.train.qa_eval.GRID) without the span scorer, which is not shipped,
+# and with the span penalty
+GRID: dict[str, list[float]] = {**{k: v for k, v in qa_eval.GRID.items() if k != "helper_weight"},
+                                "span_penalty": [0.0, 0.25, 0.5, 1.0, 2.0]}
 RANGES_KEPT = 30  # ranges per passage weighed when a span penalty may favour short ones
 
 
@@ -65,7 +61,6 @@ def select(examples: Sequence[Any], docs: dict[str, Any], index: Path, reader_di
     from re3g.extract import SpanExtractor
     from re3g.rank import Reranker, load_cross
     from re3g.retrieve import open_index
-    from re3g.train.qa_eval import _best, grid_search
 
     cfg = Config()
     ex = SpanExtractor.load(reader_dir)
@@ -80,16 +75,16 @@ def select(examples: Sequence[Any], docs: dict[str, Any], index: Path, reader_di
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs, keep=RANGES_KEPT)
                 for q, hits in tqdm(list(zip(asked, runs, strict=True)), desc="read passages")]
     refs = [grounding_text(e, docs) for e in examples]
-    results = grid_search(ex, readings, runs, docs, refs, GRID)
+    results = qa_eval.grid_search(ex, readings, runs, docs, refs, GRID)
     every = range(len(examples))
-    chosen, f1 = _best(results, every)
+    chosen, f1 = qa_eval.best_setting(results, every)
     today = {k: getattr(SpanExtractor.load(reader_dir), k) for k in GRID}
     today_f1 = next((sum(f) / len(f) for st, f in results
                      if all(abs(st[k] - today[k]) < 1e-9 for k in GRID)), None)
     halves = (list(every)[0::2], list(every)[1::2])
     held = []
     for fit, test in (halves, halves[::-1]):
-        st, _ = _best(results, fit)
+        st, _ = qa_eval.best_setting(results, fit)
         f = next(r[1] for r in results if r[0] == st)
         held += [f[i] for i in test]
     report = {"turns": len(examples), "grounding_F1": round(f1, 2),
