@@ -125,8 +125,8 @@ def test_non_utf8_bytes(bot):
 
 
 def test_history_forms():
-    turns, _ = normalize_history(["a", "b", "c", "d"])
-    assert [t.role for t in turns] == ["agent", "user", "agent", "user"]
+    turns, _ = normalize_history(["a", "b", "c", "d"])  # user first; "d" follows the question
+    assert [(t.role, t.utterance) for t in turns] == [("user", "a"), ("agent", "b"), ("user", "c")]
     with pytest.raises(QueryError):
         normalize_history(123)
     with pytest.raises(QueryError, match="role"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 
 from re3g.cli.common import quiet_libraries
 from re3g.config import GENERATORS, MODES
@@ -22,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("question", help="the user's question (quote it)")
     p.add_argument("--history", action="append", default=[], metavar="TURN",
                    help="an earlier turn, oldest first; repeat it; turns alternate user / agent "
-                        "and the question is the user's next turn")
+                        "starting with the user, and the question is the user's next turn")
     p.add_argument("--config", default=None, help="a re3g.toml / .yaml config file")
     p.add_argument("--index", default=None,
                    help="index name under indexes/ or a path (default: the config's, "
@@ -41,17 +42,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def ask_history(earlier: Sequence[str], question: str, max_chars: int) -> list[dict[str, str]]:
+    """The dialogue for ``re3g ask``: the ``--history`` turns alternate user, agent, ...
+    starting with the user, and the question is always the user's, with explicit roles (so an
+    even or odd number of earlier turns cannot swap who said what). Undecodable command-line
+    bytes (lone surrogates) are replaced.
+
+    >>> [m["role"] for m in ask_history(["How much is a day pass?"], "And monthly?", 100)]
+    ['user', 'user']
+    >>> [m["role"] for m in ask_history(["Day pass?", "8 dollars."], "Monthly?", 100)]
+    ['user', 'agent', 'user']
+    """
+    from re3g.data.query import clean_turn_text, plain_string_roles
+
+    roles = [*plain_string_roles(len(earlier)), "user"]
+    return [{"role": role, "content": clean_turn_text(text, max_chars)[0]}
+            for role, text in zip(roles, [*earlier, question], strict=True)]
+
+
 def run(args: argparse.Namespace) -> int:
-    from re3g.data.query import clean_turn_text
     from re3g.pipeline import Re3G
 
     quiet_libraries()
     bot = Re3G.from_config(args.config, index=args.index, mode=args.mode, k=args.k,
                            rerank=args.rerank, generator=args.generator, docs=args.docs,
                            min_confidence=args.min_confidence)
-    history = [*args.history, args.question]
-    # undecodable command-line bytes arrive as lone surrogates; the pipeline replaces them
-    history = [clean_turn_text(t, bot.config.max_turn_chars)[0] for t in history]
+    history = ask_history(args.history, args.question, bot.config.max_turn_chars)
     if args.json:
         ans = bot.answer(history)
         print(json.dumps(ans.to_dict(), ensure_ascii=False))

@@ -5,6 +5,14 @@
 - :func:`build_query`: the current user utterance, then earlier turns newest first
   (MultiDoc2Dial convention), capped in words.
 
+**Plain strings.** A list of plain strings is read as alternating turns *starting with the
+user*: user, agent, user, ... The question is the last user turn; an agent turn after it (a
+list with an even number of strings) is not part of the dialogue to answer and is dropped.
+``["How much is it?", "It costs 5 dollars."]`` is therefore the user's question "How much is
+it?" followed by an agent reply, never an agent turn followed by the question "It costs 5
+dollars.". To say who spoke explicitly, pass ``{"role": "user" | "agent", "content": ...}``
+messages or :class:`~re3g.types.Turn` objects; their roles are taken as given.
+
     >>> turns, cut = normalize_history(["How much is a day pass?", "8 dollars.", "And monthly?"])
     >>> build_query(turns, roles="user")
     'And monthly? || How much is a day pass?'
@@ -26,6 +34,20 @@ ROLES = {"user": "user", "human": "user", "agent": "agent", "assistant": "agent"
 MAX_TURN_CHARS = Config.max_turn_chars
 
 
+def plain_string_roles(n: int) -> list[str]:
+    """The roles of ``n`` plain-string turns: alternating, starting with the user.
+
+    >>> plain_string_roles(3), plain_string_roles(2)
+    (['user', 'agent', 'user'], ['user', 'agent'])
+    """
+    return ["user" if i % 2 == 0 else "agent" for i in range(n)]
+
+
+def _question_end(roles: Sequence[str]) -> int:
+    """How many plain-string turns make the dialogue to answer: up to the last user turn."""
+    return max((i + 1 for i, r in enumerate(roles) if r == "user"), default=0)
+
+
 def build_query(
     history: Sequence[Turn | str],
     max_words: int = Config.query_max_words,
@@ -36,9 +58,10 @@ def build_query(
     """Current user utterance first, then earlier turns newest first, capped at ``max_words``.
 
     ``history`` ends with the current user turn; the agent turn being predicted is never part of
-    it. Plain strings are accepted and read as alternating turns ending with the user.
-    ``roles="user"`` keeps only the user's turns (the pipeline's default: its own earlier
-    replies must not pull retrieval back to the passage it already quoted).
+    it. Plain strings are accepted and read as alternating turns starting with the user (see the
+    module doc); an agent string after the last user string is dropped. ``roles="user"`` keeps
+    only the user's turns (the pipeline's default: its own earlier replies must not pull
+    retrieval back to the passage it already quoted).
 
     >>> from re3g.types import Turn
     >>> build_query([Turn(1, "user", "Hi"), Turn(2, "agent", "Hello"), Turn(3, "user", "Fees?")])
@@ -46,10 +69,12 @@ def build_query(
     """
     if roles not in QUERY_ROLES:
         raise ValueError(f'roles must be "all" or "user", got {roles!r}')
+    plain = plain_string_roles(len(history))
+    if history and not any(isinstance(t, Turn) for t in history):  # plain strings
+        history = list(history)[:_question_end(plain)]
     if roles == "user":
-        n = len(history)
         history = [t for i, t in enumerate(history)
-                   if (t.role == "user" if isinstance(t, Turn) else (n - 1 - i) % 2 == 0)]
+                   if (t.role == "user" if isinstance(t, Turn) else plain[i] == "user")]
     texts = [(t.utterance if isinstance(t, Turn) else t) or "" for t in history]
     texts = [t.strip() for t in texts]
     if not texts or not texts[-1]:
@@ -105,12 +130,18 @@ def clean_turn_text(text: str | bytes | None, max_chars: int = MAX_TURN_CHARS) -
 
 def normalize_history(history: Any, max_chars: int = MAX_TURN_CHARS
                       ) -> tuple[list[Turn], list[int]]:
-    """The dialogue as checked Turns (see *Input rules* in the module doc) and the indices of
-    turns that were cut.
+    """The dialogue as checked Turns and the indices of turns that were cut.
+
+    A list of plain strings alternates user, agent, ... starting with the user; the question is
+    the last user turn, and an agent string after it is dropped (see the module doc). Turns and
+    ``{"role", "content"}`` messages keep their roles; the last one must be the user's.
 
     >>> turns, cut = normalize_history(["Hi", "Hello, how can I help?", "Fees?"])
     >>> [t.role for t in turns], cut
     (['user', 'agent', 'user'], [])
+    >>> turns, _ = normalize_history(["How much is it?", "It costs 5 dollars."])
+    >>> [(t.role, t.utterance) for t in turns]
+    [('user', 'How much is it?')]
     """
     if isinstance(history, (str, bytes, bytearray)):
         history = [history]
@@ -119,7 +150,9 @@ def normalize_history(history: Any, max_chars: int = MAX_TURN_CHARS
                          f"{type(history).__name__}")
     if len(history) == 0:
         raise QueryError("the dialogue is empty: give at least one user turn")
-    n = len(history)
+    plain = plain_string_roles(len(history))
+    if all(isinstance(t, (str, bytes, bytearray)) or t is None for t in history):
+        history = list(history)[:_question_end(plain)]
     turns: list[Turn] = []
     cut: list[int] = []
     for i, item in enumerate(history):
@@ -129,8 +162,8 @@ def normalize_history(history: Any, max_chars: int = MAX_TURN_CHARS
             role = str(item.get("role", "")).lower()
             text = item.get("content", item.get("utterance"))
             refs, tid = [], i + 1
-        else:  # plain strings alternate and end with the user
-            role = "user" if (n - 1 - i) % 2 == 0 else "agent"
+        else:  # plain strings alternate, starting with the user
+            role = plain[i]
             text, refs, tid = item, [], i + 1
         if role not in ROLES:
             raise QueryError(f"turn {i + 1} has unknown role {role!r}; use 'user' or 'agent'")
