@@ -26,6 +26,11 @@ class QueryError(Re3GError, ValueError):
     """A query is empty or otherwise unusable."""
 
 
+class BuildCancelled(Re3GError):
+    """An index build was stopped before it finished (cancelled, or over its time limit); the
+    previous index, if any, is unchanged."""
+
+
 @contextmanager
 def model_errors(what: str) -> Iterator[None]:
     """Let re3g's own errors through and turn any other exception raised inside into a

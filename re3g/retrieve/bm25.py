@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -17,8 +17,9 @@ DEFAULT_B = 0.4
 
 
 def build_bm25(passages: Sequence[Passage], out_dir: Path, threads: int = 2,
-               progress: bool = True) -> None:
-    """Write a Lucene index of ``passages`` (docid = position in the list) into ``out_dir``."""
+               progress: bool = True, check: Callable[[], None] | None = None) -> None:
+    """Write a Lucene index of ``passages`` (docid = position in the list) into ``out_dir``;
+    ``check()`` is called before every batch of 1,000 passages and stops the build by raising."""
     start_jvm()
     from pyserini.index.lucene import LuceneIndexer
 
@@ -31,6 +32,8 @@ def build_bm25(passages: Sequence[Passage], out_dir: Path, threads: int = 2,
                                    disable=not progress)):
             batch.append({"id": str(i), "contents": passage_contents(p)})
             if len(batch) >= 1000:
+                if check:
+                    check()
                 indexer.add_batch_dict(batch)
                 batch = []
         if batch:

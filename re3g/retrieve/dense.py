@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -122,17 +122,47 @@ def make_faiss_index(vectors: np.ndarray, kind: str = "flat", hnsw_m: int = 32,
     return index
 
 
+ENCODE_CHUNK = 512
+"""Passages encoded between two calls of a build's ``check()``."""
+
+
+def encode_checked(model: Any, texts: Sequence[str], progress: bool = False,
+                   check: Callable[[], None] | None = None) -> np.ndarray:
+    """:func:`encode` in chunks of :data:`ENCODE_CHUNK`, calling ``check()`` (which stops the
+    work by raising) before each chunk; one call of :func:`encode` without ``check``."""
+    if check is None:
+        return encode(model, texts, progress=progress)
+    from tqdm.auto import tqdm
+
+    parts: list[np.ndarray] = []
+    with tqdm(total=len(texts), desc="Dense encoding", unit="passage",
+              disable=not progress) as bar:
+        for start in range(0, len(texts), ENCODE_CHUNK):
+            check()
+            chunk = texts[start:start + ENCODE_CHUNK]
+            parts.append(encode(model, chunk))
+            bar.update(len(chunk))
+    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+
 def build_dense(passages: Sequence[Passage], out_dir: Path, model_name: str | None = None,
-                kind: str = "flat", progress: bool = True) -> dict[str, Any]:
-    """Encode ``passages`` and write ``out_dir/faiss.index``; return manifest settings."""
+                kind: str = "flat", progress: bool = True,
+                check: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Encode ``passages`` and write ``out_dir/faiss.index``; return manifest settings.
+    ``check()`` is called between chunks of passages and stops the build by raising."""
     import faiss
 
     model = load_encoder(model_name)
-    vecs = encode(model, [passage_contents(p) for p in passages], progress=progress)
+    vecs = encode_checked(model, [passage_contents(p) for p in passages], progress, check)
+    dim = int(vecs.shape[1])
     index = make_faiss_index(vecs, kind)
+    del vecs  # the index holds its own copy
+    if check:
+        check()
     out_dir.mkdir(parents=True, exist_ok=True)
     faiss.write_index(index, str(out_dir / "faiss.index"))
-    return {"model": canonical_model_name(model_name), "dim": int(vecs.shape[1]), "faiss": kind}
+    index.reset()  # free the vectors now, not whenever the SWIG wrapper is collected
+    return {"model": canonical_model_name(model_name), "dim": dim, "faiss": kind}
 
 
 class DenseRetriever:

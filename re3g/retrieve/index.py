@@ -6,16 +6,18 @@ Layout of ``indexes/<name>/``::
     passages.jsonl    the passages, one JSON object a line, in index order
     bm25/             the Lucene index
     dense/faiss.index the FAISS index
+
+A build writes a hidden sibling folder and swaps it in; a crash at any point leaves either the
+previous or the new index openable, and the leftovers of dead builds are deleted at the next
+build or open (:mod:`re3g.retrieve.swap`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from typing import Any
 from re3g.config import INDEX_KINDS, MODES, PASSAGE_MAX_WORDS, PASSAGE_MIN_WORDS, Config
 from re3g.data.passages import split_corpus
 from re3g.errors import IndexLoadError, Re3GError
+from re3g.memory import release_memory
+from re3g.retrieve import swap
 from re3g.retrieve.base import Retriever
 from re3g.types import Document, Passage
 
@@ -71,11 +75,20 @@ def build_index(
     min_words: int = PASSAGE_MIN_WORDS,
     progress: bool = True,
     on_stage: Callable[[str, float], None] | None = None,
+    check: Callable[[], None] | None = None,
+    meta: Mapping[str, Any] | None = None,
 ) -> Path:
     """Split ``documents`` into passages and build the BM25 and/or dense indexes.
 
     Everything is written to a temporary sibling folder and moved into place at the end, so an
-    interrupted or failed build leaves any previous index at ``out_dir`` untouched.
+    interrupted, cancelled or failed build leaves any previous index at ``out_dir`` untouched
+    (a crash too: :mod:`re3g.retrieve.swap`).
+
+    ``check()``, when given, is called between steps (every few hundred passages while
+    indexing); it stops the build by raising, e.g. :class:`~re3g.errors.BuildCancelled` for a
+    cancel button or a time limit. ``meta`` adds keys to the manifest (it cannot replace the
+    ones the build writes). Memory the build used is returned to the OS at the end
+    (:func:`re3g.memory.release_memory`).
 
     >>> from re3g.retrieve import build_index  # doctest: +SKIP
     >>> build_index(docs, "indexes/doc2dial", source="doc2dial_doc.json")  # doctest: +SKIP
@@ -94,9 +107,11 @@ def build_index(
     if not passages:
         raise Re3GError(f"cannot build index {out}: the documents contain no text")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{int(time.time() * 1000)}"
+    stop = check or (lambda: None)
+    stop()
+    swap.recover(out)  # leftovers of dead builds; a missing index put back
     manifest: dict[str, Any] = {
+        **(meta or {}),
         "format": FORMAT_VERSION,
         "name": name or out.name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -108,46 +123,42 @@ def build_index(
         "passages": {"max_words": max_words, "min_words": min_words},
         "kinds": list(kinds),
     }
+    tmp = swap.new_build_dir(out)
     try:
-        tmp.mkdir()
         _write_passages(passages, tmp / "passages.jsonl")
         if "bm25" in kinds:
+            stop()
             t0 = time.perf_counter()
-            build_bm25(passages, tmp / "bm25", progress=progress)
+            build_bm25(passages, tmp / "bm25", progress=progress, check=stop)
             manifest["bm25"] = {"k1": 0.9, "b": 0.4, "build_s": round(time.perf_counter() - t0,
                                                                         2)}
             if on_stage:
                 on_stage("bm25", time.perf_counter() - t0)
         if "dense" in kinds:
+            stop()
             t0 = time.perf_counter()
-            manifest["dense"] = build_dense(passages, tmp / "dense", model, faiss_kind, progress)
+            manifest["dense"] = build_dense(passages, tmp / "dense", model, faiss_kind, progress,
+                                            check=stop)
             manifest["dense"]["build_s"] = round(time.perf_counter() - t0, 2)
             if on_stage:
                 on_stage("dense", time.perf_counter() - t0)
+        stop()
+        # written last: a build folder with a manifest is complete (swap.recover relies on it)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        swap.swap_into_place(tmp, out)
+    finally:
+        swap.release(tmp)
+        del passages, docs
+        release_memory()
     return out
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        if old.exists():
-            os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def read_manifest(path: str | Path) -> dict[str, Any]:
-    """Read and check an index manifest; IndexLoadError names what is wrong."""
+    """Read and check an index manifest; IndexLoadError names what is wrong. An index a crashed
+    build left missing is put back first (:func:`re3g.retrieve.swap.recover`)."""
     root = Path(path)
+    if not root.is_dir():
+        swap.recover(root)
     if not root.is_dir():
         hint = ""
         if root.parent.is_dir():
