@@ -82,6 +82,7 @@ def main() -> int:
         chain = RankingChain(rr, second, retriever.sparse, current_weight=args.current_weight,
                              document_weight=cfg.document_weight,
                              document_temperature=cfg.document_temperature,
+                             document_margin=cfg.document_margin,
                              cross_depth=depth, cross_weight=weight)
         for k in args.candidates:
             times, preds, ranked_all = [], [], []

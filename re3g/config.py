@@ -60,7 +60,8 @@ SECTIONS: dict[str, dict[str, str]] = {
                   "max_turn_chars": "max_turn_chars"},
     "rerank": {"enabled": "rerank", "model": "reranker", "k": "rerank_k",
                "current_weight": "current_weight", "document_weight": "document_weight",
-               "document_temperature": "document_temperature", "cross": "cross",
+               "document_temperature": "document_temperature",
+               "document_margin": "document_margin", "cross": "cross",
                "cross_model": "cross_model", "cross_depth": "cross_depth",
                "cross_weight": "cross_weight"},
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
@@ -222,7 +223,10 @@ class Config:
       ``re3g.rank``; the candidate pool always fuses that turn's own hits with the dialogue
       query's when a reranker is on), ``document_weight`` and ``document_temperature`` (bonus
       for passages of the document the earlier agent turns come from, see ``re3g.rank.prior``;
-      0 turns it off); ``cross`` ("auto": on when ``re3g train reranker --arch cross`` made
+      0 turns it off), ``document_margin`` (the prior is dropped for a turn whose own best
+      passage lies in another document and beats the prior's document by more than this
+      reranker score; absent: never dropped); ``cross`` ("auto": on when
+      ``re3g train reranker --arch cross`` made
       ``models/cross-reranker``; true: required; false: off), ``cross_model`` (its folder or a
       hub cross-encoder), ``cross_depth`` and ``cross_weight`` (the cross-encoder rescores the
       top ``cross_depth`` reranked passages and ``cross_weight`` x its logit is added to their
@@ -268,6 +272,7 @@ class Config:
     current_weight: float = 0.3
     document_weight: float = 0.2
     document_temperature: float = 3.0
+    document_margin: float | None = None
     cross: bool | str = "auto"
     cross_model: str | None = None
     cross_depth: int | None = None
@@ -329,6 +334,11 @@ class Config:
         if not _is_number(self.document_temperature) or self.document_temperature <= 0:
             raise bad("document_temperature",
                       f"must be a number > 0, got {self.document_temperature!r}")
+        if self.document_margin is not None and (not _is_number(self.document_margin)
+                                                 or self.document_margin < 0):
+            raise bad("document_margin",
+                      f"must be a number >= 0 (or absent: never dropped), got "
+                      f"{self.document_margin!r}")
         _check_pos_int(bad, "top_n", self.top_n)
         _check_pos_int(bad, "reply_spans", self.reply_spans)
         if self.docs is not None and not isinstance(self.docs, str):

@@ -195,6 +195,7 @@ class Re3G:
                                 current_weight=self.config.current_weight,
                                 document_weight=self.config.document_weight,
                                 document_temperature=self.config.document_temperature,
+                                document_margin=self.config.document_margin,
                                 cross_depth=depth, cross_weight=weight,
                                 k=self.config.rerank_k)
 

@@ -47,6 +47,7 @@ def default_chain(retriever: Any, reranker: Any, cross: Any = None) -> RankingCh
     return RankingChain(reranker, cross, retriever.sparse, current_weight=cfg.current_weight,
                         document_weight=cfg.document_weight,
                         document_temperature=cfg.document_temperature,
+                        document_margin=cfg.document_margin,
                         cross_depth=depth, cross_weight=weight)
 
 
@@ -192,6 +193,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     chain = RankingChain(reranker, cross, hybrid.sparse if hybrid is not None else None,
                          current_weight=weight, document_weight=doc_weight,
                          document_temperature=cfg.document_temperature,
+                         document_margin=cfg.document_margin,
                          cross_depth=depth, cross_weight=cross_weight)
     if hybrid is not None:
         runs = dialogue_runs(hybrid, queries, currents, 20)

@@ -3,7 +3,8 @@
 1. the dialogue pool (:func:`dialogue_pool`): the first-stage hits of the dialogue query fused
    with those of the current user turn alone (done by the pipeline before ranking);
 2. the reranker with the current-turn mix (:func:`rerank_dialogue`);
-3. the document prior of the earlier agent turns (:mod:`re3g.rank.prior`);
+3. the document prior of the earlier agent turns (:mod:`re3g.rank.prior`), dropped for a turn
+   that on its own clearly matches another document (:func:`re3g.rank.prior.bound_prior`);
 4. the cross-encoder step over the top passages (:func:`cascade`).
 
 :class:`RankingChain` composes steps 2-4; the pipeline, the evaluation and the benches all
@@ -25,7 +26,7 @@ from typing import Any
 
 from re3g.config import Config
 from re3g.rank.base import Ranker
-from re3g.rank.prior import agent_text, apply_document_prior, document_priors
+from re3g.rank.prior import agent_text, apply_document_prior, bound_prior, document_priors
 from re3g.types import Hit, Turn
 
 
@@ -37,18 +38,28 @@ def rerank_dialogue(reranker: Ranker, query: str, current: str | None, hits: Seq
     topic from being pulled back to the passage the conversation was on; on doc2dial validation
     w = 0.3 lifts reranked R@1 / R@5 from 43.5 / 76.0 to 45.9 / 78.6 (docs/knowledge_selection.md).
     """
+    return rerank_with_current(reranker, query, current, hits, current_weight, k)[0]
+
+
+def rerank_with_current(reranker: Ranker, query: str, current: str | None, hits: Sequence[Hit],
+                        current_weight: float = 0.3, k: int | None = None
+                        ) -> tuple[list[Hit], dict[str, float]]:
+    """:func:`rerank_dialogue`, and the current turn's own score of each passage by id (empty
+    when the current turn is not scored on its own: no current turn, w = 0, or the same text
+    as the query, whose scores are then the current turn's)."""
     if not 0.0 <= current_weight <= 1.0:
         raise ValueError(f"current_weight must be in [0, 1], got {current_weight}")
     first = reranker.rerank(query, list(hits))
     if not current or current_weight == 0.0 or current.strip() == query.strip():
-        return first[:k] if k else first
+        own = {h.passage.pid: h.score for h in first} if current else {}
+        return (first[:k] if k else first), own
     second = {h.passage.pid: h.score for h in reranker.rerank(current, list(hits))}
     mixed = sorted(first, key=lambda h: -((1 - current_weight) * h.score
                                           + current_weight * second.get(h.passage.pid, 0.0)))
     out = [Hit(h.passage, (1 - current_weight) * h.score
                + current_weight * second.get(h.passage.pid, 0.0), i, "rerank")
            for i, h in enumerate(mixed, start=1)]
-    return out[:k] if k else out
+    return (out[:k] if k else out), second
 
 
 def dialogue_pool(query_hits: Sequence[Hit], current_hits: Sequence[Hit], k: int,
@@ -119,6 +130,7 @@ class RankingChain:
     current_weight: float = Config.current_weight
     document_weight: float = Config.document_weight
     document_temperature: float = Config.document_temperature
+    document_margin: float | None = Config.document_margin
     cross_depth: int = 5
     cross_weight: float = 0.05
     k: int | None = None
@@ -155,12 +167,14 @@ class RankingChain:
             return Ranking(hits, hits[0].score if hits else 0.0,
                            hits[1].score if len(hits) > 1 else 0.0)
         current = (history[-1].utterance or "") if history else None
-        ranked = rerank_dialogue(self.reranker, query, current, hits, self.current_weight,
-                                 k=self.k)
+        ranked, own = rerank_with_current(self.reranker, query, current, hits,
+                                          self.current_weight, k=self.k)
         top = ranked[0].score if ranked else 0.0
         second = ranked[1].score if len(ranked) > 1 else 0.0
         if prior is None:
             prior = self.priors([history])[0] if history else {}
+        prior = bound_prior(prior, own, {h.passage.pid: h.passage.doc_id for h in hits},
+                            self.document_margin)
         ranked = apply_document_prior(ranked, prior, self.document_weight)
         logits: dict[str, float] = {}
         if (self.cross is not None and self.cross_depth > 0 and self.cross_weight != 0.0

@@ -62,17 +62,24 @@ def document_priors(searcher: Retriever, texts: Sequence[str],
     """:func:`document_prior` of each text, searched in one batch."""
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
+    return [prior_from_scores(best, temperature)
+            for best in document_scores(searcher, texts, depth)]
+
+
+def document_scores(searcher: Retriever, texts: Sequence[str], depth: int = 50
+                    ) -> list[dict[str, float]]:
+    """For each text, the best BM25 score of each document's passages in its top ``depth``
+    (empty for an empty text); what :func:`prior_from_scores` turns into a prior."""
     todo = [i for i, t in enumerate(texts) if t.strip()]
     out: list[dict[str, float]] = [{} for _ in texts]
     if not todo:
         return out
-    queries = [texts[i] for i in todo]
-    runs = searcher.batch_search(queries, depth)
+    runs = searcher.batch_search([texts[i] for i in todo], depth)
     for i, hits in zip(todo, runs, strict=True):
         best: dict[str, float] = {}
         for h in hits:
             best.setdefault(h.passage.doc_id, float(h.score))
-        out[i] = prior_from_scores(best, temperature)
+        out[i] = best
     return out
 
 
@@ -83,6 +90,33 @@ def prior_from_scores(best: dict[str, float], temperature: float = DEFAULT_TEMPE
         return {}
     top = max(best.values())
     return {d: math.exp((s - top) / temperature) for d, s in best.items()}
+
+
+def bound_prior(prior: dict[str, float], current: dict[str, float], doc_of: dict[str, str],
+                margin: float | None) -> dict[str, float]:
+    """``prior``, or no prior when the current user turn alone clearly matches another document.
+
+    ``current`` holds the current turn's own reranker score of each candidate passage (by id),
+    ``doc_of`` each passage's document. When the turn's best passage lies outside the prior's
+    top document and beats that document's best passage by more than ``margin``, the user has
+    moved on and the prior is dropped for this turn (None: never dropped).
+
+    >>> doc_of = {"a": "fees", "b": "plots"}
+    >>> bound_prior({"fees": 1.0}, {"a": 0.30, "b": 0.62}, doc_of, 0.1)
+    {}
+    >>> bound_prior({"fees": 1.0}, {"a": 0.55, "b": 0.62}, doc_of, 0.1)
+    {'fees': 1.0}
+    """
+    if margin is None or not prior or not current:
+        return prior
+    top_doc = max(prior, key=lambda d: prior[d])
+    best = max(current, key=lambda pid: current[pid])
+    if doc_of.get(best) == top_doc:
+        return prior
+    inside = [s for pid, s in current.items() if doc_of.get(pid) == top_doc]
+    if inside and current[best] - max(inside) <= margin:
+        return prior
+    return {}
 
 
 def apply_document_prior(hits: Sequence[Hit], prior: dict[str, float], weight: float

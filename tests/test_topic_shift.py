@@ -1,0 +1,117 @@
+"""Topic shifts: spliced train dialogues and the bound on the document prior."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from re3g.rank import RankingChain
+from re3g.rank.prior import bound_prior
+from re3g.train.splice import agent_cuts, shift_examples, splice, spliced_dialogues
+from re3g.types import Dialogue, Hit, Passage, Reference, Turn
+
+TRAIN = Path(__file__).resolve().parents[2] / "shared/data/doc2dial/doc2dial_dial_train.json"
+
+
+def dialogue(dial_id: str, doc: str, domain: str = "ssa", n: int = 3) -> Dialogue:
+    turns = []
+    for i in range(n):
+        turns.append(Turn(2 * i + 1, "user", f"{dial_id} question {i}"))
+        turns.append(Turn(2 * i + 2, "agent", f"{dial_id} answer {i}",
+                          [Reference(doc, str(i + 1))]))
+    return Dialogue(dial_id, domain, turns, doc)
+
+
+def test_splice_renumbers_and_keeps_both_parts() -> None:
+    a, b = dialogue("a", "d1"), dialogue("b", "d2")
+    assert agent_cuts(a) == [2, 4]
+    joined, at = splice(a, b, 4)
+    assert at == 4 and joined.dial_id == "a+b" and joined.doc_id == "d2"
+    assert [t.turn_id for t in joined.turns] == list(range(1, 11))
+    assert [t.utterance for t in joined.turns[3:6]] == ["a answer 1", "b question 0",
+                                                         "b answer 0"]
+    with pytest.raises(ValueError, match="cut 0 outside dialogue a"):
+        splice(a, b, 0)
+
+
+def test_spliced_dialogues_pair_another_document_of_the_same_domain() -> None:
+    dials = [dialogue("a", "d1"), dialogue("b", "d2"), dialogue("c", "d1"),
+             dialogue("e", "d9", domain="va")]
+    joined = spliced_dialogues(dials, seed=3)
+    assert {d.dial_id.split("+")[1] for d, _ in joined} == {"a", "b", "c"}  # e has no partner
+    for d, at in joined:
+        first = next(x for x in dials if x.dial_id == d.dial_id.split("+")[0])
+        second = next(x for x in dials if x.dial_id == d.dial_id.split("+")[1])
+        assert first.doc_id != second.doc_id and first.domain == second.domain
+        assert d.turns[at - 1].role == "agent" and d.turns[at].role == "user"
+
+
+def test_shift_examples_are_the_first_user_turns_after_the_join() -> None:
+    from re3g.data.dialdoc import examples_from_dialogues
+
+    joined, at = splice(dialogue("a", "d1"), dialogue("b", "d2"), 4)
+    examples = examples_from_dialogues([joined])
+    picked = shift_examples(examples, {joined.dial_id: at})
+    assert [e.history[-1].utterance for e in picked] == ["b question 0", "b question 1"]
+
+
+@pytest.mark.skipif(not TRAIN.is_file(), reason="needs ../shared/data (doc2dial train)")
+def test_spliced_train_dialogues_move_to_another_document() -> None:
+    from re3g.data import load_dialogues
+
+    dials = load_dialogues(TRAIN)[:200]
+    joined = spliced_dialogues(dials, seed=7)
+    assert len(joined) > 150
+    for d, at in joined[:50]:
+        before = {r.doc_id for t in d.turns[:at] for r in t.references}
+        after = {r.doc_id for t in d.turns[at:] for r in t.references}
+        assert before and after and not before & after
+
+
+DOC_OF = {"a1": "fees", "a2": "fees", "b1": "plots"}
+
+
+def test_bound_prior_drops_only_for_a_clear_match_elsewhere() -> None:
+    prior = {"fees": 1.0, "plots": 0.2}
+    assert bound_prior(prior, {"a1": 0.2, "a2": 0.25, "b1": 0.6}, DOC_OF, 0.1) == {}
+    assert bound_prior(prior, {"a1": 0.2, "a2": 0.55, "b1": 0.6}, DOC_OF, 0.1) == prior
+    assert bound_prior(prior, {"a1": 0.7, "b1": 0.6}, DOC_OF, 0.1) == prior
+    assert bound_prior(prior, {"a1": 0.2, "b1": 0.6}, DOC_OF, None) == prior
+
+
+class TableRanker:
+    """A ranker with fixed scores per (query, passage id)."""
+
+    def __init__(self, table: dict[tuple[str, str], float]) -> None:
+        self.table = table
+
+    def rerank(self, query: str, hits: list[Hit], k: int | None = None) -> list[Hit]:
+        scored = sorted(((self.table.get((query, h.passage.pid), 0.0), h) for h in hits),
+                        key=lambda x: -x[0])
+        return [Hit(h.passage, s, r, "rerank") for r, (s, h) in enumerate(scored, start=1)]
+
+
+def hits() -> list[Hit]:
+    return [Hit(Passage(pid, doc, doc, pid, 0, 1, ["1"]), 0.0, i)
+            for i, (pid, doc) in enumerate(DOC_OF.items(), start=1)]
+
+
+def test_the_prior_never_outweighs_a_turn_that_clearly_matches_another_document() -> None:
+    history = [Turn(1, "user", "day pass?"), Turn(2, "agent", "8 dollars"),
+               Turn(3, "user", "lost bike?")]
+    query = "lost bike? day pass?"
+    table = {(query, "a1"): 0.5, (query, "a2"): 0.4, (query, "b1"): 0.45,
+             ("lost bike?", "a1"): 0.2, ("lost bike?", "a2"): 0.1, ("lost bike?", "b1"): 0.7}
+    prior = {"fees": 1.0, "plots": 0.05}
+    unbounded = RankingChain(TableRanker(table), document_weight=0.3, current_weight=0.3)
+    assert unbounded.rank(query, hits(), history, prior=prior).hits[0].passage.pid == "a1"
+    bounded = RankingChain(TableRanker(table), document_weight=0.3, current_weight=0.3,
+                           document_margin=0.1)
+    assert bounded.rank(query, hits(), history, prior=prior).hits[0].passage.pid == "b1"
+    # a vague follow-up ("and for members?") keeps the prior
+    vague = dict(table)
+    vague.update({("lost bike?", "a1"): 0.3, ("lost bike?", "b1"): 0.35})
+    ranked = RankingChain(TableRanker(vague), document_weight=0.3, current_weight=0.3,
+                          document_margin=0.1).rank(query, hits(), history, prior=prior)
+    assert ranked.hits[0].passage.pid == "a1"
