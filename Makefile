@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.re3g-installed
 
-.PHONY: setup chat test test-fast lint index-doc2dial evaluate bench browser clean
+.PHONY: setup chat test test-fast lint index-doc2dial evaluate bench browser sandbox clean
 
 setup: $(STAMP) indexes/sample/manifest.json
 
@@ -32,7 +32,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "install Debian's chromium (apt-get install chromium) for the browser test"; fi; }
 
-test: setup browser
+# bubblewrap + libseccomp: the code tool's sandbox (re3g code --check) refuses to run without them.
+sandbox:
+	@{ command -v bwrap && $(PYTHON) -c 'import ctypes.util as u, sys; sys.exit(not u.find_library("seccomp"))'; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2 >/dev/null; \
+	  else echo "install bubblewrap and libseccomp2 (apt-get install bubblewrap libseccomp2) for the code sandbox"; fi; }
+
+test: setup browser sandbox
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
