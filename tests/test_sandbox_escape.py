@@ -1,10 +1,11 @@
 """Hostile code against the sandbox: each escape attempt must be stopped by the operating system.
 
-Every snippet runs twice where it is quick: once with the audit hook on but first disarmed the
-way sandboxed code can disarm it (clearing its tables, patching its path check, appending "/"
-to its allowed-path lists found through ``gc``), and once with no hook at all. What must hold
-then is decided by the kernel: bubblewrap's namespaces, the unprivileged uid, the rlimits and
-the seccomp filter. Real processes, real files, a real TCP server; no mocks.
+Every snippet runs twice where it is quick: once with the audit hook on after an attempt to
+disarm it (clearing its tables, patching its path check, appending "/" to its allowed-path lists
+found through ``gc``: what disarmed the hook of the interpreter-only sandbox), and once with no
+hook at all, as if that attempt had succeeded. What must hold then is decided by the kernel:
+bubblewrap's namespaces, the unprivileged uid, the rlimits and the seccomp filter. Real
+processes, real files, a real TCP server; no mocks.
 """
 
 from __future__ import annotations
