@@ -14,12 +14,14 @@ Scripts can drive the chat with gradio_client; each Client is one session::
     c.predict("And for students?", api_name="/chat")         # same conversation
 
 API endpoints: ``/chat`` (message -> reply text), ``/settings`` (corpus, mode, k, rerank,
-generator), ``/clear``, ``/build_index`` (files, name -> status text).
+generator), ``/clear``, ``/build_index`` (files, name, share=False -> status text, corpus),
+``/cancel_build``.
 
 Modules, one job each: ``settings`` (Settings panel values, AppConfig), ``session`` (a
 conversation's state and turn handling: ChatApp), ``pipelines`` (the pipeline cache),
 ``uploads`` (per-session corpora from uploaded files), ``corpora`` (which indexes a session
-may use), ``render`` (evidence HTML), ``code_tool`` (the code assistant), ``layout``
+may use), ``guard`` (upload quotas; raw uploads never served), ``render`` (evidence HTML and
+escaped replies), ``code_tool`` (the code assistant), ``layout``
 (gr.Blocks and CSS), ``server`` (launch) and ``cli`` (the ``re3g chat`` subcommand, found by
 ``re3g`` through the ``re3g.commands`` entry point).
 

@@ -6,13 +6,22 @@ Layout under the indexes folder::
     indexes/uploads/<session id>/<corpus>/...        one session's uploaded corpora
     indexes/uploads/.tmp/                            Gradio's upload cache (set by launch)
 
-A session sees the shared indexes and its own uploads; with ``share_uploads`` it also sees
-every other session's uploads. Corpus keys sent by a browser are only ever looked up in that
-list, never joined to a path, so a crafted key cannot reach another folder.
+A session sees the shared indexes and its own uploads. On a server started with
+``share_uploads`` it also sees the uploads other sessions *chose to share*: a corpus is shared
+only when its manifest says ``"shared": true`` (written by the build when its owner ticks
+"share"); private uploads are never listed to anyone else. Corpus keys sent by a browser are
+only ever looked up in that list, never joined to a path, so a crafted key cannot reach
+another folder.
+
+Private uploads live as long as their session: :meth:`CorpusCatalog.forget_session` deletes
+them when the session ends, and :meth:`CorpusCatalog.remove_private` deletes every session's
+private uploads at shutdown and at the next start (a server that was killed). Shared corpora
+stay until deleted by hand.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -24,6 +33,9 @@ from re3g.errors import DataError
 
 UPLOADS = "uploads"
 UPLOAD_PREFIX = "upload:"
+SHARED = "shared"
+"""The manifest key that marks an uploaded corpus as shared with other sessions."""
+_SESSION = re.compile(r"[0-9a-f]{16}")
 _SLUG = re.compile(r"[^a-z0-9_-]+")
 _NAME_OK = re.compile(r"^[\w .()'-]{1,60}$")
 
@@ -70,10 +82,22 @@ def corpus_slug(name: str) -> str:
     return slug[:48]
 
 
-def _label(path: Path, fallback: str) -> str:
+def _manifest(path: Path) -> dict:
     try:
         manifest = json.loads((path / "manifest.json").read_text())
     except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def is_shared(path: Path) -> bool:
+    """True when the uploaded corpus at ``path`` was shared by its owner (manifest flag)."""
+    return _manifest(path).get(SHARED) is True
+
+
+def _label(path: Path, fallback: str) -> str:
+    manifest = _manifest(path)
+    if not manifest:
         return fallback
     docs = manifest.get("corpus", {}).get("n_documents")
     name = manifest.get("name") or fallback
@@ -109,30 +133,36 @@ class CorpusCatalog:
         return out
 
     def session_dir(self, session_id: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f]{16}", session_id or ""):
+        if not _SESSION.fullmatch(session_id or ""):
             raise DataError("invalid session id")
         return self.uploads / session_id
 
-    def _uploads_of(self, session_id: str) -> list[Corpus]:
-        if not re.fullmatch(r"[0-9a-f]{16}", session_id or ""):
+    def _uploads_of(self, session_id: str, shared_only: bool = False) -> list[Corpus]:
+        if not _SESSION.fullmatch(session_id or ""):
             return []
         folder = self.uploads / session_id
         if not folder.is_dir():
             return []
-        return [
-            Corpus(f"{UPLOAD_PREFIX}{session_id}/{p.name}", _label(p, p.name) + " · uploaded", p,
-                   owner=session_id)
-            for p in sorted(folder.iterdir())
-            if not p.name.startswith(".") and (p / "manifest.json").is_file()
-        ]
+        found = []
+        for p in sorted(folder.iterdir()):
+            if p.name.startswith(".") or not (p / "manifest.json").is_file():
+                continue
+            shared = is_shared(p)
+            if shared_only and not shared:
+                continue
+            tag = " · shared" if shared else " · uploaded"
+            found.append(Corpus(f"{UPLOAD_PREFIX}{session_id}/{p.name}",
+                                _label(p, p.name) + tag, p, owner=session_id))
+        return found
 
     def for_session(self, session_id: str) -> list[Corpus]:
-        """Shared indexes, then this session's uploads, then (if shared) everyone else's."""
+        """Shared indexes, then this session's uploads, then (on a server that shares
+        uploads) the uploads other sessions shared."""
         found = self.shared() + self._uploads_of(session_id)
         if self.share_uploads and self.uploads.is_dir():
             for d in sorted(self.uploads.iterdir()):
-                if d.is_dir() and d.name != session_id and re.fullmatch(r"[0-9a-f]{16}", d.name):
-                    found += self._uploads_of(d.name)
+                if d.is_dir() and d.name != session_id and _SESSION.fullmatch(d.name):
+                    found += self._uploads_of(d.name, shared_only=True)
         return found
 
     def choices(self, session_id: str) -> list[tuple[str, str]]:
@@ -155,11 +185,42 @@ class CorpusCatalog:
         return f"{UPLOAD_PREFIX}{session_id}/{slug}", folder
 
     def forget_session(self, session_id: str) -> None:
-        """Delete a finished session's uploads (not when uploads are shared)."""
-        if self.share_uploads:
-            return
+        """Delete a finished session's private uploads (its shared ones stay)."""
         try:
             folder = self.session_dir(session_id)
         except DataError:
             return
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_private(folder)
+
+    def remove_private(self) -> int:
+        """Delete every session's private uploads and the leftovers of interrupted builds
+        (at shutdown, and at start-up after a server that was killed); returns how many
+        session folders were cleaned. Shared corpora stay."""
+        if not self.uploads.is_dir():
+            return 0
+        from re3g.retrieve.swap import recover_all
+
+        cleaned = 0
+        for d in sorted(self.uploads.iterdir()):
+            if d.is_dir() and _SESSION.fullmatch(d.name):
+                recover_all(d)
+                _remove_private(d)
+                cleaned += 1
+        return cleaned
+
+
+def _remove_private(folder: Path) -> None:
+    """Delete the private corpora (and anything else not shared) in a session folder; the
+    folder too once it is empty."""
+    if not folder.is_dir():
+        return
+    for p in folder.iterdir():
+        if p.is_dir() and not p.name.startswith(".") and is_shared(p):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                p.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()

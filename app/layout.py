@@ -15,7 +15,7 @@ from re3g.config import GENERATORS, MODES
 
 from .pipelines import PipelineFactory
 from .session import ChatApp
-from .settings import AppConfig, Settings
+from .settings import SESSION_IDLE_S, UPLOAD_CACHE_MAX_AGE_S, AppConfig, Settings
 from .uploads import UPLOAD_TYPES, Uploads
 
 CSS = """
@@ -39,8 +39,10 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
     :func:`re3g_app.launch`)."""
     chat_app = ChatApp(config or AppConfig(), factory)
     cfg = chat_app.config
-    with gr.Blocks(title=cfg.title, delete_cache=(3600, 3600)) as demo:
-        state = gr.State(None, delete_callback=chat_app.forget)
+    cache_age = UPLOAD_CACHE_MAX_AGE_S
+    with gr.Blocks(title=cfg.title, delete_cache=(cache_age, cache_age)) as demo:
+        # a session's state (and its private uploads) goes after SESSION_IDLE_S unused
+        state = gr.State(None, delete_callback=chat_app.forget, time_to_live=SESSION_IDLE_S)
         gr.Markdown(f"## {cfg.title}\nAsk questions; every reply shows the passage it comes "
                     "from, with the extracted span highlighted.")
         with gr.Row():
@@ -49,9 +51,10 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
                 corpus = gr.Dropdown(label="Corpus", choices=chat_app.catalog.choices(""),
                                      elem_id="re3g-corpus", interactive=True,
                                      allow_custom_value=True)
+                # replies quoting documents are escaped (render.escape_markdown); no LaTeX
                 chatbot = gr.Chatbot(label="Conversation", height=480, elem_id="re3g-chat",
                                      buttons=["copy", "copy_all"], feedback_options=None,
-                                     sanitize_html=True)
+                                     sanitize_html=True, latex_delimiters=[])
                 msg = gr.Textbox(placeholder="Ask a question about the documents…",
                                  show_label=False, elem_id="re3g-msg", lines=1)
                 with gr.Row():
@@ -65,11 +68,13 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
                 code_auto = gr.Checkbox(value=cfg.code_auto, elem_id="re3g-code-auto",
                                         label="Send programming questions to the code tool "
                                               "(or start a message with /code, /docs, /both)")
-                files, up_name, build, up_status = _upload_panel()
+                files, up_name, share, build, cancel, up_status = _upload_panel(
+                    cfg.share_uploads)
         api_msg = gr.Textbox(visible=False)
         api_reply = gr.Textbox(visible=False)
 
         demo.load(chat_app.on_load, [state], [corpus, state, evidence], api_visibility="private")
+        demo.unload(chat_app.on_unload)  # a closed tab ends its session (private uploads go)
         _wire_chat(chat_app, msg, send, chatbot, evidence, notice, state, cfg)
         clear.click(chat_app.clear, [state], [chatbot, evidence, state, notice], api_name="clear")
         chatbot.clear(chat_app.clear, [state], [chatbot, evidence, state, notice],
@@ -86,8 +91,7 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
                                concurrency_limit=cfg.concurrency, show_progress="minimal")
         code_auto.change(chat_app.set_code_auto, [code_auto, state], [state],
                          api_visibility="private")
-        build.click(chat_app.build_corpus, [files, up_name, state], [up_status, corpus, state],
-                    api_name="build_index", concurrency_limit=1, concurrency_id="build")
+        _wire_uploads(chat_app, files, up_name, share, build, cancel, up_status, corpus, state)
         api_msg.submit(chat_app.api_chat, [api_msg, state], [api_reply, state], api_name="chat",
                        concurrency_id="model", concurrency_limit=cfg.concurrency)
     demo.chat_app = chat_app  # type: ignore[attr-defined]
@@ -105,16 +109,37 @@ def _settings_panel(defaults: Settings) -> tuple[Any, Any, Any, Any]:
     return mode, k, rerank, generator
 
 
-def _upload_panel() -> tuple[Any, Any, Any, Any]:
+def _upload_panel(share_uploads: bool) -> tuple[Any, Any, Any, Any, Any, Any]:
     with gr.Accordion("Your documents", open=False, elem_id="re3g-upload"):
         gr.Markdown(Uploads.limits_note())
         files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Files",
                         elem_id="re3g-files")
         name = gr.Textbox(label="Corpus name", placeholder="e.g. my notes",
                           elem_id="re3g-corpus-name")
-        build = gr.Button("Build index", elem_id="re3g-build")
+        share = gr.Checkbox(value=False, visible=share_uploads, elem_id="re3g-share",
+                            label="Share this corpus with everyone using this server")
+        with gr.Row():
+            build = gr.Button("Build index", elem_id="re3g-build")
+            cancel = gr.Button("Cancel build", elem_id="re3g-cancel", variant="stop")
         status = gr.Markdown(elem_id="re3g-upload-status")
-    return files, name, build, status
+    return files, name, share, build, cancel, status
+
+
+def _wire_uploads(chat_app: ChatApp, files: Any, name: Any, share: Any, build: Any,
+                  cancel: Any, status: Any, corpus: Any, state: Any) -> None:
+    """Builds run one at a time (group "build"); a new upload first cancels the session's
+    running build (outside the queue), and "Cancel build" stops the running one and drops a
+    queued one."""
+    building = build.click(
+        chat_app.cancel_build, [state], [status], api_visibility="private",
+        concurrency_limit=None, show_progress="hidden",
+    ).then(chat_app.build_corpus, [files, name, share, state], [status, corpus, state],
+           api_name="build_index", concurrency_limit=1, concurrency_id="build")
+    # a built upload's files are deleted from the cache: empty the file box
+    building.then(lambda text: None if str(text).startswith("✅") else gr.update(), [status],
+                  [files], api_visibility="private", show_progress="hidden")
+    cancel.click(chat_app.cancel_build, [state], [status], api_name="cancel_build",
+                 concurrency_limit=None, cancels=[building])
 
 
 def _wire_chat(chat_app: ChatApp, msg: Any, send: Any, chatbot: Any, evidence: Any,

@@ -1,6 +1,11 @@
-"""HTML for the evidence panel: passages with the extracted span in <mark>, scores, timings.
+"""What the page shows of documents: the evidence panel's HTML (passages with the extracted
+span in <mark>, scores, timings) and chat replies made safe for the Markdown of the chat.
 
-Every piece of document text is escaped: uploaded documents are untrusted input.
+Every piece of document text is escaped: uploaded documents are untrusted input. The evidence
+panel is HTML, so its text goes through :func:`html.escape`; chat messages are rendered as
+Markdown by Gradio, so a reply quoting a document goes through :func:`escape_markdown`, which
+leaves no HTML tag, image, link, autolink, heading, list, table or formula for the browser to
+build.
 """
 
 from __future__ import annotations
@@ -9,6 +14,34 @@ import re
 from html import escape
 
 from re3g.types import Answer, Evidence, Hit
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~$#])")
+_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+[.)])", re.MULTILINE)
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+
+
+def escape_markdown(text: str) -> str:
+    r"""``text`` as Markdown that renders as exactly that text, with no element built from it.
+
+    HTML is written as entities (``<img>`` shows as text), Markdown punctuation is
+    backslash-escaped (no links, images, emphasis, code, tables or ``$$`` formulas), line
+    starts that would make headings or lists are escaped, and URLs, ``www.`` names and e-mail
+    addresses are broken so they are not turned into links.
+
+    >>> print(escape_markdown('<img src=x onerror=alert(1)> ![i](http://x/y.png) [a](b)'))
+    &lt;img src=x onerror=alert(1)&gt; !\[i\](http\://x/y.png) \[a\](b)
+    >>> print(escape_markdown("- item\n1. first\nA day pass costs 8 dollars."))
+    \- item
+    1\. first
+    A day pass costs 8 dollars.
+    """
+    text = _MD_SPECIAL.sub(r"\\\1", str(text))
+    text = _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1],
+                           text)
+    text = _AUTOLINK.sub(lambda m: m.group(1)[:3] + "\\." if m.group(1).lower() == "www."
+                         else "\\" + m.group(1), text)
+    return escape(text, quote=False)
+
 
 STAGE_LABELS = {
     "query": "query building", "retrieve": "retrieval", "rerank": "reranking",

@@ -1,4 +1,5 @@
-"""Starting the chat server: Gradio's queue, upload cache, warm start and launch options.
+"""Starting the chat server: Gradio's queue, upload cache and its guards, the clean-up of
+private uploads at start and stop, the warm start and launch options.
 
     >>> demo, url = launch("127.0.0.1", 7860, block=False)   # doctest: +SKIP
     >>> demo.close()                                           # doctest: +SKIP
@@ -6,13 +7,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
+from .guard import UploadGuard
 from .layout import CSS, build_app
 from .pipelines import PipelineFactory
 from .settings import AppConfig
@@ -34,22 +41,27 @@ def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None =
     question goes through the server itself (``/chat``, in a session of its own), so the
     first-event costs of Gradio and of the app's turn are paid before ``launch`` returns too.
 
-    Gradio's upload cache is put under ``<indexes>/uploads/.tmp`` (unless GRADIO_TEMP_DIR is
-    already set) so uploads are written only inside the app's data folder.
+    Gradio's upload cache is put under ``<indexes>/uploads/.tmp`` (unless GRADIO_TEMP_DIR was
+    set before), so uploads are written only inside the app's data folder; it is guarded by
+    :class:`~re3g_app.guard.UploadGuard` (quotas; raw uploads never served). Before the
+    server starts, the private uploads a previous server left (a killed one) and its upload
+    cache are deleted, and when it stops (``demo.close()``, Ctrl+C) every private upload is
+    deleted (:meth:`~re3g_app.session.ChatApp.shutdown`). One server per indexes folder.
     """
     from re3g.data.ingest import MAX_TOTAL_BYTES
 
     cfg = config or AppConfig()
-    tmp = (cfg.indexes_dir / "uploads" / ".tmp").resolve()
-    tmp.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(tmp))
+    tmp = use_upload_cache(cfg.indexes_dir)
     demo = build_app(cfg, factory)
+    chat_app = demo.chat_app  # type: ignore[attr-defined]
+    clean_at_start(chat_app.catalog.root, tmp, chat_app.remove_stale)
     demo.queue(default_concurrency_limit=cfg.concurrency, max_size=256)
     warmed = _warm_default(demo, quiet) if warm else False
     _app, url, _ = demo.launch(
         server_name=host, server_port=port, prevent_thread_lock=True,
         max_file_size=MAX_TOTAL_BYTES, css=CSS, show_error=True, quiet=quiet,
         footer_links=["api"], theme=gr.themes.Soft(),
+        app_kwargs=_app_kwargs(tmp, chat_app.shutdown),
     )
     url = str(url or f"http://{host}:{port}/")
     if warm:
@@ -57,6 +69,56 @@ def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None =
     if block and not getattr(sys, "ps1", sys.flags.interactive):  # as Gradio's own launch
         demo.block_thread()
     return demo, url
+
+
+_OWN_TEMP_DIRS: set[str] = set()  # GRADIO_TEMP_DIR values this module set
+
+
+def use_upload_cache(indexes_dir: Path) -> Path:
+    """Point Gradio's upload cache (GRADIO_TEMP_DIR) at ``<indexes>/uploads/.tmp`` unless the
+    user set it; returns the folder in use."""
+    own = (Path(indexes_dir) / "uploads" / ".tmp").resolve()
+    current = os.environ.get("GRADIO_TEMP_DIR")
+    if not current or current in _OWN_TEMP_DIRS:
+        os.environ["GRADIO_TEMP_DIR"] = current = str(own)
+        _OWN_TEMP_DIRS.add(current)
+    folder = Path(current).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def clean_at_start(indexes_root: Path, cache: Path, remove_stale: Callable[[], int]) -> None:
+    """Before a server starts: put back indexes a crashed build left missing, delete the
+    private uploads of sessions that no longer exist (``remove_stale``) and, when the upload
+    cache is the app's own folder, the raw files left in it."""
+    from re3g.retrieve.swap import recover_all
+
+    recover_all(indexes_root)
+    removed = remove_stale()
+    if removed:
+        log.info("removed the private uploads of %d earlier session(s)", removed)
+    if cache.name == ".tmp" and cache.parent == (indexes_root / "uploads").resolve():
+        for p in cache.iterdir():
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+
+def _app_kwargs(cache: Path, on_stop: Callable[[], None]) -> dict[str, Any]:
+    """FastAPI options of the server: the upload guard and a lifespan that runs ``on_stop``
+    when the server stops."""
+    from starlette.middleware import Middleware
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            on_stop()
+
+    return {"middleware": [Middleware(UploadGuard, cache_dir=cache)], "lifespan": lifespan}
 
 
 def _warm_default(demo: gr.Blocks, quiet: bool) -> bool:

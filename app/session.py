@@ -1,13 +1,25 @@
 """One conversation's state and the app's behaviour per turn, as small methods that
-:func:`re3g_app.layout.build_app` wires to Gradio components."""
+:func:`re3g_app.layout.build_app` wires to Gradio components.
+
+A session's life: :meth:`ChatApp.on_load` starts it (a browser tab; an API client's starts at
+its first call), :meth:`ChatApp.on_unload` (the tab closed or reloaded) and
+:meth:`ChatApp.forget` (Gradio dropped the session's state: idle for
+:data:`~re3g_app.settings.SESSION_IDLE_S`) end it and delete its private uploads, and
+:meth:`ChatApp.shutdown` deletes every session's private uploads when the server stops.
+
+What the chat shows of documents is escaped (:func:`re3g_app.render.escape_markdown`); the
+``/chat`` API returns the reply as plain text.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -75,7 +87,9 @@ class ChatApp:
         self.catalog = CorpusCatalog(config.indexes_dir, share_uploads=config.share_uploads)
         self.pipelines = PipelineCache(factory or default_factory(
             config.pipeline_config, **config.pipeline_overrides()))
-        self.uploads = Uploads(self.catalog, self.pipelines)
+        self.uploads = Uploads(self.catalog, self.pipelines, upload_cache=upload_cache_dir())
+        # browser sessions by Gradio's session hash, to end them on unload
+        self._live: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
         self.code_tool = CodeTool(config.code_spec())
         self._warm: weakref.WeakSet[Any] = weakref.WeakSet()  # pipelines already warmed
 
@@ -148,15 +162,38 @@ class ChatApp:
     def ensure(self, session: Session | None) -> Session:
         return session if isinstance(session, Session) else self.new_session()
 
-    def on_load(self, session: Session | None) -> tuple[Any, Session, str]:
+    def on_load(self, session: Session | None, request: gr.Request | None = None
+                ) -> tuple[Any, Session, str]:
+        """UI handler of the page load: the session starts (outputs corpus menu, state,
+        evidence)."""
         session = self.ensure(session)
+        if request is not None and getattr(request, "session_hash", None):
+            self._live[request.session_hash] = session
         return (self._corpus_update(session), session,
                 render.message_html("Evidence for each reply appears here."))
 
+    def on_unload(self, request: gr.Request) -> None:
+        """Gradio's unload (the tab was closed or reloaded): end the page's session now."""
+        session = self._live.pop(getattr(request, "session_hash", "") or "", None)
+        self.forget(session)
+
     def forget(self, session: Session | None) -> None:
-        """Called by Gradio when a session's state expires: drop its private uploads."""
-        if isinstance(session, Session) and session.uploads:
+        """A session ended (unload, or Gradio dropped its expired state): stop its build and
+        delete its private uploads."""
+        if isinstance(session, Session):
             self.uploads.forget(session.id, session.uploads)
+            session.uploads.clear()
+
+    def shutdown(self) -> None:
+        """The server stops: stop running builds and delete every session's private uploads
+        (shared ones stay)."""
+        self.uploads.cancel_all()
+        self.catalog.remove_private()
+
+    def remove_stale(self) -> int:
+        """Before the server starts: delete the private uploads earlier servers left (no
+        session of theirs exists any more); returns how many session folders were cleaned."""
+        return self.catalog.remove_private()
 
     def _corpus_update(self, session: Session) -> Any:
         """The corpus menu for ``session`` (its choices, its corpus selected)."""
@@ -218,17 +255,19 @@ class ChatApp:
             used = self.config.min_confidence
         return float(used or 0.0)
 
-    def turn(self, message: str, session: Session) -> Iterator[Step]:
+    def turn(self, message: str, session: Session, display: bool = False) -> Iterator[Step]:
         """Run one turn: yields (reply so far, None, "") while streaming, then
         (final reply, Answer, evidence HTML). ``/code``, ``/docs`` and ``/both`` prefixes (or the
-        automatic router, when on) send the turn to the code tool, the documents, or both."""
+        automatic router, when on) send the turn to the code tool, the documents, or both.
+        With ``display``, the document reply is escaped for the chat's Markdown (it quotes
+        documents); the code tool's answer stays Markdown (its code blocks)."""
         route, text = route_message(message, session.code_auto)
         if route == "code":
             yield from self.code_turn(text or message)
             return
         if route == "both":
             reply, answer, html = "", None, ""
-            for step in self.doc_turn(text, session):
+            for step in self.doc_turn(text, session, display):
                 reply, answer, html = step
                 yield reply, None, ""
             head = f"{reply}\n\n---\n\n"
@@ -238,7 +277,7 @@ class ChatApp:
                 else:
                     yield head + code_reply, answer or code_answer, html
             return
-        yield from self.doc_turn(text or message, session)
+        yield from self.doc_turn(text or message, session, display)
 
     def code_turn(self, question: str) -> Iterator[Step]:
         """Answer with the code LLM; a model that fails is a message, never a crash."""
@@ -257,9 +296,13 @@ class ChatApp:
         yield text, Answer(text, grounded=True, extra={"route": "code"}), \
             render.message_html(note)
 
-    def doc_turn(self, message: str, session: Session) -> Iterator[Step]:
+    def doc_turn(self, message: str, session: Session, display: bool = False
+                 ) -> Iterator[Step]:
         """A document-grounded turn. A grounded exchange is added to the session's history;
-        one without good evidence is shown but not kept for later queries."""
+        one without good evidence is shown but not kept for later queries. With ``display``
+        the reply is escaped for the chat (:func:`re3g_app.render.escape_markdown`); the
+        history keeps the plain text."""
+        shown = render.escape_markdown if display else str
         bot, label = self._bot_for(session)
         history = [*session.history, message]
         t0 = time.perf_counter()
@@ -270,7 +313,7 @@ class ChatApp:
                 answer = piece
             else:
                 text += piece
-                yield text, None, ""
+                yield shown(text), None, ""
         if answer is None:  # pragma: no cover - stream_answer always ends with an Answer
             raise Re3GError("the pipeline returned no answer")
         answer.timings.setdefault("total", time.perf_counter() - t0)
@@ -282,7 +325,7 @@ class ChatApp:
                                     max_passages=MAX_PASSAGES_SHOWN)
         if grounded:  # an exchange without evidence would only add noise to later queries
             session.history += [message, reply]
-        yield reply, answer, html
+        yield shown(reply), answer, html
 
     def respond(self, message: str, chat: list | None, session: Session | None
                 ) -> Iterator[tuple[Any, list, str, str, Session]]:
@@ -292,13 +335,14 @@ class ChatApp:
         try:
             text = self.check_message(message)
         except DataError as exc:
-            yield gr.update(), chat, gr.update(), f"⚠️ {exc}", session
+            yield gr.update(), chat, gr.update(), f"⚠️ {render.escape_markdown(str(exc))}", \
+                session
             return
-        chat.append({"role": "user", "content": text})
+        chat.append({"role": "user", "content": render.escape_markdown(text)})
         chat.append({"role": "assistant", "content": "…"})
         yield "", chat, render.message_html("Searching…"), "", session
         try:
-            for reply, answer, html in self.turn(text, session):
+            for reply, answer, html in self.turn(text, session, display=True):
                 chat[-1] = {"role": "assistant", "content": reply}
                 if answer is None:
                     yield "", chat, gr.update(), "", session
@@ -306,8 +350,9 @@ class ChatApp:
                     session.evidence[len(chat) - 1] = html
                     yield "", chat, html, "", session
         except Re3GError as exc:
-            chat[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
-            yield "", chat, render.message_html(str(exc)), f"⚠️ {exc}", session
+            note = f"⚠️ {render.escape_markdown(str(exc))}"
+            chat[-1] = {"role": "assistant", "content": note}
+            yield "", chat, render.message_html(str(exc)), note, session
         except Exception as exc:  # keep the session usable; the log has the traceback
             log.exception("turn failed")
             msg = f"Something went wrong ({type(exc).__name__}); please try again."
@@ -334,16 +379,19 @@ class ChatApp:
 
     # ------------------------------------------------------------------ uploads
 
-    def build_corpus(self, files: Sequence[str] | str | None, name: str, session: Session | None,
+    def build_corpus(self, files: Sequence[str] | str | None, name: str, share: bool,
+                     session: Session | None,
                      progress: gr.Progress = gr.Progress(track_tqdm=True)  # noqa: B008
                      ) -> tuple[str, Any, Session]:
         """UI handler: read uploaded files, build an index in this session's folder, select
-        it. Outputs (status, corpus dropdown, state)."""
+        it; ``share`` offers it to other sessions on a server that shares uploads. Outputs
+        (status, corpus dropdown, state)."""
         session = self.ensure(session)
         try:
-            key, status = self.uploads.build(files, name, session.id, session.uploads, progress)
+            key, status = self.uploads.build(files, name, session.id, session.uploads, progress,
+                                             share=bool(share))
         except Re3GError as exc:
-            return f"⚠️ {exc}", gr.update(), session
+            return f"⚠️ {render.escape_markdown(str(exc))}", gr.update(), session
         except OSError as exc:
             log.exception("upload build failed")
             return f"⚠️ Could not write the index ({exc.strerror}).", gr.update(), session
@@ -351,3 +399,19 @@ class ChatApp:
             session.uploads.append(key)
         session.corpus = key
         return status, self._corpus_update(session), session
+
+    def cancel_build(self, session: Session | None) -> str:
+        """UI handler of "Cancel build" (and of a new upload, before it queues): stop the
+        session's running build; the corpus it would replace stays as it was. Output: the
+        upload status."""
+        if isinstance(session, Session) and self.uploads.cancel(session.id):
+            return "⏹️ Build cancelled; nothing was changed."
+        return gr.update()
+
+
+def upload_cache_dir() -> Path:
+    """Gradio's upload cache folder (``GRADIO_TEMP_DIR``, which :func:`re3g_app.launch` puts
+    under the indexes folder, else Gradio's default)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or get_upload_folder())

@@ -20,6 +20,11 @@ fewer than batch retrieval's ``Config.k``, for quicker replies and a readable ev
 (docs/app.md)."""
 MAX_MESSAGE_CHARS = 2000
 """Longest message accepted, in characters (longer ones are refused with a message)."""
+SESSION_IDLE_S = 3600
+"""A session whose state was not used for this long ends (Gradio drops its state) and its
+private uploads are deleted; a closed or reloaded browser tab ends its session at once."""
+UPLOAD_CACHE_MAX_AGE_S = 3600
+"""Gradio deletes uploaded files older than this from its cache (checked as often)."""
 MIN_CONFIDENCE: float | None = None
 """Default threshold: None uses the pipeline's own (0.30 with the dense-fallback extractor,
 0.20 with a trained extractor). The app hands its threshold to the pipeline, whose

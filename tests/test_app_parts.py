@@ -109,8 +109,14 @@ def test_uploads_are_private_unless_shared(tmp_path):
     for crafted in ("../sample", "uploads", f"uploads/{a}/notes", "/etc", ".tmp"):
         with pytest.raises(DataError):
             private.resolve(b, crafted)
+    # a server that shares uploads lists only the corpora their owners shared
     shared = CorpusCatalog(tmp_path, share_uploads=True)
-    assert f"upload:{a}/notes" in [c.key for c in shared.for_session(b)]
+    assert f"upload:{a}/notes" not in [c.key for c in shared.for_session(b)]
+    _index(tmp_path / "uploads" / a / "public", "public", 1)
+    manifest = tmp_path / "uploads" / a / "public" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "shared": True}))
+    assert [c.key for c in shared.for_session(b)] == ["sample", f"upload:{a}/public"]
+    assert f"upload:{a}/public" not in [c.key for c in private.for_session(b)]
     assert private.choices(a)[0] == ("sample (11 docs)", "sample")
 
 
@@ -121,8 +127,11 @@ def test_forget_session_deletes_only_that_session(tmp_path):
     CorpusCatalog(tmp_path).forget_session(a)
     assert not (tmp_path / "uploads" / a).exists()
     assert (tmp_path / "uploads" / b / "n2").exists()
-    CorpusCatalog(tmp_path, share_uploads=True).forget_session(b)
-    assert (tmp_path / "uploads" / b / "n2").exists()
+    (tmp_path / "uploads" / b / "n3").mkdir()
+    (tmp_path / "uploads" / b / "n3" / "manifest.json").write_text('{"shared": true}')
+    CorpusCatalog(tmp_path, share_uploads=True).forget_session(b)  # private ones go anyway
+    assert not (tmp_path / "uploads" / b / "n2").exists()
+    assert (tmp_path / "uploads" / b / "n3").exists()  # a shared one stays
 
 
 @pytest.mark.parametrize("name", ["../../x", "a/b", "..", "x\\y", "", "   ", "\x00", "!!!",

@@ -1,4 +1,5 @@
-"""Limits, file names and text decoding shared by every format of :mod:`re3g.data.ingest`.
+"""Limits, file names and text decoding shared by every format of :mod:`re3g.data.ingest`, and
+the chat server's limits on what one upload may cost (passages, build time, upload cache).
 
 The limits are read at call time (``limits.MAX_FILE_BYTES``), so a caller or a test may lower
 them for one run::
@@ -6,6 +7,8 @@ them for one run::
     >>> from re3g.data.ingest import limits
     >>> limits.mb(limits.MAX_FILE_BYTES), limits.mb(limits.MAX_TOTAL_BYTES)
     ('5.0 MB', '20.0 MB')
+    >>> limits.MAX_PASSAGES, limits.MAX_BUILD_SECONDS, limits.mb(limits.MAX_CLIENT_CACHE_BYTES)
+    (5000, 120, '40.0 MB')
 """
 
 from __future__ import annotations
@@ -26,6 +29,18 @@ MAX_ZIP_MEMBERS = 200
 MAX_ZIP_RATIO = 100.0
 """Largest uncompressed/compressed size ratio accepted for a zip member (zip bomb guard)."""
 MAX_PDF_PAGES = 500
+
+# What one upload may cost the chat server (re3g_app): the index build and the upload cache.
+MAX_PASSAGES = 5_000
+"""Most passages one upload may be split into (about 400,000 words of ordinary prose; a
+build of this size takes about half a minute on 2 CPU cores): a file of many tiny sections
+is refused before its index is built, with its name and this limit."""
+MAX_BUILD_SECONDS = 120
+"""Longest an upload's index build may run before it is stopped (the previous index stays)."""
+MAX_CLIENT_CACHE_BYTES = 2 * MAX_TOTAL_BYTES
+"""Bytes one client (one address) may hold in the server's upload cache at a time."""
+MAX_CACHE_BYTES = 512 * 1024 * 1024
+"""Bytes all clients together may hold in the server's upload cache."""
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
