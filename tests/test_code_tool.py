@@ -129,6 +129,15 @@ def test_check_stops_hostile_code():
     assert not result.passed and "/etc/passwd" in result.reason
 
 
+def test_check_refused_without_bubblewrap_before_the_model_writes_tests(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # no bwrap to find
+    llm = ScriptedLLM([TESTS])
+    text, result = check_answer("reverse", GOOD, llm, retry=False)
+    assert not result.passed and "bubblewrap" in result.reason
+    assert "Nothing was run" in result.reason
+    assert llm.prompts == [] and text == GOOD  # the model was not asked for tests
+
+
 def test_check_off_by_default_and_empty_question():
     ans = answer_code("reverse a string", ScriptedLLM([GOOD]))
     assert ans.check is None and ans.python_code.startswith("def rev")

@@ -19,10 +19,10 @@ from re3g.tools.code import (
     stream_code,
 )
 from re3g.tools.router import Route, RouteDecision, decide, route, split_command
-from re3g.tools.sandbox import SandboxLimits, SandboxResult, run_python
+from re3g.tools.sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, run_python
 
 __all__ = [
     "CheckResult", "CodeAnswer", "CodeBlock", "answer_code", "check_answer",
     "extract_code_blocks", "stream_code", "Route", "RouteDecision", "decide", "route",
-    "split_command", "SandboxLimits", "SandboxResult", "run_python",
+    "split_command", "SandboxLimits", "SandboxResult", "SandboxUnavailable", "run_python",
 ]

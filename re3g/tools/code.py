@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 
 from re3g.config import CODE_MAX_TOKENS
 from re3g.llm.base import ChatLLM, Message
-from re3g.tools.sandbox import SandboxLimits, SandboxResult, run_python
+from re3g.tools.sandbox import (
+    SandboxLimits,
+    SandboxResult,
+    SandboxUnavailable,
+    find_bwrap,
+    run_python,
+)
 
 SYSTEM_PROMPT = (
     "You are a careful programming assistant. Answer briefly: one or two sentences, then the "
@@ -202,6 +208,10 @@ def check_answer(question: str, text: str, llm: ChatLLM, limits: SandboxLimits |
     code = python_code(extract_code_blocks(text))
     if not code.strip():
         return text, CheckResult(False, "the answer has no Python code to run")
+    try:  # before the model spends time writing tests that could not run
+        find_bwrap()
+    except SandboxUnavailable as exc:
+        return text, CheckResult(False, str(exc))
     reply = llm.chat([{"role": "user", "content": TESTS_PROMPT.format(
         question=question, code=code)}], max_tokens=tests_max_tokens)
     tests = clean_tests(python_code(extract_code_blocks(reply)) or reply, code)
