@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -96,50 +94,6 @@ class AbstainRule:
 # ---------------------------------------------------------------------------------------------
 # the learned decision
 SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap")
-_WORD = re.compile(r"[a-z0-9]+")
-TOPIC_WORDS = frozenset({"amount", "back", "bill", "call", "computer", "detail", "empty", "fill",
-                         "find", "fire", "front", "full", "interest", "move", "name", "part",
-                         "side", "system", "top"})
-CHAT_WORDS = frozenset({"please", "tell", "know", "want", "need", "like", "thanks", "thank",
-                        "hi", "hello", "ok", "okay", "yes"})
-
-
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    """scikit-learn's English stop words plus a few chat words (what a question shares with
-    any passage), less the words of its list that carry a topic in help pages."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return (frozenset(ENGLISH_STOP_WORDS) - TOPIC_WORDS) | CHAT_WORDS
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased words of ``text`` without function words, with a plural -s removed.
-
-    >>> sorted(content_words("How much are the annual memberships?"))
-    ['annual', 'membership']
-    """
-    out = set()
-    stop = stopwords()
-    for w in _WORD.findall(text.lower()):
-        if w in stop:
-            continue
-        out.add(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
-    return out
-
-
-def word_overlap(question: str, text: str) -> float:
-    """Share of the question's content words found in ``text`` (0 when it has none).
-
-    >>> word_overlap("Can I rent electric scooters?", "Bikes can be rented at 38 docks.")
-    0.0
-    >>> word_overlap("Annual membership price?", "An annual membership costs 90 dollars.")
-    0.6666666666666666
-    """
-    asked = content_words(question)
-    return len(asked & content_words(text)) / len(asked) if asked else 0.0
-
-
 @dataclass(frozen=True)
 class Signals:
     """What the learned decision reads about one turn (:data:`SIGNALS`, in that order):

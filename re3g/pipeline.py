@@ -61,7 +61,8 @@ from typing import Any, TypeVar
 
 from re3g.config import Config
 from re3g.data.query import build_query, normalize_history
-from re3g.decide import AbstainRule, Decision, LearnedRule, Signals, word_overlap
+from re3g.data.words import word_overlap
+from re3g.decide import AbstainRule, Decision, LearnedRule, Signals
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor
 from re3g.generate.base import Generator

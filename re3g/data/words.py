@@ -1,0 +1,90 @@
+"""Word-level text helpers shared by the stages: content words, stems, overlap.
+
+``content_words`` drops function words (scikit-learn's English list plus chat words) and a
+plural -s; ``content_stems`` goes further with NLTK's Porter stemmer (so "rented" meets
+"rent"). The decision's overlap signal reads the first; the reader's range scoring the second.
+
+    >>> sorted(content_stems("Bikes are rented at docks"))
+    ['bike', 'dock', 'rent']
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+TOPIC_WORDS = frozenset({"amount", "back", "bill", "call", "computer", "detail", "empty", "fill",
+                         "find", "fire", "front", "full", "interest", "move", "name", "part",
+                         "side", "system", "top"})
+CHAT_WORDS = frozenset({"please", "tell", "know", "want", "need", "like", "thanks", "thank",
+                        "hi", "hello", "ok", "okay", "yes"})
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """scikit-learn's English stop words plus a few chat words (what a question shares with
+    any passage), less the words of its list that carry a topic in help pages."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return (frozenset(ENGLISH_STOP_WORDS) - TOPIC_WORDS) | CHAT_WORDS
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of ``text`` without function words, with a plural -s removed.
+
+    >>> sorted(content_words("How much are the annual memberships?"))
+    ['annual', 'membership']
+    """
+    out = set()
+    stop = stopwords()
+    for w in _WORD.findall(text.lower()):
+        if w in stop:
+            continue
+        out.add(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
+    return out
+
+
+def word_overlap(question: str, text: str) -> float:
+    """Share of the question's content words found in ``text`` (0 when it has none).
+
+    >>> word_overlap("Can I rent electric scooters?", "Bikes can be rented at 38 docks.")
+    0.0
+    >>> word_overlap("Annual membership price?", "An annual membership costs 90 dollars.")
+    0.6666666666666666
+    """
+    asked = content_words(question)
+    return len(asked & content_words(text)) / len(asked) if asked else 0.0
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer()
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return _stemmer().stem(word)  # type: ignore[attr-defined, no-any-return]
+
+
+def content_stems(text: str) -> set[str]:
+    """Porter stems of the content words of ``text``.
+
+    >>> sorted(content_stems("Can I rent electric scooters?"))
+    ['electr', 'rent', 'scooter']
+    """
+    stop = stopwords()
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in stop}
+
+
+def stem_overlap(question: str, text: str) -> float:
+    """Share of the question's content stems found in ``text`` (0 when it has none).
+
+    >>> stem_overlap("Can I rent a bike?", "Bikes are rented at 38 docks.")
+    1.0
+    """
+    asked = content_stems(question)
+    return len(asked & content_stems(text)) / len(asked) if asked else 0.0
