@@ -70,14 +70,15 @@ def _stem(word: str) -> str:
     return _stemmer().stem(word)  # type: ignore[attr-defined, no-any-return]
 
 
-def content_stems(text: str) -> set[str]:
+@lru_cache(maxsize=50_000)
+def content_stems(text: str) -> frozenset[str]:
     """Porter stems of the content words of ``text``.
 
     >>> sorted(content_stems("Can I rent electric scooters?"))
     ['electr', 'rent', 'scooter']
     """
     stop = stopwords()
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in stop}
+    return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if w not in stop)
 
 
 def stem_overlap(question: str, text: str) -> float:

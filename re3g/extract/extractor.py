@@ -63,6 +63,10 @@ class SpanExtractor(LoadedModel):
         # reader favours long ranges from a passage's start; see bench/reader_position.py),
         # and how many ranges per passage are weighed
         self.span_penalty = float(st.get("span_penalty", 0.0))
+        # start/end readers: score added per unit of the share of the user's last turn's
+        # content stems found in a range (the reader, tuned on doc2dial, often takes a
+        # neighbouring sentence of the right one; the user's own words point to it)
+        self.overlap_weight = float(st.get("overlap_weight", 0.0))
         self.ranges_kept = int(st.get("ranges_kept", 10))
         # start/end readers: which turns their question holds (re3g.data.build_query roles)
         self.query_roles = str(st.get("query_roles", "user"))
@@ -207,7 +211,7 @@ class SpanExtractor(LoadedModel):
                                  documents)
             lp = (self.helper_scores(query, hits[:len(readings)], documents, current,
                                      current_weight) if self.helper_weight else None)
-            return self.select_ranges(readings, hits, documents, top_n, lp)
+            return self.select_ranges(readings, hits, documents, top_n, lp, current)
         cands = candidates_for(hits, documents, max(1, self.n_passages))
         logits = self.mixed_scores(query, cands, current, current_weight)
         logits = [s - self.rank_penalty * c.hit_index for s, c in zip(logits, cands, strict=True)]
@@ -317,14 +321,19 @@ class SpanExtractor(LoadedModel):
 
     def select_ranges(self, readings: Sequence[Any], hits: Sequence[Hit],
                       documents: dict[str, Document] | None, top_n: int,
-                      span_scores: dict[tuple[str, str], float] | None = None
-                      ) -> list[Evidence]:
+                      span_scores: dict[tuple[str, str], float] | None = None,
+                      current: str | None = None) -> list[Evidence]:
         """Evidence from QA readings of ``hits[:len(readings)]``: each range's score is the
         reader's (minus ``null_weight`` x the passage's null score) plus ``rerank_weight`` x the
         hit's reranked score minus ``rank_penalty`` x its rank, plus ``helper_weight`` x the
         mean of ``span_scores`` (:meth:`helper_scores`) over the spans it snaps to, minus
-        ``span_penalty`` x the number of spans it snaps to beyond the first; the best ranges,
-        snapped to document spans and not overlapping, become the evidence."""
+        ``span_penalty`` x the number of spans it snaps to beyond the first, plus
+        ``overlap_weight`` x the share of ``current``'s content stems found in the range's
+        text (:func:`re3g.data.words.stem_overlap`); the best ranges, snapped to document
+        spans and not overlapping, become the evidence."""
+        from re3g.data.words import content_stems
+
+        asked = content_stems(current) if current and self.overlap_weight else set()
         scored = []
         for i, (r, h) in enumerate(zip(readings, hits, strict=False)):
             prior = self.rerank_weight * h.score - self.rank_penalty * i - self.null_weight * r.null
@@ -343,6 +352,9 @@ class SpanExtractor(LoadedModel):
                     vals = [span_scores.get((p.doc_id, sp.id), -10.0) for sp in run]
                     bonus = self.helper_weight * sum(vals) / len(vals)
                 length = self.span_penalty * (len(run) - 1)
+                if asked:
+                    found = set().union(*(content_stems(sp.text) for sp in run))
+                    bonus += self.overlap_weight * len(asked & found) / len(asked)
                 scored.append((s + prior + bonus - length, s - r.null, p, run))
         scored.sort(key=lambda x: -x[0])
         out: list[Evidence] = []

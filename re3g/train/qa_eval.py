@@ -38,15 +38,18 @@ def _f1s(preds: Sequence[str], refs: Sequence[str]) -> list[float]:
 
 def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequence[Sequence[Any]],
                 docs: dict[str, Any], refs: Sequence[str], grid: dict[str, list[float]],
-                helper: Sequence[dict[Any, float] | None] | None = None
+                helper: Sequence[dict[Any, float] | None] | None = None,
+                currents: Sequence[str] | None = None
                 ) -> list[tuple[dict[str, float], list[float]]]:
     """Per-example F1 of every setting in ``grid`` (a list of (settings, f1s)); ``helper``
-    holds each example's span log-probabilities (:meth:`SpanExtractor.helper_scores`)."""
+    holds each example's span log-probabilities (:meth:`SpanExtractor.helper_scores`),
+    ``currents`` each example's last user turn (what ``overlap_weight`` compares with)."""
     from tqdm.auto import tqdm
 
     out = []
     keys = list(grid)
     helper = list(helper) if helper is not None else [None] * len(readings)
+    currents = list(currents) if currents is not None else [None] * len(readings)
     points = [dict(zip(keys, values, strict=True))
               for values in itertools.product(*(grid[k] for k in keys))]
     points = [st for st in points if int(st.get("n_passages", 1)) > 1
@@ -56,8 +59,8 @@ def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequenc
             setattr(extractor, k, v)
         n = int(st["n_passages"])
         preds = []
-        for rd, hits, lp in zip(readings, runs, helper, strict=True):
-            ev = extractor.select_ranges(rd[:n], hits, docs, 1, lp)
+        for rd, hits, lp, cur in zip(readings, runs, helper, currents, strict=True):
+            ev = extractor.select_ranges(rd[:n], hits, docs, 1, lp, cur)
             preds.append(ev[0].text if ev else "")
         out.append((st, _f1s(preds, refs)))
     return out

@@ -10,7 +10,9 @@ normalisation) against the turns' reference spans, and the best point is written
 reader's manifest (``settings``), with where it was chosen (``selection``). The grid holds
 today's settings (passages read, reranker weight, rank penalty, null weight, snapping) and
 ``span_penalty``, which takes score off a range for every document span it covers beyond the
-first: the reader favours long ranges that start at a passage's first sentence.
+first: the reader favours long ranges that start at a passage's first sentence, and
+``overlap_weight``, which adds score for the share of the user's last turn's content stems
+found in a range: the reader often takes the neighbour of the right sentence.
 
 The reader was trained on all of train, so a dev part of train flatters it: the figures here
 say which settings are best relative to each other, not what unseen dialogues get; validation
@@ -34,7 +36,8 @@ from re3g.train import common, qa_eval
 # the trainer's grid (re3g.train.qa_eval.GRID) without the span scorer, which is not shipped,
 # and with the span penalty
 GRID: dict[str, list[float]] = {**{k: v for k, v in qa_eval.GRID.items() if k != "helper_weight"},
-                                "span_penalty": [0.0, 0.25, 0.5, 1.0, 2.0]}
+                                "span_penalty": [0.0, 0.25, 0.5, 1.0, 2.0],
+                                "overlap_weight": [0.0, 1.0, 2.0, 4.0, 8.0]}
 RANGES_KEPT = 30  # ranges per passage weighed when a span penalty may favour short ones
 
 
@@ -75,7 +78,8 @@ def select(examples: Sequence[Any], docs: dict[str, Any], index: Path, reader_di
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], docs, keep=RANGES_KEPT)
                 for q, hits in tqdm(list(zip(asked, runs, strict=True)), desc="read passages")]
     refs = [grounding_text(e, docs) for e in examples]
-    results = qa_eval.grid_search(ex, readings, runs, docs, refs, GRID)
+    currents = [e.history[-1].utterance or "" for e in examples]
+    results = qa_eval.grid_search(ex, readings, runs, docs, refs, GRID, currents=currents)
     every = range(len(examples))
     chosen, f1 = qa_eval.best_setting(results, every)
     today = {k: getattr(SpanExtractor.load(reader_dir), k) for k in GRID}
