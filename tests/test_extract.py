@@ -244,3 +244,33 @@ def test_without_a_reranker_a_reader_reads_the_top_passage_only(data) -> None:
         bot._parts["extractor"] = SpanExtractor("qa", reader, {"settings": {"n_passages": 3}})
         assert bot.extract("fees?", hits)
         assert reader.read_counts == expected
+
+
+def test_overlap_weight_points_the_reader_at_the_sentence_with_the_users_words() -> None:
+    """The reader alone often takes a neighbour of the right sentence on unseen documents;
+    ``overlap_weight`` adds score for the share of the user's content stems in a range."""
+    from re3g.extract import SpanExtractor
+    from re3g.types import Document, Hit, Passage, Span
+
+    parts = ["\n\nPrices\n", "A day pass costs 8 dollars and allows rides of 30 minutes. ",
+             "An annual membership costs 90 dollars a year. ",
+             "Students pay half price for the annual membership."]
+    text, spans, pos = "", [], 0
+    for i, t in enumerate(parts):
+        spans.append(Span(str(i + 1), pos, pos + len(t), t, is_heading=i == 0))
+        text += t
+        pos += len(t)
+    docs = {"fees": Document("fees", "Prices", text, spans=spans)}
+    hits = [Hit(Passage("fees-0", "fees", "Prices", text.strip(), 0, len(text),
+                        [s.id for s in spans]), 0.5, 1)]
+    ex = SpanExtractor.load()
+    ex.n_passages = 1
+    question = "Is there a yearly option, an annual membership?"
+    readings = ex.read(question, hits, docs)
+    ex.overlap_weight = 0.0
+    alone = ex.select_ranges(readings, hits, docs, 3, None, question)
+    ex.overlap_weight = 8.0
+    steered = ex.select_ranges(readings, hits, docs, 1, None, question)
+    assert "annual membership costs 90" in steered[0].text
+    assert steered[0].span_ids[0] == "3"  # starts at that whole sentence
+    assert {tuple(e.span_ids) for e in alone}  # the reader alone still reads ranges
