@@ -93,7 +93,7 @@ class AbstainRule:
 
 # ---------------------------------------------------------------------------------------------
 # the learned decision
-SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap")
+SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap")
 @dataclass(frozen=True)
 class Signals:
     """What the learned decision reads about one turn (:data:`SIGNALS`, in that order):
@@ -105,10 +105,13 @@ class Signals:
       "no answer");
     - ``cosine``: the dense cosine of the user's last turn and the best passage;
     - ``overlap``: share of the last turn's content words found in the best passage;
-    - ``gap``: the reranker's best score minus its second best.
+    - ``gap``: the reranker's best score minus its second best;
+    - ``evidence_overlap``: share of the last turn's content stems found in the top evidence
+      span itself (a sentence or two: sharper than the passage for "the passage is on topic
+      but does not say it").
 
     >>> Signals(relevance=0.6, overlap=0.5).vector()
-    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0]
+    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0]
     """
 
     relevance: float = 0.0
@@ -117,6 +120,7 @@ class Signals:
     cosine: float = 0.0
     overlap: float = 0.0
     gap: float = 0.0
+    evidence_overlap: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in SIGNALS]

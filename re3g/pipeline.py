@@ -61,7 +61,7 @@ from typing import Any, TypeVar
 
 from re3g.config import Config
 from re3g.data.query import build_query, normalize_history
-from re3g.data.words import word_overlap
+from re3g.data.words import stem_overlap, word_overlap
 from re3g.decide import AbstainRule, Decision, LearnedRule, Signals
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor
@@ -380,7 +380,9 @@ class Re3G:
                        reader=evidence[0].score if evidence else 0.0,
                        cosine=self._passage_cosine(current or "?", hits),
                        overlap=word_overlap(current, passage_contents(top)),
-                       gap=ranking.top_score - ranking.runner_up)
+                       gap=ranking.top_score - ranking.runner_up,
+                       evidence_overlap=stem_overlap(current, evidence[0].text)
+                       if evidence else 0.0)
 
     def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,
                evidence: list[Evidence]) -> tuple[Decision, Signals | None]:
