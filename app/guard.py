@@ -9,8 +9,9 @@ middleware in front of the app:
   ``limits.MAX_CLIENT_CACHE_BYTES`` in the cache, or the cache would hold more than
   ``limits.MAX_CACHE_BYTES``, with HTTP 413 and a message that says which quota and how much
   is in use (an upload must say its size: ``Content-Length``; without it, HTTP 411);
-- refuses (HTTP 403) every request for a file inside the upload cache, so nobody, the
-  uploader included, can download raw uploaded files.
+- refuses (HTTP 403) every request for a file inside the upload cache (``/file=<path>`` and
+  the older ``/file/<path>``), so nobody, the uploader included, can download raw uploaded
+  files.
 
 A client's bytes are the files its uploads wrote that are still in the cache: they stop
 counting when a build deletes them (:meth:`re3g_app.uploads.Uploads.build`) or Gradio's cache
@@ -22,16 +23,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_FILE_ROUTE = re.compile(r"/gradio_api/file[=/](?P<target>.*)$")
+"""Gradio's file routes (``file=<path>`` and the deprecated ``file/<path>``)."""
 
 
 def folder_bytes(folder: Path) -> int:
@@ -63,9 +66,10 @@ class UploadGuard:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
-        path = unquote(scope.get("path", ""))
+        path = scope.get("path", "")  # already percent-decoded, as Gradio's routes see it
         method = scope.get("method", "GET")
-        if "/file=" in path and method in ("GET", "HEAD") and self._in_cache(path):
+        served = _FILE_ROUTE.search(path) if method in ("GET", "HEAD") else None
+        if served and self._in_cache(served["target"]):
             await _text(send, 403, "Uploaded files are not served: they are only read on the "
                                    "server to build your corpus.")
             return
@@ -74,8 +78,8 @@ class UploadGuard:
             return
         await self.app(scope, receive, send)
 
-    def _in_cache(self, path: str) -> bool:
-        target = path.split("/file=", 1)[1]
+    def _in_cache(self, target: str) -> bool:
+        """True when Gradio would resolve ``target`` (as its file route does) into the cache."""
         try:
             resolved = Path(os.path.abspath(target)).resolve()
         except (OSError, ValueError):

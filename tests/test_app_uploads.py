@@ -201,6 +201,8 @@ def test_upload_quotas_and_no_raw_files_served(tmp_path, monkeypatch):
     # raw uploads are served to nobody, the uploader included; other files as before
     assert one.get(f"/gradio_api/file={paths[0]}").status_code == 403
     assert TestClient(app).get(f"/gradio_api/file={paths[0]}").status_code == 403
+    assert one.get(f"/gradio_api/file/{paths[0]}").status_code == 403  # the older route
+    assert one.head(f"/gradio_api/file={paths[0]}").status_code == 403
     assert one.get(f"/gradio_api/file={outside}").status_code == 200
     # a built upload's files are deleted, which frees the client's quota
     for p in paths:
