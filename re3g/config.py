@@ -39,6 +39,7 @@ from re3g.errors import DataError
 MODES = ("bm25", "dense", "hybrid")  # retrieval modes (``open_index``, ``[retrieval] mode``)
 INDEX_KINDS = ("bm25", "dense")  # the parts of a built index (``build_index(kinds=...)``)
 FAISS_KINDS = ("flat", "hnsw", "ivf")  # FAISS index types of the dense part
+BACKENDS = ("lucene", "milvus")  # index backends: Lucene + FAISS files, or a Milvus collection
 GENERATORS = ("extractive", "seq2seq", "llm", "http")  # ``[generator] name``
 QUERY_ROLES = ("user", "all")  # ``[retrieval] query_roles``
 CODE_BACKENDS = ("auto", "llamacpp", "transformers", "openai")  # ``[code] backend``

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from re3g.cli.common import INDEX_ROOT, quiet_libraries
-from re3g.config import FAISS_KINDS, INDEX_KINDS, PASSAGE_MAX_WORDS
+from re3g.config import BACKENDS, FAISS_KINDS, INDEX_KINDS, PASSAGE_MAX_WORDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,16 +15,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Split documents into passages and build BM25 (Lucene) and dense (FAISS) "
                     "indexes under indexes/NAME. The old index stays usable until the new one "
                     "is complete.",
-        epilog="example: re3g index --docs ../shared/data/doc2dial/doc2dial_doc.json "
-               "--name doc2dial")
+        epilog="examples: re3g index --docs ../shared/data/doc2dial/doc2dial_doc.json "
+               "--name doc2dial;  re3g index --docs ../shared/data/doc2dial/doc2dial_doc.json "
+               "--name doc2dial-milvus --backend milvus --uri "
+               "./indexes/doc2dial-milvus/milvus.db --vectors-from indexes/doc2dial")
     p.add_argument("--docs", required=True,
                    help="doc2dial/MultiDoc2Dial doc JSON, or a folder/file of .txt .md .html")
     p.add_argument("--name", help="index name (folder under indexes/); default: from --docs")
     p.add_argument("--out", help="explicit output folder (overrides --name)")
     p.add_argument("--model", default=None,
                    help="sentence-transformers encoder (default: packaged all-MiniLM-L6-v2)")
-    p.add_argument("--faiss", default="flat", choices=FAISS_KINDS,
-                   help="FAISS index: exact (flat) or approximate (hnsw, ivf)")
+    p.add_argument("--faiss", default=None, choices=FAISS_KINDS,
+                   help="dense index: exact (flat) or approximate (hnsw, ivf); default flat "
+                        "(FAISS), hnsw (Milvus)")
+    p.add_argument("--backend", default="lucene", choices=BACKENDS,
+                   help="lucene: Lucene + FAISS files (default); milvus: a Milvus collection "
+                        "(needs pip install -e '.[scale]')")
+    p.add_argument("--uri", default=None,
+                   help="Milvus URI: a Milvus Lite file (default: INDEX/milvus.db) or "
+                        "http(s)://host:19530; a token is read from $RE3G_MILVUS_TOKEN")
+    p.add_argument("--vectors-from", default=None, metavar="INDEX",
+                   help="reuse the dense vectors of a built Lucene/FAISS index over the same "
+                        "passages and encoder instead of encoding again")
     p.add_argument("--kinds", default=",".join(INDEX_KINDS),
                    help="which parts to build (default both)")
     p.add_argument("--max-words", type=int, default=PASSAGE_MAX_WORDS,
@@ -45,10 +57,13 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     build_index(docs, out, name=name, source=str(args.docs), model=args.model,
                 kinds=[k.strip() for k in args.kinds.split(",") if k.strip()],
-                faiss_kind=args.faiss, max_words=args.max_words)
+                faiss_kind=args.faiss, max_words=args.max_words, backend=args.backend,
+                uri=args.uri, vectors_from=args.vectors_from)
     from re3g.retrieve import read_manifest
 
     m = read_manifest(out)
+    where = (f" in Milvus at {m['milvus']['uri']} (alias {m['milvus']['alias']})"
+             if "milvus" in m else "")
     print(f"built {out}: {m['corpus']['n_documents']} documents, {m['n_passages']} passages "
-          f"(mean {m['mean_passage_words']} words) in {time.perf_counter() - t0:.1f} s")
+          f"(mean {m['mean_passage_words']} words){where} in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -145,6 +145,25 @@ def encode_checked(model: Any, texts: Sequence[str], progress: bool = False,
     return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
 
+def passage_vectors(passages: Sequence[Passage], model_name: str | None = None,
+                    progress: bool = True, check: Callable[[], None] | None = None
+                    ) -> np.ndarray:
+    """The fp32 encoder's normalised vectors of ``passages`` (what every dense index holds);
+    ``check()`` is called between chunks and stops the work by raising."""
+    return encode_checked(load_encoder(model_name), [passage_contents(p) for p in passages],
+                          progress, check)
+
+
+def stored_vectors(index_dir: str | Path) -> np.ndarray:
+    """The passage vectors held by ``index_dir/faiss.index`` (any kind), in index order."""
+    import faiss
+
+    index = faiss.read_index(str(Path(index_dir) / "faiss.index"))
+    if isinstance(index, faiss.IndexIVF):
+        index.make_direct_map()
+    return np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
+
+
 def build_dense(passages: Sequence[Passage], out_dir: Path, model_name: str | None = None,
                 kind: str = "flat", progress: bool = True,
                 check: Callable[[], None] | None = None) -> dict[str, Any]:
@@ -152,8 +171,7 @@ def build_dense(passages: Sequence[Passage], out_dir: Path, model_name: str | No
     ``check()`` is called between chunks of passages and stops the build by raising."""
     import faiss
 
-    model = load_encoder(model_name)
-    vecs = encode_checked(model, [passage_contents(p) for p in passages], progress, check)
+    vecs = passage_vectors(passages, model_name, progress, check)
     dim = int(vecs.shape[1])
     index = make_faiss_index(vecs, kind)
     del vecs  # the index holds its own copy

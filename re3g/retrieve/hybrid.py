@@ -41,7 +41,12 @@ class HybridRetriever:
             raise ValueError(f"weights must be two non-negative numbers, got {list(weights)}")
         self.sparse, self.dense = sparse, dense
         self.rrf_k, self.weights, self.depth = rrf_k, tuple(weights), depth
-        self.passages: list[Passage] = sparse.passages
+
+    @property
+    def passages(self) -> list[Passage]:
+        """The passages of the index (the sparse side's: a Milvus index fetches them only
+        when asked)."""
+        return self.sparse.passages
 
     @property
     def encoder(self) -> Any:

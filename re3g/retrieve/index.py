@@ -1,11 +1,15 @@
 """Index folders: build (atomically, with a manifest) and open (with compatibility checks).
 
-Layout of ``indexes/<name>/``::
+Layout of ``indexes/<name>/`` (the default backend, "lucene")::
 
     manifest.json     what corpus, which model, passage count, settings, format version
     passages.jsonl    the passages, one JSON object a line, in index order
     bm25/             the Lucene index
     dense/faiss.index the FAISS index
+
+With ``backend="milvus"`` the folder holds the manifest (and ``milvus.db``, when the index is
+a Milvus Lite file inside it); passages, BM25 and dense vectors live in a Milvus collection
+(:mod:`re3g.retrieve.milvus_build`, :mod:`re3g.retrieve.milvus`).
 
 A build writes a hidden sibling folder and swaps it in; a crash at any point leaves either the
 previous or the new index openable, and the leftovers of dead builds are deleted at the next
@@ -22,7 +26,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from re3g.config import INDEX_KINDS, MODES, PASSAGE_MAX_WORDS, PASSAGE_MIN_WORDS, Config
+import numpy as np
+
+from re3g.config import (
+    BACKENDS,
+    INDEX_KINDS,
+    MODES,
+    PASSAGE_MAX_WORDS,
+    PASSAGE_MIN_WORDS,
+    Config,
+)
 from re3g.data.passages import split_corpus
 from re3g.errors import IndexLoadError, Re3GError
 from re3g.memory import release_memory
@@ -70,15 +83,25 @@ def build_index(
     source: str = "",
     model: str | None = None,
     kinds: Sequence[str] = INDEX_KINDS,
-    faiss_kind: str = "flat",
+    faiss_kind: str | None = None,
     max_words: int = PASSAGE_MAX_WORDS,
     min_words: int = PASSAGE_MIN_WORDS,
     progress: bool = True,
     on_stage: Callable[[str, float], None] | None = None,
     check: Callable[[], None] | None = None,
     meta: Mapping[str, Any] | None = None,
+    backend: str = "lucene",
+    uri: str | None = None,
+    vectors_from: str | Path | None = None,
 ) -> Path:
     """Split ``documents`` into passages and build the BM25 and/or dense indexes.
+
+    ``backend`` "lucene" (default) writes Lucene and FAISS files; "milvus" loads a Milvus
+    collection at ``uri`` (default: a Milvus Lite file ``out_dir/milvus.db``; or
+    ``http(s)://host:port``, with a token from ``$RE3G_MILVUS_TOKEN``). ``faiss_kind`` is the
+    dense index ("flat", "hnsw", "ivf"; default flat for Lucene, hnsw for Milvus).
+    ``vectors_from`` names a built Lucene index over the same passages and encoder whose
+    FAISS vectors are reused instead of encoding again.
 
     Everything is written to a temporary sibling folder and moved into place at the end, so an
     interrupted, cancelled or failed build leaves any previous index at ``out_dir`` untouched
@@ -93,13 +116,15 @@ def build_index(
     >>> from re3g.retrieve import build_index  # doctest: +SKIP
     >>> build_index(docs, "indexes/doc2dial", source="doc2dial_doc.json")  # doctest: +SKIP
     """
-    from re3g.retrieve.bm25 import build_bm25
-    from re3g.retrieve.dense import build_dense
-
     docs = list(documents.values()) if isinstance(documents, dict) else list(documents)
     out = Path(out_dir)
     if not docs:
         raise Re3GError(f"cannot build index {out}: the corpus has no documents")
+    if backend not in BACKENDS:
+        raise Re3GError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if uri is not None and backend != "milvus":
+        raise Re3GError("a URI is for --backend milvus only")
+    kind = faiss_kind or ("hnsw" if backend == "milvus" else "flat")
     unknown = set(kinds) - set(INDEX_KINDS)
     if unknown or not kinds:
         raise Re3GError(f"index kinds must be among {', '.join(INDEX_KINDS)}; got {list(kinds)}")
@@ -123,34 +148,131 @@ def build_index(
         "passages": {"max_words": max_words, "min_words": min_words},
         "kinds": list(kinds),
     }
+    if backend != "lucene":
+        manifest["backend"] = backend
     tmp = swap.new_build_dir(out)
+    lite: str | None = None
     try:
-        _write_passages(passages, tmp / "passages.jsonl")
-        if "bm25" in kinds:
-            stop()
-            t0 = time.perf_counter()
-            build_bm25(passages, tmp / "bm25", progress=progress, check=stop)
-            manifest["bm25"] = {"k1": 0.9, "b": 0.4, "build_s": round(time.perf_counter() - t0,
-                                                                        2)}
-            if on_stage:
-                on_stage("bm25", time.perf_counter() - t0)
-        if "dense" in kinds:
-            stop()
-            t0 = time.perf_counter()
-            manifest["dense"] = build_dense(passages, tmp / "dense", model, faiss_kind, progress,
-                                            check=stop)
-            manifest["dense"]["build_s"] = round(time.perf_counter() - t0, 2)
-            if on_stage:
-                on_stage("dense", time.perf_counter() - t0)
+        if backend == "milvus":
+            lite = _milvus_parts(passages, tmp, out, manifest, uri=uri, model=model, kind=kind,
+                                 vectors_from=vectors_from, progress=progress,
+                                 on_stage=on_stage, stop=stop)
+        else:
+            _lucene_parts(passages, tmp, manifest, model=model, kind=kind, progress=progress,
+                          on_stage=on_stage, stop=stop)
         stop()
         # written last: a build folder with a manifest is complete (swap.recover relies on it)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if lite:  # Milvus Lite holds its file open: close it before the folder moves
+            _release_lite(tmp / lite)
         swap.swap_into_place(tmp, out)
+        if lite:  # this process may still serve the replaced file under the same path
+            _release_lite(out / lite)
     finally:
+        if lite:
+            _release_lite(tmp / lite)
         swap.release(tmp)
         del passages, docs
         release_memory()
     return out
+
+
+def _lucene_parts(passages: list[Passage], tmp: Path, manifest: dict[str, Any], *,
+                  model: str | None, kind: str, progress: bool,
+                  on_stage: Callable[[str, float], None] | None, stop: Callable[[], None]
+                  ) -> None:
+    """passages.jsonl, the Lucene index and the FAISS index, into ``tmp``."""
+    from re3g.retrieve.bm25 import DEFAULT_B, DEFAULT_K1, build_bm25
+    from re3g.retrieve.dense import build_dense
+
+    _write_passages(passages, tmp / "passages.jsonl")
+    if "bm25" in manifest["kinds"]:
+        stop()
+        t0 = time.perf_counter()
+        build_bm25(passages, tmp / "bm25", progress=progress, check=stop)
+        manifest["bm25"] = {"k1": DEFAULT_K1, "b": DEFAULT_B,
+                            "build_s": round(time.perf_counter() - t0, 2)}
+        if on_stage:
+            on_stage("bm25", time.perf_counter() - t0)
+    if "dense" in manifest["kinds"]:
+        stop()
+        t0 = time.perf_counter()
+        manifest["dense"] = build_dense(passages, tmp / "dense", model, kind, progress,
+                                        check=stop)
+        manifest["dense"]["build_s"] = round(time.perf_counter() - t0, 2)
+        if on_stage:
+            on_stage("dense", time.perf_counter() - t0)
+
+
+def _milvus_parts(passages: list[Passage], tmp: Path, out: Path, manifest: dict[str, Any], *,
+                  uri: str | None, model: str | None, kind: str,
+                  vectors_from: str | Path | None, progress: bool,
+                  on_stage: Callable[[str, float], None] | None, stop: Callable[[], None]
+                  ) -> str | None:
+    """Vectors (encoded, or reused from ``vectors_from``) and the Milvus collection; returns
+    the Milvus Lite file's name when it lives in the index folder."""
+    from re3g.retrieve.bm25 import DEFAULT_B, DEFAULT_K1
+    from re3g.retrieve.dense import canonical_model_name, passage_vectors
+    from re3g.retrieve.milvus_build import load_collection
+    from re3g.retrieve.milvus_conn import MilvusTarget, require_pymilvus
+    from re3g.retrieve.milvus_store import ANALYSIS, DENSE_INDEXES, dense_index
+
+    require_pymilvus()
+    if kind not in DENSE_INDEXES:
+        raise Re3GError(f"unknown dense index kind {kind!r}; choose one of "
+                        f"{', '.join(DENSE_INDEXES)}")
+    target = MilvusTarget.parse(uri or str(out / "milvus.db"), out)
+    vectors = None
+    if "bm25" in manifest["kinds"]:
+        manifest["bm25"] = {"k1": DEFAULT_K1, "b": DEFAULT_B, "analysis": ANALYSIS}
+    if "dense" in manifest["kinds"]:
+        stop()
+        t0 = time.perf_counter()
+        vectors = (reuse_vectors(vectors_from, passages, model) if vectors_from is not None
+                   else passage_vectors(passages, model, progress, stop))
+        index_type, params = dense_index(kind, len(passages))
+        manifest["dense"] = {"model": canonical_model_name(model), "dim": int(vectors.shape[1]),
+                             "kind": kind, "index_type": index_type, "index_params": params,
+                             "vectors_from": str(vectors_from) if vectors_from else None,
+                             "encode_s": round(time.perf_counter() - t0, 2)}
+        if on_stage:
+            on_stage("dense", time.perf_counter() - t0)
+    stop()
+    t0 = time.perf_counter()
+    manifest["milvus"] = load_collection(passages, vectors, manifest, target, str(tmp),
+                                         progress=progress, check=stop)
+    if on_stage:
+        on_stage("milvus", time.perf_counter() - t0)
+    return target.uri if target.in_folder else None
+
+
+def _release_lite(path: Path) -> None:
+    from re3g.retrieve.milvus_conn import release_embedded
+
+    release_embedded(path)
+
+
+def reuse_vectors(source: str | Path, passages: Sequence[Passage], model: str | None
+                  ) -> np.ndarray:
+    """The passage vectors of the Lucene/FAISS index ``source``, checked to be the vectors of
+    exactly ``passages`` by the encoder ``model``; IndexLoadError says what differs."""
+    from re3g.retrieve.dense import canonical_model_name, stored_vectors
+
+    src = Path(source)
+    m = read_manifest(src)
+    if m.get("backend", "lucene") != "lucene" or "dense" not in m["kinds"]:
+        raise IndexLoadError(f"--vectors-from {src}: not an index with FAISS vectors")
+    if m["dense"]["model"] != canonical_model_name(model):
+        raise IndexLoadError(f"--vectors-from {src}: its vectors are from encoder "
+                             f"{m['dense']['model']!r}, not {canonical_model_name(model)!r}")
+    if read_passages(src / "passages.jsonl") != list(passages):
+        raise IndexLoadError(f"--vectors-from {src}: its passages differ from this build's "
+                             "(another corpus or passage settings)")
+    vectors = stored_vectors(src / "dense")
+    if len(vectors) != len(passages):
+        raise IndexLoadError(f"--vectors-from {src}: {len(vectors)} vectors for "
+                             f"{len(passages)} passages")
+    return vectors
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -181,6 +303,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     for key in ("n_passages", "kinds", "corpus"):
         if key not in manifest:
             raise IndexLoadError(f"{mpath}: missing key {key!r}; rebuild with `re3g index`")
+    if manifest.get("backend", "lucene") not in BACKENDS:
+        raise IndexLoadError(f"{mpath}: unknown backend {manifest['backend']!r} (this re3g "
+                             f"reads {', '.join(BACKENDS)}); rebuild with `re3g index`")
     return manifest
 
 
@@ -198,6 +323,7 @@ def open_index(
 ) -> Retriever:
     """Open a built index as a retriever: ``mode`` is "bm25", "dense" or "hybrid".
 
+    The backend (Lucene + FAISS files, or a Milvus collection) is read from the manifest.
     ``model``, when given, must match the encoder the index was built with, and ``corpus``,
     when given, must be the corpus it was built from; otherwise IndexLoadError says so.
 
@@ -226,6 +352,10 @@ def open_index(
             raise IndexLoadError(f"index {root} was built from another corpus "
                                  f"({manifest['corpus'].get('source') or 'unknown source'}); "
                                  "rebuild it with `re3g index`")
+    if manifest.get("backend") == "milvus":
+        from re3g.retrieve.milvus import open_milvus
+
+        return open_milvus(root, manifest, mode, fusion, rrf_k, weights, k1, b)
     passages = read_passages(root / "passages.jsonl")
     if len(passages) != manifest["n_passages"]:
         raise IndexLoadError(f"{root}: manifest says {manifest['n_passages']} passages but "
