@@ -32,9 +32,9 @@ MAX_PDF_PAGES = 500
 
 # What one upload may cost the chat server (re3g_app): the index build and the upload cache.
 MAX_PASSAGES = 5_000
-"""Most passages one upload may be split into (about 400,000 words of ordinary prose; a
-build of this size takes about half a minute on 2 CPU cores): a file of many tiny sections
-is refused before its index is built, with its name and this limit."""
+"""Most passages one upload may be split into (about 400,000 words of ordinary prose): a
+file of many tiny sections is refused before its index is built, with its name and this
+limit. Build times at this size are in docs/app.md (bench/build_memory.py)."""
 MAX_BUILD_SECONDS = 120
 """Longest an upload's index build may run before it is stopped (the previous index stays)."""
 MAX_CLIENT_CACHE_BYTES = 2 * MAX_TOTAL_BYTES
