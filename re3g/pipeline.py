@@ -39,8 +39,8 @@ are still returned so a user can look. Defaults
 (:data:`re3g.decide.DEFAULT_MIN_CONFIDENCE`): 0.30 for the dense fallback, 0.20 for a
 trained extractor (see docs/pipeline.md for how the fallback's was chosen).
 
-**Input rules.** ``history`` is a string (one user turn), a list of strings (alternating turns
-that end with the user's), a list of :class:`~re3g.types.Turn`, or a list of
+**Input rules.** ``history`` is a string (one user turn), a list of strings (alternating user,
+agent, user, ... starting with the user; the question is the last user turn), a list of :class:`~re3g.types.Turn`, or a list of
 ``{"role", "content"}`` messages. Bytes are decoded as UTF-8 with invalid bytes replaced by
 U+FFFD (also lone surrogates from a badly decoded command line); NUL and other control
 characters except newlines and tabs are dropped. A turn longer than ``max_turn_chars``
