@@ -18,7 +18,7 @@ a server as a positive score; both become the positive score.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ SEARCH_CHUNK = 64
 """Queries per search request of a batch."""
 FETCH_CHUNK = 1000
 """Passages per query request when all passages are read."""
+TIE_MARGIN = 16
+"""Extra results fetched so that equal scores at the cut are ordered by index position."""
 
 
 class MilvusIndex:
@@ -93,14 +95,16 @@ class MilvusIndex:
 
     def search(self, data: Sequence[Any], field: str, k: int, params: dict[str, Any]
                ) -> list[list[dict[str, Any]]]:
-        """Raw Milvus results (``distance`` and passage fields) for each query in ``data``."""
+        """Raw Milvus results (``distance`` and passage fields) for each query in ``data``:
+        up to ``k`` + :data:`TIE_MARGIN` of them, in Milvus's order."""
         out: list[list[dict[str, Any]]] = []
         chunks = range(0, len(data), SEARCH_CHUNK)
         for start in tqdm(chunks, desc=f"Milvus {field} search", unit="batch",
                           disable=len(data) <= 4 * SEARCH_CHUNK):
             try:
                 res = self.client.search(self.alias, data=list(data[start:start + SEARCH_CHUNK]),
-                                         anns_field=field, limit=k, search_params=params,
+                                         anns_field=field, limit=k + TIE_MARGIN,
+                                         search_params=params,
                                          output_fields=list(PASSAGE_FIELDS))
             except Exception as exc:  # noqa: BLE001 - pymilvus raises several types
                 raise IndexLoadError(f"{self.where}: search failed: "
@@ -109,9 +113,14 @@ class MilvusIndex:
         return out
 
 
-def _hits(rows: list[dict[str, Any]], scale: float, source: str) -> list[Hit]:
-    return [Hit(row_passage(r.get("entity", r)), abs(float(r["distance"])) * scale, rank, source)
-            for rank, r in enumerate(rows, start=1)]
+def _hits(rows: list[dict[str, Any]], k: int, source: str,
+          score: Callable[[float], float]) -> list[Hit]:
+    """The top ``k`` hits by ``score(distance)``, equal scores in index order (as Lucene
+    orders ties; Milvus servers and Lite need not agree on it, and duplicate passages of
+    different documents tie)."""
+    scored = sorted(((score(float(r["distance"])), r.get("entity", r)) for r in rows),
+                    key=lambda t: (-t[0], t[1]["pos"]))[:k]
+    return [Hit(row_passage(e), s, rank, source) for rank, (s, e) in enumerate(scored, 1)]
 
 
 class MilvusBM25Retriever:
@@ -137,6 +146,10 @@ class MilvusBM25Retriever:
         """The BM25 searcher: itself."""
         return self
 
+    def _score(self, distance: float) -> float:
+        # Lite reports BM25 as a negative distance, a server as the (positive) score
+        return abs(distance) * self.scale
+
     def search(self, query: str, k: int = 10) -> list[Hit]:
         """Top-``k`` passages for ``query`` by BM25."""
         return self.batch_search([check_query(query)], k)[0]
@@ -149,7 +162,7 @@ class MilvusBM25Retriever:
                                  {"metric_type": "BM25"}) if todo else []
         out: list[list[Hit]] = [[] for _ in queries]
         for i, r in zip(todo, rows, strict=True):
-            out[i] = _hits(r, self.scale, "bm25")
+            out[i] = _hits(r, k, "bm25", self._score)
         return out
 
 
@@ -184,7 +197,8 @@ class MilvusDenseRetriever:
 
     def _params(self, k: int) -> dict[str, Any]:
         if self.kind == "hnsw":
-            return {"metric_type": "COSINE", "params": {"ef": max(self.ef_search, k)}}
+            return {"metric_type": "COSINE",
+                    "params": {"ef": max(self.ef_search, k + TIE_MARGIN)}}  # Milvus: ef >= limit
         if self.kind == "ivf":
             return {"metric_type": "COSINE", "params": {"nprobe": self.nprobe}}
         return {"metric_type": "COSINE"}
@@ -200,7 +214,7 @@ class MilvusDenseRetriever:
         qs = [check_query(q, f"query {i}") for i, q in enumerate(queries)]
         vecs = encode(self.model, qs, progress=len(qs) > 256)
         rows = self.index.search(vecs.tolist(), "dense", check_k(k), self._params(check_k(k)))
-        return [_hits(r, 1.0, "dense") for r in rows]
+        return [_hits(r, k, "dense", float) for r in rows]  # COSINE: the similarity
 
 
 def open_milvus(root: Path, manifest: dict[str, Any], mode: str, fusion: str, rrf_k: int,
