@@ -116,3 +116,17 @@ def test_learned_rule_checks_its_components_and_file(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="unknown signals"):
         LearnedRule({"signals": ["magic"], "mean": [0], "scale": [1], "coef": [1],
                      "intercept": 0, "threshold": 0.5})
+
+
+def test_report_counts_right_answers_after_a_document_change() -> None:
+    from re3g.evaluate.answerability import answerability_metrics
+
+    rows = [{"answerable": True, "grounded": True, "right": True, "confidence": 0.9,
+             "document_change": True},
+            {"answerable": True, "grounded": True, "right": False, "confidence": 0.8,
+             "document_change": True},
+            {"answerable": True, "grounded": True, "right": True, "confidence": 0.7,
+             "document_change": False}]
+    block = answerability_metrics(rows)
+    assert block["n_document_change"] == 2 and block["right_after_document_change"] == 50.0
+    assert "n_document_change" not in answerability_metrics(rows[2:])

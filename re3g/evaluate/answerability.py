@@ -13,7 +13,10 @@ gains::
         "refused_unanswerable": share of unanswerable turns it refuses,
         "AUROC": how well Answer.confidence separates the two (scikit-learn),
         "n_answerable", "n_unanswerable", "decision" ("learned" or "rule"), "threshold",
-        "refused_by_kind": {kind: share refused} (synthetic turns)}
+        "refused_by_kind": {kind: share refused} (synthetic turns),
+        "right_after_document_change": share of answerable turns whose reference document
+            differs from the previous grounded turn's that are answered right (topic shifts),
+        "n_document_change"}
 
 Per-turn records go to ``OUT/answerability.jsonl`` (and are cached under ``OUT/cache/``, so an
 interrupted run resumes).
@@ -37,6 +40,23 @@ def is_right(example: Example, answer: Any) -> bool:
         return False
     top = answer.evidence[0]
     return any((top.doc_id, s) in example.gold_span_ids for s in top.span_ids)
+
+
+def document_changed(example: Example) -> bool:
+    """Whether the example's reference documents share none with those of the last grounded
+    agent turn before it (a topic shift across documents; False for the first one).
+
+    >>> from re3g.types import Reference, Turn
+    >>> ex = Example("d_3", "d", "x", [Turn(1, "user", "a"), Turn(2, "agent", "b",
+    ...              [Reference("fees", "1")]), Turn(3, "user", "c")],
+    ...              [Reference("plots", "4")], "e")
+    >>> document_changed(ex)
+    True
+    """
+    for turn in reversed(example.history):
+        if turn.role == "agent" and turn.references:
+            return not ({r.doc_id for r in turn.references} & example.gold_doc_ids)
+    return False
 
 
 def answerability_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -72,6 +92,10 @@ def answerability_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     kinds = sorted({r.get("kind", "written") for r in neg})
     out["refused_by_kind"] = {k: share([r for r in neg if r.get("kind", "written") == k],
                                        "grounded", want=False) for k in kinds}
+    moved = [r for r in pos if r.get("document_change")]
+    if moved:
+        out["right_after_document_change"] = share(moved, "right")
+        out["n_document_change"] = len(moved)
     return out
 
 
@@ -82,6 +106,7 @@ def _turn_record(bot: Any, example: Example) -> dict[str, Any]:
             "answerable": example.answerable, "grounded": answer.grounded,
             "confidence": round(answer.confidence, 4),
             "right": is_right(example, answer) if example.answerable else None,
+            "document_change": document_changed(example) if example.answerable else None,
             "evidence": [top.doc_id, top.span_ids] if top else None,
             "signals": answer.extra.get("signals")}
 
