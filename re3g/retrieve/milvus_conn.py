@@ -18,7 +18,10 @@ A Milvus index is named by a URI, as ``pymilvus.MilvusClient`` takes it:
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -107,9 +110,25 @@ def connect(target: MilvusTarget, index_dir: str | Path,
     pymilvus = require_pymilvus()
     uri = target.resolve(index_dir)
     try:
-        return pymilvus.MilvusClient(uri=uri, token=target.token(), timeout=timeout)
+        with _quiet_logs():
+            return pymilvus.MilvusClient(uri=uri, token=target.token(), timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - pymilvus raises several types; all mean "cannot"
         raise IndexLoadError(explain(exc, uri, target)) from exc
+
+
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Keep pymilvus's and Milvus Lite's tracebacks of a failed connection off the console:
+    the IndexLoadError raised instead says what is wrong."""
+    loggers = [logging.getLogger(name) for name in ("pymilvus", "milvus_lite")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def explain(exc: BaseException, uri: str, target: MilvusTarget | None = None) -> str:
@@ -127,7 +146,7 @@ def explain(exc: BaseException, uri: str, target: MilvusTarget | None = None) ->
     if "open local milvus failed" in low or "lock" in low:
         return (f"cannot open Milvus Lite file {uri}: {msg}. A Lite file serves one process at "
                 "a time; to share it, run `milvus-lite server --data-dir FILE --host 127.0.0.1 "
-                "--port PORT` and build or open with --uri http://127.0.0.1:PORT")
+                "--port PORT` and build the index with --uri http://127.0.0.1:PORT")
     return f"cannot reach Milvus at {uri}: {msg}"
 
 
