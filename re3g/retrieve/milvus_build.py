@@ -140,5 +140,5 @@ def _drop_quietly(client: Any, coll: str) -> None:
     try:
         if client.has_collection(coll):
             client.drop_collection(coll)
-    except Exception:  # noqa: BLE001, S110 - best effort; the next build drops stale ones
+    except Exception:  # noqa: BLE001 - best effort; the next build drops stale ones
         pass

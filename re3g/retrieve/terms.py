@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 LUCENE_STOP_WORDS = frozenset((
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
@@ -59,7 +60,7 @@ def _stem(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # noqa: ANN202 - nltk is untyped
+def _stemmer() -> Any:
     from nltk.stem.porter import PorterStemmer
 
     # Martin Porter's own implementation, which Lucene's PorterStemmer ports
