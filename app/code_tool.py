@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from re3g.config import CODE_MAX_TOKENS
 from re3g.errors import ModelError, Re3GError
+
+log = logging.getLogger(__name__)
 
 CODE_NOTE = ("Answered by the code tool ({model}); no documents were used. Code is not run "
              "unless the execution check is on (`re3g code --check`).")
@@ -67,9 +70,12 @@ class CodeTool:
                 raise ModelError("the code model returned an empty answer")
 
 
-def route_message(message: str, auto: bool) -> tuple[str, str]:
+def route_message(message: str, auto: bool,
+                  score: Callable[[str], float | None] | None = None) -> tuple[str, str]:
     """(route, text): explicit ``/code``, ``/docs``, ``/both`` prefixes always win; otherwise
-    the automatic router decides when ``auto`` is on, and "docs" when it is off."""
+    the automatic router decides when ``auto`` is on, and "docs" when it is off. ``score``
+    (question -> the open corpus's match, :func:`corpus_score`) is asked only when the rules
+    would leave the documents: a question the corpus matches well stays with them."""
     from re3g.tools.router import decide, split_command
 
     explicit, text = split_command(message)
@@ -77,4 +83,29 @@ def route_message(message: str, auto: bool) -> tuple[str, str]:
         return explicit, text
     if not auto:
         return "docs", text
-    return decide(text).route, text
+    decision = decide(text)
+    if decision.route != "docs" and score is not None:
+        decision = decide(text, corpus_score=score(text))
+    return decision.route, text
+
+
+MATCH_PASSAGES = 5
+"""Top passages of the open corpus the router's corpus score looks at."""
+
+
+def corpus_score(bot: Any, question: str) -> float | None:
+    """How well the corpus of pipeline ``bot`` matches ``question``
+    (:func:`re3g.tools.router.corpus_match` over its top :data:`MATCH_PASSAGES` passages),
+    or None for a pipeline without ``retrieve`` and ``encoder`` or when retrieval fails."""
+    retrieve = getattr(bot, "retrieve", None)
+    if not callable(retrieve) or not hasattr(bot, "encoder"):
+        return None
+    from re3g.data.passages import passage_contents
+    from re3g.tools.router import corpus_match
+
+    try:
+        hits = retrieve(question, MATCH_PASSAGES)
+        return corpus_match(question, [passage_contents(h.passage) for h in hits], bot.encoder)
+    except Exception:  # noqa: BLE001 - routing falls back to the rules alone
+        log.exception("corpus score failed")
+        return None

@@ -94,7 +94,24 @@ def _hit_scores(hit: Hit) -> str:
     return " · ".join(parts)
 
 
-def _passage_card(hit: Hit, evidence: list[Evidence], used: bool) -> str:
+def _card_tools(key: int | None, index: int, title: str) -> str:
+    """The card's buttons (open the document, mark the right passage); the page's script
+    sends them to the server as ``open:<reply>:<passage>`` and ``right:<reply>:<passage>``."""
+    if key is None:
+        return ""
+    ref = f"{int(key)}:{int(index)}"
+    return (f'<div class="re3g-tools"><button type="button" data-re3g-open="{ref}" '
+            f'aria-label="Open the whole document {title}">Open document</button>'
+            f'<button type="button" data-re3g-right="{ref}" aria-label="This is the right '
+            f'passage for the reply">✓ Right passage</button></div>')
+
+
+def _badge(numbers: list[int]) -> str:
+    return "".join(f'<span class="re3g-badge">[{int(n)}]</span> ' for n in numbers)
+
+
+def _passage_card(hit: Hit, evidence: list[Evidence], used: bool, index: int = 0,
+                  key: int | None = None, numbers: list[int] | None = None) -> str:
     p = hit.passage
     text_html = escape(p.text)
     for ev in evidence[:1]:
@@ -102,18 +119,23 @@ def _passage_card(hit: Hit, evidence: list[Evidence], used: bool) -> str:
     section = f" › {escape(p.section)}" if p.section and p.section != p.title else ""
     span_score = "".join(f" · span {ev.score:.2f}" for ev in evidence[:1])
     cls = "re3g-passage used" if used else "re3g-passage"
+    anchor = f' id="re3g-ev-{int(key)}-{int(numbers[0])}"' if key is not None and numbers else ""
+    opener = f' data-re3g-open="{int(key)}:{int(index)}"' if key is not None else ""
     return (
-        f'<div class="{cls}"><div class="re3g-head"><b>{escape(p.title)}</b>{section}</div>'
+        f'<div class="{cls}"{anchor}><div class="re3g-head">{_badge(numbers or [])}'
+        f'<b>{escape(p.title)}</b>{section}</div>'
         f'<div class="re3g-scores">{_hit_scores(hit)}{span_score} · '
         f'<code>{escape(p.doc_id)}</code></div>'
-        f'<div class="re3g-text">{text_html}</div></div>'
+        f'<div class="re3g-text"{opener}>{text_html}</div>'
+        f'{_card_tools(key, index, escape(p.title))}</div>'
     )
 
 
-def _orphan_evidence(ev: Evidence) -> str:
+def _orphan_evidence(ev: Evidence, number: int | None = None) -> str:
     section = f" › {escape(ev.section)}" if ev.section else ""
+    badge = _badge([number]) if number else ""
     return (
-        f'<div class="re3g-passage used"><div class="re3g-head"><b>{escape(ev.title)}</b>'
+        f'<div class="re3g-passage used"><div class="re3g-head">{badge}<b>{escape(ev.title)}</b>'
         f'{section}</div><div class="re3g-scores">span {ev.score:.2f} · '
         f'<code>{escape(ev.doc_id)}</code></div>'
         f'<div class="re3g-text"><mark>{escape(ev.text)}</mark></div></div>'
@@ -132,9 +154,15 @@ def timings_table(timings: dict[str, float]) -> str:
 
 
 def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str = "",
-                  max_passages: int = 5) -> str:
+                  max_passages: int = 5, key: int | None = None,
+                  numbers: dict[int, int] | None = None) -> str:
     """The whole evidence panel for one reply: status, the top ``max_passages`` passages
-    (the one holding the evidence span is always shown), timings."""
+    (the one holding the evidence span is always shown), timings. With ``key`` (the reply's
+    index in the chat) each card can open its document and be marked as the right passage;
+    ``numbers`` (index in ``answer.evidence`` -> citation number) puts the reply's [n]
+    markers on the cards that hold the cited spans."""
+    numbers = numbers or {}
+    position = {id(ev): i for i, ev in enumerate(answer.evidence)}
     why = " and the answer is not grounded" if not answer.grounded else ""
     status = (
         f'<div class="re3g-ok">Grounded in <b>{escape(corpus)}</b> · confidence '
@@ -154,13 +182,14 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
             continue
         if evs:
             shown.update(id(e) for e in evs)
-        cards.append(_passage_card(hit, evs, used=bool(evs)))
+        cited = sorted(numbers[position[id(e)]] for e in evs if position[id(e)] in numbers)
+        cards.append(_passage_card(hit, evs, used=bool(evs), index=i, key=key, numbers=cited))
     if hidden:
         cards.append(f'<div class="re3g-scores">{hidden} more passage(s) retrieved.</div>')
     if grounded:
         for ev in answer.evidence:
             if id(ev) not in shown:
-                cards.insert(0, _orphan_evidence(ev))
+                cards.insert(0, _orphan_evidence(ev, numbers.get(position[id(ev)])))
     body = "".join(cards) or "<p>No passages were retrieved.</p>"
     return f'<div class="re3g-evidence">{status}{body}{timings_table(answer.timings)}</div>'
 

@@ -20,7 +20,7 @@ from typing import Any
 import gradio as gr
 
 from .guard import UploadGuard
-from .layout import CSS, build_app
+from .layout import CSS, HEAD, build_app
 from .pipelines import PipelineFactory
 from .settings import AppConfig
 
@@ -59,7 +59,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, config: AppConfig | None =
     warmed = _warm_default(demo, quiet) if warm else False
     _app, url, _ = demo.launch(
         server_name=host, server_port=port, prevent_thread_lock=True,
-        max_file_size=MAX_TOTAL_BYTES, css=CSS, show_error=True, quiet=quiet,
+        max_file_size=MAX_TOTAL_BYTES, css=CSS, head=HEAD, show_error=True, quiet=quiet,
         footer_links=["api"], theme=gr.themes.Soft(),
         app_kwargs=_app_kwargs(tmp, chat_app.shutdown),
     )

@@ -28,8 +28,12 @@ from re3g.errors import DataError, Re3GError
 from re3g.types import Answer
 
 from . import render
-from .code_tool import CODE_NOTE, CodeTool, route_message
+from .actions import PageActions
+from .citations import marked_markdown
+from .code_tool import CODE_NOTE, CodeTool, corpus_score, route_message
 from .corpora import CorpusCatalog, new_session_id
+from .exchange import Exchange
+from .feedback import FeedbackLog
 from .pipelines import Pipeline, PipelineCache, PipelineFactory, default_factory, stream_answer
 from .settings import AppConfig, Settings
 from .uploads import Uploads
@@ -62,6 +66,19 @@ class Session:
     evidence: dict[int, str] = field(default_factory=dict)
     uploads: list[str] = field(default_factory=list)
     code_auto: bool = True
+    exchanges: dict[int, Exchange] = field(default_factory=dict)
+    """Finished exchanges by the chat index of their reply (API turns: 1, 3, 5, ...)."""
+
+    def next_key(self) -> int:
+        """The key of the next exchange when no chat index is given (API clients)."""
+        return max(self.exchanges, default=-1) + 2
+
+    def last(self) -> tuple[int, Exchange] | None:
+        """The latest exchange and its key, or None."""
+        if not self.exchanges:
+            return None
+        key = max(self.exchanges)
+        return key, self.exchanges[key]
 
 
 class ChatApp:
@@ -91,6 +108,7 @@ class ChatApp:
         # browser sessions by Gradio's session hash, to end them on unload
         self._live: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
         self.code_tool = CodeTool(config.code_spec())
+        self.actions = PageActions(self, FeedbackLog(config.feedback_path))
         self._warm: weakref.WeakSet[Any] = weakref.WeakSet()  # pipelines already warmed
 
     # ------------------------------------------------------------------ warm start
@@ -225,6 +243,7 @@ class ChatApp:
         session = self.ensure(session)
         session.history.clear()
         session.evidence.clear()
+        session.exchanges.clear()
         return [], render.message_html("Conversation cleared."), session, ""
 
     # ------------------------------------------------------------------ answering
@@ -255,29 +274,60 @@ class ChatApp:
             used = self.config.min_confidence
         return float(used or 0.0)
 
-    def turn(self, message: str, session: Session, display: bool = False) -> Iterator[Step]:
+    def _scorer(self, session: Session) -> Any:
+        """The router's corpus score for the session's corpus (None: no corpus yet)."""
+        if not session.corpus:
+            return None
+
+        def score(question: str) -> float | None:
+            try:
+                bot, _label = self._bot_for(session)
+            except Re3GError:
+                return None
+            return corpus_score(bot, question)
+
+        return score
+
+    def turn(self, message: str, session: Session, display: bool = False,
+             key: int | None = None, route: str | None = None) -> Iterator[Step]:
         """Run one turn: yields (reply so far, None, "") while streaming, then
-        (final reply, Answer, evidence HTML). ``/code``, ``/docs`` and ``/both`` prefixes (or the
-        automatic router, when on) send the turn to the code tool, the documents, or both.
-        With ``display``, the document reply is escaped for the chat's Markdown (it quotes
-        documents); the code tool's answer stays Markdown (its code blocks)."""
-        route, text = route_message(message, session.code_auto)
+        (final reply, Answer, evidence HTML), and records the exchange in
+        ``session.exchanges[key]`` (default: :meth:`Session.next_key`). ``/code``, ``/docs``
+        and ``/both`` prefixes (or ``route``, or the automatic router, when on, which keeps a
+        question the open corpus matches well on the documents) send the turn to the code
+        tool, the documents, or both. With ``display``, the document reply is escaped for the
+        chat's Markdown (it quotes documents) and carries citation markers linking to the
+        reply ``key``; the code tool's answer stays Markdown (its code blocks)."""
+        key = session.next_key() if key is None else key
+        if route is None:
+            route, text = route_message(message, session.code_auto, self._scorer(session))
+        else:
+            text = message
+        text = text or message
+        history = list(session.history)
         if route == "code":
-            yield from self.code_turn(text or message)
+            for step in self.code_turn(text):
+                if step[1] is not None:
+                    session.exchanges[key] = Exchange.of(text, history, step[1], "code", "",
+                                                         reply=step[0])
+                yield step
             return
         if route == "both":
             reply, answer, html = "", None, ""
-            for step in self.doc_turn(text, session, display):
+            for step in self.doc_turn(text, session, display, key):
                 reply, answer, html = step
                 yield reply, None, ""
+            doc = session.exchanges.get(key)
             head = f"{reply}\n\n---\n\n"
             for code_reply, code_answer, _ in self.code_turn(text):
                 if code_answer is None:
                     yield head + code_reply, None, ""
                 else:
+                    if doc is not None:
+                        doc.route, doc.reply = "both", f"{doc.reply}\n\n{code_reply}"
                     yield head + code_reply, answer or code_answer, html
             return
-        yield from self.doc_turn(text or message, session, display)
+        yield from self.doc_turn(text, session, display, key)
 
     def code_turn(self, question: str) -> Iterator[Step]:
         """Answer with the code LLM; a model that fails is a message, never a crash."""
@@ -296,12 +346,15 @@ class ChatApp:
         yield text, Answer(text, grounded=True, extra={"route": "code"}), \
             render.message_html(note)
 
-    def doc_turn(self, message: str, session: Session, display: bool = False
-                 ) -> Iterator[Step]:
+    def doc_turn(self, message: str, session: Session, display: bool = False,
+                 key: int | None = None) -> Iterator[Step]:
         """A document-grounded turn. A grounded exchange is added to the session's history;
         one without good evidence is shown but not kept for later queries. With ``display``
-        the reply is escaped for the chat (:func:`re3g_app.render.escape_markdown`); the
-        history keeps the plain text."""
+        the reply is escaped for the chat (:func:`re3g_app.render.escape_markdown`) and each
+        sentence taken from evidence carries its citation marker; the history keeps the plain
+        text. The exchange is recorded in ``session.exchanges[key]``."""
+        key = session.next_key() if key is None else key
+        before = list(session.history)
         shown = render.escape_markdown if display else str
         bot, label = self._bot_for(session)
         history = [*session.history, message]
@@ -321,15 +374,22 @@ class ChatApp:
         reply = answer.text.strip() if grounded else NO_EVIDENCE.format(corpus=label)
         if grounded and not reply:
             reply = text.strip() or NO_EVIDENCE.format(corpus=label)
+        exchange = Exchange.of(message, before, answer, "docs", label, reply=reply)
+        numbers = {c.evidence: c.n for c in exchange.citations}
         html = render.evidence_html(answer, grounded, self.threshold(answer), label,
-                                    max_passages=MAX_PASSAGES_SHOWN)
+                                    max_passages=MAX_PASSAGES_SHOWN, key=key, numbers=numbers)
         if grounded:  # an exchange without evidence would only add noise to later queries
             session.history += [message, reply]
-        yield shown(reply), answer, html
+        session.exchanges[key] = exchange
+        if display and exchange.citations:
+            yield marked_markdown(exchange.parts, key), answer, html
+        else:
+            yield shown(reply), answer, html
 
-    def respond(self, message: str, chat: list | None, session: Session | None
-                ) -> Iterator[tuple[Any, list, str, str, Session]]:
-        """UI handler: outputs (textbox, chatbot, evidence, notice, state)."""
+    def respond(self, message: str, chat: list | None, session: Session | None,
+                route: str | None = None) -> Iterator[tuple[Any, list, str, str, Session]]:
+        """UI handler: outputs (textbox, chatbot, evidence, notice, state); ``route`` forces
+        the tool (the "answer from the documents instead" switch)."""
         session = self.ensure(session)
         chat = list(chat or [])
         try:
@@ -342,7 +402,9 @@ class ChatApp:
         chat.append({"role": "assistant", "content": "…"})
         yield "", chat, render.message_html("Searching…"), "", session
         try:
-            for reply, answer, html in self.turn(text, session, display=True):
+            key = len(chat) - 1
+            for reply, answer, html in self.turn(text, session, display=True, key=key,
+                                                 route=route):
                 chat[-1] = {"role": "assistant", "content": reply}
                 if answer is None:
                     yield "", chat, gr.update(), "", session
@@ -368,6 +430,45 @@ class ChatApp:
                 yield reply, session
         except Re3GError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
+
+    def api_chat_cited(self, message: str, session: Session | None
+                       ) -> Iterator[tuple[dict[str, Any], Session]]:
+        """API handler for ``/chat_cited``: like ``/chat``, but each streamed step is a dict:
+        ``{"reply", "final": False}`` while the reply streams, then the whole exchange
+        (:meth:`re3g_app.exchange.Exchange.to_dict`: reply, reply with [n] markers, route,
+        citations with doc id, span ids and offsets, evidence) with ``"final": True``."""
+        session = self.ensure(session)
+        try:
+            text = self.check_message(message)
+            key = session.next_key()
+            for reply, answer, _html in self.turn(text, session, key=key):
+                if answer is None:
+                    yield {"reply": reply, "final": False, "citations": []}, session
+            exchange = session.exchanges.get(key)
+            if exchange is not None:
+                yield {**exchange.to_dict(), "final": True}, session
+        except Re3GError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+
+    def switch_tool(self, chat: list | None, session: Session | None
+                    ) -> Iterator[tuple[Any, list, str, str, Session]]:
+        """UI handler of the switch under the reply: ask the latest question again with the
+        other tool (documents after a code answer, the code tool after a document answer),
+        in place of the latest exchange. Outputs as :meth:`respond`."""
+        session = self.ensure(session)
+        chat = list(chat or [])
+        last = session.last()
+        if last is None or len(chat) < 2:
+            yield gr.update(), chat, gr.update(), "", session
+            return
+        key, exchange = last
+        session.exchanges.pop(key, None)
+        session.evidence.pop(key, None)
+        if session.history[-2:] == [exchange.question, exchange.reply]:
+            del session.history[-2:]
+        del chat[key - 1:]
+        target = "docs" if exchange.route in ("code", "both") else "code"
+        yield from self.respond(exchange.question, chat, session, route=target)
 
     def show_evidence(self, session: Session | None, evt: gr.SelectData) -> Any:
         """Clicking a reply shows that reply's evidence again."""

@@ -86,6 +86,7 @@ class AppConfig:
     title: str = "re3g · chat over documents"
     code: dict[str, Any] | None = None  # code-tool LLM spec; None: pipeline_config's [code]
     code_auto: bool = True  # route programming questions to the code tool automatically
+    feedback_file: Path | None = None  # None: <indexes_dir>/feedback/feedback.jsonl
 
     def __post_init__(self) -> None:
         self.indexes_dir = Path(self.indexes_dir)
@@ -93,6 +94,13 @@ class AppConfig:
             raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+
+    @property
+    def feedback_path(self) -> Path:
+        """Where thumbs up/down and "right passage" choices are appended (JSON lines)."""
+        if self.feedback_file is not None:
+            return Path(self.feedback_file)
+        return self.indexes_dir / "feedback" / "feedback.jsonl"
 
     def pipeline_overrides(self) -> dict[str, Any]:
         """What the app asks of every pipeline beyond ``pipeline_config`` (its threshold)."""

@@ -12,8 +12,10 @@ replace as it was.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import shutil
 import threading
 import time
 from collections import Counter
@@ -31,6 +33,11 @@ MAX_UPLOAD_CORPORA = 5
 """Uploaded corpora one session may keep."""
 DOCUMENTS_FILE = "documents.json"
 """The parsed documents (doc2dial form) beside an uploaded corpus's index."""
+SOURCES_FOLDER = "sources"
+"""The uploaded files as they were, beside the corpus (the document view's "source file"
+button; only the uploading session is offered them)."""
+SOURCES_FILE = "sources.json"
+"""Which source file each document of an uploaded corpus came from: {doc id: file name}."""
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".zip"]
 
 Progress = Callable[..., Any]
@@ -61,6 +68,29 @@ def check_passages(docs: Sequence[Document], names: Sequence[str]) -> int:
         f"{label}: splits into {most:,} passages{share}; an upload may make at most "
         f"{limits.MAX_PASSAGES:,} (MAX_PASSAGES in re3g/data/ingest/limits.py). Upload fewer "
         "or smaller documents, or documents with fewer, longer sections.")
+
+
+def keep_sources(paths: Sequence[str], names: Sequence[str], docs: Sequence[Document],
+                 folder: Path) -> None:
+    """Copy the uploaded files into ``folder/sources/`` (under their base names, already
+    checked by ingest) and write which document came from which file (``sources.json``):
+    a document read from a file has that file's doc id; the others came from a zip."""
+    from re3g.data.ingest import make_doc_id
+
+    target = folder / SOURCES_FOLDER
+    target.mkdir(exist_ok=True)
+    by_id: dict[str, str] = {}
+    archives: list[str] = []
+    for path, name in zip(paths, names, strict=True):
+        base = Path(name).name
+        shutil.copyfile(path, target / base)
+        if base.lower().endswith(".zip"):
+            archives.append(base)
+        else:
+            by_id[make_doc_id(name)] = base
+    sources = {d.doc_id: by_id.get(d.doc_id) or (archives[0] if archives else "")
+               for d in docs}
+    (folder / SOURCES_FILE).write_text(json.dumps({k: v for k, v in sources.items() if v}))
 
 
 class Uploads:
@@ -115,6 +145,7 @@ class Uploads:
             progress(0.1, desc=f"Indexing {len(docs)} documents ({n_passages:,} passages)")
             self._build_index(docs, folder, name, share, check, progress)
             write_doc2dial(docs, folder / DOCUMENTS_FILE)
+            keep_sources(paths, names, docs, folder)
         self.pipelines.forget(folder)  # the next question opens the new index
         self._drop_uploaded(paths)
         progress(1.0, desc="Ready")
