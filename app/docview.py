@@ -8,7 +8,8 @@ into view) and heading spans are ``.re3g-doc-h``.
     >>> from re3g.types import Document, Span
     >>> doc = Document("d", "Fees <b>", "\\n\\nPrices\\nA pass costs <8>. Pay online.",
     ...                spans=[Span("1", 0, 8, "\\n\\nPrices", True),
-    ...                       Span("2", 9, 26, "A pass costs <8>."), Span("3", 27, 38, "Pay online.")])
+    ...                       Span("2", 9, 26, "A pass costs <8>."),
+    ...                       Span("3", 27, 38, "Pay online.")])
     >>> html = document_html(doc, Highlight(9, 26, 9, 38))
     >>> "<mark id=\\"re3g-doc-mark\\">A pass costs &lt;8&gt;.</mark>" in html
     True

@@ -140,7 +140,14 @@ def load_dialogues(path: str | Path, problems: list[str] | None = None) -> list[
     error naming the file and the dialogue id (DataError). Given a ``problems`` list, such a
     dialogue is left out and its message appended there instead, so the rest of a batch
     run goes on.
+
+    A ``.jsonl`` file is read as the chat's feedback file
+    (:func:`re3g.data.feedback.load_feedback`).
     """
+    if str(path).endswith(".jsonl"):
+        from re3g.data.feedback import load_feedback
+
+        return load_feedback(path, problems)
     data = read_json(path)
     dial_data = _need(data, "dial_data", str(path), dict)
     out: list[Dialogue] = []
