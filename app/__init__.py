@@ -13,15 +13,20 @@ Scripts can drive the chat with gradio_client; each Client is one session::
     c.predict("How much is a day pass?", api_name="/chat")   # -> reply text
     c.predict("And for students?", api_name="/chat")         # same conversation
 
-API endpoints: ``/chat`` (message -> reply text), ``/settings`` (corpus, mode, k, rerank,
-generator), ``/clear``, ``/build_index`` (files, name, share=False -> status text, corpus),
-``/cancel_build``.
+API endpoints: ``/chat`` (message -> reply text), ``/chat_cited`` (message -> streamed dicts,
+the last with the reply's citations: text, doc id, span ids, offsets), ``/export``
+("markdown" | "json" -> the conversation), ``/feedback`` (reply, "up" | "down" | "passage",
+passage), ``/settings`` (corpus, mode, k, rerank, generator), ``/clear``, ``/build_index``
+(files, name, share=False -> status text, corpus), ``/cancel_build``.
 
 Modules, one job each: ``settings`` (Settings panel values, AppConfig), ``session`` (a
 conversation's state and turn handling: ChatApp), ``pipelines`` (the pipeline cache),
 ``uploads`` (per-session corpora from uploaded files), ``corpora`` (which indexes a session
 may use), ``guard`` (upload quotas; raw uploads never served), ``render`` (evidence HTML and
-escaped replies), ``code_tool`` (the code assistant), ``layout``
+escaped replies), ``citations`` (reply sentences -> evidence, [n] markers), ``exchange`` (a
+question and its reply as kept for feedback and export), ``docview`` (a whole document with
+the span marked), ``actions`` (document view, feedback, export, the tool switch), ``feedback``
+(the JSON-lines log), ``export`` (Markdown / JSON), ``code_tool`` (the code assistant), ``layout``
 (gr.Blocks and CSS), ``server`` (launch) and ``cli`` (the ``re3g chat`` subcommand, found by
 ``re3g`` through the ``re3g.commands`` entry point).
 

@@ -95,6 +95,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="questions answered at the same time; others wait in the queue")
     p.add_argument("--share-uploads", action="store_true",
                    help="show every session's uploaded corpora to everyone")
+    p.add_argument("--feedback", default=None, type=Path,
+                   help="JSON-lines file for thumbs up/down and 'right passage' choices "
+                        "(default INDEXES/feedback/feedback.jsonl)")
     p.add_argument("--no-sample", action="store_true",
                    help="do not build the sample index on first start")
     p.set_defaults(func=run)
@@ -118,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency, pipeline_config=pipeline_config,
         settings=start_settings(args, pipeline_config),
         min_confidence=MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence,
+        feedback_file=getattr(args, "feedback", None),
     )
     # the default corpus is warmed before the server listens; the ready line comes after both
     demo, _url = launch(args.host, args.port, config=config, block=False)

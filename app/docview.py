@@ -58,6 +58,10 @@ def _segments(doc: Document, hl: Highlight, lo: int, hi: int) -> list[tuple[int,
     return out
 
 
+def _heading_starts(doc: Document) -> set[int]:
+    return {s.start for s in doc.spans if s.is_heading}
+
+
 def document_html(doc: Document, hl: Highlight, source: str = "") -> str:
     """The whole of ``doc`` as escaped HTML with ``hl`` highlighted; ``source`` (the uploaded
     file's name, when the viewer may download it) adds a "source file" button."""
@@ -70,8 +74,12 @@ def document_html(doc: Document, hl: Highlight, source: str = "") -> str:
         cut = f'<div class="re3g-scores">Showing characters {lo:,}-{hi:,} of {len(text):,}.</div>'
     body: list[str] = []
     marked = False
+    heading_starts = _heading_starts(doc)
     for a, b, roles in _segments(doc, hl, lo, hi):
-        piece = escape(text[a:b])
+        raw = text[a:b]
+        # a heading is a block of its own: its leading blank lines (doc2dial's) would double
+        # the gap before it
+        piece = escape(raw.lstrip("\n") if "h" in roles and a in heading_starts else raw)
         if "m" in roles:
             mark_id = "" if marked else ' id="re3g-doc-mark"'
             marked = True
