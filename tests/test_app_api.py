@@ -6,6 +6,7 @@ Real parts only: the real pipeline over the real sample index (see app_support.p
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -192,3 +193,18 @@ def _sessions(demo):
     for data in demo.state_holder.session_data.values():
         out += [v for v in data.state_data.values() if isinstance(v, Session)]
     return out
+
+
+def test_citations_export_and_feedback_through_the_api(client, server):
+    steps = list(client.submit("How much does a day pass cost?", api_name="/chat_cited"))
+    final = steps[-1]
+    assert final["final"] is True and final["route"] == "docs" and "[1]" in final["reply_marked"]
+    first = final["citations"][0]
+    assert first["marker"] == "[1]" and first["doc_id"] == "bikeshare-membership"
+    assert first["span_ids"] and first["end"] > first["start"] and "8 dollars" in first["text"]
+    exported = json.loads(client.predict("json", api_name="/export"))
+    assert exported["exchanges"][-1]["citations"][0]["doc_id"] == "bikeshare-membership"
+    assert "\\[1\\]" in client.predict("markdown", api_name="/export")
+    assert "Thanks" in client.predict(1, "up", 0, api_name="/feedback")
+    line = (server[1] / "feedback" / "feedback.jsonl").read_text().splitlines()[-1]
+    assert json.loads(line)["choice"] == {"kind": "up"}
