@@ -40,15 +40,15 @@ are still returned so a user can look. Defaults
 trained extractor (see docs/pipeline.md for how the fallback's was chosen).
 
 **Input rules.** ``history`` is a string (one user turn), a list of strings (alternating user,
-agent, user, ... starting with the user; the question is the last user turn), a list of :class:`~re3g.types.Turn`, or a list of
-``{"role", "content"}`` messages. Bytes are decoded as UTF-8 with invalid bytes replaced by
-U+FFFD (also lone surrogates from a badly decoded command line); NUL and other control
-characters except newlines and tabs are dropped. A turn longer than ``max_turn_chars``
-(default 20,000) is cut at the last whitespace before the limit and ``Answer.extra["truncated"]``
-lists the cut turns. An empty dialogue, an empty last turn or a last turn that is not the
-user's raises :class:`~re3g.errors.QueryError`; a model or endpoint that fails raises
-:class:`~re3g.errors.ModelError` with the cause; nothing else escapes from ``answer``.
-"""
+agent, user, ... starting with the user; the question is the last user turn), a list of
+:class:`~re3g.types.Turn`, or a list of ``{"role", "content"}`` messages. Bytes are decoded as
+UTF-8 with invalid bytes replaced by U+FFFD (also lone surrogates from a badly decoded command
+line); NUL and other control characters except newlines and tabs are dropped. A turn longer than
+``max_turn_chars`` (default 20,000) is cut at the last whitespace before the limit and
+``Answer.extra["truncated"]`` lists the cut turns. An empty dialogue, an empty last turn or a
+last turn that is not the user's raises :class:`~re3g.errors.QueryError`; a model or endpoint
+that fails raises :class:`~re3g.errors.ModelError` with the cause; nothing else escapes from
+``answer``. """
 
 from __future__ import annotations
 
