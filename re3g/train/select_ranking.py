@@ -70,6 +70,20 @@ class MemoRanker:
     def question(self, history: Any) -> str | None:
         return self.ranker.question(history)
 
+    def prefill(self, turns: Sequence[TurnData], cross: bool = False) -> None:
+        """Score every turn's whole pool now, one batch per turn: the dialogue query and the
+        current turn with a reranker, the cross-encoder's question with a cross-encoder (so
+        no setting of the grid calls a model)."""
+        from tqdm.auto import tqdm
+
+        for t in tqdm(turns, desc="cross-encoder" if cross else "reranker"):
+            if cross:
+                asked = self.question(t.example.history) or t.query
+                self.score(asked, [h.passage for h in t.pool])
+            else:
+                self.rerank(t.query, t.pool)
+                self.rerank(t.example.history[-1].utterance or t.query, t.pool)
+
 
 @dataclass
 class TurnData:
@@ -230,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     depth, _ = cross_settings(pipe.cross_reranker)
     tower = MemoRanker(pipe.reranker)
     cross = MemoRanker(pipe.cross_reranker) if pipe.cross_reranker is not None else None
+    for memo, is_cross in ((tower, False), (cross, True)):
+        if memo is not None:
+            memo.prefill(normal + shifted, is_cross)
     results = score_grid(normal, shifted, tower, cross, depth)
     chosen, value = best(results)
     cfg = Config()
