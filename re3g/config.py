@@ -270,8 +270,10 @@ class Config:
     rerank: bool | str = "auto"
     reranker: str | None = None
     rerank_k: int | None = None
-    current_weight: float = 0.3
-    document_weight: float = 0.2
+    # chosen on a train dev part with synthetic topic shifts (python -m
+    # re3g.train.select_ranking; models/ranking-selection.json), never on validation
+    current_weight: float = 0.5
+    document_weight: float = 0.1
     document_temperature: float = 3.0
     document_margin: float | None = None
     cross: bool | str = "auto"
