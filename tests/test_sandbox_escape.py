@@ -400,6 +400,27 @@ def test_memory_hog_is_stopped():
     assert refused(r) and "memory limit of 256 MB" in r.reason
 
 
+def test_memory_of_the_whole_process_tree_is_bounded():
+    # each child stays under the per-process limit (256 MB); together they would hold 1.2 GB
+    code = """
+    import os, time
+    kids = []
+    for _ in range(6):
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(200 * 2**20)
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            time.sleep(1.5)
+            os._exit(0)
+        kids.append(pid)
+    print("killed", sum(os.waitpid(k, 0)[1] & 0x7F == 9 for k in kids))
+    """
+    r = hostile(code, wall_seconds=20)
+    assert "memory-cgroup" in r.isolation, r.isolation
+    assert r.stdout.startswith("killed") and int(r.stdout.split()[1]) >= 4, r
+
+
 def test_cpu_loop_is_stopped():
     r = hostile("while True:\n    pass", cpu_seconds=1, wall_seconds=6)
     assert refused(r) and ("CPU time limit" in r.reason or "wall-clock" in r.reason)

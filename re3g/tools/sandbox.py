@@ -41,7 +41,7 @@ import sysconfig
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +53,7 @@ from re3g.tools import seccomp
 BOOT = Path(__file__).with_name("_sandbox_boot.py")
 OUTPUT_CAP = 20_000  # characters of stdout/stderr kept in the result
 PIDS_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+MEMORY_CGROUP_ROOTS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup")
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup, inside and (when started as root) outside
 WORKDIR = "/tmp"  # the private tmpfs the code runs in
 BOOT_PATH = "/run/re3g/boot.py"  # where the boot script appears inside
@@ -184,17 +185,18 @@ def _reachable_by_others(path: str) -> bool:
 
 @dataclass
 class _Launcher:
-    """``preexec_fn`` of the bwrap process: join the pids cgroup, stage unreachable Python files
-    (mount namespace of this process only), set the rlimits, drop to the sandbox uid."""
+    """``preexec_fn`` of the bwrap process: join the pids and memory cgroups, stage unreachable
+    Python files (mount namespace of this process only), set the rlimits, drop to the sandbox
+    uid."""
 
-    cgroup: str | None
+    cgroups: list[str]
     rlimits: list[tuple[int, tuple[int, int]]]
     stage: list[tuple[str, str]]  # (host path nobody can reach, placeholder to bind it onto)
     drop_to_nobody: bool
 
     def __call__(self) -> None:
-        if self.cgroup:
-            fd = os.open(os.path.join(self.cgroup, "cgroup.procs"), os.O_WRONLY)
+        for cgroup in self.cgroups:
+            fd = os.open(os.path.join(cgroup, "cgroup.procs"), os.O_WRONLY)
             os.write(fd, str(os.getpid()).encode())
             os.close(fd)
         if self.stage:
@@ -245,18 +247,46 @@ def _rlimits(lim: SandboxLimits, host_uid: int) -> list[tuple[int, tuple[int, in
             (resource.RLIMIT_NOFILE, (64, 64))]
 
 
-@contextlib.contextmanager
-def _pids_cgroup(max_pids: int) -> Iterator[str | None]:
+def _pids_cgroup(max_pids: int) -> contextlib.AbstractContextManager[str | None]:
     """A fresh pids cgroup (v1 or v2) limited to ``max_pids`` tasks, when we may make one."""
+    return _limit_cgroup(PIDS_CGROUP_ROOTS, {"pids.max": str(max_pids)})
+
+
+def tree_memory_bytes(lim: SandboxLimits) -> int:
+    """Memory the whole process tree may hold: one process's ``memory_mb`` plus the tmpfs
+    working folder (4 x ``file_mb``).
+
+    >>> tree_memory_bytes(SandboxLimits(memory_mb=256, file_mb=8)) // 2**20
+    288
+    """
+    return (lim.memory_mb + 4 * lim.file_mb) * 2**20
+
+
+def _memory_cgroup(max_bytes: int) -> contextlib.AbstractContextManager[str | None]:
+    """A fresh memory cgroup (v1 ``memory.limit_in_bytes`` or v2 ``memory.max``) holding the
+    whole process tree (the tmpfs working folder included) to ``max_bytes``, when we may make
+    one; the per-process address-space limit still applies inside."""
+    return _limit_cgroup(MEMORY_CGROUP_ROOTS, {"memory.limit_in_bytes": str(max_bytes),
+                                                "memory.max": str(max_bytes)})
+
+
+@contextlib.contextmanager
+def _limit_cgroup(roots: Sequence[str], limits: dict[str, str]) -> Iterator[str | None]:
+    """A fresh cgroup under the first of ``roots`` that has the limit files (the first of
+    ``limits`` that exists there is written), killed and removed afterwards; None when none
+    can be made (no permission, controller missing)."""
     made = None
-    for root in PIDS_CGROUP_ROOTS:
+    for root in roots:
         if not os.path.isfile(os.path.join(root, "cgroup.procs")):
             continue
         path = os.path.join(root, f"re3g-sandbox-{uuid.uuid4().hex[:12]}")
         try:
             os.mkdir(path)
-            with open(os.path.join(path, "pids.max"), "w") as f:
-                f.write(str(max_pids))
+            name = next((n for n in limits if os.path.isfile(os.path.join(path, n))), None)
+            if name is None:
+                raise OSError(f"no limit file of {sorted(limits)} in {path}")
+            with open(os.path.join(path, name), "w") as f:
+                f.write(limits[name])
             made = path
             break
         except OSError:
@@ -396,16 +426,19 @@ def run_python(code: str, limits: SandboxLimits | None = None,
     as_root = os.geteuid() == 0
     host_uid = SANDBOX_UID if as_root else os.geteuid()
     with tempfile.TemporaryDirectory(prefix="re3g-sandbox-") as tmp, \
-            _pids_cgroup(lim.max_processes + BWRAP_TASKS) as cgroup:
+            _pids_cgroup(lim.max_processes + BWRAP_TASKS) as cgroup, \
+            _memory_cgroup(tree_memory_bytes(lim)) as memory:
         run = _Run(tmp)
         try:
             where, stage = run.stage(python_files()[1]) if as_root else ({}, [])
             argv = [bwrap, *_bwrap_args(run, lim, code, files, where)]
-            launcher = _Launcher(cgroup, _rlimits(lim, host_uid), stage, as_root)
+            launcher = _Launcher([c for c in (cgroup, memory) if c], _rlimits(lim, host_uid),
+                                 stage, as_root)
             outcome = _launch(argv, run, launcher, lim.wall_seconds)
         finally:
             run.close()
-    isolation = ["bwrap", f"host-uid-{host_uid}"] + (["pids-cgroup"] if cgroup else [])
+    isolation = (["bwrap", f"host-uid-{host_uid}"] + (["pids-cgroup"] if cgroup else [])
+                 + (["memory-cgroup"] if memory else []))
     return _result(outcome, lim, isolation)
 
 
