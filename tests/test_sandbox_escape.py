@@ -421,6 +421,29 @@ def test_memory_of_the_whole_process_tree_is_bounded():
     assert r.stdout.startswith("killed") and int(r.stdout.split()[1]) >= 4, r
 
 
+def test_cpu_of_the_whole_process_tree_is_bounded():
+    # four busy children for 2 s would use up to 4 CPU seconds on 2 cores; the tree gets 1 CPU
+    code = """
+    import os, resource, time
+    kids = []
+    for _ in range(4):
+        pid = os.fork()
+        if pid == 0:
+            start = time.time()
+            while time.time() - start < 2:
+                pass
+            os._exit(0)
+        kids.append(pid)
+    for k in kids:
+        os.waitpid(k, 0)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(round(used.ru_utime + used.ru_stime, 2))
+    """
+    r = hostile(code, wall_seconds=10)
+    assert "cpu-cgroup" in r.isolation, r.isolation
+    assert float(r.stdout) <= 2.6, r
+
+
 def test_cpu_loop_is_stopped():
     r = hostile("while True:\n    pass", cpu_seconds=1, wall_seconds=6)
     assert refused(r) and ("CPU time limit" in r.reason or "wall-clock" in r.reason)

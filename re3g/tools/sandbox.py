@@ -54,6 +54,8 @@ BOOT = Path(__file__).with_name("_sandbox_boot.py")
 OUTPUT_CAP = 20_000  # characters of stdout/stderr kept in the result
 PIDS_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
 MEMORY_CGROUP_ROOTS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup")
+CPU_CGROUP_ROOTS = ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup")
+CPU_PERIOD_US = 100_000
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup, inside and (when started as root) outside
 WORKDIR = "/tmp"  # the private tmpfs the code runs in
 BOOT_PATH = "/run/re3g/boot.py"  # where the boot script appears inside
@@ -252,6 +254,15 @@ def _pids_cgroup(max_pids: int) -> contextlib.AbstractContextManager[str | None]
     return _limit_cgroup(PIDS_CGROUP_ROOTS, {"pids.max": str(max_pids)})
 
 
+def _cpu_cgroup(cpus: float = 1.0) -> contextlib.AbstractContextManager[str | None]:
+    """A fresh cpu cgroup holding the whole process tree to ``cpus`` CPUs at once (CFS quota),
+    so that with the wall clock the tree's total CPU time is bounded too, however many
+    processes share it."""
+    quota = str(int(cpus * CPU_PERIOD_US))
+    return _limit_cgroup(CPU_CGROUP_ROOTS, {"cpu.cfs_quota_us": quota,
+                                             "cpu.max": f"{quota} {CPU_PERIOD_US}"})
+
+
 def tree_memory_bytes(lim: SandboxLimits) -> int:
     """Memory the whole process tree may hold: one process's ``memory_mb`` plus the tmpfs
     working folder (4 x ``file_mb``).
@@ -427,18 +438,18 @@ def run_python(code: str, limits: SandboxLimits | None = None,
     host_uid = SANDBOX_UID if as_root else os.geteuid()
     with tempfile.TemporaryDirectory(prefix="re3g-sandbox-") as tmp, \
             _pids_cgroup(lim.max_processes + BWRAP_TASKS) as cgroup, \
-            _memory_cgroup(tree_memory_bytes(lim)) as memory:
+            _memory_cgroup(tree_memory_bytes(lim)) as memory, _cpu_cgroup() as cpu:
         run = _Run(tmp)
         try:
             where, stage = run.stage(python_files()[1]) if as_root else ({}, [])
             argv = [bwrap, *_bwrap_args(run, lim, code, files, where)]
-            launcher = _Launcher([c for c in (cgroup, memory) if c], _rlimits(lim, host_uid),
-                                 stage, as_root)
+            launcher = _Launcher([c for c in (cgroup, memory, cpu) if c],
+                                 _rlimits(lim, host_uid), stage, as_root)
             outcome = _launch(argv, run, launcher, lim.wall_seconds)
         finally:
             run.close()
     isolation = (["bwrap", f"host-uid-{host_uid}"] + (["pids-cgroup"] if cgroup else [])
-                 + (["memory-cgroup"] if memory else []))
+                 + (["memory-cgroup"] if memory else []) + (["cpu-cgroup"] if cpu else []))
     return _result(outcome, lim, isolation)
 
 
