@@ -101,7 +101,8 @@ def main() -> None:
         for n in args.sizes:
             result["runs"][str(n)] = bench(n, args.dense_index, rng, Path(tmp))
             print(n, result["runs"][str(n)], flush=True)
-    print(save(f"milvus_scale_{args.dense_index}", result))
+    sizes = "-".join(str(n) for n in args.sizes)
+    print(save(f"milvus_scale_{args.dense_index}_{sizes}", result))
 
 
 if __name__ == "__main__":
