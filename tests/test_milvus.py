@@ -230,15 +230,15 @@ def test_server_rebuild_swaps_the_alias_and_cancel_leaves_it(docs, lucene, serve
 
 
 def test_a_lite_file_held_by_another_process_is_named(lite):
+    from re3g.retrieve.milvus_conn import release_embedded
+
+    release_embedded(lite / "milvus.db")  # this process's own server for the file (earlier tests)
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pymilvus import MilvusClient; "
          f"MilvusClient({str(lite / 'milvus.db')!r}); print('ready', flush=True); "
          "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        from re3g.retrieve.milvus_conn import release_embedded
-
-        release_embedded(lite / "milvus.db")  # this process's own server for the file
         with pytest.raises(IndexLoadError, match="serves one process at a time"):
             open_index(lite, "bm25")
     finally:
