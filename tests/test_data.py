@@ -39,7 +39,8 @@ def test_query_is_newest_first_and_capped():
     assert build_query(hist) == "second question || an answer || first question"
     long = [Turn(1, "user", "word " * 500)]
     assert len(build_query(long, max_words=50).split()) == 50
-    assert build_query(["a b c", "d e f"], max_words=4) == "d e f || a"
+    # plain strings alternate user, agent, ... starting with the user
+    assert build_query(["a b c", "d e f", "g h"], max_words=4) == "g h || d e"
     assert build_query(hist, roles="user") == "second question || first question"
     assert build_query(["q1", "a1", "q2"], roles="user") == "q2 || q1"
     with pytest.raises(QueryError):

@@ -96,7 +96,7 @@ def test_extract_off_and_bm25(small_index, small_corpus_files):
     assert ans.evidence == [] and ans.text and 0 <= ans.confidence <= 1
 
 
-@pytest.mark.parametrize("history", [[], "", "   ", [""], ["Hello", ""]])
+@pytest.mark.parametrize("history", [[], "", "   ", [""], ["Hello", "Hi", ""]])
 def test_empty_dialogue(bot, history):
     with pytest.raises(QueryError):
         bot.answer(history)
