@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.re3g-installed
 MILVUS := $(VENV)/.re3g-milvus-installed
+RAY    := $(VENV)/.re3g-ray-installed
 
-.PHONY: setup setup-scale milvus chat test test-fast lint index-doc2dial evaluate bench browser sandbox clean
+.PHONY: setup setup-scale milvus ray chat test test-fast lint index-doc2dial evaluate bench browser sandbox clean
 
 setup: $(STAMP) indexes/sample/manifest.json
 
@@ -24,13 +25,22 @@ $(STAMP): pyproject.toml Makefile
 # Scale-out extra: the Milvus backend (pymilvus, milvus-lite) and Ray (Data, Serve; ~750 MB).
 setup-scale: setup
 	$(BIN)/pip install --quiet -e '.[scale]'
+	touch $(MILVUS) $(RAY)
 
-# The Milvus backend alone (seconds): what the tests need; Ray only comes with setup-scale.
+# The Milvus backend alone (seconds).
 milvus: $(MILVUS)
 
 $(MILVUS): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[milvus]'
 	touch $(MILVUS)
+
+# The whole scale extra (Milvus and Ray Data/Serve, ~750 MB, a minute or two from the
+# registry): what tests/test_milvus.py and tests/test_ray.py need; `make test` installs it.
+ray: $(RAY)
+
+$(RAY): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[scale]'
+	touch $(MILVUS) $(RAY)
 
 indexes/sample/manifest.json: $(STAMP) $(wildcard data/sample/*)
 	$(BIN)/re3g index --docs data/sample --name sample
@@ -50,7 +60,7 @@ sandbox:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2 >/dev/null; \
 	  else echo "install bubblewrap and libseccomp2 (apt-get install bubblewrap libseccomp2) for the code sandbox"; fi; }
 
-test: setup browser sandbox milvus
+test: setup browser sandbox milvus ray
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

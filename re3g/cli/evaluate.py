@@ -51,6 +51,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                    help="rerank before extraction in the response stage (default: when a "
                         "trained reranker exists)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="spread each turn's ranking, extraction and replies over Ray workers "
+                        "(the same report): local (an in-process cluster on 127.0.0.1), "
+                        "HOST:PORT, ray://HOST:PORT or auto; without a value $RAY_ADDRESS, "
+                        "else local (needs pip install -e '.[scale]')")
+    p.add_argument("--ray-workers", type=int, default=None, metavar="N",
+                   help="actors for --ray (default: one per CPU of the cluster)")
     p.set_defaults(func=run)
 
 
@@ -83,14 +90,24 @@ def run(args: argparse.Namespace) -> int:
     quiet_libraries()
     if args.limit is not None and args.limit < 1:
         raise SystemExit("re3g evaluate: --limit must be >= 1")
+    if args.ray_workers is not None and args.ray_workers < 1:
+        raise SystemExit("re3g evaluate: --ray-workers must be >= 1")
     stages = [s.strip() for s in args.stages.split(",")] if args.stages else None
     generator, gen_opts = generator_options(args)
+    workers = None
+    if args.ray is not None:  # join the cluster first: a bad address stops before any work
+        from re3g.scale.cluster import connect
+        from re3g.scale.ray_evaluate import RayTurns
+
+        connect(args.ray or None)
+        workers = lambda spec: RayTurns(spec, args.ray_workers)  # noqa: E731
     options = {k: v for k, v in (("generator", generator), ("generator_options", gen_opts),
                                  ("config", args.config), ("rerank", args.rerank),
                                  ("unanswerable", args.unanswerable))
                if v not in (None, {})}
     report = evaluate(args.docs, args.dialogues, args.out, limit=args.limit, index=args.index,
-                      max_words=args.max_words, stages=stages, **options)
+                      max_words=args.max_words, stages=stages, workers=workers,
+                      **options)
     print(f"{report['n_examples']} examples, {report['n_passages']} passages")
     for name, m in report["retrieval"].items():
         print(f"  {name:9s} " + "  ".join(f"{k} {v:5.1f}" for k, v in m.items()))

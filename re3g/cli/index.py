@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vectors-from", default=None, metavar="INDEX",
                    help="reuse the dense vectors of a built Lucene/FAISS index over the same "
                         "passages and encoder instead of encoding again")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="encode passages with Ray Data on a cluster: local (an in-process "
+                        "cluster on 127.0.0.1), HOST:PORT, ray://HOST:PORT or auto; without a "
+                        "value $RAY_ADDRESS, else local (needs pip install -e '.[scale]')")
     p.add_argument("--kinds", default=",".join(INDEX_KINDS),
                    help="which parts to build (default both)")
     p.add_argument("--max-words", type=int, default=PASSAGE_MAX_WORDS,
@@ -51,6 +55,13 @@ def run(args: argparse.Namespace) -> int:
     from re3g.retrieve import build_index
 
     quiet_libraries()
+    encode = None
+    if args.ray is not None:  # join the cluster first: a bad address leaves everything as is
+        from re3g.scale.cluster import connect
+        from re3g.scale.ray_index import ray_encoding
+
+        target = connect(args.ray or None)
+        encode = ray_encoding(target.address)
     docs = load_corpus(args.docs)
     name = args.name or Path(args.docs).stem.replace("_doc", "")
     out = Path(args.out) if args.out else INDEX_ROOT / name
@@ -58,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     build_index(docs, out, name=name, source=str(args.docs), model=args.model,
                 kinds=[k.strip() for k in args.kinds.split(",") if k.strip()],
                 faiss_kind=args.faiss, max_words=args.max_words, backend=args.backend,
-                uri=args.uri, vectors_from=args.vectors_from)
+                uri=args.uri, vectors_from=args.vectors_from, encode=encode)
     from re3g.retrieve import read_manifest
 
     m = read_manifest(out)

@@ -111,20 +111,33 @@ def _turn_record(bot: Any, example: Example) -> dict[str, Any]:
             "signals": answer.extra.get("signals")}
 
 
+def turn_records(bot: Any, example: Example, docs: dict[str, Any], synthetic: bool
+                 ) -> list[dict[str, Any]]:
+    """The records of one turn: its own (:func:`_turn_record`) and, with ``synthetic``, one
+    per unanswerable variant of an answerable turn (:mod:`re3g.evaluate.unanswerable`)."""
+    from re3g.evaluate.unanswerable import turn_variants, variant_signals
+
+    found = [_turn_record(bot, example)]
+    if synthetic and example.answerable:
+        for v in turn_variants(bot, example, docs, answerable=False):
+            r = variant_signals(bot, example, v)
+            r["id"] = f"{example.id}:{v.kind}"
+            found.append(r)
+    return found
+
+
 def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     """Add ``answerability`` to ``report`` when there are unanswerable turns to judge (see
     the module doc); write ``OUT/answerability.jsonl``."""
-    from tqdm.auto import tqdm
-
     from re3g.decide import LearnedRule
     from re3g.evaluate.records import LineCache, code_stamp, failure_record
     from re3g.evaluate.report import write_atomic
-    from re3g.evaluate.unanswerable import turn_variants, variant_signals
+    from re3g.evaluate.turns import TurnFailure, dialogue_keys
 
     synthetic = ctx.options.get("unanswerable") == SYNTHETIC
     if not ctx.unanswerable and not synthetic:
         return
-    bot = ctx.pipeline(str(report["index"]))
+    bot = ctx.local_worker().pipeline("answerability")
     sig = hashlib.sha1(json.dumps([report["index"], synthetic, code_stamp(),
                                    bot.config.as_dict()], sort_keys=True, default=str
                                   ).encode()).hexdigest()[:10]
@@ -132,21 +145,19 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     failures = report.setdefault("failures", [])
     records: list[dict[str, Any]] = []
     try:
-        for ex in tqdm([*ctx.examples, *ctx.unanswerable], desc="answerability", unit="turn"):
+        turns = [*ctx.examples, *ctx.unanswerable]
+        todo = [ex for ex in turns if cache.get(ex.id) is None]
+        fresh = ctx.turns.map("answerability", [(ex, synthetic) for ex in todo],
+                              dialogue_keys(todo), desc="answerability")
+        computed = {ex.id: r for ex, r in zip(todo, fresh, strict=True)}
+        for ex in turns:
             done = cache.get(ex.id)
             if done is not None:
                 records += done["records"]
                 continue
-            try:
-                rec = _turn_record(bot, ex)
-                found = [rec]
-                if synthetic and ex.answerable:
-                    for v in turn_variants(bot, ex, ctx.docs, answerable=False):
-                        r = variant_signals(bot, ex, v)
-                        r["id"] = f"{ex.id}:{v.kind}"
-                        found.append(r)
-            except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
-                failures.append(failure_record(ex.id, "answerability", exc))
+            found = computed[ex.id]
+            if isinstance(found, TurnFailure):  # recorded, the batch goes on
+                failures.append(failure_record(ex.id, "answerability", found.exception()))
                 continue
             cache.put({"id": ex.id, "records": found})
             records += found

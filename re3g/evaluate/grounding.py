@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from re3g.config import Config
@@ -68,6 +69,26 @@ def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],
                                     desc="rerank", disable=not progress)]
 
 
+def ground_turn(chain: RankingChain, extractor: Any, docs: dict[str, Document],
+                passages: Sequence[Passage], example: Example, query: str,
+                hits: Sequence[Hit], prior: dict[str, float] | None) -> dict[str, Any]:
+    """One turn of :func:`evaluate_grounding`: rank ``hits`` (already cut to the candidates),
+    extract the top span, and extract again from the gold passages. Returns ``{"ranking",
+    "evidence", "pred", "gold_pred", "seconds"}`` (seconds: ranking and extraction)."""
+    t0 = time.perf_counter()
+    ranking = chain.rank(query, list(hits), example.history, prior)
+    weight = chain.current_weight
+    current = (example.history[-1].utterance or "") if weight > 0 else None
+    asked = extractor.question(example.history)
+    ev = extractor.extract(query, ranking.hits, docs, top_n=1, current=current,
+                           current_weight=weight, reader_query=asked)
+    seconds = time.perf_counter() - t0
+    gev = extractor.extract(query, gold_passage_hits(example, passages), docs, top_n=1,
+                            reader_query=asked)
+    return {"ranking": ranking, "evidence": ev, "pred": ev[0].text if ev else "",
+            "gold_pred": gev[0].text if gev else "", "seconds": seconds}
+
+
 def evaluate_grounding(
     examples: Sequence[Example],
     docs: dict[str, Document],
@@ -80,6 +101,7 @@ def evaluate_grounding(
     queries: Sequence[str] | None = None,
     progress: bool = False,
     priors: Sequence[dict[str, float]] | None = None,
+    turns: Any = None,
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Rank each example's first-stage ``runs`` (top ``candidates``) with ``chain``, extract
     the grounding span and score it.
@@ -90,6 +112,8 @@ def evaluate_grounding(
     (an upper bound separating retrieval errors from extraction errors); ``passages`` is the
     passage list to take them from (default: a fresh split). ``priors`` (one per example,
     :meth:`RankingChain.priors`) are the document priors, computed in one batch by the caller.
+    ``turns`` (:mod:`re3g.evaluate.turns`), when given, runs each turn's ranking and
+    extraction (:func:`ground_turn`) on its own models instead of ``chain`` and ``extractor``.
     """
     from tqdm.auto import tqdm
 
@@ -106,26 +130,23 @@ def evaluate_grounding(
 
         passages = split_corpus(docs.values())
     refs = [grounding_text(ex, docs) for ex in examples]
-    reranked, preds, gold_preds, times, evidence, rankings = [], [], [], [], [], []
     pri = list(priors) if priors is not None else [None] * len(examples)
-    weight = chain.current_weight
-    for ex, q, hits, prior in tqdm(list(zip(examples, qs, runs, pri, strict=True)),
-                                   desc="rerank+extract", disable=not progress):
-        t0 = time.perf_counter()
-        ranking = chain.rank(q, list(hits)[:candidates], ex.history, prior)
-        rr = ranking.hits
-        rankings.append(ranking)  # what the pipeline's decision reads
-        current = (ex.history[-1].utterance or "") if weight > 0 else None
-        asked = extractor.question(ex.history)
-        ev = extractor.extract(q, rr, docs, top_n=1, current=current, current_weight=weight,
-                               reader_query=asked)
-        times.append(time.perf_counter() - t0)
-        evidence.append(ev)
-        reranked.append(rr)
-        preds.append(ev[0].text if ev else "")
-        gev = extractor.extract(q, gold_passage_hits(ex, passages), docs, top_n=1,
-                                reader_query=asked)
-        gold_preds.append(gev[0].text if gev else "")
+    payloads = [(ex, q, list(hits)[:candidates], prior)
+                for ex, q, hits, prior in zip(examples, qs, runs, pri, strict=True)]
+    if turns is not None:
+        from re3g.evaluate.turns import dialogue_keys
+
+        outs = turns.map("ground", payloads, dialogue_keys(examples),
+                         desc="rerank+extract" if progress else "")
+    else:
+        outs = [ground_turn(chain, extractor, docs, passages, *p)
+                for p in tqdm(payloads, desc="rerank+extract", disable=not progress)]
+    rankings = [o["ranking"] for o in outs]  # what the pipeline's decision reads
+    reranked = [r.hits for r in rankings]
+    evidence = [o["evidence"] for o in outs]
+    preds = [o["pred"] for o in outs]
+    gold_preds = [o["gold_pred"] for o in outs]
+    times = [o["seconds"] for o in outs]
 
     def rounded(m: dict[str, float]) -> dict[str, float]:
         return {k: round(v, 2) for k, v in m.items()}
@@ -149,20 +170,33 @@ def evaluate_grounding(
     return report, predictions
 
 
-def run_stage(ctx: Any, report: dict[str, Any]) -> None:
-    """The ``grounding`` stage of ``re3g evaluate``: adds ``retrieval.reranked``, ``grounding``,
-    ``grounding_gold_passage`` and writes ``OUT/grounding_predictions.json`` (shared-task format).
+@dataclass
+class GroundingSetup:
+    """The grounding stage's models and settings, built once per process
+    (:func:`grounding_setup`): the ranking chain, the extractor and what the report names.
 
-    Options read from ``ctx.options``: ``reranker``, ``extractor`` (paths or names; default the
-    project's models), ``candidates`` (first-stage depth reranked, default 20), ``index`` (dense
-    index whose vectors seed the reranker's cache).
+    >>> GroundingSetup(RankingChain(None), None, None, None, 0, 0.0, 0.0, 20, None).candidates
+    20
     """
+
+    chain: RankingChain
+    extractor: Any
+    reranker: Any
+    cross: Any
+    depth: int
+    cross_weight: float
+    document_weight: float
+    candidates: int
+    passages: Sequence[Passage] | None
+
+
+def grounding_setup(ctx: Any, index: str | None) -> GroundingSetup:
+    """Load the stage's reranker, extractor and cross-encoder and build its ranking chain from
+    ``ctx.options`` (see :func:`run_stage`) and the retriever ``ctx.retriever`` over
+    ``index``."""
     import contextlib
-    import json
     from pathlib import Path
 
-    from re3g.config import Config
-    from re3g.evaluate.report import write_atomic
     from re3g.extract import SpanExtractor
     from re3g.rank import Reranker, cross_settings, load_cross
 
@@ -173,47 +207,68 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     extractor = SpanExtractor.load(opts.get("extractor") or cfg.extractor)
     cross = load_cross(cfg.cross, cfg.cross_model)
     depth, cross_weight = cross_settings(cross, cfg.cross_depth, cfg.cross_weight)
-    runs = ctx.runs["hybrid"]
     hybrid = ctx.retriever
     passages = hybrid.passages if hybrid is not None else None
-    idx = opts.get("index") or report.get("index")
+    idx = opts.get("index") or index
     if idx and passages is not None:
         with contextlib.suppress(Exception):  # priming is an optimisation only
             reranker.prime_from_index(idx, passages)
     extractor.prime_from_cache(Path(opts.get("spans_cache") or ".cache/extractor.spans.pt"),
                                ctx.docs)
-    # The pipeline's dialogue queries: the user's turns (newest first) for the query, the last
-    # user turn alone for the score mix and the candidate pool (re3g.rank.rerank_dialogue).
-    from re3g.data import build_query
-
     weight = float(opts.get("current_weight", cfg.current_weight))
-    queries = [build_query(ex.history, roles="user") for ex in ctx.examples]
-    currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
     doc_weight = float(opts.get("document_weight", cfg.document_weight))
     chain = RankingChain(reranker, cross, hybrid.sparse if hybrid is not None else None,
                          current_weight=weight, document_weight=doc_weight,
                          document_temperature=cfg.document_temperature,
                          document_margin=cfg.document_margin,
                          cross_depth=depth, cross_weight=cross_weight)
+    return GroundingSetup(chain, extractor, reranker, cross, depth, cross_weight, doc_weight,
+                          int(opts.get("candidates") or 20), passages)
+
+
+def run_stage(ctx: Any, report: dict[str, Any]) -> None:
+    """The ``grounding`` stage of ``re3g evaluate``: adds ``retrieval.reranked``, ``grounding``,
+    ``grounding_gold_passage`` and writes ``OUT/grounding_predictions.json`` (shared-task format).
+
+    Options read from ``ctx.options``: ``reranker``, ``extractor`` (paths or names; default the
+    project's models), ``candidates`` (first-stage depth reranked, default 20), ``index`` (dense
+    index whose vectors seed the reranker's cache). Each turn's ranking and extraction run
+    where ``ctx.turns`` says (:mod:`re3g.evaluate.turns`; here by default).
+    """
+    import json
+
+    from re3g.data import build_query
+    from re3g.evaluate.report import write_atomic
+
+    setup = ctx.local_worker().grounding()
+    chain, extractor = setup.chain, setup.extractor
+    runs = ctx.runs["hybrid"]
+    hybrid = ctx.retriever
+    # The pipeline's dialogue queries: the user's turns (newest first) for the query, the last
+    # user turn alone for the score mix and the candidate pool (re3g.rank.rerank_dialogue).
+    queries = [build_query(ex.history, roles="user") for ex in ctx.examples]
+    currents = [ex.history[-1].utterance or "" for ex in ctx.examples]
     if hybrid is not None:
         runs = dialogue_runs(hybrid, queries, currents, 20)
     priors = chain.priors([ex.history for ex in ctx.examples])
     res, preds = evaluate_grounding(ctx.examples, ctx.docs, runs, chain, extractor,
-                                    candidates=int(opts.get("candidates") or 20),
-                                    passages=passages, queries=queries, progress=True,
-                                    priors=priors)
+                                    candidates=setup.candidates, passages=setup.passages,
+                                    queries=queries, progress=True, priors=priors,
+                                    turns=ctx.turns)
     ctx.options["grounding_outputs"] = res.pop("outputs")
     report.setdefault("retrieval", {})["reranked"] = res["reranked"]
     report["grounding"] = res["grounding"]
     report["grounding_gold_passage"] = res["grounding_gold_passage"]
+    cross = setup.cross
     report["knowledge_selection"] = {"candidates": res["candidates"],
-                                     "document_weight": doc_weight if chain.uses_prior
-                                     else 0.0,
+                                     "document_weight": setup.document_weight
+                                     if chain.uses_prior else 0.0,
                                      "latency_ms": res["latency_ms"],
-                                     "reranker": reranker.path, "extractor": extractor.path,
+                                     "reranker": setup.reranker.path,
+                                     "extractor": extractor.path,
                                      "cross_encoder": cross.path if cross else None,
-                                     "cross_depth": depth if cross else 0,
-                                     "cross_weight": cross_weight if cross else 0.0}
+                                     "cross_depth": setup.depth if cross else 0,
+                                     "cross_weight": setup.cross_weight if cross else 0.0}
     write_atomic(ctx.out / "grounding_predictions.json", json.dumps(preds, indent=1) + "\n")
 
 

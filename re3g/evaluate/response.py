@@ -50,10 +50,12 @@ def _grounding_outputs(ctx: Any) -> dict[str, dict[str, Any]] | None:
 
 
 def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence[int],
-                     failures: list[dict[str, str]]) -> tuple[dict[str, dict[str, Any]], str]:
+                     failures: list[dict[str, str]], generator: str = "extractive"
+                     ) -> tuple[dict[str, dict[str, Any]], str]:
     """Reranked hits and evidence per example: from the grounding stage when it left them,
-    else computed here (and cached)."""
-    from tqdm.auto import tqdm
+    else computed (where ``ctx.turns`` runs per-turn work, by the pipeline of ``generator``)
+    and cached."""
+    from re3g.evaluate.turns import TurnFailure
 
     reused = _grounding_outputs(ctx)
     examples: list[Example] = ctx.examples
@@ -76,9 +78,9 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
     cache = LineCache(ctx.out / "cache" / f"response_evidence-{sig}.jsonl")
     out: dict[str, dict[str, Any]] = {}
     try:
-        for i in tqdm(items, desc="rerank+extract", unit="turn"):
+        todo = []
+        for i in items:
             ex = examples[i]
-            first = list(ctx.runs["hybrid"][i][: bot.config.k])
             rec = cache.get(ex.id)
             if rec is not None and all(pid in by_pid for pid, _ in rec["hits"]):
                 hits = [Hit(by_pid[pid], s, r, "cache")
@@ -86,16 +88,19 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
                 out[ex.id] = {"evidence": [Evidence(**e) for e in rec["evidence"]],
                               "ranking": Ranking(hits, rec["top_score"], rec["runner_up"],
                                                  rec["cross_logits"])}
-                continue
-            try:
-                q = bot.build_query(ex.history)
-                current = ex.history[-1].utterance or ""
-                ranking = bot.rank(q, first, ex.history)
-                ev = bot.extract(q, ranking.hits, current, ex.history)
-            except Exception as exc:  # noqa: BLE001 - recorded, the batch goes on
-                failures.append(failure_record(ex.id, "extract", exc))
+            else:
+                todo.append(i)
+        fresh = ctx.turns.map("evidence", [(generator, examples[i],
+                                            list(ctx.runs["hybrid"][i][: bot.config.k]))
+                                           for i in todo],
+                              [examples[i].dial_id for i in todo], desc="rerank+extract")
+        for i, got in zip(todo, fresh, strict=True):
+            ex = examples[i]
+            if isinstance(got, TurnFailure):  # recorded, the batch goes on
+                failures.append(failure_record(ex.id, "extract", got.exception()))
                 out[ex.id] = {"evidence": [], "ranking": None}
                 continue
+            ev, ranking = got["evidence"], got["ranking"]
             out[ex.id] = {"evidence": ev, "ranking": ranking}
             cache.put({"id": ex.id,
                        "hits": [[h.passage.pid, h.score] for h in ranking.hits[:10]],
@@ -104,6 +109,7 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
                        "cross_logits": ranking.cross_logits})
     finally:
         cache.close()
+    out = {examples[i].id: out[examples[i].id] for i in items}
     return out, f"computed here ({kind})"
 
 
@@ -177,6 +183,32 @@ def _run_system(name: str, items: Sequence[int], examples: Sequence[Example],
     return out
 
 
+def _replies_ahead(ctx: Any, generator: str, first: str, items: Sequence[int],
+                   selected: dict[str, dict[str, Any]], reply_spans: int, cache: LineCache
+                   ) -> Callable[[int], str]:
+    """Every uncached reply of ``generator`` computed where ``ctx.turns`` runs per-turn work
+    (all at once), returned by a ``reply(i)`` that raises a turn's failure as it was."""
+    from re3g.evaluate.turns import TurnFailure
+
+    examples: list[Example] = ctx.examples
+    todo = [i for i in items if examples[i].id not in cache]
+    payloads = []
+    for i in todo:
+        rec = selected[examples[i].id]
+        hits = rec["ranking"].hits if rec["ranking"] is not None else []
+        payloads.append((generator, first, examples[i].history, rec["evidence"][:reply_spans],
+                         hits))
+    got = dict(zip(todo, ctx.turns.map("reply", payloads, [examples[i].dial_id for i in todo],
+                                       desc=f"pipeline: {generator}"), strict=True))
+
+    def reply(i: int) -> str:
+        if isinstance(got[i], TurnFailure):
+            raise got[i].exception()
+        return got[i]
+
+    return reply
+
+
 def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     """Add ``response``, ``response_systems``, ``response_info`` and ``failures`` to ``report``
     and write ``OUT/predictions_response.json`` (see the module doc)."""
@@ -198,8 +230,9 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
         write_json(ctx.out / "predictions_response.json", [])
         return
 
-    bot = ctx.pipeline(str(report["index"]), generators[0])
-    selected, source = _select_evidence(ctx, report, bot, items, failures)
+    worker = ctx.local_worker()
+    bot = worker.pipeline("response", generators[0])
+    selected, source = _select_evidence(ctx, report, bot, items, failures, generators[0])
     refs = [examples[i].response for i in items]
     extractive = ExtractiveGenerator()
     systems: dict[str, dict[str, float]] = {}
@@ -228,7 +261,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
         name = f"pipeline: {g}"
         first_name = first_name or name
         try:
-            gbot = bot if g == generators[0] else ctx.pipeline(str(report["index"]), g)
+            gbot = bot if g == generators[0] else worker.pipeline("response", g)
             gen = gbot.generator
         except Exception as exc:  # noqa: BLE001 - e.g. a model that does not load
             failures.append(failure_record("*", f"response:{name}", exc))
@@ -242,6 +275,9 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
 
         opts_sig = _sig(g, gbot.config.generator_options, code_stamp(), ev_sig)
         cache = LineCache(ctx.out / "cache" / f"response_{g}-{opts_sig}.jsonl")
+        if getattr(ctx.turns, "remote", False):  # replies computed there, read in order here
+            make_reply = _replies_ahead(ctx, g, generators[0], items, selected, reply_spans,
+                                        cache)
         try:
             replies[name] = _run_system(name, items, examples, make_reply, cache, failures)
         finally:

@@ -20,6 +20,7 @@ from re3g.data.query import build_query
 from re3g.errors import DataError
 from re3g.evaluate.report import render_markdown, write_atomic, write_json
 from re3g.evaluate.retrieval import retrieval_metrics
+from re3g.evaluate.turns import WorkerSpec
 from re3g.retrieve.fusion import rrf
 from re3g.types import Document, Example, Hit
 
@@ -40,6 +41,20 @@ class EvalContext:
     options: dict[str, Any] = field(default_factory=dict)
     retriever: Any = None  # the hybrid retriever already opened on the index (reuse it)
     unanswerable: list[Example] = field(default_factory=list)  # agent turns without references
+    index: str = ""  # the index evaluated (what the stages' pipelines open)
+    turns: Any = None  # where per-turn work runs (re3g.evaluate.turns); None: here
+    _worker: Any = field(default=None, repr=False)
+
+    def local_worker(self) -> Any:
+        """This process's :class:`~re3g.evaluate.turns.TurnWorker` over these documents and
+        retriever: the stages' own models (built once, shared with per-turn work run here)."""
+        from re3g.evaluate.turns import LocalTurns, TurnWorker
+
+        if self._worker is None:
+            self._worker = TurnWorker(self, self.index)
+            if self.turns is None:
+                self.turns = LocalTurns(self._worker)
+        return self._worker
 
     def pipeline(self, index: str, generator: str = "extractive") -> Any:
         """The pipeline these options describe (``config``, ``rerank``, ``generator_options``)
@@ -133,8 +148,14 @@ def _cache_runs(out: Path, name: str, examples: Sequence[Example],
 
 def evaluate(docs_path: str | Path, dialogues_path: str | Path, out_dir: str | Path,
              limit: int | None = None, index: str | Path | None = None, max_words: int = 200,
-             stages: Sequence[str] | None = None, **options: Any) -> dict[str, Any]:
+             stages: Sequence[str] | None = None,
+             workers: Callable[[WorkerSpec], Any] | None = None,
+             **options: Any) -> dict[str, Any]:
     """Run the evaluation and write ``OUT/report.json`` and ``OUT/report.md``; return the report.
+
+    ``workers(spec)``, when given, returns where each turn's heavy work runs (an object with
+    ``map`` and ``close``, :mod:`re3g.evaluate.turns`; ``re3g evaluate --ray``:
+    :class:`re3g.scale.ray_evaluate.RayTurns`); the report is the same as without it.
 
     >>> evaluate("docs.json", "dialogues.json", "runs/val", limit=50)  # doctest: +SKIP
     """
@@ -192,14 +213,23 @@ def evaluate(docs_path: str | Path, dialogues_path: str | Path, out_dir: str | P
     if problems:
         report["failures"] = [{"id": "*", "stage": "data", "error": p} for p in problems]
     ctx = EvalContext(docs, examples, queries, runs, out, dict(options), retriever=hybrid,
-                      unanswerable=[e for e in every if not e.answerable])
+                      unanswerable=[e for e in every if not e.answerable], index=str(idx))
     registry = available_stages()
-    for name in stages if stages is not None else list(registry):
+    chosen = stages if stages is not None else list(registry)
+    for name in chosen:
         if name not in registry:
             raise DataError(f"unknown evaluation stage {name!r}; available: {sorted(registry)}")
-        t0 = time.perf_counter()
-        registry[name](ctx, report)
-        timings[name] = time.perf_counter() - t0
+    if workers is not None:
+        ctx.turns = workers(WorkerSpec(str(docs_path.resolve()), str(idx.resolve()),
+                                       str(out.resolve()), dict(options), str(Path.cwd())))
+    try:
+        for name in chosen:
+            t0 = time.perf_counter()
+            registry[name](ctx, report)
+            timings[name] = time.perf_counter() - t0
+    finally:
+        if workers is not None:
+            ctx.turns.close()
     timings["total"] = time.perf_counter() - t_start
     write_json(out / "report.json", report)
     write_atomic(out / "report.md", render_markdown(report))

@@ -166,12 +166,17 @@ def stored_vectors(index_dir: str | Path) -> np.ndarray:
 
 def build_dense(passages: Sequence[Passage], out_dir: Path, model_name: str | None = None,
                 kind: str = "flat", progress: bool = True,
-                check: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Encode ``passages`` and write ``out_dir/faiss.index``; return manifest settings.
-    ``check()`` is called between chunks of passages and stops the build by raising."""
+                check: Callable[[], None] | None = None, vectors: np.ndarray | None = None
+                ) -> dict[str, Any]:
+    """Encode ``passages`` (or take their ``vectors``, encoded elsewhere) and write
+    ``out_dir/faiss.index``; return manifest settings. ``check()`` is called between chunks
+    of passages and stops the build by raising."""
     import faiss
 
-    vecs = passage_vectors(passages, model_name, progress, check)
+    if vectors is not None and len(vectors) != len(passages):
+        raise ValueError(f"{len(vectors)} vectors for {len(passages)} passages")
+    vecs = (np.ascontiguousarray(vectors, dtype=np.float32) if vectors is not None
+            else passage_vectors(passages, model_name, progress, check))
     dim = int(vecs.shape[1])
     index = make_faiss_index(vecs, kind)
     del vecs  # the index holds its own copy

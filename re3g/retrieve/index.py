@@ -93,6 +93,7 @@ def build_index(
     backend: str = "lucene",
     uri: str | None = None,
     vectors_from: str | Path | None = None,
+    encode: Callable[[Sequence[Passage], str | None], np.ndarray] | None = None,
 ) -> Path:
     """Split ``documents`` into passages and build the BM25 and/or dense indexes.
 
@@ -101,7 +102,10 @@ def build_index(
     ``http(s)://host:port``, with a token from ``$RE3G_MILVUS_TOKEN``). ``faiss_kind`` is the
     dense index ("flat", "hnsw", "ivf"; default flat for Lucene, hnsw for Milvus).
     ``vectors_from`` names a built Lucene index over the same passages and encoder whose
-    FAISS vectors are reused instead of encoding again.
+    FAISS vectors are reused instead of encoding again. ``encode(passages, model)``, when
+    given, computes the passage vectors instead of this process (``re3g index --ray``:
+    :func:`re3g.scale.ray_index.ray_encoding`); it must return what
+    :func:`re3g.retrieve.dense.passage_vectors` would.
 
     Everything is written to a temporary sibling folder and moved into place at the end, so an
     interrupted, cancelled or failed build leaves any previous index at ``out_dir`` untouched
@@ -156,10 +160,10 @@ def build_index(
         if backend == "milvus":
             lite = _milvus_parts(passages, tmp, out, manifest, uri=uri, model=model, kind=kind,
                                  vectors_from=vectors_from, progress=progress,
-                                 on_stage=on_stage, stop=stop)
+                                 on_stage=on_stage, stop=stop, encode=encode)
         else:
             _lucene_parts(passages, tmp, manifest, model=model, kind=kind, progress=progress,
-                          on_stage=on_stage, stop=stop)
+                          on_stage=on_stage, stop=stop, encode=encode)
         stop()
         # written last: a build folder with a manifest is complete (swap.recover relies on it)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -179,7 +183,8 @@ def build_index(
 
 def _lucene_parts(passages: list[Passage], tmp: Path, manifest: dict[str, Any], *,
                   model: str | None, kind: str, progress: bool,
-                  on_stage: Callable[[str, float], None] | None, stop: Callable[[], None]
+                  on_stage: Callable[[str, float], None] | None, stop: Callable[[], None],
+                  encode: Callable[[Sequence[Passage], str | None], np.ndarray] | None = None
                   ) -> None:
     """passages.jsonl, the Lucene index and the FAISS index, into ``tmp``."""
     from re3g.retrieve.bm25 import DEFAULT_B, DEFAULT_K1, build_bm25
@@ -197,8 +202,10 @@ def _lucene_parts(passages: list[Passage], tmp: Path, manifest: dict[str, Any], 
     if "dense" in manifest["kinds"]:
         stop()
         t0 = time.perf_counter()
+        vectors = encode(passages, model) if encode is not None else None
         manifest["dense"] = build_dense(passages, tmp / "dense", model, kind, progress,
-                                        check=stop)
+                                        check=stop, vectors=vectors)
+        del vectors
         manifest["dense"]["build_s"] = round(time.perf_counter() - t0, 2)
         if on_stage:
             on_stage("dense", time.perf_counter() - t0)
@@ -207,7 +214,8 @@ def _lucene_parts(passages: list[Passage], tmp: Path, manifest: dict[str, Any], 
 def _milvus_parts(passages: list[Passage], tmp: Path, out: Path, manifest: dict[str, Any], *,
                   uri: str | None, model: str | None, kind: str,
                   vectors_from: str | Path | None, progress: bool,
-                  on_stage: Callable[[str, float], None] | None, stop: Callable[[], None]
+                  on_stage: Callable[[str, float], None] | None, stop: Callable[[], None],
+                  encode: Callable[[Sequence[Passage], str | None], np.ndarray] | None = None
                   ) -> str | None:
     """Vectors (encoded, or reused from ``vectors_from``) and the Milvus collection; returns
     the Milvus Lite file's name when it lives in the index folder."""
@@ -228,8 +236,12 @@ def _milvus_parts(passages: list[Passage], tmp: Path, out: Path, manifest: dict[
     if "dense" in manifest["kinds"]:
         stop()
         t0 = time.perf_counter()
-        vectors = (reuse_vectors(vectors_from, passages, model) if vectors_from is not None
-                   else passage_vectors(passages, model, progress, stop))
+        if vectors_from is not None:
+            vectors = reuse_vectors(vectors_from, passages, model)
+        elif encode is not None:
+            vectors = encode(passages, model)
+        else:
+            vectors = passage_vectors(passages, model, progress, stop)
         index_type, params = dense_index(kind, len(passages))
         manifest["dense"] = {"model": canonical_model_name(model), "dim": int(vectors.shape[1]),
                              "kind": kind, "index_type": index_type, "index_params": params,
