@@ -98,6 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--feedback", default=None, type=Path,
                    help="JSON-lines file for thumbs up/down and 'right passage' choices "
                         "(default INDEXES/feedback/feedback.jsonl)")
+    p.add_argument("--backend", default=None, metavar="URL",
+                   help="answer through a `re3g serve` endpoint (e.g. http://127.0.0.1:8000) "
+                        "instead of a pipeline in this process; the server's index and "
+                        "settings apply")
     p.add_argument("--no-sample", action="store_true",
                    help="do not build the sample index on first start")
     p.set_defaults(func=run)
@@ -124,7 +128,12 @@ def run(args: argparse.Namespace) -> int:
         feedback_file=getattr(args, "feedback", None),
     )
     # the default corpus is warmed before the server listens; the ready line comes after both
-    demo, _url = launch(args.host, args.port, config=config, block=False)
+    factory = None
+    if getattr(args, "backend", None):
+        from .http_backend import http_factory
+
+        factory = http_factory(args.backend)
+    demo, _url = launch(args.host, args.port, config=config, factory=factory, block=False)
     print(f"re3g chat: open http://{args.host}:{args.port}/ in a browser (Ctrl+C stops)",
           file=sys.stderr, flush=True)
     demo.block_thread()

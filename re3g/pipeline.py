@@ -424,8 +424,19 @@ class Re3G:
         t1 = time.perf_counter()
         timings["query"] = t1 - t0
         query, hits = self.candidates(turns)
+        timings["retrieve"] = time.perf_counter() - t1
+        answer = self.settle(turns, query, hits, timings)
+        if cut:
+            answer.extra["truncated"] = cut
+        return answer, turns, t0
+
+    def settle(self, turns: Sequence[Turn], query: str, hits: list[Hit],
+               timings: dict[str, float] | None = None) -> Answer:
+        """Ranking, extraction and the decision on first-stage ``hits`` of the normalised
+        ``turns`` (what :meth:`select` does after retrieval; ``re3g serve`` runs it in its own
+        deployment): the Answer without its text, stage times added to ``timings``."""
+        timings = timings if timings is not None else dict.fromkeys(STAGES, 0.0)
         t2 = time.perf_counter()
-        timings["retrieve"] = t2 - t1
         ranking = self.rank(query, hits, turns)
         hits = ranking.hits
         t3 = time.perf_counter()
@@ -442,11 +453,8 @@ class Re3G:
         }
         if signals is not None:
             extra["signals"] = signals.as_dict()
-        if cut:
-            extra["truncated"] = cut
-        answer = Answer("", evidence, hits, timings, decision.confidence, decision.grounded,
-                        extra)
-        return answer, turns, t0
+        return Answer("", evidence, hits, timings, decision.confidence, decision.grounded,
+                      extra)
 
     def answer(self, history: list[str] | list[Turn] | str) -> Answer:
         """Answer the last user turn of ``history`` (see the module doc for the input rules)."""

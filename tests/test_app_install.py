@@ -55,6 +55,7 @@ def test_subcommands_keep_their_order():
     parser = build_parser()
     (sub,) = [a for a in parser._actions if a.dest == "command"]
     names = list(sub.choices)
-    assert names == [n for n in ("index", "search", "evaluate", "ask", "chat", "code", "train")
+    assert names == [n for n in ("index", "search", "evaluate", "ask", "chat", "serve", "code",
+                                 "train")
                      if n in names]
     assert "chat" in names

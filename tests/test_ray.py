@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +180,63 @@ def test_ray_evaluation_writes_the_single_process_report(cluster, single, tmp_pa
     for name in ("grounding_predictions.json", "predictions_response.json",
                  "answerability.jsonl"):
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def post(url: str, body: dict, timeout: float = 120.0) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_answers_as_the_pipeline_does(cluster, single):
+    from re3g.config import Config
+    from re3g.pipeline import Re3G
+    from re3g.scale import serve
+    from re3g.scale.wire import answer_from_wire
+    from re3g_app.http_backend import HttpPipeline
+
+    config = Config().with_overrides(index=str(single))
+    url = serve.start(config, port=free_port(),
+                      replicas=serve.Replicas(retrieval=2, cpus=0.25))
+    try:
+        outside = [f for f in listeners(cluster_pids()) if not on_loopback(f[2])]
+        assert not outside, f"listening beyond loopback: {outside}"
+        bot = Re3G(config)
+        q1, q2 = "How much does a day pass cost?", "And can I get a refund?"
+        want1 = bot.answer([q1])
+        status, got = post(f"{url}/answer", {"session": "s1", "message": q1})
+        assert status == 200 and got["session"] == "s1"
+        a1 = answer_from_wire(got["answer"])
+        assert (a1.text, a1.evidence, a1.confidence, a1.grounded) == (
+            want1.text, want1.evidence, want1.confidence, want1.grounded)
+        assert [h.passage.pid for h in a1.passages] == [h.passage.pid for h in want1.passages]
+        # the server kept the conversation: the second turn is answered in its context
+        want2 = bot.answer([q1, want1.text, q2])
+        status, got = post(f"{url}/answer", {"session": "s1", "message": q2})
+        a2 = answer_from_wire(got["answer"])
+        assert status == 200 and (a2.text, a2.evidence) == (want2.text, want2.evidence)
+        # the client keeps it: the chat's adapter
+        via_chat = HttpPipeline(url).answer([q1, want1.text, q2])
+        assert (via_chat.text, via_chat.evidence) == (want2.text, want2.evidence)
+        status, got = post(f"{url}/v1/chat/completions",
+                           {"messages": [{"role": "user", "content": q1}]})
+        assert status == 200 and got["choices"][0]["message"]["content"] == want1.text
+        status, got = post(f"{url}/answer", {"history": []})
+        assert status == 400 and got["error"]
+    finally:
+        serve.stop()
+    time.sleep(0.5)

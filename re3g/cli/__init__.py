@@ -19,9 +19,9 @@ from re3g.optional import import_optional
 
 ENTRY_POINT_GROUP = "re3g.commands"
 """Entry point group of subcommands from other packages: ``name = "module:register"``."""
-BUILTIN = ["index", "search", "evaluate", "ask", "code", "train"]
+BUILTIN = ["index", "search", "evaluate", "ask", "serve", "code", "train"]
 """Subcommand modules of this package (``re3g.cli.<name>``)."""
-SUBCOMMANDS = ["index", "search", "evaluate", "ask", "chat", "code", "train"]
+SUBCOMMANDS = ["index", "search", "evaluate", "ask", "chat", "serve", "code", "train"]
 """The order `re3g --help` lists subcommands in; others found by entry point come after."""
 
 Register = Callable[[argparse._SubParsersAction], None]
