@@ -275,10 +275,10 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
 
         opts_sig = _sig(g, gbot.config.generator_options, code_stamp(), ev_sig)
         cache = LineCache(ctx.out / "cache" / f"response_{g}-{opts_sig}.jsonl")
-        if getattr(ctx.turns, "remote", False):  # replies computed there, read in order here
-            make_reply = _replies_ahead(ctx, g, generators[0], items, selected, reply_spans,
-                                        cache)
         try:
+            if getattr(ctx.turns, "remote", False):  # computed there, read in order here
+                make_reply = _replies_ahead(ctx, g, generators[0], items, selected,
+                                            reply_spans, cache)
             replies[name] = _run_system(name, items, examples, make_reply, cache, failures)
         finally:
             cache.close()
