@@ -128,6 +128,7 @@ def test_every_listener_of_the_cluster_is_on_loopback(cluster):
     assert not outside, f"listening beyond loopback: {outside}"
 
 
+@pytest.mark.slow
 def test_ray_index_is_the_single_process_index(cluster, single, tmp_path, chunked):
     """Same vectors to the bit (each chunk encoded in one call, as here), same hits."""
     from re3g.retrieve.dense import stored_vectors
@@ -142,6 +143,7 @@ def test_ray_index_is_the_single_process_index(cluster, single, tmp_path, chunke
     assert built["n_passages"] == 68 and built["dense"]["faiss"] == "flat"
 
 
+@pytest.mark.slow
 def test_ray_index_on_milvus_answers_as_in_process(cluster, tmp_path, chunked):
     pytest.importorskip("pymilvus")
     from re3g.data.corpus import load_corpus
