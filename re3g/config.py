@@ -270,12 +270,10 @@ class Config:
     rerank: bool | str = "auto"
     reranker: str | None = None
     rerank_k: int | None = None
-    # chosen on validation (sessions 3-7). A train dev part with synthetic topic shifts chose
-    # 0.5 and 0.1 (python -m re3g.train.select_ranking; models/ranking-selection.json); they
-    # become the defaults together with an answerability model retrained on their signals
-    # (the shipped one was trained on these and refuses too many answerable turns with those)
-    current_weight: float = 0.3
-    document_weight: float = 0.2
+    # chosen on a train dev part with synthetic topic shifts (python -m
+    # re3g.train.select_ranking; models/ranking-selection.json), never on validation
+    current_weight: float = 0.5
+    document_weight: float = 0.1
     document_temperature: float = 3.0
     document_margin: float | None = None
     cross: bool | str = "auto"

@@ -182,6 +182,23 @@ class LearnedRule:
                         f"{value!r}; retrain it or set [answer] learned = false")
         return None
 
+    def ranking_differs(self, config: Any) -> list[str]:
+        """The ranking settings (``ranking`` in the manifest) on which ``config`` differs from
+        the ones the model was trained with: its signals then come from another ranking, so
+        its confidence is less well calibrated (the model is still used; retrain it to match).
+
+        >>> rule = LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [],
+        ...                     "intercept": 0.0, "threshold": 0.5,
+        ...                     "ranking": {"current_weight": 0.5, "document_weight": 0.1}})
+        >>> from re3g.config import Config
+        >>> rule.ranking_differs(Config(document_weight=0.3))
+        ['document_weight 0.3 (trained with 0.1)']
+        """
+        trained = self.manifest.get("ranking") or {}
+        return [f"{k} {getattr(config, k)!r} (trained with {v!r})"
+                for k, v in trained.items()
+                if hasattr(config, k) and getattr(config, k) != v]
+
     def probability(self, signals: Signals) -> float:
         """P(the documents answer the turn), in (0, 1)."""
         z = self.intercept + sum(

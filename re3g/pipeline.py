@@ -53,6 +53,7 @@ that fails raises :class:`~re3g.errors.ModelError` with the cause; nothing else 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -71,6 +72,8 @@ from re3g.rank import Ranker, Ranking, RankingChain
 from re3g.retrieve.base import Retriever
 from re3g.retrieve.locate import resolve_index
 from re3g.types import Answer, Document, Evidence, Hit, Turn
+
+logger = logging.getLogger(__name__)
 
 STAGES = ("query", "retrieve", "rerank", "extract", "generate", "total")
 ANSWERABILITY_TRAIN_CMD = "re3g train answerability"
@@ -240,6 +243,12 @@ class Re3G:
                 rule = LearnedRule.load(path, self.config.min_confidence)
                 mismatch = rule.mismatch(self.reranker, self.cross_reranker, self.extractor)
                 if mismatch is None:
+                    differs = rule.ranking_differs(self.config)
+                    if differs:
+                        logger.warning("the answerability model in %s was trained on another "
+                                       "ranking (%s): its confidence is less well calibrated; "
+                                       "retrain it with `%s`", path, ", ".join(differs),
+                                       ANSWERABILITY_TRAIN_CMD)
                     return rule
                 if want is True:
                     raise ModelError(f"the answerability model in {path} {mismatch}")

@@ -120,6 +120,26 @@ def test_learned_rule_checks_its_components_and_file(tmp_path: Path) -> None:
                      "intercept": 0, "threshold": 0.5})
 
 
+def test_shipped_decision_matches_the_default_ranking(caplog: pytest.LogCaptureFixture
+                                                     ) -> None:
+    """The shipped answerability model was trained on the default ranking's signals; a
+    pipeline with another ranking still uses it but says so once, naming the setting."""
+    import logging
+
+    from re3g.config import Config
+    from re3g.decide import LearnedRule
+    from re3g.models import model_path
+    from re3g.pipeline import Re3G
+
+    rule = LearnedRule.load(model_path("answerability"))
+    assert rule.manifest["ranking"]["current_weight"] == Config().current_weight
+    assert rule.ranking_differs(Config()) == []
+    bot = Re3G(Config(document_weight=0.25, learned=True))
+    with caplog.at_level(logging.WARNING, logger="re3g.pipeline"):
+        assert isinstance(bot.rule, LearnedRule)
+    assert "document_weight 0.25 (trained with 0.1)" in caplog.text
+
+
 def test_report_counts_right_answers_after_a_document_change() -> None:
     from re3g.evaluate.answerability import answerability_metrics
 

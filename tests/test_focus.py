@@ -64,7 +64,7 @@ def test_agent_turns_find_the_dialogue_document(small_index, val_examples, doc2d
 
 
 def test_config_checks_document_settings():
-    assert Config().document_weight == 0.2
+    assert Config().document_weight == 0.1
     with pytest.raises(DataError, match="document_margin"):
         Config(document_margin=-0.1).validate()
     with pytest.raises(DataError, match="document_weight"):

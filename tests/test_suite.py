@@ -14,14 +14,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "data" / "suite"
 
-# (documents, dialogues) -> floors in percent, a few points under the session-9 measurement
-# (sample: answered 64.1, right 44.6, refused 70.8; other documents: 62.9, 41.1, 50.0)
+# (documents, dialogues) -> floors in percent, a few points under the session-11 measurement
+# (ranking chosen on train, decision retrained on it; sample: answered 70.7, right 48.9,
+# refused 70.8 of 24; other documents: 64.5, 39.5, 47.1 of 34)
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 58.0, "right": 39.0,
+               {"answered": 65.0, "right": 44.0,
                 "refused_unanswerable": 62.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 56.0, "right": 35.0,
+                  {"answered": 59.0, "right": 35.0,
                    "refused_unanswerable": 41.0}),
 }
 

@@ -31,18 +31,19 @@ from re3g.types import Hit, Turn
 
 
 def rerank_dialogue(reranker: Ranker, query: str, current: str | None, hits: Sequence[Hit],
-                    current_weight: float = 0.3, k: int | None = None) -> list[Hit]:
+                    current_weight: float = Config.current_weight, k: int | None = None
+                    ) -> list[Hit]:
     """Rerank with a mix of two scores: the dialogue query and the current user turn alone.
 
     score = (1 - w) * s(query) + w * s(current). The current turn's own score keeps a change of
-    topic from being pulled back to the passage the conversation was on; on doc2dial validation
-    w = 0.3 lifts reranked R@1 / R@5 from 43.5 / 76.0 to 45.9 / 78.6 (docs/knowledge_selection.md).
+    topic from being pulled back to the passage the conversation was on; w is chosen on a train
+    dev part with synthetic topic shifts (docs/answerability.md, ``Config.current_weight``).
     """
     return rerank_with_current(reranker, query, current, hits, current_weight, k)[0]
 
 
 def rerank_with_current(reranker: Ranker, query: str, current: str | None, hits: Sequence[Hit],
-                        current_weight: float = 0.3, k: int | None = None
+                        current_weight: float = Config.current_weight, k: int | None = None
                         ) -> tuple[list[Hit], dict[str, float]]:
     """:func:`rerank_dialogue`, and the current turn's own score of each passage by id (empty
     when the current turn is not scored on its own: no current turn, w = 0, or the same text

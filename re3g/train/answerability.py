@@ -152,6 +152,10 @@ def run(args: argparse.Namespace) -> int:
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
                 "cross": bot.cross_reranker is not None,
                 "extractor": Path(bot.extractor.path).name if bot.extractor else None}
+    # the ranking the signals came from (the decision is only as good as the match)
+    ranking = {name: getattr(bot.config, name) for name in
+               ("current_weight", "document_weight", "document_temperature",
+                "document_margin")}
     manifest = {
         "kind": "answerability", "format": 1,
         "description": "logistic regression over the decision's signals: P(the documents "
@@ -159,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                        "versions of them (re3g.evaluate.unanswerable)",
         "command": f"{TRAIN_CMD} --dialogues {args.dialogues} --answer-rate {args.answer_rate}",
         "data": common.data_files([args.docs, args.train]),
-        **fitted, "requires": requires,
+        **fitted, "requires": requires, "ranking": ranking,
         "metrics": {"train_out_of_fold": report},
         "training": {"seconds": round(time.time() - t0, 1), "seed": args.seed},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
