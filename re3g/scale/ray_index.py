@@ -79,8 +79,10 @@ def encode_with_ray(passages: Sequence[Passage], model: str | None = None, *,
     from re3g.scale.cluster import cpus, gpus, require_connected
 
     ray = require_connected()
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
-    ray.data.DataContext.get_current().enable_progress_bars = False
+    context = ray.data.DataContext.get_current()  # imports ray.data, which sets its logging
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     size = chunk or ENCODE_CHUNK
     texts = [passage_contents(p) for p in passages]
     bounds = chunk_bounds(len(texts), size)
@@ -92,8 +94,8 @@ def encode_with_ray(passages: Sequence[Passage], model: str | None = None, *,
     pool = actors or min(len(bounds), n_gpus if n_gpus else cpus())
     per_actor: dict[str, Any] = {"num_gpus": 1} if n_gpus else {"num_cpus": 1}
     ds = ray.data.from_arrow(tables).map_batches(
-        PassageEncoder, fn_constructor_args=(model,), batch_size=None, concurrency=pool,
-        **per_actor)
+        PassageEncoder, fn_constructor_args=(model,), batch_size=None,
+        compute=ray.data.ActorPoolStrategy(size=pool), **per_actor)
     rows = ds.to_pandas()
     if len(rows) != len(texts):
         raise Re3GError(f"Ray encoded {len(rows)} of {len(texts)} passages")
