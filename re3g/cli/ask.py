@@ -12,8 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from re3g.cli.common import quiet_libraries
-from re3g.config import GENERATORS, MODES
+from re3g.cli.common import add_pipeline_options, quiet_libraries
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,18 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--history", action="append", default=[], metavar="TURN",
                    help="an earlier turn, oldest first; repeat it; turns alternate user / agent "
                         "starting with the user, and the question is the user's next turn")
-    p.add_argument("--config", default=None, help="a re3g.toml / .yaml config file")
-    p.add_argument("--index", default=None,
-                   help="index name under indexes/ or a path (default: the config's, "
-                        "else indexes/sample)")
-    p.add_argument("--mode", choices=MODES, default=None)
-    p.add_argument("-k", type=int, default=None, help="passages retrieved (default 20)")
-    p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
-                   help="rerank with the trained reranker (default: when it exists)")
-    p.add_argument("--generator", choices=GENERATORS,
-                   default=None, help="answer generator (default extractive)")
-    p.add_argument("--docs", default=None,
-                   help="the documents the index was built from (for span offsets)")
+    add_pipeline_options(p)
     p.add_argument("--min-confidence", type=float, default=None,
                    help="below this the reply says the answer was not found")
     p.add_argument("--json", action="store_true", help="print one JSON object")

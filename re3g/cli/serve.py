@@ -18,8 +18,7 @@ import signal
 import sys
 import time
 
-from re3g.cli.common import quiet_libraries
-from re3g.config import GENERATORS, MODES
+from re3g.cli.common import add_pipeline_options, quiet_libraries
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,14 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address the HTTP endpoint listens on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
-    p.add_argument("--config", default=None, help="a re3g.toml / .yaml config file")
-    p.add_argument("--index", default=None,
-                   help="index name under indexes/ or a path (default: the config's, else "
-                        "indexes/sample)")
-    p.add_argument("--mode", choices=MODES, default=None)
-    p.add_argument("-k", type=int, default=None, help="passages retrieved per question")
-    p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--generator", choices=GENERATORS, default=None)
+    add_pipeline_options(p, k_help="passages retrieved per question")
     for stage in ("retrieval", "selection", "generation"):
         p.add_argument(f"--{stage}-replicas", type=int, default=1, metavar="N",
                        help=f"replicas of the {stage} deployment (default 1)")
@@ -63,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if min(counts) < 1 or args.replica_cpus < 0:
         raise SystemExit("re3g serve: replica counts must be >= 1 and --replica-cpus >= 0")
     config = Config.load(args.config, index=args.index, mode=args.mode, k=args.k,
-                         rerank=args.rerank, generator=args.generator)
+                         rerank=args.rerank, generator=args.generator, docs=args.docs)
     # replicas run in other processes (other machines): paths they read are absolute here
     config = config.with_overrides(index=str(Path(resolve_index(config.index)).resolve()))
     if config.docs:
