@@ -23,9 +23,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 # Scale-out extra: the Milvus backend (pymilvus, milvus-lite) and Ray (Data, Serve; ~750 MB).
-setup-scale: setup
-	$(BIN)/pip install --quiet -e '.[scale]'
-	touch $(MILVUS) $(RAY)
+setup-scale: setup ray
 
 # The Milvus backend alone (seconds).
 milvus: $(MILVUS)
