@@ -10,6 +10,10 @@ that contains it, and writes the official doc2dial dialogue shape
 
     python data/suite/build.py            # writes data/suite/sample_dialogues.json, dialogues.json
     python data/suite/build.py --check    # resolve and validate only, write nothing
+    python data/suite/build.py --conversations data/dev/conversations.json   # the dev set
+
+Another authoring file of the same form (``--conversations PATH``, such as the development set
+in ``data/dev/``) is built the same way, its documents and output paths taken relative to it.
 
 An agent turn with an empty evidence list is unanswerable: its reply must start with
 "The documents do not say" and it is written with ``"references": []``. The tags that can be
@@ -294,12 +298,14 @@ def build(source: Path, check_only: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", type=Path, default=HERE / "conversations.json",
-                        help="authoring file (default: conversations.json beside this script)")
+    parser.add_argument("--conversations", "--source", dest="conversations", type=Path,
+                        default=HERE / "conversations.json", metavar="PATH",
+                        help="authoring file; its corpora's documents and output paths are "
+                             "relative to it (default: conversations.json beside this script)")
     parser.add_argument("--check", action="store_true", help="resolve and validate only")
     args = parser.parse_args(argv)
     try:
-        build(args.source, check_only=args.check)
+        build(args.conversations, check_only=args.check)
     except (SuiteError, DataError) as exc:
         print(f"build.py: {exc}", file=sys.stderr)
         return 1
