@@ -144,8 +144,9 @@ def test_default_is_the_reader_and_a_span_scorer_can_join_it(data) -> None:
 
     assert default_extractor_path().name == "extractor-qa"
     ex = SpanExtractor.load()
-    assert ex.kind == "qa" and ex.query_roles == "all" and ex.n_passages == 2
+    assert ex.kind == "qa" and ex.query_roles == "all" and ex.n_passages == 3
     assert ex.span_penalty == 0.25 and ex.ranges_kept == 30
+    assert ex.unsure_margin < 0 and ex.unsure["cosine_weight"] > ex.cosine_weight
     assert ex.helper is None and ex.helper_weight == 0.0
     ex.helper, ex.helper_weight = SpanExtractor.load(MODEL), 0.5
     assert ex.helper.kind == "tower"

@@ -24,11 +24,15 @@ from typing import Any
 from re3g import models
 from re3g.config import Config
 from re3g.errors import ModelError, Re3GError
-from re3g.extract.spans import Candidate, candidates_for, snap, span_text
+from re3g.extract.spans import Candidate, candidates_for, passage_spans, snap, span_text
 from re3g.models import LoadedModel
 from re3g.types import Document, Evidence, Hit, Span, Turn
 
 TRAIN_CMD = "re3g train extractor --profile full"
+RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", "snap_ratio",
+                  "span_penalty", "overlap_weight", "cosine_weight", "reader_weight")
+"""How a start/end reader's ranges are weighed (settings chosen on data, see
+``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
 
 
 def default_extractor_path() -> Path:
@@ -67,6 +71,29 @@ class SpanExtractor(LoadedModel):
         # content stems found in a range (the reader, tuned on doc2dial, often takes a
         # neighbouring sentence of the right one; the user's own words point to it)
         self.overlap_weight = float(st.get("overlap_weight", 0.0))
+        # start/end readers: score added per unit of cosine between the user's last turn and
+        # the best span of a range under the packaged general-purpose encoder (all-MiniLM,
+        # trained far beyond doc2dial): the reader's own scores flatten on documents unlike
+        # doc2dial, where it drifts to a passage's first sentence
+        self.cosine_weight = float(st.get("cosine_weight", 0.0))
+        # start/end readers: when the reader's margin (best range minus "no answer") on the
+        # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
+        # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
+        # sits far lower (median -8 vs -2.5 on train dev turns) and the reader's choice of
+        # sentence is little better than its position; there the user's words decide more.
+        # start/end readers: how much the reader's own range score counts (1: fully); below
+        # 1 every sentence of the passages read also stands as a range of its own, scored as
+        # the reader's lowest kept range there, so the other terms can reach sentences the
+        # reader did not propose
+        self.reader_weight = float(st.get("reader_weight", 1.0))
+        margin = st.get("unsure_margin")
+        self.unsure_margin = float("-inf") if margin is None else float(margin)
+        self.unsure: dict[str, float] = {k: float(v) for k, v in
+                                         (st.get("unsure") or {}).items()}
+        unknown = sorted(set(self.unsure) - set(RANGE_SETTINGS))
+        if unknown:
+            raise ModelError(f"{path}: unknown settings under 'unsure': {unknown}; "
+                             f"known: {list(RANGE_SETTINGS)}")
         self.ranges_kept = int(st.get("ranges_kept", 10))
         # start/end readers: which turns their question holds (re3g.data.build_query roles)
         self.query_roles = str(st.get("query_roles", "user"))
@@ -316,46 +343,97 @@ class SpanExtractor(LoadedModel):
     def read(self, query: str, hits: Sequence[Hit], documents: dict[str, Document] | None
              ) -> list[Any]:
         """The QA reader's findings in the top ``n_passages`` hits (one PassageReading each)."""
-        return self.model.read(query, [h.passage for h in hits[:max(1, self.n_passages)]],
+        depth = max(self.n_passages, int(self.unsure.get("n_passages", 1)))
+        return self.model.read(query, [h.passage for h in hits[:max(1, depth)]],
                                documents, keep=self.ranges_kept)
+
+    def weights(self, readings: Sequence[Any]) -> dict[str, float]:
+        """The range settings for these readings: the ``unsure`` ones when the reader's margin
+        on the top passage is below ``unsure_margin``, else the regular ones.
+
+        >>> ex = SpanExtractor("qa", None, {"settings": {"cosine_weight": 2.0,
+        ...     "unsure_margin": -6.0, "unsure": {"cosine_weight": 20.0}}})
+        >>> class R: margin = -9.0
+        >>> ex.weights([R()])["cosine_weight"], ex.weights([])["cosine_weight"]
+        (20.0, 2.0)
+        """
+        out = {k: float(getattr(self, k)) for k in RANGE_SETTINGS}
+        if self.unsure and readings and readings[0].margin < self.unsure_margin:
+            out.update(self.unsure)
+        return out
+
+    def span_cosines(self, current: str, passages: Sequence[Any],
+                     documents: dict[str, Document] | None) -> dict[tuple[str, str], float]:
+        """Cosine of ``current`` and every span of ``passages`` under the packaged base
+        encoder (span vectors are cached), keyed by (doc id, span id)."""
+        import torch
+
+        cands = [Candidate(p.doc_id, sp.id, sp.start, sp.end, sp.text, p, 0, j)
+                 for p in passages for j, sp in enumerate(passage_spans(p, documents))
+                 if sp.text.strip()]
+        if not cands or not current.strip():
+            return {}
+        enc = models.base_encoder(models.SPAN_MAX_TOKENS)
+        with torch.inference_mode():
+            q = enc.encode([" ".join(current.split())])[0]
+        sims = (self.span_vectors(cands) @ q).tolist()
+        return {(c.doc_id, c.span_id): float(v) for c, v in zip(cands, sims, strict=True)}
 
     def select_ranges(self, readings: Sequence[Any], hits: Sequence[Hit],
                       documents: dict[str, Document] | None, top_n: int,
                       span_scores: dict[tuple[str, str], float] | None = None,
-                      current: str | None = None) -> list[Evidence]:
-        """Evidence from QA readings of ``hits[:len(readings)]``: each range's score is the
+                      current: str | None = None,
+                      cosines: dict[tuple[str, str], float] | None = None) -> list[Evidence]:
+        """Evidence from QA readings of ``hits[:len(readings)]`` (at most ``n_passages`` of them;
+        all settings here come from :meth:`weights`): each range's score is the
         reader's (minus ``null_weight`` x the passage's null score) plus ``rerank_weight`` x the
         hit's reranked score minus ``rank_penalty`` x its rank, plus ``helper_weight`` x the
         mean of ``span_scores`` (:meth:`helper_scores`) over the spans it snaps to, minus
         ``span_penalty`` x the number of spans it snaps to beyond the first, plus
         ``overlap_weight`` x the share of ``current``'s content stems found in the range's
-        text (:func:`re3g.data.words.stem_overlap`); the best ranges, snapped to document
-        spans and not overlapping, become the evidence."""
+        text (:func:`re3g.data.words.stem_overlap`), plus ``cosine_weight`` x the best cosine
+        of ``current`` and the range's spans (``cosines``, else :meth:`span_cosines`); the
+        best ranges, snapped to document spans and not overlapping, become the evidence."""
         from re3g.data.words import content_stems
 
-        asked = content_stems(current) if current and self.overlap_weight else set()
+        w = self.weights(readings)
+        readings = readings[:max(1, int(w["n_passages"]))]
+        asked = content_stems(current) if current and w["overlap_weight"] else set()
+        if cosines is None and current and w["cosine_weight"]:
+            cosines = self.span_cosines(current, [r.passage for r in readings], documents)
         scored = []
         for i, (r, h) in enumerate(zip(readings, hits, strict=False)):
-            prior = self.rerank_weight * h.score - self.rank_penalty * i - self.null_weight * r.null
+            prior = w["rerank_weight"] * h.score - w["rank_penalty"] * i - w["null_weight"] * r.null
             p = h.passage
-            for s, a, b in r.ranges:
-                key = (p.pid, a, b, self.snap_ratio)
+            ranges = list(r.ranges)
+            if w["reader_weight"] < 1.0 and ranges:
+                floor = min(x[0] for x in ranges)
+                have = {(a, b) for _, a, b in ranges}
+                ranges += [(floor, sp.start, sp.end) for sp in passage_spans(p, documents)
+                           if sp.text.strip() and not sp.is_heading
+                           and (sp.start, sp.end) not in have]
+            for s, a, b in ranges:
+                key = (p.pid, a, b, w["snap_ratio"])
                 run = self._snaps.get(key)
                 if run is None:
                     if len(self._snaps) > 100_000:
                         self._snaps.clear()
-                    run = self._snaps[key] = snap(p, documents, a, b, self.snap_ratio)
+                    run = self._snaps[key] = snap(p, documents, a, b, w["snap_ratio"])
                 if not run:
                     continue
                 bonus = 0.0
                 if span_scores:
                     vals = [span_scores.get((p.doc_id, sp.id), -10.0) for sp in run]
                     bonus = self.helper_weight * sum(vals) / len(vals)
-                length = self.span_penalty * (len(run) - 1)
+                length = w["span_penalty"] * (len(run) - 1)
                 if asked:
                     found = set().union(*(content_stems(sp.text) for sp in run))
-                    bonus += self.overlap_weight * len(asked & found) / len(asked)
-                scored.append((s + prior + bonus - length, s - r.null, p, run))
+                    bonus += w["overlap_weight"] * len(asked & found) / len(asked)
+                if cosines and w["cosine_weight"]:
+                    bonus += w["cosine_weight"] * max(cosines.get((p.doc_id, sp.id), 0.0)
+                                                      for sp in run)
+                scored.append((w["reader_weight"] * s + prior + bonus - length, s - r.null, p,
+                               run))
         scored.sort(key=lambda x: -x[0])
         out: list[Evidence] = []
         taken: set[tuple[str, str]] = set()

@@ -14,6 +14,13 @@ is chosen on train only:
 - the threshold is the out-of-fold probability that keeps ``--answer-rate`` (default 0.95)
   of the answerable train turns answered.
 
+Since session 12 the turns of a hand-written development set over documents of other styles
+(``data/dev``, ``--written DOCS DIALOGUES``) join them: its answerable turns and its real
+unanswerable ones (on-topic questions the documents do not answer), run over that corpus.
+Together they weigh as much as the doc2dial rows (``--written-weight``), so the decision and
+its threshold suit documents no model here was tuned on, not only doc2dial; the threshold keeps
+``--answer-rate`` of the answerable turns of each source on average.
+
 The model (a few numbers) goes to ``models/answerability/manifest.json``; the pipeline uses
 it when ``[answer] learned`` is "auto" or true and it was trained with the same reranker,
 cross-encoder and extractor. Runs are cached line by line (``--cache``), so an interrupted
@@ -50,7 +57,59 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=common.TrainConfig.seed)
     parser.add_argument("--cache", type=Path, default=CACHE,
                         help="JSON lines of the runs (reused when the same turns come again)")
+    parser.add_argument("--written", nargs=2, action="append", metavar=("DOCS", "DIALOGUES"),
+                        type=Path, help="a hand-written conversation set over other documents "
+                        "(default: data/dev/documents data/dev/dialogues.json; never the test "
+                        "suite in data/suite)")
+    parser.add_argument("--no-written", action="store_true", help="doc2dial train turns only")
+    parser.add_argument("--written-weight", type=float, default=1.0,
+                        help="total weight of the written rows relative to the doc2dial rows")
     parser.add_argument("--out", type=Path, default=model_path("answerability"))
+
+
+def written_sets(args: argparse.Namespace) -> list[tuple[Path, Path]]:
+    """The hand-written sets to learn from (``--written``, default :data:`common.DEV_SET`
+    when it is there)."""
+    if args.no_written:
+        return []
+    if args.written:
+        return [(Path(d), Path(f)) for d, f in args.written]
+    return [common.DEV_SET] if common.DEV_SET[1].is_file() else []
+
+
+def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str], Any],
+                    fh: Any) -> list[dict[str, Any]]:
+    """Signals of every turn of a hand-written set, run over its own corpus with the pipeline's
+    defaults: answerable turns (kind "written") and unanswerable ones ("written_unanswerable")."""
+    from tqdm.auto import tqdm
+
+    from re3g.config import PASSAGE_MAX_WORDS, Config
+    from re3g.data.corpus import load_corpus
+    from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
+    from re3g.evaluate.runner import ensure_index
+    from re3g.evaluate.unanswerable import Variant, variant_signals
+    from re3g.pipeline import Re3G
+
+    docs = load_corpus(docs_dir)
+    examples = examples_from_dialogues(load_dialogues(dialogues), docs, str(dialogues),
+                                       unanswerable=True)
+    index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
+    bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False), documents=docs)
+    rows = []
+    for ex in tqdm(examples, desc=f"answerability runs ({docs_dir})", unit="turn"):
+        kind = "written" if ex.references else "written_unanswerable"
+        key = (f"{docs_dir}:{ex.id}", kind)
+        if key in cache:
+            rows.append(cache[key])
+            continue
+        _, hits = bot.candidates(ex.history)
+        rec = variant_signals(bot, ex, Variant(kind, hits))
+        rec.update(id=key[0], dial_id=f"{docs_dir}:{ex.dial_id}", kind=kind,
+                   answerable=bool(ex.references), source="written")
+        rows.append(rec)
+        fh.write(json.dumps(rec) + "\n")
+        fh.flush()
+    return rows
 
 
 def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
@@ -91,13 +150,18 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                 rows.append(rec)
                 fh.write(json.dumps(rec) + "\n")
             fh.flush()
+        for docs_dir, dialogues in written_sets(args):
+            rows += collect_written(docs_dir, dialogues, done, fh)
     return rows, bot
 
 
-def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int
-        ) -> tuple[dict[str, Any], dict[str, Any]]:
+def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
+        written_weight: float = 1.0) -> tuple[dict[str, Any], dict[str, Any]]:
     """(model, report): a logistic regression over the signals, its threshold and its
-    out-of-fold metrics (folds by dialogue)."""
+    out-of-fold metrics (folds by dialogue). Rows of a hand-written set (``source`` "written")
+    weigh ``written_weight`` times the doc2dial rows in all; the threshold is the lowest
+    probability at which the answerable turns of each source are answered ``answer_rate`` of
+    the time on average."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -107,6 +171,11 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int
     x = np.array([[r["signals"][n] for n in SIGNALS] for r in rows], dtype=float)
     y = np.array([1 if r["answerable"] else 0 for r in rows])
     groups = np.array([r["dial_id"] for r in rows])
+    source = np.array([r.get("source", "doc2dial") for r in rows])
+    weight = np.ones(len(rows))
+    written = source == "written"
+    if written.any() and (~written).any():
+        weight[written] = written_weight * (~written).sum() / written.sum()
 
     def model() -> Any:
         return LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000,
@@ -115,9 +184,16 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int
     oof = np.zeros(len(rows))
     for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
         scaler = StandardScaler().fit(x[tr])
-        clf = model().fit(scaler.transform(x[tr]), y[tr])
+        clf = model().fit(scaler.transform(x[tr]), y[tr], sample_weight=weight[tr])
         oof[te] = clf.predict_proba(scaler.transform(x[te]))[:, 1]
-    threshold = float(np.quantile(oof[y == 1], 1.0 - answer_rate))
+    sources = sorted(set(source.tolist()))
+
+    def answered(t: float) -> float:
+        return float(np.mean([(oof[(y == 1) & (source == s)] >= t).mean() for s in sources
+                              if ((y == 1) & (source == s)).any()]))
+
+    cands = np.unique(oof[y == 1])
+    threshold = float(max((t for t in cands if answered(t) >= answer_rate), default=cands[0]))
     kinds = sorted({r["kind"] for r in rows})
     by_kind = {k: [i for i, r in enumerate(rows) if r["kind"] == k] for k in kinds}
     report = {
@@ -127,10 +203,20 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int
         "answered": round(float((oof[y == 1] >= threshold).mean()), 4),
         "refused_unanswerable": round(float((oof[y == 0] < threshold).mean()), 4),
         "refused_by_kind": {k: round(float((oof[idx] < threshold).mean()), 4)
-                            for k, idx in by_kind.items() if k != "answerable"},
+                            for k, idx in by_kind.items() if k not in ("answerable", "written")},
     }
+    for s in sources:
+        pos, neg = (y == 1) & (source == s), (y == 0) & (source == s)
+        both = pos.any() and neg.any()
+        report[f"by_source_{s}"] = {
+            "rows": int((source == s).sum()),
+            "answered": round(float((oof[pos] >= threshold).mean()), 4) if pos.any() else None,
+            "refused_unanswerable": (round(float((oof[neg] < threshold).mean()), 4)
+                                     if neg.any() else None),
+            "AUROC": round(float(roc_auc_score(y[source == s], oof[source == s])), 4)
+            if both else None}
     scaler = StandardScaler().fit(x)
-    clf = model().fit(scaler.transform(x), y)
+    clf = model().fit(scaler.transform(x), y, sample_weight=weight)
     fitted = {"signals": list(SIGNALS), "mean": scaler.mean_.round(6).tolist(),
               "scale": scaler.scale_.round(6).tolist(),
               "coef": clf.coef_[0].round(6).tolist(),
@@ -148,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--answer-rate must be in [0.5, 1), got {args.answer_rate}")
     t0 = time.time()
     rows, bot = collect(args)
-    fitted, report = fit(rows, args.folds, args.answer_rate, args.seed)
+    fitted, report = fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight)
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
                 "cross": bot.cross_reranker is not None,
                 "extractor": Path(bot.extractor.path).name if bot.extractor else None}
@@ -161,8 +247,11 @@ def run(args: argparse.Namespace) -> int:
         "description": "logistic regression over the decision's signals: P(the documents "
                        "answer the turn); trained on train turns and synthetic unanswerable "
                        "versions of them (re3g.evaluate.unanswerable)",
-        "command": f"{TRAIN_CMD} --dialogues {args.dialogues} --answer-rate {args.answer_rate}",
-        "data": common.data_files([args.docs, args.train]),
+        "command": f"{TRAIN_CMD} --dialogues {args.dialogues} --answer-rate {args.answer_rate}"
+                   + "".join(f" --written {d} {f}" for d, f in written_sets(args))
+                   + (f" --written-weight {args.written_weight}" if written_sets(args) else ""),
+        "data": common.data_files([args.docs, args.train,
+                                   *(f for _, f in written_sets(args))]),
         **fitted, "requires": requires, "ranking": ranking,
         "metrics": {"train_out_of_fold": report},
         "training": {"seconds": round(time.time() - t0, 1), "seed": args.seed},
