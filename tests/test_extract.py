@@ -275,3 +275,30 @@ def test_overlap_weight_points_the_reader_at_the_sentence_with_the_users_words()
     assert "annual membership costs 90" in steered[0].text
     assert steered[0].span_ids[0] == "3"  # starts at that whole sentence
     assert {tuple(e.span_ids) for e in alone}  # the reader alone still reads ranges
+
+
+def test_on_documents_unlike_doc2dial_the_users_words_choose_the_sentence() -> None:
+    """On a washing-machine guide (data/dev, no model here was tuned on it) the reader alone
+    is unsure ("no answer" far above its best range) and drifts to the passage's opening;
+    the shipped settings weigh the general encoder's cosine and the user's words more in that
+    regime (``unsure``), and every sentence of the passages read is a candidate."""
+    from re3g.data.ingest import load_directory
+    from re3g.data.passages import split_corpus
+    from re3g.extract import SpanExtractor
+    from re3g.types import Hit
+
+    docs = {d.doc_id: d for d in load_directory(ROOT / "data" / "dev" / "documents")}
+    guide = [p for p in split_corpus(docs.values()) if p.doc_id == "laundris-7-washer-guide"]
+    codes = next(p for p in guide if "F08" in p.text)
+    hits = [Hit(p, 0.5 - 0.01 * i, i + 1) for i, p in enumerate(
+        [guide[0], codes] + [p for p in guide[1:] if p is not codes][:1])]
+    ex = SpanExtractor.load()
+    question = "The display says F08 and the laundry is still wet. What should I do?"
+    readings = ex.read(question, hits, docs)
+    assert readings[0].margin < ex.unsure_margin  # the reader is unsure here
+    assert ex.weights(readings)["cosine_weight"] == ex.unsure["cosine_weight"]
+    got = ex.extract(question, hits, docs, top_n=1, current=question, reader_query=question)
+    text = docs["laundris-7-washer-guide"].text
+    line = text.index("F08:")
+    assert got[0].doc_id == "laundris-7-washer-guide"
+    assert line <= got[0].start < got[0].end <= text.index("\n", line) + 1  # the F08 item
