@@ -93,7 +93,8 @@ class AbstainRule:
 
 # ---------------------------------------------------------------------------------------------
 # the learned decision
-SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap")
+SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap",
+           "evidence_cosine")
 @dataclass(frozen=True)
 class Signals:
     """What the learned decision reads about one turn (:data:`SIGNALS`, in that order):
@@ -108,10 +109,12 @@ class Signals:
     - ``gap``: the reranker's best score minus its second best;
     - ``evidence_overlap``: share of the last turn's content stems found in the top evidence
       span itself (a sentence or two: sharper than the passage for "the passage is on topic
-      but does not say it").
+      but does not say it");
+    - ``evidence_cosine``: the dense cosine of the user's last turn and the top evidence span
+      (the packaged general-purpose encoder: it does not depend on doc2dial's style).
 
     >>> Signals(relevance=0.6, overlap=0.5).vector()
-    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0]
+    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]
     """
 
     relevance: float = 0.0
@@ -121,6 +124,7 @@ class Signals:
     overlap: float = 0.0
     gap: float = 0.0
     evidence_overlap: float = 0.0
+    evidence_cosine: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in SIGNALS]

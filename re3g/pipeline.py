@@ -391,6 +391,8 @@ class Re3G:
                        overlap=word_overlap(current, passage_contents(top)),
                        gap=ranking.top_score - ranking.runner_up,
                        evidence_overlap=stem_overlap(current, evidence[0].text)
+                       if evidence else 0.0,
+                       evidence_cosine=self._text_cosine(current or "?", evidence[0].text)
                        if evidence else 0.0)
 
     def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,
@@ -413,6 +415,14 @@ class Re3G:
         evidence = self.extract(query, ranking.hits, current, turns, documents)
         decision, signals = self.decide(turns, query, ranking, evidence)
         return ranking, evidence, decision, signals
+
+    def _text_cosine(self, a: str, b: str) -> float:
+        """Cosine of two texts under the dense encoder."""
+        from re3g.retrieve.dense import encode
+
+        with model_errors("dense encoder failed"):
+            va, vb = encode(self.encoder, [" ".join(a.split()), " ".join(b.split())])
+        return float(va @ vb)
 
     def _passage_cosine(self, query: str, hits: list[Hit]) -> float:
         with model_errors("dense encoder failed"):

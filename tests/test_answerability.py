@@ -152,3 +152,30 @@ def test_report_counts_right_answers_after_a_document_change() -> None:
     block = answerability_metrics(rows)
     assert block["n_document_change"] == 2 and block["right_after_document_change"] == 50.0
     assert "n_document_change" not in answerability_metrics(rows[2:])
+
+
+def test_written_rows_weigh_like_doc2dial_and_the_threshold_serves_both() -> None:
+    """``re3g train answerability`` learns from a hand-written set beside doc2dial: its rows
+    weigh as much in all as the doc2dial rows, each source gets its own report, and the
+    threshold answers ``answer_rate`` of each source's answerable turns on average. The rows
+    are the shape the trainer caches; their signals are drawn so the two sources differ in
+    scale, as doc2dial turns and turns over other documents do."""
+    import random
+
+    from re3g.decide import SIGNALS
+    from re3g.train.answerability import fit
+
+    rng = random.Random(3)
+    rows = []
+    for source, n, shift in (("doc2dial", 400, 0.5), ("written", 60, 0.0)):
+        for i in range(n):
+            answerable = i % 4 != 0
+            base = shift + (0.3 if answerable else 0.0)
+            rows.append({"dial_id": f"{source}-{i // 5}", "kind": "answerable" if answerable
+                         else "other_domain", "answerable": answerable, "source": source,
+                         "signals": {s: base + rng.gauss(0, 0.15) for s in SIGNALS}})
+    model, report = fit(rows, folds=5, answer_rate=0.9, seed=0)
+    by = report["by_source_doc2dial"], report["by_source_written"]
+    assert (by[0]["answered"] + by[1]["answered"]) / 2 >= 0.9
+    assert by[1]["rows"] == 60 and by[1]["AUROC"] > 0.8
+    assert len(model["coef"]) == len(SIGNALS) and 0.0 < model["threshold"] < 1.0
