@@ -70,7 +70,10 @@ def main() -> int:
                 for ex, q, hits in tqdm(list(zip(val, queries, runs, strict=True)),
                                         desc="read passages")]
 
+    reader.unsure = {}  # the regular settings on every turn
+
     def pick(rd: list, hits: list) -> str:
+        reader.n_passages = max(1, len(rd))  # exactly the passages given
         ev = reader.select_ranges(rd, hits, docs, 1)
         return ev[0].text if ev else ""
 

@@ -110,8 +110,9 @@ class Signals:
     - ``evidence_overlap``: share of the last turn's content stems found in the top evidence
       span itself (a sentence or two: sharper than the passage for "the passage is on topic
       but does not say it");
-    - ``evidence_cosine``: the dense cosine of the user's last turn and the top evidence span
-      (the packaged general-purpose encoder: it does not depend on doc2dial's style).
+    - ``evidence_cosine``: the dense cosine of the user's last turn and the top evidence span,
+      under the dense retriever's encoder (the packaged all-MiniLM-L6-v2 by default, trained
+      far beyond doc2dial).
 
     >>> Signals(relevance=0.6, overlap=0.5).vector()
     [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]

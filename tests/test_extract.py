@@ -265,7 +265,7 @@ def test_overlap_weight_points_the_reader_at_the_sentence_with_the_users_words()
     hits = [Hit(Passage("fees-0", "fees", "Prices", text.strip(), 0, len(text),
                         [s.id for s in spans]), 0.5, 1)]
     ex = SpanExtractor.load()
-    ex.n_passages = 1
+    ex.n_passages, ex.unsure, ex.cosine_weight, ex.reader_weight = 1, {}, 0.0, 1.0
     question = "Is there a yearly option, an annual membership?"
     readings = ex.read(question, hits, docs)
     ex.overlap_weight = 0.0

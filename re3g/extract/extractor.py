@@ -76,16 +76,16 @@ class SpanExtractor(LoadedModel):
         # trained far beyond doc2dial): the reader's own scores flatten on documents unlike
         # doc2dial, where it drifts to a passage's first sentence
         self.cosine_weight = float(st.get("cosine_weight", 0.0))
-        # start/end readers: when the reader's margin (best range minus "no answer") on the
-        # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
-        # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
-        # sits far lower (median -8 vs -2.5 on train dev turns) and the reader's choice of
-        # sentence is little better than its position; there the user's words decide more.
         # start/end readers: how much the reader's own range score counts (1: fully); below
         # 1 every sentence of the passages read also stands as a range of its own, scored as
         # the reader's lowest kept range there, so the other terms can reach sentences the
         # reader did not propose
         self.reader_weight = float(st.get("reader_weight", 1.0))
+        # start/end readers: when the reader's margin (best range minus "no answer") on the
+        # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
+        # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
+        # sits far lower (median -8 vs -2.5 on train dev turns) and the reader's choice of
+        # sentence is little better than its position; there the user's words decide more.
         margin = st.get("unsure_margin")
         self.unsure_margin = float("-inf") if margin is None else float(margin)
         self.unsure: dict[str, float] = {k: float(v) for k, v in
@@ -342,7 +342,8 @@ class SpanExtractor(LoadedModel):
 
     def read(self, query: str, hits: Sequence[Hit], documents: dict[str, Document] | None
              ) -> list[Any]:
-        """The QA reader's findings in the top ``n_passages`` hits (one PassageReading each)."""
+        """The QA reader's findings in the top hits (one PassageReading each): as many as the
+        larger ``n_passages`` of the regular and the ``unsure`` settings."""
         depth = max(self.n_passages, int(self.unsure.get("n_passages", 1)))
         return self.model.read(query, [h.passage for h in hits[:max(1, depth)]],
                                documents, keep=self.ranges_kept)
@@ -385,8 +386,10 @@ class SpanExtractor(LoadedModel):
                       current: str | None = None,
                       cosines: dict[tuple[str, str], float] | None = None) -> list[Evidence]:
         """Evidence from QA readings of ``hits[:len(readings)]`` (at most ``n_passages`` of them;
-        all settings here come from :meth:`weights`): each range's score is the
-        reader's (minus ``null_weight`` x the passage's null score) plus ``rerank_weight`` x the
+        every setting but ``helper_weight`` comes from :meth:`weights`): each range's score is
+        ``reader_weight`` x the reader's (below 1, every sentence of the passages read is a
+        range too, with the reader's lowest kept score there), minus ``null_weight`` x the
+        passage's null score, plus ``rerank_weight`` x the
         hit's reranked score minus ``rank_penalty`` x its rank, plus ``helper_weight`` x the
         mean of ``span_scores`` (:meth:`helper_scores`) over the spans it snaps to, minus
         ``span_penalty`` x the number of spans it snaps to beyond the first, plus

@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train dialogues sampled (all their grounded turns are used)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--answer-rate", type=float, default=0.95,
-                        help="share of answerable train turns (out of fold) the threshold keeps")
+                        help="share of answerable turns (out of fold; the mean over doc2dial "
+                             "train and the written sets) the threshold keeps")
     parser.add_argument("--seed", type=int, default=common.TrainConfig.seed)
     parser.add_argument("--cache", type=Path, default=CACHE,
                         help="JSON lines of the runs (reused when the same turns come again)")
@@ -133,6 +134,8 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
         for line in args.cache.read_text().splitlines():
             try:
                 rec = json.loads(line)
+                if set(rec["signals"]) != set(SIGNALS):
+                    continue  # written before the decision's signals changed
                 done[(rec["id"], rec["kind"])] = rec
             except (ValueError, KeyError):
                 continue  # a torn last line
@@ -159,9 +162,9 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
         written_weight: float = 1.0) -> tuple[dict[str, Any], dict[str, Any]]:
     """(model, report): a logistic regression over the signals, its threshold and its
     out-of-fold metrics (folds by dialogue). Rows of a hand-written set (``source`` "written")
-    weigh ``written_weight`` times the doc2dial rows in all; the threshold is the lowest
-    probability at which the answerable turns of each source are answered ``answer_rate`` of
-    the time on average."""
+    weigh ``written_weight`` times the doc2dial rows in all; the threshold is the highest
+    probability at which the answerable turns of each source are still answered
+    ``answer_rate`` of the time on average."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -170,6 +173,11 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
 
     x = np.array([[r["signals"][n] for n in SIGNALS] for r in rows], dtype=float)
     y = np.array([1 if r["answerable"] else 0 for r in rows])
+    if y.all() or not y.any():
+        from re3g.errors import DataError
+
+        raise DataError("the decision needs answerable and unanswerable turns; got only "
+                        + ("answerable" if y.any() else "unanswerable") + " ones")
     groups = np.array([r["dial_id"] for r in rows])
     source = np.array([r.get("source", "doc2dial") for r in rows])
     weight = np.ones(len(rows))

@@ -50,6 +50,7 @@ def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequenc
 
     out = []
     keys = list(grid)
+    extractor.unsure = {}  # the grid scores the regular settings on every turn
     helper = list(helper) if helper is not None else [None] * len(readings)
     currents = list(currents) if currents is not None else [None] * len(readings)
     cosines = list(cosines) if cosines is not None else [{}] * len(readings)
@@ -136,8 +137,10 @@ def evaluate_and_select(model_dir: Path, val: list[Any], docs: dict[str, Any],
         for k, v in st.items():
             setattr(ex, k, v)
         ex.rerank_weight = ex.rank_penalty = ex.null_weight = 0.0
+        ex.unsure = {}
         preds = []
         for rd, hits, lp in zip(gold_reads, gold_runs, gold_lp, strict=True):
+            ex.n_passages = max(1, len(rd))  # every gold passage
             ev = ex.select_ranges(rd, hits, docs, 1, lp)
             preds.append(ev[0].text if ev else "")
         return {k: round(v, 2) for k, v in grounding_metrics(preds, refs).items()}

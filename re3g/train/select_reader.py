@@ -70,6 +70,10 @@ UNSURE_MARGINS = [float("-inf"), -10.0, -8.0, -6.0, -4.0, -2.0, 0.0]
 score on the top passage); -inf: never."""
 RANGES_KEPT = 30  # ranges per passage weighed when a span penalty may favour short ones
 CACHE_DIR = Path(".cache/select-reader")
+RANKING_FIELDS = ("k", "rerank", "reranker", "rerank_k", "current_weight", "document_weight",
+                  "document_temperature", "document_margin", "cross", "cross_model",
+                  "cross_depth", "cross_weight")
+"""The Config fields that decide a turn's candidates (part of the readings' cache key)."""
 
 
 def dev_examples(path: Path, docs: dict[str, Any], dialogues: int, seed: int) -> list[Any]:
@@ -98,8 +102,9 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
               ) -> dict[str, Any]:
     """The pipeline's candidates of every turn of ``part``, the reader's readings of the top
     ``depth`` of them, the references, the user's last turns and their span cosines. Kept in
-    ``cache_dir`` under a key of the turns, the reader's weights (not its manifest: the
-    settings chosen here do not change what it reads), the ranking settings and ``depth``."""
+    ``cache_dir`` under a key of the turns (text and references), the reader's weights and
+    question roles (not its range settings: they do not change what it reads), the ranking
+    models and settings, ``depth`` and :data:`RANGES_KEPT`."""
     import hashlib
     import pickle
 
@@ -107,12 +112,13 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
 
     rk = Config()
     key = hashlib.sha1(json.dumps([
-        part.name, [e.id for e in part.examples], str(part.index), depth,
-        sorted((f.name, f.stat().st_size, f.stat().st_mtime) for f in Path(ex.path).iterdir()
-               if f.is_file() and f.name != "manifest.json") if ex.path else [],
-        [getattr(rk, n) for n in ("k", "current_weight", "document_weight",
-                                  "document_temperature", "document_margin", "cross")],
-    ]).encode()).hexdigest()[:16]
+        part.name, str(part.index), depth, RANGES_KEPT, ex.query_roles,
+        [[e.id, [t.utterance for t in e.history],
+          [[r.doc_id, r.span_id] for r in e.references]] for e in part.examples],
+        [files_stamp(d) for d in (Path(ex.path) if ex.path else None,
+                                  model_path("reranker"), model_path("cross-reranker"))],
+        [getattr(rk, n) for n in RANKING_FIELDS],
+    ], default=str).encode()).hexdigest()[:16]
     path = cache_dir / f"{key}.pkl" if cache_dir else None
     if path is not None and path.is_file():
         with path.open("rb") as fh:
@@ -125,6 +131,14 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
             pickle.dump(got, fh)
         tmp.replace(path)
     return got
+
+
+def files_stamp(folder: Path | None) -> list[Any]:
+    """(name, size, mtime) of a model folder's files but its manifest ([] when missing)."""
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted((f.name, f.stat().st_size, f.stat().st_mtime) for f in folder.iterdir()
+                  if f.is_file() and f.name != "manifest.json")
 
 
 def _read_part(part: Part, ex: Any, depth: int) -> dict[str, Any]:
@@ -174,6 +188,7 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
 
     ex = SpanExtractor.load(reader_dir)
     today = {k: getattr(ex, k) for k in GRID}
+    today_unsure, today_gate = dict(ex.unsure), ex.unsure_margin
     depth = int(max(GRID["n_passages"]))
     scores, margins, folds, owner = [], [], [], []
     points: list[dict[str, float]] = []
@@ -241,8 +256,12 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
     every = np.ones(len(margin), dtype=bool)
     chosen = choose(every)
     held = [score(choose(fold == k), fold != k) for k in (0, 1)]
-    now = next((i for i, st in enumerate(points)
-                if all(abs(st[k] - today[k]) < 1e-9 for k in GRID)), None)
+    def index_of(st: dict[str, float]) -> int | None:
+        return next((n for n, pt in enumerate(points)
+                     if all(abs(pt[k] - st[k]) < 1e-9 for k in GRID)), None)
+
+    now = index_of(today)
+    now_unsure = index_of({**today, **today_unsure}) if today_unsure else now
     gate, i, j = chosen
     settings: dict[str, Any] = dict(points[i])
     if j != i and gate > float("-inf"):
@@ -254,13 +273,14 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
         settings["unsure"] = {}
     report = {"turns": {p.name: len(p.examples) for p in parts},
               "unsure_turns": {p.name: int(((margin < gate) & (part_of == n)).sum())
-                               for n, p in enumerate(parts)},
+                               if settings["unsure"] else 0 for n, p in enumerate(parts)},
               "objective": round(score(chosen, every), 2),
               "objective_two_fold": round(sum(held) / 2, 2),
               "grounding_F1": per_part(chosen),
               "tradeoff": {str(k): per_part(choose(every, k)) for k in TRADEOFF},
               "today": today,
-              "today_F1": per_part((float("-inf"), now, now)) if now is not None else None}
+              "today_F1": per_part((today_gate, now, now_unsure))
+              if now is not None and now_unsure is not None else None}
     return settings, report
 
 
@@ -308,6 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
     written = [] if args.no_written else (args.written or [[str(p) for p in common.DEV_SET]])
+    for d, f in written:
+        if not (Path(d).is_dir() and Path(f).is_file()):
+            raise SystemExit(f"written set {d} / {f} not found (build it with `python "
+                             "data/suite/build.py --conversations ...`, or pass --no-written)")
 
     from re3g.data import load_documents
     from re3g.evaluate.report import write_atomic
