@@ -2,7 +2,7 @@
 
 A regression guard for behaviour on documents no model here was tuned on: each floor sits a
 few points under what the shipped models and settings measured (docs/answerability.md), so a
-change that makes answers wrong, or refusals rarer, fails here. Not timed.
+change that makes answers wrong, or the decision blinder, fails here. Not timed.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "data" / "suite"
 
-# (documents, dialogues) -> floors in percent, a few points under the session-11 measurement
-# (ranking chosen on train, decision retrained on it; sample: answered 70.7, right 48.9,
-# refused 70.8 of 24; other documents: 64.5, 39.5, 47.1 of 34)
+# (documents, dialogues) -> floors, a few points under the session-12 measurement (reader
+# settings with the unsure regime, decision retrained with the written dev set; sample:
+# answered 100, right 72.8, AUROC 0.69, refused 4.2 of 24; other documents: 96.8, 73.4, 0.70,
+# 5.9 of 34). The decision's threshold answers 95% of answerable train turns, so it refuses
+# little here; AUROC guards how well it separates the two kinds whatever the threshold.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 65.0, "right": 44.0,
-                "refused_unanswerable": 62.0}),
+               {"answered": 95.0, "right": 68.0, "AUROC": 0.64}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 59.0, "right": 35.0,
-                   "refused_unanswerable": 41.0}),
+                  {"answered": 92.0, "right": 69.0, "AUROC": 0.66}),
 }
 
 

@@ -42,6 +42,8 @@ from re3g.train import common
 
 TRAIN_CMD = "re3g train answerability"
 CACHE = Path(".cache/answerability-train.jsonl")
+TRADEOFF_RATES = (0.95, 0.9, 0.8, 0.7, 0.6)
+"""Answer rates whose thresholds the report also gives (the trade-off a user can pick)."""
 WRITTEN_WEIGHT = 0.1
 """Total weight of the written rows against the doc2dial rows: of 0 (doc2dial alone), 0.05,
 0.1, 0.15, 0.2, 0.3, 0.5 and 1, the best mean of the two sources' out-of-fold AUROC (session 12,
@@ -207,7 +209,11 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
                               if ((y == 1) & (source == s)).any()]))
 
     cands = np.unique(oof[y == 1])
-    threshold = float(max((t for t in cands if answered(t) >= answer_rate), default=cands[0]))
+
+    def threshold_for(rate: float) -> float:
+        return float(max((t for t in cands if answered(t) >= rate), default=cands[0]))
+
+    threshold = threshold_for(answer_rate)
     kinds = sorted({r["kind"] for r in rows})
     by_kind = {k: [i for i, r in enumerate(rows) if r["kind"] == k] for k in kinds}
     report = {
@@ -219,6 +225,15 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
         "refused_by_kind": {k: round(float((oof[idx] < threshold).mean()), 4)
                             for k, idx in by_kind.items() if k not in ("answerable", "written")},
     }
+    # what other operating points would give (``[answer] min_confidence`` sets one)
+    report["tradeoff"] = {
+        f"answer_rate_{rate}": {
+            "min_confidence": round(t, 4),
+            **{s: {"answered": round(float((oof[(y == 1) & (source == s)] >= t).mean()), 4),
+                   "refused_unanswerable": round(float(
+                       (oof[(y == 0) & (source == s)] < t).mean()), 4)}
+               for s in sources if ((y == 0) & (source == s)).any()}}
+        for rate in TRADEOFF_RATES for t in (threshold_for(rate),)}
     for s in sources:
         pos, neg = (y == 1) & (source == s), (y == 0) & (source == s)
         both = pos.any() and neg.any()
