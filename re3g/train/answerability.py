@@ -65,25 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=common.TrainConfig.seed)
     parser.add_argument("--cache", type=Path, default=CACHE,
                         help="JSON lines of the runs (reused when the same turns come again)")
-    parser.add_argument("--written", nargs=2, action="append", metavar=("DOCS", "DIALOGUES"),
-                        type=Path, help="a hand-written conversation set over other documents "
-                        "(default: data/dev/documents data/dev/dialogues.json; never the test "
-                        "suite in data/suite)")
-    parser.add_argument("--no-written", action="store_true", help="doc2dial train turns only")
+    common.add_written_arguments(parser)
     parser.add_argument("--written-weight", type=float, default=WRITTEN_WEIGHT,
                         help="total weight of the written rows relative to the doc2dial rows "
                              f"(default {WRITTEN_WEIGHT})")
     parser.add_argument("--out", type=Path, default=model_path("answerability"))
-
-
-def written_sets(args: argparse.Namespace) -> list[tuple[Path, Path]]:
-    """The hand-written sets to learn from (``--written``, default :data:`common.DEV_SET`
-    when it is there)."""
-    if args.no_written:
-        return []
-    if args.written:
-        return [(Path(d), Path(f)) for d, f in args.written]
-    return [common.DEV_SET] if common.DEV_SET[1].is_file() else []
 
 
 def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str], Any],
@@ -161,7 +147,7 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                 rows.append(rec)
                 fh.write(json.dumps(rec) + "\n")
             fh.flush()
-        for docs_dir, dialogues in written_sets(args):
+        for docs_dir, dialogues in common.written_sets(args):
             rows += collect_written(docs_dir, dialogues, done, fh)
     return rows, bot
 
@@ -262,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise DataError(f"--answer-rate must be in [0.5, 1), got {args.answer_rate}")
     t0 = time.time()
+    written = common.written_sets(args)  # a bad --written fails now, not after the runs
     rows, bot = collect(args)
     fitted, report = fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight)
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
@@ -277,10 +264,9 @@ def run(args: argparse.Namespace) -> int:
                        "answer the turn); trained on train turns and synthetic unanswerable "
                        "versions of them (re3g.evaluate.unanswerable)",
         "command": f"{TRAIN_CMD} --dialogues {args.dialogues} --answer-rate {args.answer_rate}"
-                   + "".join(f" --written {d} {f}" for d, f in written_sets(args))
-                   + (f" --written-weight {args.written_weight}" if written_sets(args) else ""),
-        "data": common.data_files([args.docs, args.train,
-                                   *(f for _, f in written_sets(args))]),
+                   + "".join(f" --written {d} {f}" for d, f in written)
+                   + (f" --written-weight {args.written_weight}" if written else ""),
+        "data": common.data_files([args.docs, args.train, *(f for _, f in written)]),
         **fitted, "requires": requires, "ranking": ranking,
         "metrics": {"train_out_of_fold": report},
         "training": {"seconds": round(time.time() - t0, 1), "seed": args.seed},

@@ -43,6 +43,33 @@ settings and the learned decision are chosen on it beside doc2dial train; the be
 suite in ``data/suite`` is never used for choosing."""
 
 
+def add_written_arguments(parser: Any) -> None:
+    """``--written DOCS DIALOGUES`` (repeatable) and ``--no-written``: the hand-written
+    conversation sets a trainer learns or chooses from beside doc2dial (:func:`written_sets`)."""
+    parser.add_argument("--written", nargs=2, action="append", metavar=("DOCS", "DIALOGUES"),
+                        type=Path, help="a hand-written conversation set over other documents "
+                        f"(default: {DEV_SET[0]} {DEV_SET[1]} when it is there; never the test "
+                        "suite in data/suite)")
+    parser.add_argument("--no-written", action="store_true", help="doc2dial turns only")
+
+
+def written_sets(args: Any) -> list[tuple[Path, Path]]:
+    """The sets :func:`add_written_arguments` asked for: those named (each must exist), else
+    :data:`DEV_SET` when it is there, none with ``--no-written``."""
+    from re3g.errors import DataError
+
+    if args.no_written:
+        return []
+    if not args.written:
+        return [DEV_SET] if DEV_SET[0].is_dir() and DEV_SET[1].is_file() else []
+    sets = [(Path(d), Path(f)) for d, f in args.written]
+    for d, f in sets:
+        if not (d.is_dir() and f.is_file()):
+            raise DataError(f"written set {d} / {f} not found (build the dialogues with `python "
+                            "data/suite/build.py --conversations ...`, or pass --no-written)")
+    return sets
+
+
 # ----------------------------------------------------------------------------- basics
 
 def set_seed(seed: int) -> None:

@@ -317,21 +317,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--reader", type=Path, default=model_path("extractor-qa"))
     ap.add_argument("--dialogues", type=int, default=80)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--written", nargs=2, action="append", metavar=("DOCS", "DIALOGUES"),
-                    help="a hand-written conversation set over other documents, weighed like "
-                         "the doc2dial part (default: data/dev/documents data/dev/dialogues.json;"
-                         " never the test suite in data/suite)")
-    ap.add_argument("--no-written", action="store_true", help="doc2dial train dev part only")
+    common.add_written_arguments(ap)
     ap.add_argument("--keep-doc2dial", type=float, default=KEEP_FIRST,
                     help="grounding F1 the doc2dial part may lose against the best it gets "
                          f"alone (default {KEEP_FIRST}; a negative value: no bound)")
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
-    written = [] if args.no_written else (args.written or [[str(p) for p in common.DEV_SET]])
-    for d, f in written:
-        if not (Path(d).is_dir() and Path(f).is_file()):
-            raise SystemExit(f"written set {d} / {f} not found (build it with `python "
-                             "data/suite/build.py --conversations ...`, or pass --no-written)")
+    written = common.written_sets(args)
 
     from re3g.data import load_documents
     from re3g.evaluate.report import write_atomic
@@ -359,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      + "; never validation, never the test suite",
             "command": " ".join(["python -m re3g.train.select_reader", "--dialogues",
                                  str(args.dialogues), "--seed", str(args.seed)]
-                                + [a for d, f in written for a in ("--written", d, f)]),
+                                + [a for d, f in written for a in ("--written", str(d), str(f))]),
             **report}
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote the chosen settings into {mpath}")
