@@ -94,7 +94,7 @@ class AbstainRule:
 # ---------------------------------------------------------------------------------------------
 # the learned decision
 SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap",
-           "evidence_cosine")
+           "evidence_cosine", "null")
 @dataclass(frozen=True)
 class Signals:
     """What the learned decision reads about one turn (:data:`SIGNALS`, in that order):
@@ -112,10 +112,14 @@ class Signals:
       but does not say it");
     - ``evidence_cosine``: the dense cosine of the user's last turn and the top evidence span,
       under the dense retriever's encoder (the packaged all-MiniLM-L6-v2 by default, trained
-      far beyond doc2dial).
+      far beyond doc2dial);
+    - ``null``: the start/end reader's "not in this passage" logit (start + end logits of its
+      first token) for the best passage; 0 for other extractors. On the written development
+      set (data/dev) it separates answerable from unanswerable turns better than any other
+      signal alone (AUROC 0.72, higher null = less likely answered).
 
     >>> Signals(relevance=0.6, overlap=0.5).vector()
-    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]
+    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0]
     """
 
     relevance: float = 0.0
@@ -126,6 +130,7 @@ class Signals:
     gap: float = 0.0
     evidence_overlap: float = 0.0
     evidence_cosine: float = 0.0
+    null: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in SIGNALS]

@@ -208,10 +208,15 @@ class Re3G:
     @property
     def extractor(self) -> Extractor | None:
         """The trained span extractor, or None (dense fallback, or extraction off)."""
-        from re3g.extract import load_extractor
+        from re3g.extract import SpanExtractor, load_extractor
 
-        return self._once("extractor", lambda: load_extractor(self.config.extract,
-                                                              self.config.extractor))
+        def load() -> Extractor | None:
+            ex = load_extractor(self.config.extract, self.config.extractor)
+            if isinstance(ex, SpanExtractor):  # the span vectors the index stores
+                ex.prime_from_index(self.index_dir)
+            return ex
+
+        return self._once("extractor", load)
 
     @property
     def fallback(self) -> DenseFallback:
@@ -373,34 +378,48 @@ class Re3G:
                                    current_weight=self.config.current_weight,
                                    reader_query=asked))
 
-    def signals(self, turns: Sequence[Turn], ranking: Ranking, evidence: Sequence[Evidence]
-                ) -> Signals:
-        """What the learned decision reads about this turn (:class:`re3g.decide.Signals`)."""
+    def signals(self, turns: Sequence[Turn], ranking: Ranking, evidence: Sequence[Evidence],
+                documents: dict[str, Document] | None = None) -> Signals:
+        """What the learned decision reads about this turn (:class:`re3g.decide.Signals`);
+        ``documents`` as given to :meth:`extract` (the reader's null comes from its memory)."""
         hits = ranking.hits
         if not hits:
             return Signals()
         from re3g.data.passages import passage_contents
+        from re3g.retrieve.dense import encode
 
         current = (turns[-1].utterance or "") if turns else ""
         top = hits[0].passage
         rr = self.reranker
+        texts = [" ".join((current or "?").split()), passage_contents(top)]
+        if evidence:
+            texts.append(" ".join(evidence[0].text.split()))
+        with model_errors("dense encoder failed"):
+            vecs = encode(self.encoder, texts)  # one batch: the turn, the passage, the evidence
+        null = 0.0
+        ex = self.extractor if self.config.extract else None
+        if ex is not None and ex.kind == "qa":
+            with model_errors("span extraction failed"):
+                null = ex.null_score(self.build_query(turns), hits, documents or self.documents,
+                                     ex.question(turns))
         return Signals(relevance=rr.relevance(ranking.top_score) if rr is not None else 0.0,
                        cross=ranking.cross_logits.get(top.pid, 0.0),
                        reader=evidence[0].score if evidence else 0.0,
-                       cosine=self._passage_cosine(current or "?", hits),
+                       cosine=float(min(1.0, max(0.0, vecs[0] @ vecs[1]))),
                        overlap=word_overlap(current, passage_contents(top)),
                        gap=ranking.top_score - ranking.runner_up,
                        evidence_overlap=stem_overlap(current, evidence[0].text)
                        if evidence else 0.0,
-                       evidence_cosine=self._text_cosine(current or "?", evidence[0].text)
-                       if evidence else 0.0)
+                       evidence_cosine=float(vecs[0] @ vecs[2]) if evidence else 0.0,
+                       null=null)
 
     def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,
-               evidence: list[Evidence]) -> tuple[Decision, Signals | None]:
+               evidence: list[Evidence], documents: dict[str, Document] | None = None
+               ) -> tuple[Decision, Signals | None]:
         """Answer or abstain (:attr:`rule`), with the signals the learned rule read."""
         rule = self.rule
         if isinstance(rule, LearnedRule):
-            signals = self.signals(turns, ranking, evidence)
+            signals = self.signals(turns, ranking, evidence, documents)
             return rule.decide(signals), signals
         return rule.decide(ranking.hits, evidence, ranking.top_score,
                            lambda: self._passage_cosine(query, ranking.hits)), None
@@ -413,16 +432,8 @@ class Re3G:
         ranking = self.rank(query, hits, turns)
         current = turns[-1].utterance or ""
         evidence = self.extract(query, ranking.hits, current, turns, documents)
-        decision, signals = self.decide(turns, query, ranking, evidence)
+        decision, signals = self.decide(turns, query, ranking, evidence, documents)
         return ranking, evidence, decision, signals
-
-    def _text_cosine(self, a: str, b: str) -> float:
-        """Cosine of two texts under the dense encoder."""
-        from re3g.retrieve.dense import encode
-
-        with model_errors("dense encoder failed"):
-            va, vb = encode(self.encoder, [" ".join(a.split()), " ".join(b.split())])
-        return float(va @ vb)
 
     def _passage_cosine(self, query: str, hits: list[Hit]) -> float:
         with model_errors("dense encoder failed"):

@@ -302,3 +302,47 @@ def test_on_documents_unlike_doc2dial_the_users_words_choose_the_sentence() -> N
     line = text.index("F08:")
     assert got[0].doc_id == "laundris-7-washer-guide"
     assert line <= got[0].start < got[0].end <= text.index("\n", line) + 1  # the F08 item
+
+
+def test_index_stores_span_vectors_and_the_pipeline_uses_them(small_index,
+                                                              small_corpus_files) -> None:
+    """`re3g index` embeds every span once; the pipeline loads them at start, so a turn's
+    sentence cosines need no span encoding, and they equal the on-demand ones."""
+    from re3g import models
+    from re3g.config import Config
+    from re3g.data import load_documents
+    from re3g.extract.span_store import load_span_vectors, span_entries
+    from re3g.pipeline import Re3G
+    from re3g.retrieve.index import read_manifest
+
+    docs = load_documents(small_corpus_files[0])
+    keys, _ = span_entries(list(docs.values()))
+    manifest = read_manifest(small_index)
+    assert manifest["spans"]["count"] == len(keys) > 100
+    stored_keys, vectors = load_span_vectors(small_index)
+    assert stored_keys == keys and vectors.shape == (len(keys), 384)
+
+    bot = Re3G(Config(index=str(small_index), docs=str(small_corpus_files[0])))
+    ex = bot.extractor
+    assert len(ex.cache) >= len(keys)
+    hits = bot.retrieve("how do I renew my license online?", k=3)
+    base = models.base_encoder(models.SPAN_MAX_TOKENS)
+    calls: list[int] = []
+    real = base.encode
+    base.encode = lambda texts, *a, **k: (calls.append(len(texts)), real(texts, *a, **k))[1]
+    try:
+        got = ex.span_cosines("renew online", [h.passage for h in hits], docs)
+    finally:
+        base.encode = real
+    assert calls == [1]  # the turn only: every span vector came from the index
+    fresh = on_demand_extractor().span_cosines("renew online", [h.passage for h in hits],
+                                               docs)
+    assert got.keys() == fresh.keys() and got
+    assert max(abs(got[k] - fresh[k]) for k in got) < 1e-4
+
+
+def on_demand_extractor():
+    """A reader-less extractor whose span vectors are computed when asked."""
+    from re3g.extract import SpanExtractor
+
+    return SpanExtractor("qa", None, {"settings": {}})

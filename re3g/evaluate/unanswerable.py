@@ -117,8 +117,8 @@ def variant_signals(bot: Any, example: Example, variant: Variant) -> dict[str, A
     decision's signals (``bot.signals``), its confidence and whether it answered."""
     turns = example.history
     query = bot.build_query(turns)
-    ranking, evidence, decision, _ = bot.assess(turns, query, variant.hits, variant.documents)
-    signals = bot.signals(turns, ranking, evidence)
+    ranking, evidence, decision, read = bot.assess(turns, query, variant.hits, variant.documents)
+    signals = read or bot.signals(turns, ranking, evidence, variant.documents)
     top = ranking.hits[0].passage.doc_id if ranking.hits else ""
     return {"id": example.id, "dial_id": example.dial_id, "kind": variant.kind,
             "answerable": variant.answerable, "signals": signals.as_dict(),

@@ -185,6 +185,20 @@ class SpanExtractor(LoadedModel):
         if cands:
             self.span_vectors(cands)
 
+    def prime_from_index(self, index_dir: str | Path) -> int:
+        """Load the span vectors an index stores (:mod:`re3g.extract.span_store`) into the
+        vector cache; the number loaded (0 when the index has none)."""
+        import torch
+
+        from re3g.extract.span_store import load_span_vectors
+
+        stored = load_span_vectors(index_dir)
+        if stored is None:
+            return 0
+        keys, vectors = stored
+        self.cache.put(keys, torch.from_numpy(vectors))
+        return len(keys)
+
     def prime_from_cache(self, path: str | Path, documents: dict[str, Document]) -> bool:
         """Seed the span-vector cache from a file written by ``re3g train extractor``
         (``{"keys": [(doc_id, span_id)], "vectors"}``); False when it is missing or unusable."""
@@ -347,6 +361,20 @@ class SpanExtractor(LoadedModel):
         depth = max(self.n_passages, int(self.unsure.get("n_passages", 1)))
         return self.model.read(query, [h.passage for h in hits[:max(1, depth)]],
                                documents, keep=self.ranges_kept)
+
+    def null_score(self, query: str, hits: Sequence[Hit],
+                   documents: dict[str, Document] | None = None,
+                   reader_query: str | None = None) -> float:
+        """The start/end reader's "not in this passage" logit for the top hit (the reading
+        :meth:`extract` made with the same arguments, from memory); 0.0 for other extractors.
+        """
+        from re3g.retrieve.base import check_query
+
+        if self.kind != "qa" or not hits:
+            return 0.0
+        asked = check_query(reader_query) if reader_query else check_query(query)
+        return float(self.model.read(asked, [hits[0].passage], documents,
+                                     keep=self.ranges_kept)[0].null)
 
     def weights(self, readings: Sequence[Any]) -> dict[str, float]:
         """The range settings for these readings: the ``unsure`` ones when the reader's margin

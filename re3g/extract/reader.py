@@ -12,6 +12,8 @@ answer" (null) score. :mod:`re3g.extract.extractor` snaps the ranges to document
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +23,7 @@ from re3g.types import Document, Passage
 
 MAX_LENGTH = 384
 MAX_ANSWER_TOKENS = 160
+READINGS_KEPT = 512  # readings remembered per reader (a turn reads 3 passages; signals reread 1)
 
 
 def passage_window(p: Passage, documents: dict[str, Document] | None) -> tuple[str, int]:
@@ -95,6 +98,12 @@ class QAReader:
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.max_question_tokens = max_question_tokens
+        # (question, context, offset, keep) -> (ranges, null): the decision re-reads the top
+        # passage the extractor has just read; keyed by content, so a passage with a span
+        # blanked out (evaluation variants) is read afresh
+        self._memo: OrderedDict[tuple[str, str, int, int], tuple[list[Any], float]] = \
+            OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, name: str, local: bool = True, quantized: bool = False,
@@ -109,12 +118,33 @@ class QAReader:
     def read(self, question: str, passages: Sequence[Passage],
              documents: dict[str, Document] | None = None, keep: int = 5
              ) -> list[PassageReading]:
-        import torch
-
+        """One :class:`PassageReading` per passage (passages read before with the same
+        question and text come from memory)."""
         if not passages:
             return []
         q = truncate_question(self.tokenizer, question, self.max_question_tokens)
         windows = [passage_window(p, documents) for p in passages]
+        keys = [(q, w, base, keep) for w, base in windows]
+        with self._lock:
+            found = {i: self._memo[k] for i, k in enumerate(keys) if k in self._memo}
+            for k in {keys[i] for i in found}:
+                self._memo.move_to_end(k)
+        missing = [i for i in range(len(keys)) if i not in found]
+        if missing:
+            fresh = self._forward(q, [windows[i] for i in missing], keep)
+            with self._lock:
+                for i, got in zip(missing, fresh, strict=True):
+                    found[i] = self._memo[keys[i]] = got
+                while len(self._memo) > READINGS_KEPT:
+                    self._memo.popitem(last=False)
+        return [PassageReading(p, list(found[i][0]), found[i][1])
+                for i, p in enumerate(passages)]
+
+    def _forward(self, q: str, windows: Sequence[tuple[str, int]], keep: int
+                 ) -> list[tuple[list[tuple[float, int, int]], float]]:
+        """Ranges (document offsets) and null score of each window, in one batch."""
+        import torch
+
         enc = self.tokenizer([q] * len(windows), [w for w, _ in windows], truncation="only_second",
                              max_length=self.max_length, padding=True,
                              return_offsets_mapping=True, return_tensors="pt")
@@ -123,11 +153,10 @@ class QAReader:
         with torch.inference_mode():
             out = self.model(**{k: v.to(dev) for k, v in enc.items()})
         starts, ends = out.start_logits.float().tolist(), out.end_logits.float().tolist()
-        readings = []
-        for b, (p, (_, base)) in enumerate(zip(passages, windows, strict=True)):
-            seq = enc.sequence_ids(b)
-            ctx = [s == 1 for s in seq]
+        found = []
+        for b, (_, base) in enumerate(windows):
+            ctx = [s == 1 for s in enc.sequence_ids(b)]
             ranges = best_ranges(starts[b], ends[b], offsets[b], ctx, keep=keep)
-            readings.append(PassageReading(
-                p, [(s, base + a, base + e) for s, a, e in ranges], starts[b][0] + ends[b][0]))
-        return readings
+            found.append(([(s, base + a, base + e) for s, a, e in ranges],
+                          starts[b][0] + ends[b][0]))
+        return found

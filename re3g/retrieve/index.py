@@ -94,6 +94,7 @@ def build_index(
     uri: str | None = None,
     vectors_from: str | Path | None = None,
     encode: Callable[[Sequence[Passage], str | None], np.ndarray] | None = None,
+    span_vectors: bool = True,
 ) -> Path:
     """Split ``documents`` into passages and build the BM25 and/or dense indexes.
 
@@ -105,7 +106,8 @@ def build_index(
     FAISS vectors are reused instead of encoding again. ``encode(passages, model)``, when
     given, computes the passage vectors instead of this process (``re3g index --ray``:
     :func:`re3g.scale.ray_index.ray_encoding`); it must return what
-    :func:`re3g.retrieve.dense.passage_vectors` would.
+    :func:`re3g.retrieve.dense.passage_vectors` would. ``span_vectors`` also embeds every
+    document span for the extractor (:mod:`re3g.extract.span_store`), so no turn waits for it.
 
     Everything is written to a temporary sibling folder and moved into place at the end, so an
     interrupted, cancelled or failed build leaves any previous index at ``out_dir`` untouched
@@ -164,6 +166,15 @@ def build_index(
         else:
             _lucene_parts(passages, tmp, manifest, model=model, kind=kind, progress=progress,
                           on_stage=on_stage, stop=stop, encode=encode)
+        if span_vectors:
+            from re3g.extract.span_store import build_span_vectors
+
+            stop()
+            t0 = time.perf_counter()
+            manifest["spans"] = build_span_vectors(docs, tmp, progress, check=stop)
+            manifest["spans"]["build_s"] = round(time.perf_counter() - t0, 2)
+            if on_stage:
+                on_stage("spans", time.perf_counter() - t0)
         stop()
         # written last: a build folder with a manifest is complete (swap.recover relies on it)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
