@@ -74,7 +74,7 @@ def build_span_vectors(documents: Sequence[Document], index_dir: Path, progress:
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "vectors.npy", vectors)
     (out / "keys.json").write_text(json.dumps(keys))
-    return {"model": Path(models.base_model_path()).name, "count": len(keys),
+    return {"model": models.BASE_MODEL, "count": len(keys),
             "max_tokens": models.SPAN_MAX_TOKENS}
 
 
