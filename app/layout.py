@@ -29,6 +29,7 @@ CSS = """
 .re3g-scores { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 4px; }
 .re3g-ok { color: #2b8a3e; margin-bottom: 4px; }
 .re3g-weak { color: #c92a2a; margin-bottom: 4px; }
+.re3g-unsure { color: #b35c00; margin-bottom: 4px; }
 .re3g-timings td, .re3g-timings th { padding: 1px 8px; font-size: 0.85em; }
 .re3g-text[data-re3g-open] { cursor: pointer; }
 .re3g-tools { display: flex; gap: 6px; margin-top: 4px; flex-wrap: wrap; }

@@ -164,7 +164,11 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     numbers = numbers or {}
     position = {id(ev): i for i, ev in enumerate(answer.evidence)}
     why = " and the answer is not grounded" if not answer.grounded else ""
+    tentative = grounded and bool(answer.extra.get("tentative"))
     status = (
+        f'<div class="re3g-unsure">Tentative: confidence {answer.confidence:.2f} is low, so '
+        f"the documents may not say this. Check the passage below.</div>"
+        if tentative else
         f'<div class="re3g-ok">Grounded in <b>{escape(corpus)}</b> · confidence '
         f"{answer.confidence:.2f}</div>"
         if grounded else

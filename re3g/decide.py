@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,25 @@ DEFAULT_MIN_CONFIDENCE = {"dense-fallback": 0.30, "extractor": 0.20, "passage": 
 
 @dataclass(frozen=True)
 class Decision:
-    """The confidence in [0, 1], whether the pipeline answers, and the threshold used."""
+    """The confidence in [0, 1], whether the pipeline answers, and the threshold used.
+
+    ``sure`` is the confidence from which an answer stands without a caution (the learned
+    decision's ``sure`` level); an answer below it is ``tentative``: shown, with a warning
+    that the documents may not say this.
+
+    >>> Decision(0.3, True, 0.27, sure=0.36).tentative
+    True
+    """
 
     confidence: float
     grounded: bool
     threshold: float
+    sure: float = field(default=0.0, repr=False)
+
+    @property
+    def tentative(self) -> bool:
+        """Answered, but with a confidence below :attr:`sure`."""
+        return self.grounded and self.confidence < self.sure
 
 
 class AbstainRule:
@@ -164,6 +178,9 @@ class LearnedRule:
         self.intercept = float(manifest["intercept"])
         self.threshold = (min_confidence if min_confidence is not None
                           else float(manifest["threshold"]))
+        # answers below this are tentative (``re3g train answerability``: the confidence that
+        # SURE_RATE of the answerable train turns reach, out of fold); 0 in older models
+        self.sure = float(manifest.get("sure", 0.0))
         self.manifest = manifest
         self.path = path
 
@@ -218,4 +235,4 @@ class LearnedRule:
 
     def decide(self, signals: Signals) -> Decision:
         p = self.probability(signals)
-        return Decision(p, p >= self.threshold, self.threshold)
+        return Decision(p, p >= self.threshold, self.threshold, self.sure)

@@ -480,6 +480,7 @@ class Re3G:
             "generator": self.config.generator, "min_confidence": decision.threshold,
             "reply_spans": min(self.config.reply_spans, len(evidence)),
             "decision": "learned" if signals is not None else "rule",
+            "tentative": decision.tentative,
         }
         if signals is not None:
             extra["signals"] = signals.as_dict()

@@ -213,3 +213,6 @@ def test_written_rows_weigh_like_doc2dial_and_the_threshold_serves_both() -> Non
     assert (by[0]["answered"] + by[1]["answered"]) / 2 >= 0.9
     assert by[1]["rows"] == 60 and by[1]["AUROC"] > 0.8
     assert len(model["coef"]) == len(SIGNALS) and 0.0 < model["threshold"] < 1.0
+    # the caution level: the confidence 80% of answerable turns reach, above the threshold
+    sure = report["tradeoff"]["answer_rate_0.8"]["min_confidence"]
+    assert model["sure"] == round(sure, 4) > model["threshold"]

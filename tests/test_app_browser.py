@@ -103,7 +103,8 @@ def ask(page, question: str) -> str:
             const ev = document.querySelector('#re3g-evidence');
             return bots.length > n && bots[bots.length - 1].innerText.trim() !== '…'
                 && ev && !ev.innerText.includes('Searching')
-                && (ev.querySelector('.re3g-ok') || ev.querySelector('.re3g-weak'));
+                && (ev.querySelector('.re3g-ok') || ev.querySelector('.re3g-weak')
+                    || ev.querySelector('.re3g-unsure'));
         }""", arg=before)
     return page.locator("#re3g-chat [data-testid='bot']").last.inner_text()
 

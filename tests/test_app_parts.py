@@ -87,6 +87,12 @@ def test_threshold_and_grounded_flag(tmp_path):
     assert is_grounded(_answer(0.9))
     assert not is_grounded(_answer(0.29, grounded=False))  # what the pipeline says at 0.3
     assert not is_grounded(_answer(0.9, grounded=False))
+    # an answer the decision calls tentative is shown with a caution, not as "grounded"
+    unsure = _answer(0.32)
+    unsure.extra["tentative"] = True
+    fixed.answer_ = unsure
+    reply, _, html = list(chat.doc_turn("How much is a day pass?", chat.new_session()))[-1]
+    assert reply == unsure.text and "Tentative" in html and "may not say this" in html
 
 
 @pytest.mark.parametrize("message,match", [("", "empty"), ("  \n", "empty"), (None, "empty"),

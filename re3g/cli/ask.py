@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
     print()
     if ans is None:  # pragma: no cover - stream always ends with an Answer
         return 1
-    mark = "" if ans.grounded else "  (not grounded: below the confidence threshold)"
+    mark = ("  (not grounded: below the confidence threshold)" if not ans.grounded else
+            "  (tentative: the documents may not say this)" if ans.extra.get("tentative")
+            else "")
     print(f"\nconfidence {ans.confidence:.2f}{mark}")
     if ans.evidence:
         print("evidence:")

@@ -118,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  answerability: answered {a['answered']}%, right {a['right']}%, refused "
               f"{a['refused_unanswerable']}% of {a['n_unanswerable']} unanswerable, "
               f"AUROC {a['AUROC']}")
+        if "confident_wrong" in a:
+            print(f"  without a caution: right {a['confident_right']}%, wrong "
+                  f"{a['confident_wrong']}% of answerable; unanswerable refused or tentative "
+                  f"{a['refused_or_tentative']}%")
     for problem in [f for f in report.get("failures", []) if f["stage"] == "data"]:
         print(f"re3g evaluate: left out: {problem['error']}", file=sys.stderr)
     if report.get("failures"):

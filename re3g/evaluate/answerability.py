@@ -16,7 +16,12 @@ gains::
         "refused_by_kind": {kind: share refused} (synthetic turns),
         "right_after_document_change": share of answerable turns whose reference document
             differs from the previous grounded turn's that are answered right (topic shifts),
-        "n_document_change"}
+        "n_document_change",
+        with the learned decision's caution level (records with ``tentative``):
+        "confident_right": share of answerable turns answered right and not tentative,
+        "confident_wrong": share of answerable turns answered wrong and not tentative,
+        "refused_or_tentative": share of unanswerable turns refused or answered tentatively
+            (what a user is not told with confidence)}
 
 Per-turn records go to ``OUT/answerability.jsonl`` (and are cached under ``OUT/cache/``, so an
 interrupted run resumes).
@@ -92,6 +97,14 @@ def answerability_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     kinds = sorted({r.get("kind", "written") for r in neg})
     out["refused_by_kind"] = {k: share([r for r in neg if r.get("kind", "written") == k],
                                        "grounded", want=False) for k in kinds}
+    if records and all("tentative" in r for r in records):
+        sure = [r for r in pos if r["grounded"] and not r["tentative"]]
+        out["confident_right"] = round(100.0 * sum(bool(r["right"]) for r in sure)
+                                       / len(pos), 2) if pos else None
+        out["confident_wrong"] = round(100.0 * sum(not r["right"] for r in sure)
+                                       / len(pos), 2) if pos else None
+        out["refused_or_tentative"] = round(100.0 * sum(
+            not r["grounded"] or r["tentative"] for r in neg) / len(neg), 2) if neg else None
     moved = [r for r in pos if r.get("document_change")]
     if moved:
         out["right_after_document_change"] = share(moved, "right")
@@ -104,6 +117,7 @@ def _turn_record(bot: Any, example: Example) -> dict[str, Any]:
     top = answer.evidence[0] if answer.evidence else None
     return {"id": example.id, "kind": "answerable" if example.answerable else "written",
             "answerable": example.answerable, "grounded": answer.grounded,
+            "tentative": bool(answer.extra.get("tentative")),
             "confidence": round(answer.confidence, 4),
             "right": is_right(example, answer) if example.answerable else None,
             "document_change": document_changed(example) if example.answerable else None,

@@ -58,7 +58,13 @@ def render_markdown(report: dict[str, Any]) -> str:
                   f"- unanswerable turns refused: {block['refused_unanswerable']} "
                   f"of {block['n_unanswerable']}"]
         lines += [f"  - {kind}: {v}" for kind, v in block.get("refused_by_kind", {}).items()]
-        lines += [f"- AUROC of Answer.confidence: {block['AUROC']}", ""]
+        lines += [f"- AUROC of Answer.confidence: {block['AUROC']}"]
+        if "confident_wrong" in block:
+            lines += [f"- answered without a caution (not tentative): right "
+                      f"{block['confident_right']}, wrong {block['confident_wrong']} "
+                      f"(of answerable turns); unanswerable turns refused or tentative: "
+                      f"{block['refused_or_tentative']}"]
+        lines.append("")
     if report.get("timings"):
         lines += ["## Time (seconds)", ""]
         lines += [f"- {k}: {v:.1f}" for k, v in report["timings"].items()]

@@ -123,4 +123,5 @@ def variant_signals(bot: Any, example: Example, variant: Variant) -> dict[str, A
     return {"id": example.id, "dial_id": example.dial_id, "kind": variant.kind,
             "answerable": variant.answerable, "signals": signals.as_dict(),
             "confidence": round(decision.confidence, 4), "grounded": decision.grounded,
+            "tentative": decision.tentative,
             "top_doc": top}

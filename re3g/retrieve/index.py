@@ -6,11 +6,11 @@ Layout of ``indexes/<name>/`` (the default backend, "lucene")::
     passages.jsonl    the passages, one JSON object a line, in index order
     bm25/             the Lucene index
     dense/faiss.index the FAISS index
-    spans/            every document span embedded for the extractor (:mod:`re3g.extract.span_store`)
+    spans/            every document span embedded (:mod:`re3g.extract.span_store`)
 
-With ``backend="milvus"`` the folder holds the manifest and ``spans/`` (and ``milvus.db``, when
-the index is a Milvus Lite file inside it); passages, BM25 and dense vectors live in a Milvus collection
-(:mod:`re3g.retrieve.milvus_build`, :mod:`re3g.retrieve.milvus`).
+With ``backend="milvus"`` the folder holds the manifest and ``spans/`` (and ``milvus.db``,
+when the index is a Milvus Lite file inside it); passages, BM25 and dense vectors live in a
+Milvus collection (:mod:`re3g.retrieve.milvus_build`, :mod:`re3g.retrieve.milvus`).
 
 A build writes a hidden sibling folder and swaps it in; a crash at any point leaves either the
 previous or the new index openable, and the leftovers of dead builds are deleted at the next

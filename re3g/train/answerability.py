@@ -45,6 +45,9 @@ CACHE = Path(".cache/answerability-train.jsonl")
 TRADEOFF_RATES = (0.95, 0.9, 0.8, 0.7, 0.6)
 """Answer rates whose thresholds the report also gives (the trade-off a user can pick)."""
 WRITTEN_WEIGHT = 0.1
+# an answer stands without a caution from the confidence that this share of the answerable
+# turns reach (mean over the sources, out of fold); below it the chat marks it tentative
+SURE_RATE = 0.8
 """Total weight of the written rows against the doc2dial rows: of 0 (doc2dial alone), 0.05,
 0.1, 0.15, 0.2, 0.3, 0.5 and 1, the best mean of the two sources' out-of-fold AUROC (session 12,
 docs/answerability.md). Equal weight (1) drags doc2dial's AUROC to 0.59: answerable turns over
@@ -236,7 +239,8 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
               "scale": scaler.scale_.round(6).tolist(),
               "coef": clf.coef_[0].round(6).tolist(),
               "intercept": round(float(clf.intercept_[0]), 6),
-              "threshold": round(threshold, 4)}
+              "threshold": round(threshold, 4),
+              "sure": round(max(threshold, threshold_for(SURE_RATE)), 4)}
     return fitted, report
 
 
