@@ -14,16 +14,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "data" / "suite"
 
-# (documents, dialogues) -> floors, a few points under the session-12 measurement (reader
-# settings with the unsure regime, decision retrained with the written dev set; sample:
-# answered 100, right 72.8, AUROC 0.69, refused 4.2 of 24; other documents: 96.8, 73.4, 0.70,
-# 5.9 of 34). The decision's threshold answers 95% of answerable train turns, so it refuses
-# little here; AUROC guards how well it separates the two kinds whatever the threshold.
+# (documents, dialogues) -> floors, a few points under the session-13 measurement (decision
+# with the reader's null signal and a caution level; sample: answered 100, right 72.8, AUROC
+# 0.71, unanswerable refused or tentative 41.7 of 24; other documents: 98.4, 73.4, 0.74, 44.1
+# of 34). The decision's threshold answers 95% of answerable train turns, so it refuses little
+# here; AUROC guards how well it separates the two kinds whatever the threshold, and
+# "refused_or_tentative" that unanswerable turns are not stated with confidence.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 95.0, "right": 68.0, "AUROC": 0.64}),
+               {"answered": 95.0, "right": 68.0, "AUROC": 0.66, "refused_or_tentative": 33.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 92.0, "right": 69.0, "AUROC": 0.66}),
+                  {"answered": 92.0, "right": 69.0, "AUROC": 0.69, "refused_or_tentative": 35.0}),
 }
 
 
