@@ -159,7 +159,8 @@ class Uploads:
                      check: Callable[[], None], progress: Progress) -> None:
         from re3g.retrieve import build_index
 
-        stages = {"bm25": (0.35, "Encoding passages"), "dense": (0.95, "Finishing")}
+        stages = {"spans": (0.5, "Indexing words"), "bm25": (0.6, "Encoding passages"),
+                  "dense": (0.95, "Finishing")}
 
         def on_stage(stage: str, _seconds: float) -> None:
             frac, desc = stages.get(stage, (0.5, stage))

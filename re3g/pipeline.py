@@ -213,7 +213,8 @@ class Re3G:
         def load() -> Extractor | None:
             ex = load_extractor(self.config.extract, self.config.extractor)
             if isinstance(ex, SpanExtractor):  # the span vectors the index stores
-                ex.prime_from_index(self.index_dir)
+                with contextlib.suppress(Exception):  # an optimisation only: else on demand
+                    ex.prime_from_index(self.index_dir)
             return ex
 
         return self._once("extractor", load)

@@ -346,3 +346,27 @@ def on_demand_extractor():
     from re3g.extract import SpanExtractor
 
     return SpanExtractor("qa", None, {"settings": {}})
+
+
+def test_span_vectors_of_another_encoder_are_not_used(tmp_path: Path) -> None:
+    """Stored span vectors name their encoder and token limit; vectors that do not match, or a
+    damaged file, are ignored (the extractor embeds on first use), never used silently."""
+    from re3g.extract import SpanExtractor
+    from re3g.extract.span_store import build_span_vectors, load_span_vectors
+    from re3g.types import Document, Span
+
+    doc = Document("d", "Fees", "A day pass costs 8 dollars.",
+                   spans=[Span("1", 0, 27, "A day pass costs 8 dollars.")])
+    assert build_span_vectors([doc], tmp_path, progress=False)["count"] == 1
+    ex = SpanExtractor("qa", None, {"settings": {}})
+    assert ex.prime_from_index(tmp_path) == 1 and len(ex.cache) == 1
+    keys = tmp_path / "spans" / "keys.json"
+    stored = json.loads(keys.read_text())
+    keys.write_text(json.dumps({**stored, "max_tokens": 64}))
+    assert load_span_vectors(tmp_path) is None
+    keys.write_text(json.dumps({**stored, "model": "some/other-encoder"}))
+    assert load_span_vectors(tmp_path) is None
+    keys.write_text(json.dumps(stored))
+    (tmp_path / "spans" / "vectors.npy").write_bytes(b"not numpy")
+    assert load_span_vectors(tmp_path) is None
+    assert SpanExtractor("qa", None, {"settings": {}}).prime_from_index(tmp_path) == 0

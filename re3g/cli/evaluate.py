@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  answerability: answered {a['answered']}%, right {a['right']}%, refused "
               f"{a['refused_unanswerable']}% of {a['n_unanswerable']} unanswerable, "
               f"AUROC {a['AUROC']}")
-        if "confident_wrong" in a:
+        if a.get("confident_wrong") is not None and a.get("refused_or_tentative") is not None:
             print(f"  without a caution: right {a['confident_right']}%, wrong "
                   f"{a['confident_wrong']}% of answerable; unanswerable refused or tentative "
                   f"{a['refused_or_tentative']}%")

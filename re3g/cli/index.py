@@ -34,6 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--uri", default=None,
                    help="Milvus URI: a Milvus Lite file (default: INDEX/milvus.db) or "
                         "http(s)://host:19530; a token is read from $RE3G_MILVUS_TOKEN")
+    p.add_argument("--span-vectors", action=argparse.BooleanOptionalAction, default=True,
+                   help="embed every document span for the extractor now (default; about half "
+                        "of a build's time), so no turn waits for it; --no-span-vectors leaves "
+                        "it to first use")
     p.add_argument("--vectors-from", default=None, metavar="INDEX",
                    help="reuse the dense vectors of a built Lucene/FAISS index over the same "
                         "passages and encoder instead of encoding again")
@@ -69,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     build_index(docs, out, name=name, source=str(args.docs), model=args.model,
                 kinds=[k.strip() for k in args.kinds.split(",") if k.strip()],
                 faiss_kind=args.faiss, max_words=args.max_words, backend=args.backend,
-                uri=args.uri, vectors_from=args.vectors_from, encode=encode)
+                uri=args.uri, vectors_from=args.vectors_from, encode=encode,
+                span_vectors=args.span_vectors)
     from re3g.retrieve import read_manifest
 
     m = read_manifest(out)

@@ -193,8 +193,8 @@ class SpanExtractor(LoadedModel):
         from re3g.extract.span_store import load_span_vectors
 
         stored = load_span_vectors(index_dir)
-        if stored is None:
-            return 0
+        if stored is None or len(stored[0]) > self.cache.max_items // 2:
+            return 0  # none, or so many that the cache would clear itself on later misses
         keys, vectors = stored
         self.cache.put(keys, torch.from_numpy(vectors))
         return len(keys)

@@ -6,7 +6,8 @@ all-MiniLM-L6-v2 (:func:`re3g.models.base_encoder`). ``re3g index`` embeds every
 once, at build time, into the index folder::
 
     spans/vectors.npy   float32, one row per span
-    spans/keys.json     the rows' content keys (document id, span id and text, hashed)
+    spans/keys.json     the encoder, its token limit and the rows' content keys (document id,
+                        span id and text, hashed)
 
 and the pipeline loads them into the extractor's vector cache when it starts. Keys cover the
 span's text, so a vector is only used for exactly the text it was computed from.
@@ -15,12 +16,11 @@ span's text, so a vector is only used for exactly the text it was computed from.
     >>> from re3g.types import Document, Span
     >>> doc = Document("d", "Fees", "A day pass costs 8 dollars.",
     ...                spans=[Span("1", 0, 27, "A day pass costs 8 dollars.")])
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> build_span_vectors([doc], folder, progress=False)["count"]
-    1
-    >>> keys, vectors = load_span_vectors(folder)
-    >>> len(keys), vectors.shape
-    (1, (1, 384))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     built = build_span_vectors([doc], Path(folder), progress=False)
+    ...     keys, vectors = load_span_vectors(folder)
+    >>> built["count"], len(keys), vectors.shape
+    (1, 1, (1, 384))
 """
 
 from __future__ import annotations
@@ -73,20 +73,26 @@ def build_span_vectors(documents: Sequence[Document], index_dir: Path, progress:
     out = index_dir / SPANS_DIR
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "vectors.npy", vectors)
-    (out / "keys.json").write_text(json.dumps(keys))
-    return {"model": models.BASE_MODEL, "count": len(keys),
-            "max_tokens": models.SPAN_MAX_TOKENS}
+    made = {"model": models.BASE_MODEL, "max_tokens": models.SPAN_MAX_TOKENS}
+    (out / "keys.json").write_text(json.dumps({**made, "keys": keys}))
+    return {**made, "count": len(keys)}
 
 
 def load_span_vectors(index_dir: str | Path) -> tuple[list[str], np.ndarray] | None:
-    """The stored (keys, vectors) of an index, or None when it has none or they are unusable
-    (an index built before span vectors were stored: the extractor then embeds on demand)."""
+    """The stored (keys, vectors) of an index, or None when it has none or they do not fit
+    (built before span vectors were stored, with another encoder or token limit, or damaged):
+    the extractor then embeds spans on first use."""
     folder = Path(index_dir) / SPANS_DIR
     try:
-        keys = json.loads((folder / "keys.json").read_text())
-        vectors = np.load(folder / "vectors.npy")
-    except (OSError, ValueError):
+        stored = json.loads((folder / "keys.json").read_text())
+        vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+    except (OSError, ValueError, EOFError):
         return None
-    if not isinstance(keys, list) or vectors.ndim != 2 or len(keys) != len(vectors):
+    if (not isinstance(stored, dict) or stored.get("model") != models.BASE_MODEL
+            or stored.get("max_tokens") != models.SPAN_MAX_TOKENS):
+        return None
+    keys = stored.get("keys")
+    if (not isinstance(keys, list) or vectors.ndim != 2 or len(keys) != len(vectors)
+            or vectors.shape[1] != 384):
         return None
     return keys, vectors

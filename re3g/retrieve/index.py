@@ -160,14 +160,7 @@ def build_index(
     tmp = swap.new_build_dir(out)
     lite: str | None = None
     try:
-        if backend == "milvus":
-            lite = _milvus_parts(passages, tmp, out, manifest, uri=uri, model=model, kind=kind,
-                                 vectors_from=vectors_from, progress=progress,
-                                 on_stage=on_stage, stop=stop, encode=encode)
-        else:
-            _lucene_parts(passages, tmp, manifest, model=model, kind=kind, progress=progress,
-                          on_stage=on_stage, stop=stop, encode=encode)
-        if span_vectors:
+        if span_vectors:  # first: a server-backed build switches its alias at the end
             from re3g.extract.span_store import build_span_vectors
 
             stop()
@@ -176,6 +169,13 @@ def build_index(
             manifest["spans"]["build_s"] = round(time.perf_counter() - t0, 2)
             if on_stage:
                 on_stage("spans", time.perf_counter() - t0)
+        if backend == "milvus":
+            lite = _milvus_parts(passages, tmp, out, manifest, uri=uri, model=model, kind=kind,
+                                 vectors_from=vectors_from, progress=progress,
+                                 on_stage=on_stage, stop=stop, encode=encode)
+        else:
+            _lucene_parts(passages, tmp, manifest, model=model, kind=kind, progress=progress,
+                          on_stage=on_stage, stop=stop, encode=encode)
         stop()
         # written last: a build folder with a manifest is complete (swap.recover relies on it)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

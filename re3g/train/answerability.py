@@ -45,13 +45,14 @@ CACHE = Path(".cache/answerability-train.jsonl")
 TRADEOFF_RATES = (0.95, 0.9, 0.8, 0.7, 0.6)
 """Answer rates whose thresholds the report also gives (the trade-off a user can pick)."""
 WRITTEN_WEIGHT = 0.1
-# an answer stands without a caution from the confidence that this share of the answerable
-# turns reach (mean over the sources, out of fold); below it the chat marks it tentative
-SURE_RATE = 0.8
 """Total weight of the written rows against the doc2dial rows: of 0 (doc2dial alone), 0.05,
 0.1, 0.15, 0.2, 0.3, 0.5 and 1, the best mean of the two sources' out-of-fold AUROC (session 12,
 docs/answerability.md). Equal weight (1) drags doc2dial's AUROC to 0.59: answerable turns over
 other documents look like doc2dial's other-domain turns to the doc2dial-trained signals."""
+SURE_RATE = 0.8
+"""An answer stands without a caution from the confidence that this share of the answerable
+turns reach (mean over the sources, out of fold: the manifest's ``sure``); below it the answer
+is tentative (:attr:`re3g.decide.Decision.tentative`)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
