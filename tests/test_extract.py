@@ -311,9 +311,9 @@ def test_index_stores_span_vectors_and_the_pipeline_uses_them(small_index,
     from re3g import models
     from re3g.config import Config
     from re3g.data import load_documents
-    from re3g.extract.span_store import load_span_vectors, span_entries
     from re3g.pipeline import Re3G
     from re3g.retrieve.index import read_manifest
+    from re3g.retrieve.span_store import load_span_vectors, span_entries
 
     docs = load_documents(small_corpus_files[0])
     keys, _ = span_entries(list(docs.values()))
@@ -352,7 +352,7 @@ def test_span_vectors_of_another_encoder_are_not_used(tmp_path: Path) -> None:
     """Stored span vectors name their encoder and token limit; vectors that do not match, or a
     damaged file, are ignored (the extractor embeds on first use), never used silently."""
     from re3g.extract import SpanExtractor
-    from re3g.extract.span_store import build_span_vectors, load_span_vectors
+    from re3g.retrieve.span_store import build_span_vectors, load_span_vectors
     from re3g.types import Document, Span
 
     doc = Document("d", "Fees", "A day pass costs 8 dollars.",

@@ -124,3 +124,12 @@ def passage_contents(p: Passage) -> str:
     if p.section and p.section.lower() not in head.lower():
         head = f"{head}. {p.section}"
     return f"{head}. {p.text}" if head else p.text
+
+
+def span_text(text: str) -> str:
+    """The text a span is embedded as (whitespace-normalised).
+
+    >>> span_text(" A day  pass   costs 8 dollars. ")
+    'A day pass costs 8 dollars.'
+    """
+    return " ".join(text.split())

@@ -186,11 +186,11 @@ class SpanExtractor(LoadedModel):
             self.span_vectors(cands)
 
     def prime_from_index(self, index_dir: str | Path) -> int:
-        """Load the span vectors an index stores (:mod:`re3g.extract.span_store`) into the
+        """Load the span vectors an index stores (:mod:`re3g.retrieve.span_store`) into the
         vector cache; the number loaded (0 when the index has none)."""
         import torch
 
-        from re3g.extract.span_store import load_span_vectors
+        from re3g.retrieve.span_store import load_span_vectors
 
         stored = load_span_vectors(index_dir)
         if stored is None or len(stored[0]) > self.cache.max_items // 2:

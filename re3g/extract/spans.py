@@ -18,7 +18,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from re3g.data.passages import span_text
 from re3g.types import Document, Hit, Passage, Span
+
+__all__ = ["Candidate", "candidates_for", "passage_spans", "snap", "span_text"]
 
 _SENT = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 
@@ -36,11 +39,6 @@ class Candidate:
     hit_index: int
     order: int  # position inside its passage
     is_heading: bool = False
-
-
-def span_text(text: str) -> str:
-    """The text a span is embedded as (whitespace-normalised)."""
-    return " ".join(text.split())
 
 
 def passage_spans(passage: Passage, documents: dict[str, Document] | None) -> list[Span]:

@@ -6,7 +6,7 @@ Layout of ``indexes/<name>/`` (the default backend, "lucene")::
     passages.jsonl    the passages, one JSON object a line, in index order
     bm25/             the Lucene index
     dense/faiss.index the FAISS index
-    spans/            every document span embedded (:mod:`re3g.extract.span_store`)
+    spans/            every document span embedded (:mod:`re3g.retrieve.span_store`)
 
 With ``backend="milvus"`` the folder holds the manifest and ``spans/`` (and ``milvus.db``,
 when the index is a Milvus Lite file inside it); passages, BM25 and dense vectors live in a
@@ -108,7 +108,7 @@ def build_index(
     given, computes the passage vectors instead of this process (``re3g index --ray``:
     :func:`re3g.scale.ray_index.ray_encoding`); it must return what
     :func:`re3g.retrieve.dense.passage_vectors` would. ``span_vectors`` also embeds every
-    document span for the extractor (:mod:`re3g.extract.span_store`), so no turn waits for it.
+    document span for the extractor (:mod:`re3g.retrieve.span_store`), so no turn waits for it.
 
     Everything is written to a temporary sibling folder and moved into place at the end, so an
     interrupted, cancelled or failed build leaves any previous index at ``out_dir`` untouched
@@ -161,7 +161,7 @@ def build_index(
     lite: str | None = None
     try:
         if span_vectors:  # first: a server-backed build switches its alias at the end
-            from re3g.extract.span_store import build_span_vectors
+            from re3g.retrieve.span_store import build_span_vectors
 
             stop()
             t0 = time.perf_counter()

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from re3g import models
-from re3g.extract.spans import span_text
+from re3g.data.passages import span_text
 from re3g.types import Document
 
 SPANS_DIR = "spans"
