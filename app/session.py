@@ -41,6 +41,8 @@ from .uploads import Uploads
 log = logging.getLogger(__name__)
 
 MAX_PASSAGES_SHOWN = 5
+TENTATIVE_NOTE = ("*Not sure: the documents may not say exactly this. Check the passage in the "
+                  "evidence panel.*")
 NO_EVIDENCE = (
     "I could not find good evidence for that in {corpus}, so I won't guess. "
     "Try rephrasing with words the documents would use, or pick another corpus."
@@ -381,10 +383,11 @@ class ChatApp:
         if grounded:  # an exchange without evidence would only add noise to later queries
             session.history += [message, reply]
         session.exchanges[key] = exchange
-        if display and exchange.citations:
-            yield marked_markdown(exchange.parts, key), answer, html
-        else:
-            yield shown(reply), answer, html
+        shown_reply = (marked_markdown(exchange.parts, key) if display and exchange.citations
+                       else shown(reply))
+        if display and grounded and answer.extra.get("tentative"):
+            shown_reply += "\n\n" + TENTATIVE_NOTE  # on screen only: history keeps the reply
+        yield shown_reply, answer, html
 
     def respond(self, message: str, chat: list | None, session: Session | None,
                 route: str | None = None) -> Iterator[tuple[Any, list, str, str, Session]]:

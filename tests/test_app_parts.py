@@ -13,6 +13,7 @@ from re3g.types import Answer, Evidence, Hit, Passage  # noqa: E402
 from re3g_app import AppConfig, ChatApp  # noqa: E402
 from re3g_app.corpora import CorpusCatalog, corpus_slug, new_session_id  # noqa: E402
 from re3g_app.render import evidence_html, highlight  # noqa: E402
+from re3g_app.session import TENTATIVE_NOTE  # noqa: E402
 from re3g_app.settings import Settings  # noqa: E402
 
 
@@ -93,6 +94,9 @@ def test_threshold_and_grounded_flag(tmp_path):
     fixed.answer_ = unsure
     reply, _, html = list(chat.doc_turn("How much is a day pass?", chat.new_session()))[-1]
     assert reply == unsure.text and "Tentative" in html and "may not say this" in html
+    session = chat.new_session()
+    shown, _, _ = list(chat.doc_turn("How much is a day pass?", session, display=True))[-1]
+    assert shown.endswith(TENTATIVE_NOTE) and session.history[-1] == unsure.text
 
 
 @pytest.mark.parametrize("message,match", [("", "empty"), ("  \n", "empty"), (None, "empty"),
