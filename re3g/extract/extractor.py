@@ -168,22 +168,10 @@ class SpanExtractor(LoadedModel):
     def span_vectors(self, cands: Sequence[Candidate]) -> Any:
         # fp32: the vectors it was trained against
         enc = models.base_encoder(models.SPAN_MAX_TOKENS)
-        texts = [span_text(c.text) for c in cands]
-        keys = [models.content_key(c.doc_id, c.span_id, t)
-                for c, t in zip(cands, texts, strict=True)]
-        return self.cache.get(keys, texts, enc)
+        from re3g.retrieve.span_store import span_key
 
-    def prime_spans(self, documents: dict[str, Document]) -> None:
-        """Compute the vectors of every span of ``documents`` now (e.g. at start-up); a no-op
-        for start/end readers without a helper span scorer."""
-        if self.kind != "tower":
-            if self.helper is not None:
-                self.helper.prime_spans(documents)
-            return
-        cands = [Candidate(d.doc_id, s.id, s.start, s.end, s.text, None, 0, 0)  # type: ignore[arg-type]
-                 for d in documents.values() for s in d.spans if s.text.strip()]
-        if cands:
-            self.span_vectors(cands)
+        texts = [span_text(c.text) for c in cands]
+        return self.cache.get([span_key(c.doc_id, c.span_id, c.text) for c in cands], texts, enc)
 
     def prime_from_index(self, index_dir: str | Path) -> int:
         """Load the span vectors an index stores (:mod:`re3g.retrieve.span_store`) into the
@@ -204,16 +192,17 @@ class SpanExtractor(LoadedModel):
         (``{"keys": [(doc_id, span_id)], "vectors"}``); False when it is missing or unusable."""
         import torch
 
+        from re3g.retrieve.span_store import span_key
+
         if self.kind != "tower":
             return self.helper.prime_from_cache(path, documents) if self.helper else False
         try:
             state = torch.load(Path(path), map_location="cpu", weights_only=False)
-            keys = [tuple(k) for k in state["keys"]]
-            texts = [span_text(documents[d].span(s).text) for d, s in keys]
+            keys = [span_key(d, s, documents[d].span(s).text)
+                    for d, s in (tuple(k) for k in state["keys"])]
         except Exception:  # noqa: BLE001 - a stale or damaged cache is simply not used
             return False
-        self.cache.put([models.content_key(d, s, t) for (d, s), t in zip(keys, texts, strict=True)],
-                       state["vectors"])
+        self.cache.put(keys, state["vectors"])
         return True
 
     def score_candidates(self, query: str, cands: Sequence[Candidate]) -> list[float]:

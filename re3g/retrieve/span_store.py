@@ -40,6 +40,12 @@ SPANS_DIR = "spans"
 CHUNK = 256  # spans per encoder call (a stop check between chunks)
 
 
+def span_key(doc_id: str, span_id: str, text: str) -> str:
+    """The vector-cache key of one span: its document, id and embedded text (:func:`span_text`);
+    the one key the index's stored vectors, the extractor and the trainer all use."""
+    return models.content_key(doc_id, span_id, span_text(text))
+
+
 def span_entries(documents: Sequence[Document]) -> tuple[list[str], list[str]]:
     """(content keys, texts) of every non-empty span of ``documents``, as the extractor keys
     them (:meth:`re3g.extract.extractor.SpanExtractor.span_vectors`)."""
@@ -48,7 +54,7 @@ def span_entries(documents: Sequence[Document]) -> tuple[list[str], list[str]]:
         for s in d.spans:
             text = span_text(s.text)
             if text:
-                keys.append(models.content_key(d.doc_id, s.id, text))
+                keys.append(span_key(d.doc_id, s.id, text))
                 texts.append(text)
     return keys, texts
 

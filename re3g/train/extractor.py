@@ -108,12 +108,9 @@ def span_targets(docs: dict[str, Any], cache: Path | None, log: Any = print
 def prime_extractor(extractor: Any, docs: dict[str, Any], keys: list[tuple[str, str]],
                     vectors: Any) -> None:
     """Put already computed span vectors into the extractor's cache (same keys it would use)."""
-    from re3g.extract import span_text
-    from re3g.models import content_key
+    from re3g.retrieve.span_store import span_key
 
-    texts = [span_text(docs[d].span(s).text) for d, s in keys]
-    extractor.cache.put([content_key(d, s, t) for (d, s), t in zip(keys, texts, strict=True)],
-                        vectors)
+    extractor.cache.put([span_key(d, s, docs[d].span(s).text) for d, s in keys], vectors)
 
 
 def run(args: argparse.Namespace) -> int:
