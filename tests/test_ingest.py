@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from re3g.data.ingest import (
+    document_from_blocks,
     limits,
     load_bytes,
     load_directory,
@@ -261,3 +262,37 @@ def test_doc2dial_round_trip(tmp_path):
         again = back[doc.doc_id]
         assert (again.title, again.text) == (doc.title, doc.text)
         assert again.spans == doc.spans
+
+
+def test_markdown_table_rows_carry_their_column_labels() -> None:
+    from re3g.data.ingest.markdown import markdown_blocks
+
+    text = ("## Timetable\n\n| Day | Morning | Evening |\n|---|:--:|---|\n"
+            "| Monday | 07:00 Spin | 18:30 Circuits |\n| Friday | 09:30 Pilates | |\n\n"
+            "| no | header |\n| just | rows |\n\nAfter the table.")
+    texts = [b.text for b in markdown_blocks(text)]
+    assert texts == ["Timetable", "Day: Monday; Morning: 07:00 Spin; Evening: 18:30 Circuits",
+                     "Day: Friday; Morning: 09:30 Pilates", "no; header", "just; rows",
+                     "After the table."]
+    doc = document_from_blocks("t", "T", markdown_blocks(text))
+    # the header row is not a span of its own: its labels live on in every row
+    assert not any(s.text.startswith("Day; Morning") for s in doc.spans)
+
+
+def test_html_table_rows_carry_their_column_labels() -> None:
+    from re3g.data.ingest.html import html_blocks
+
+    page = ("<h2>Fares</h2><table><caption>Fares in 2026</caption><thead><tr><th>Ticket</th>"
+            "<th>Single</th><th>Return</th></tr></thead><tbody>"
+            "<tr><td>Adult<td>6 dollars<td><p>10 dollars</p><p>(9 online)</p></tr>"
+            "<tr><td>Child</td><td>3 dollars</td><td></td></tr></tbody></table>"
+            "<table><tr><td>a</td><td>b</td></tr></table><p>Last.</p>")
+    _, blocks = html_blocks(page)
+    assert [(b.text, b.heading) for b in blocks] == [
+        ("Fares", True), ("Fares in 2026", False),
+        ("Ticket: Adult; Single: 6 dollars; Return: 10 dollars (9 online)", False),
+        ("Ticket: Child; Single: 3 dollars", False), ("a; b", False), ("Last.", False)]
+    # a table nested in a cell and a table left open at the end keep their text
+    _, blocks = html_blocks("<table><tr><td>outer<table><tr><th>X</th></tr><tr><td>in</td>"
+                            "</tr></table> tail</td></tr></table><table><tr><td>open")
+    assert [b.text for b in blocks] == ["X: in", "outer tail", "open"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -104,10 +105,22 @@ def section_of(doc: Document) -> dict[str, int]:
     return out
 
 
+def _cell_values(text: str) -> str:
+    """A table row's text without its column labels ("Day: Monday; Class: Spin" -> "Monday;
+    Spin"; :mod:`re3g.data.ingest.table`), so evidence may quote a row's cells as written."""
+    return "; ".join(_LABEL.sub("", cell, count=1) for cell in _norm(text).split("; "))
+
+
+_LABEL = re.compile(r"^[^:;]{1,80}: ")
+
+
 def resolve(doc: Document, evidence: str, where: str) -> Span:
-    """The one sentence span of ``doc`` that contains ``evidence`` (whitespace-normalised)."""
+    """The one sentence span of ``doc`` that contains ``evidence`` (whitespace-normalised; a
+    table row also matches on its cells without their column labels)."""
     needle = _norm(evidence)
     hits = [s for s in doc.spans if needle in _norm(s.text)]
+    if not hits:
+        hits = [s for s in doc.spans if not s.is_heading and needle in _cell_values(s.text)]
     if not hits:
         raise SuiteError(f"{where}: evidence {evidence!r} is not in document {doc.doc_id!r}")
     if len(hits) > 1:

@@ -2,6 +2,8 @@
 
     >>> [(b.text, b.heading) for b in markdown_blocks("# Fees\\n\\n- Pay **online**.")]
     [('Fees', True), ('Pay online.', False)]
+    >>> [b.text for b in markdown_blocks("| Day | Class |\\n|---|---|\\n| Monday | Spin |")]
+    ['Day: Monday; Class: Spin']
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import html
 import re
 
 from re3g.data.ingest.document import Block
+from re3g.data.ingest.table import table_rows
 from re3g.data.ingest.text import SETEXT_RULE
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -18,7 +21,7 @@ _MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _MD_FENCE = re.compile(r"^\s*(```|~~~)")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
-_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 def _clean_inline_md(text: str) -> str:
@@ -27,6 +30,14 @@ def _clean_inline_md(text: str) -> str:
         text = _MD_EMPHASIS.sub(r"\2", text)
     text = re.sub(r"<[^>]+>", "", text)
     return html.unescape(text).strip()
+
+
+def _table_cells(line: str) -> list[str]:
+    """The cells of a Markdown table line (outer pipes optional, ``\\|`` kept in a cell)."""
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [c.replace("\\|", "|") for c in re.split(r"(?<!\\)\|", body)]
 
 
 def markdown_blocks(text: str) -> list[Block]:
@@ -76,11 +87,17 @@ def markdown_blocks(text: str) -> list[Block]:
                 blocks.append(Block(item))
         elif stripped.startswith("|"):
             flush()
-            if not _MD_TABLE_RULE.match(stripped):
-                cells = [_clean_inline_md(c) for c in stripped.strip("|").split("|")]
-                row = "; ".join(c for c in cells if c)
-                if row:
-                    blocks.append(Block(row, split_sentences=False))
+            rows: list[list[str]] = []
+            has_header = False
+            while i < len(lines) and lines[i].strip().startswith("|"):
+                row_line = lines[i].strip()
+                if _MD_TABLE_RULE.match(row_line):
+                    has_header = has_header or len(rows) == 1
+                else:
+                    rows.append([_clean_inline_md(c) for c in _table_cells(row_line)])
+                i += 1
+            blocks += [Block(r, split_sentences=False) for r in table_rows(rows, has_header)]
+            continue
         elif stripped.startswith(">"):
             para.append(stripped.lstrip("> "))
         else:
