@@ -170,3 +170,29 @@ def _check_average(tmp_path: Path, a: Path, b: Path) -> None:
     with pytest.raises(DataError, match="add --arch qa"):
         args.func(args)
     assert not (tmp_path / "bad").exists()
+
+
+def test_reader_trained_on_shuffled_passages_without_the_dev_part(tmp_path: Path) -> None:
+    """``--shuffle-sentences`` and ``--hold-out-dev``: the manifest records both, and the dev
+    part of train (where select_reader chooses the reader's settings) is left out."""
+    from re3g.data import load_documents, load_examples
+    from re3g.train import common
+
+    out = tmp_path / "ex"
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                               "--max-examples", "100", "--shuffle-sentences", "0.5",
+                               "--hold-out-dev", *data_args()])
+    assert args.func(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"].endswith("--shuffle-sentences 0.5 --hold-out-dev")
+    assert manifest["settings"]["shuffle_sentences"] == 0.5
+    examples = load_examples(DATA / "doc2dial_dial_train.json",
+                             load_documents(DATA / "doc2dial_doc.json"))
+    dev = common.dev_dialogue_ids(examples)
+    held = {e.dial_id for e in examples[:100] if e.dial_id in dev}
+    assert held and manifest["settings"]["held_out_dev_dialogues"] == len(held)
+
+    bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                              "--shuffle-sentences", "2", *data_args()])
+    with pytest.raises(Exception, match="between 0 and 1"):
+        bad.func(bad)

@@ -43,6 +43,27 @@ settings and the learned decision are chosen on it beside doc2dial train; the be
 suite in ``data/suite`` is never used for choosing."""
 
 
+DEV_DIALOGUES = 80
+"""How many train dialogues the dev part of train holds (:func:`dev_dialogue_ids`)."""
+DEV_SEED = 7
+"""The seed that draws them."""
+
+
+def dev_dialogue_ids(examples: Sequence[Any], dialogues: int = DEV_DIALOGUES,
+                     seed: int = DEV_SEED) -> set[str]:
+    """The dialogue ids of the dev part carved from train: ``dialogues`` of the examples'
+    dialogues, drawn with ``seed`` (the settings of the reader are chosen on them,
+    :mod:`re3g.train.select_reader`; ``re3g train extractor --hold-out-dev`` leaves them out).
+
+    >>> from types import SimpleNamespace as E
+    >>> sorted(dev_dialogue_ids([E(dial_id=d) for d in "abcab"], dialogues=2, seed=7))
+    ['a', 'c']
+    """
+    ids = sorted({e.dial_id for e in examples})
+    random.Random(seed).shuffle(ids)
+    return set(ids[:dialogues])
+
+
 def add_written_arguments(parser: Any) -> None:
     """``--written DOCS DIALOGUES`` (repeatable) and ``--no-written``: the hand-written
     conversation sets a trainer learns or chooses from beside doc2dial (:func:`written_sets`)."""

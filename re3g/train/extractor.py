@@ -64,6 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "user's only, or the agent's replies too")
     parser.add_argument("--question-tokens", type=int, default=None,
                         help="qa: word pieces of the question kept (default 64)")
+    parser.add_argument("--shuffle-sentences", type=float, default=0.0, metavar="SHARE",
+                        help="qa: share of the passages read with their sentences in a random "
+                             "order (the answer's kept together), so the reader judges a "
+                             "sentence by what it says, not where it sits (default 0)")
+    parser.add_argument("--hold-out-dev", action="store_true",
+                        help="qa: leave out the dev part of train (the dialogues the reader's "
+                             "settings are chosen on, re3g.train.select_reader), so that "
+                             "choice is made on turns the reader never saw")
     parser.add_argument("--average", type=Path, nargs="+", default=None, metavar="DIR",
                         help="qa: do not train; save the mean of the weights of these trained "
                              "readers (e.g. two epochs continued with --init) to --out, then "

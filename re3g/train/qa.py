@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from re3g.extract.reader import MAX_LENGTH, passage_window
+from re3g.extract.spans import passage_spans
 from re3g.models import MAX_QUESTION_TOKENS, truncate_question
 from re3g.train.common import TrainConfig, train_model
 from re3g.train.lineage import QA_TRAIN_CMD, lineage
@@ -71,15 +72,75 @@ def encode_pair(tokenizer: Any, question: str, context: str, answer: tuple[int, 
     return QAFeature(enc["input_ids"], lo, hi)
 
 
+def shuffled_window(p: Passage, documents: dict[str, Document],
+                    answer: tuple[int, int] | None, rng: random.Random
+                    ) -> tuple[str, tuple[int, int] | None]:
+    """Passage ``p`` read with its sentences in a random order: the context, and ``answer``
+    (a document character range, or None) as a range in it.
+
+    The passage is cut at its spans' starts (text between spans stays with the span before
+    it); the pieces that hold the answer stay together as one block, headings stay where they
+    are, and the other pieces are shuffled among the remaining places. The reader, trained on
+    doc2dial alone, learns there that answers sit near a section's start; shuffled copies teach
+    it to judge a sentence by what it says.
+
+    >>> from re3g.types import Document, Span
+    >>> text = "A one. B two. C three."
+    >>> doc = Document("d", "T", text, "x", [Span("1", 0, 7, "A one. "),
+    ...     Span("2", 7, 14, "B two. "), Span("3", 14, 22, "C three.")])
+    >>> p = Passage("d-0", "d", "T", text, 0, 22, ["1", "2", "3"])
+    >>> ctx, (a, b) = shuffled_window(p, {"d": doc}, (7, 14), random.Random(1))
+    >>> sorted(ctx.split()) == sorted(text.split()), ctx[a:b]
+    (True, 'B two. ')
+    """
+    doc = documents[p.doc_id]
+    spans = [sp for sp in passage_spans(p, documents) if sp.end > p.start and sp.start < p.end]
+    cuts = sorted({p.start, *(max(p.start, sp.start) for sp in spans)})
+    bounds = [(a, b) for a, b in zip(cuts, [*cuts[1:], p.end], strict=True) if b > a]
+    heads = {max(p.start, sp.start) for sp in spans if sp.is_heading}
+    units: list[list[tuple[int, int]]] = []
+    last_held = False
+    for a, b in bounds:
+        held = answer is not None and a < answer[1] and b > answer[0]
+        if held and last_held:
+            units[-1].append((a, b))  # the answer's pieces stay one block
+        else:
+            units.append([(a, b)])
+        last_held = held
+    fixed = [i for i, u in enumerate(units) if u[0][0] in heads]
+    movable = [i for i in range(len(units)) if i not in fixed]
+    order = movable[:]
+    rng.shuffle(order)
+    placed = list(range(len(units)))
+    for slot, unit in zip(movable, order, strict=True):
+        placed[slot] = unit
+    parts: list[str] = []
+    pos = 0
+    new_answer = None
+    for i in placed:
+        a0 = units[i][0][0]
+        piece = doc.text[a0:units[i][-1][1]]
+        if parts and not parts[-1][-1:].isspace() and not piece[:1].isspace():
+            parts.append(" ")
+            pos += 1
+        if answer is not None and a0 <= answer[0] < units[i][-1][1]:
+            new_answer = (pos + answer[0] - a0, pos + min(answer[1], units[i][-1][1]) - a0)
+        parts.append(piece)
+        pos += len(piece)
+    return "".join(parts), new_answer
+
+
 def qa_features(examples: Sequence[Example], documents: dict[str, Document],
                 passages: Sequence[Passage], tokenizer: Any, queries: Sequence[str],
                 negatives: int = 1, seed: int = 13, progress: bool = True,
                 pools: Sequence[Sequence[Hit]] | None = None, pool_negatives: int = 0,
-                pool_depth: int = 5, question_tokens: int = MAX_QUESTION_TOKENS
-                ) -> list[QAFeature]:
+                pool_depth: int = 5, question_tokens: int = MAX_QUESTION_TOKENS,
+                shuffle: float = 0.0) -> list[QAFeature]:
     """Positive and negative features for ``examples`` (``queries`` aligned): ``negatives``
     same-document passages and ``pool_negatives`` passages from the top ``pool_depth`` of
-    ``pools`` (aligned with ``examples``), all without the answer."""
+    ``pools`` (aligned with ``examples``), all without the answer. With ``shuffle`` > 0 that
+    share of the passages, positive and negative alike, is read with its sentences in a
+    random order (:func:`shuffled_window`)."""
     from tqdm.auto import tqdm
 
     by_doc: dict[str, list[Passage]] = {}
@@ -102,8 +163,12 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
         if not ranked:
             continue
         _, p, (a, b) = max(ranked, key=lambda x: x[0])
-        ctx, base = passage_window(p, documents)
-        f = encode_pair(tokenizer, q, ctx, (a - base, b - base))
+        if shuffle and rng.random() < shuffle:
+            ctx, moved = shuffled_window(p, documents, (a, b), rng)
+        else:
+            ctx, base = passage_window(p, documents)
+            moved = (a - base, b - base)
+        f = encode_pair(tokenizer, q, ctx, moved)
         if f is not None:
             feats.append(f)
         others = [o for d in sorted(golds) for o in by_doc.get(d, [])
@@ -114,7 +179,10 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
                 and answer_range(ex, h.passage, documents) is None]
         chosen += rng.sample(hard, min(pool_negatives, len(hard)))
         for o in chosen:
-            ctx, _ = passage_window(o, documents)
+            if shuffle and rng.random() < shuffle:
+                ctx, _ = shuffled_window(o, documents, None, rng)
+            else:
+                ctx, _ = passage_window(o, documents)
             feats.append(encode_pair(tokenizer, q, ctx, None))  # type: ignore[arg-type]
     return feats
 
@@ -178,7 +246,7 @@ def run_qa(args: Any) -> int:
 
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from re3g.data import build_query
+    from re3g.data import build_query, load_documents, load_examples
     from re3g.data.passages import split_corpus
     from re3g.errors import DataError
     from re3g.models import BASE_MODEL, base_model_path, device, read_model_manifest
@@ -187,6 +255,15 @@ def run_qa(args: Any) -> int:
     t_start = time.time()
     quick = args.profile == "quick"
     docs, train, val = common.load_training_data(args, QUICK_EXAMPLES)
+    held_out = 0
+    if getattr(args, "hold_out_dev", False):
+        # drawn from every train turn, as select_reader draws them (not from a cut split)
+        dev = common.dev_dialogue_ids(load_examples(args.train, load_documents(args.docs)))
+        held_out = len({e.dial_id for e in train if e.dial_id in dev})
+        train = [e for e in train if e.dial_id not in dev]
+    shuffle = float(getattr(args, "shuffle_sentences", 0.0) or 0.0)
+    if not 0.0 <= shuffle <= 1.0:
+        raise DataError(f"--shuffle-sentences must be a share between 0 and 1, got {shuffle}")
     roles = getattr(args, "query_roles", None) or "user"
     q_tokens = getattr(args, "question_tokens", None) or MAX_QUESTION_TOKENS
     init = getattr(args, "init", None)
@@ -218,6 +295,8 @@ def run_qa(args: Any) -> int:
                + "".join(f" --average {a}" if i == 0 else f" {a}" for i, a in enumerate(average))
                + (f" --query-roles {roles}" if roles != "user" else "")
                + (f" --question-tokens {q_tokens}" if q_tokens != MAX_QUESTION_TOKENS else "")
+               + (f" --shuffle-sentences {shuffle:g}" if shuffle else "")
+               + (" --hold-out-dev" if getattr(args, "hold_out_dev", False) else "")
                + ("" if quick else f" --out {args.out}"))
     if getattr(args, "eval_only", False):
         manifest = read_model_manifest(Path(args.out), "extractor", command)
@@ -238,7 +317,8 @@ def run_qa(args: Any) -> int:
         queries = [build_query(ex.history, roles=roles) for ex in train]
         feats = qa_features(train, docs, passages, tok, queries, negatives=args.negatives,
                             seed=cfg.seed, progress=not args.no_progress, pools=pools,
-                            pool_negatives=pool_negatives, question_tokens=q_tokens)
+                            pool_negatives=pool_negatives, question_tokens=q_tokens,
+                            shuffle=shuffle)
         if not feats:
             raise DataError(f"{args.train}: no training example has a reference span")
         settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
@@ -246,7 +326,8 @@ def run_qa(args: Any) -> int:
                     "n_features": len(feats),
                     "init": str(init) if init else BASE_MODEL,
                     "query_roles": roles, "max_length": MAX_LENGTH,
-                    "max_question_tokens": q_tokens}
+                    "max_question_tokens": q_tokens, "shuffle_sentences": shuffle,
+                    "held_out_dev_dialogues": held_out}
         fp = common.settings_fingerprint(settings)
         ck = common.checkpoint_path(args)
         if args.restart and ck.exists():

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
 from collections.abc import Sequence
@@ -81,9 +80,7 @@ def dev_examples(path: Path, docs: dict[str, Any], dialogues: int, seed: int) ->
     from re3g.data import load_examples
 
     examples = load_examples(path, docs)
-    ids = sorted({e.dial_id for e in examples})
-    random.Random(seed).shuffle(ids)
-    keep = set(ids[:dialogues])
+    keep = common.dev_dialogue_ids(examples, dialogues, seed)
     return [e for e in examples if e.dial_id in keep]
 
 
@@ -315,8 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--train", type=Path, default=common.DATA_DIR / "doc2dial_dial_train.json")
     ap.add_argument("--index", type=Path, default=Path("indexes/doc2dial"))
     ap.add_argument("--reader", type=Path, default=model_path("extractor-qa"))
-    ap.add_argument("--dialogues", type=int, default=80)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--dialogues", type=int, default=common.DEV_DIALOGUES)
+    ap.add_argument("--seed", type=int, default=common.DEV_SEED)
     common.add_written_arguments(ap)
     ap.add_argument("--keep-doc2dial", type=float, default=KEEP_FIRST,
                     help="grounding F1 the doc2dial part may lose against the best it gets "
