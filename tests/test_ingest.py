@@ -295,4 +295,36 @@ def test_html_table_rows_carry_their_column_labels() -> None:
     # a table nested in a cell and a table left open at the end keep their text
     _, blocks = html_blocks("<table><tr><td>outer<table><tr><th>X</th></tr><tr><td>in</td>"
                             "</tr></table> tail</td></tr></table><table><tr><td>open")
-    assert [b.text for b in blocks] == ["X: in", "outer tail", "open"]
+    assert [b.text for b in blocks] == ["outer X: in tail", "open"]
+
+
+def test_html_table_spans_header_rows_and_layout_tables() -> None:
+    from re3g.data.ingest.html import html_blocks
+
+    def texts(page: str) -> list[str]:
+        return [b.text for b in html_blocks(page)[1]]
+
+    # colspan and rowspan line cells up with their headers; two header rows join
+    assert texts("<table><tr><th colspan=3>Timetable 2026</th></tr>"
+                 "<tr><th>Day</th><th colspan=2>Class</th></tr>"
+                 "<tr><td rowspan=2>Monday</td><td>07:00</td><td>Spin</td></tr>"
+                 "<tr><td>18:30</td><td>Yoga</td></tr>"
+                 "<tr><th colspan=3>Weekend</th></tr>"
+                 "<tr><td>Sunday</td><td colspan=2>closed</td></tr>"
+                 "<p>Footnote.</p></table>") == [
+        "Timetable 2026", "Day: Monday; Class: 07:00; Class: Spin",
+        "Day: Monday; Class: 18:30; Class: Yoga", "Weekend", "Day: Sunday; Class: closed",
+        "Footnote."]
+    assert texts("<table><thead><tr><th></th><th>Member</th><th>Guest</th></tr>"
+                 "<tr><th>Price</th><th>pounds</th><th>pounds</th></tr></thead>"
+                 "<tr><td>Spin</td><td>4</td><td>7</td></tr></table>") == [
+        "Price: Spin; Member / pounds: 4; Guest / pounds: 7"]
+    # a hostile span is capped, not blown up
+    assert len(texts("<table><tr><th>A</th></tr><tr><td colspan=999999 rowspan=999999>x"
+                     "</td></tr></table>")[0]) < 400
+    # a table that lays out a page keeps its headings and sentences, as without the table
+    page = ("<table><tr><td><h2>Hours</h2><p>Open 6 to 10. Closed on Sunday.</p></td>"
+            "<td><h2>Fees</h2><p>Adults pay 5.</p></td></tr></table>")
+    assert [(b.text, b.heading) for b in html_blocks(page)[1]] == [
+        ("Hours", True), ("Open 6 to 10. Closed on Sunday.", False), ("Fees", True),
+        ("Adults pay 5.", False)]

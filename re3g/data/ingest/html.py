@@ -20,46 +20,58 @@ import re
 from html.parser import HTMLParser
 
 from re3g.data.ingest.document import Block
-from re3g.data.ingest.table import table_rows
+from re3g.data.ingest.table import Cell, table_blocks
 
 
 class _Table:
-    """Rows of one open ``<table>``: cell texts, and whether each row is a header row."""
+    """One open ``<table>``: its rows of :class:`Cell`, the open row and cell, its caption,
+    and blocks found inside it but outside any cell (kept, after the rows)."""
 
     def __init__(self) -> None:
-        self.rows: list[list[str]] = []
-        self.header: list[bool] = []
-        self.row: list[str] | None = None
-        self.row_is_header = True
+        self.rows: list[list[Cell]] = []
+        self.row: list[Cell] | None = None
+        self.cell: Cell | None = None
         self.in_head = False
-        self.cell: list[str] | None = None
-        self.caption = ""
+        self.in_caption = False
+        self.caption: list[Block] = []
+        self.after: list[Block] = []
+
+    def start_cell(self, attrs: dict[str, str | None], header: bool) -> None:
+        self.end_cell()
+        if self.row is None:
+            self.start_row()
+        self.cell = Cell("", header or self.in_head, _span(attrs.get("colspan")),
+                         _span(attrs.get("rowspan")))
 
     def end_cell(self) -> None:
         if self.cell is not None:
-            if self.row is None:
-                self.start_row()
+            self.cell.text = " ".join(b.text for b in self.cell.blocks)
             assert self.row is not None
-            self.row.append(re.sub(r"\s+", " ", "".join(self.cell)).strip())
+            self.row.append(self.cell)
             self.cell = None
 
     def start_row(self) -> None:
         self.end_row()
-        self.row, self.row_is_header = [], True
+        self.row = []
 
     def end_row(self) -> None:
-        if self.cell is not None:
-            self.end_cell()
+        self.end_cell()
         if self.row is not None:
-            if any(self.row):
-                self.rows.append(self.row)
-                self.header.append(self.in_head or self.row_is_header)
+            self.rows.append(self.row)
             self.row = None
 
-    def sentences(self) -> list[str]:
+    def blocks(self) -> list[Block]:
         self.end_row()
-        return table_rows(self.rows, has_header=bool(self.header) and self.header[0]
-                          and len(self.rows) > 1)
+        caption = " ".join(b.text for b in self.caption)
+        return table_blocks(self.rows, caption) + self.after
+
+
+def _span(value: str | None) -> int:
+    """A ``colspan`` / ``rowspan`` attribute as a number (1 when missing or not a number)."""
+    try:
+        return max(1, int(str(value).strip()))
+    except ValueError:
+        return 1
 
 
 class _HTMLBlocks(HTMLParser):
@@ -87,76 +99,60 @@ class _HTMLBlocks(HTMLParser):
             self._in_title = True
         elif tag in self.SKIP:
             self._skip += 1
+        elif self._skip:
+            return
         elif tag in self.HEADINGS:
             self._flush()
             self._in_heading = True
         elif tag == "table":
-            if self._tables:
-                self._close_cell()  # text before a nested table belongs to the outer cell
-            else:
-                self._flush()
+            self._flush()
             self._tables.append(_Table())
         elif self._tables and tag in self.TABLE_PARTS:
-            self._close_cell()
-            self._table_start(self._tables[-1], tag)
+            self._flush()
+            table = self._tables[-1]
+            if tag in ("td", "th"):
+                table.start_cell(dict(attrs), tag == "th")
+            elif tag == "tr":
+                table.start_row()
+            elif tag == "caption":
+                table.end_row()
+                table.in_caption = True
+            else:  # thead, tbody, tfoot
+                table.end_row()
+                table.in_head = tag == "thead"
         elif tag in self.BLOCK:
             self._flush()
 
     TABLE_PARTS = {"tr", "td", "th", "thead", "tbody", "tfoot", "caption"}
-
-    def _table_start(self, table: _Table, tag: str) -> None:
-        if tag == "tr":
-            table.start_row()
-        elif tag in ("td", "th"):
-            table.end_cell()
-            if table.row is None:
-                table.start_row()
-            table.row_is_header = table.row_is_header and tag == "th"
-            table.cell = []
-        elif tag == "thead":
-            table.in_head = True
-        else:
-            table.end_row()
-            table.in_head = False
-
-    def _table_end(self, table: _Table, tag: str) -> None:
-        if tag == "caption":
-            table.caption = re.sub(r"\s+", " ", "".join(self._buf)).strip()
-        self._close_cell()
-        if tag in ("td", "th"):
-            table.end_cell()
-        elif tag == "tr":
-            table.end_row()
-        elif tag == "thead":
-            table.end_row()
-            table.in_head = False
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self._in_title = False
         elif tag in self.SKIP:
             self._skip = max(0, self._skip - 1)
+        elif self._skip:
+            return
         elif tag in self.HEADINGS:
             self._flush(heading=True)
             self._in_heading = False
         elif tag == "table" and self._tables:
-            self._close_cell()
-            table = self._tables.pop()
-            if table.caption:
-                self.blocks.append(Block(table.caption))
-            self.blocks += [Block(r, split_sentences=False) for r in table.sentences()]
+            self._flush()
+            for block in self._tables.pop().blocks():
+                self._emit(block)
         elif self._tables and tag in self.TABLE_PARTS:
-            self._table_end(self._tables[-1], tag)
+            self._flush()
+            table = self._tables[-1]
+            if tag in ("td", "th"):
+                table.end_cell()
+            elif tag == "tr":
+                table.end_row()
+            elif tag == "caption":
+                table.in_caption = False
+            else:
+                table.end_row()
+                table.in_head = False
         elif tag in self.BLOCK:
             self._flush()
-
-    def _close_cell(self) -> None:
-        """Move the text gathered so far into the innermost table's open cell (text between
-        cells, outside any cell, is dropped: it is layout whitespace)."""
-        table = self._tables[-1]
-        if table.cell is not None:
-            table.cell.append("".join(self._buf))
-        self._buf.clear()
 
     def handle_data(self, data: str) -> None:
         if self._in_title:
@@ -165,14 +161,24 @@ class _HTMLBlocks(HTMLParser):
             self._buf.append(data)
 
     def _flush(self, heading: bool = False) -> None:
-        if self._tables and self._tables[-1].cell is not None:
-            # a block inside a table cell (<p>, <br>, a list) stays part of that cell
-            self._buf.append(" ")
-            return
         text = re.sub(r"\s+", " ", "".join(self._buf)).strip()
         self._buf.clear()
         if text:
-            self.blocks.append(Block(text, heading=heading or self._in_heading))
+            self._emit(Block(text, heading=heading or self._in_heading))
+
+    def _emit(self, block: Block) -> None:
+        """Where a finished block goes: the innermost table's open cell, its caption, the
+        table itself (text between cells, kept after its rows), or the page."""
+        if not self._tables:
+            self.blocks.append(block)
+            return
+        table = self._tables[-1]
+        if table.cell is not None:
+            table.cell.blocks.append(block)
+        elif table.in_caption:
+            table.caption.append(block)
+        else:
+            table.after.append(block)
 
     def close(self) -> None:
         super().close()

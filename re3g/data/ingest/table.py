@@ -13,11 +13,22 @@ the header row itself is not a sentence (its labels live on in every row).
     ['Ticket: Adult; Price: 6 dollars']
     >>> table_rows([["Adult", "6 dollars"]], has_header=False)
     ['Adult; 6 dollars']
+
+HTML tables come with more structure (``th`` cells, several header rows, ``colspan`` and
+``rowspan``, tables that only lay out a page): :func:`table_blocks` handles it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from re3g.data.ingest.document import Block
+
+MAX_SPAN = 50
+"""The largest ``colspan`` / ``rowspan`` honoured (a hostile page cannot blow a table up)."""
+LAYOUT_WORDS = 60
+"""A cell longer than this (or holding a heading) makes a table a page layout, not data."""
 
 
 def labelled_row(header: Sequence[str], cells: Sequence[str]) -> str:
@@ -46,3 +57,114 @@ def table_rows(rows: Sequence[Sequence[str]], has_header: bool) -> list[str]:
     if has_header and len(rows) == 1:  # a header alone is all the table says
         out = ["; ".join(c.strip() for c in rows[0] if c.strip())]
     return [r for r in out if r]
+
+
+@dataclass
+class Cell:
+    """One cell of an HTML table: its text, whether it is a header cell (``th``, or any cell
+    of ``thead``), its spans, and its own blocks (what a layout table gives back)."""
+
+    text: str
+    header: bool = False
+    colspan: int = 1
+    rowspan: int = 1
+    blocks: list[Block] = field(default_factory=list)
+
+
+def grid(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
+    """The rows with ``colspan`` and ``rowspan`` expanded: a spanning cell is repeated in
+    every column and row it covers (so each column lines up with its header).
+
+    >>> g = grid([[Cell("Day", True), Cell("Class", True, colspan=2)],
+    ...           [Cell("Mon", rowspan=2), Cell("07:00"), Cell("Spin")], [Cell("18:30"),
+    ...            Cell("Yoga")]])
+    >>> [[c.text for c in r] for r in g]
+    [['Day', 'Class', 'Class'], ['Mon', '07:00', 'Spin'], ['Mon', '18:30', 'Yoga']]
+    """
+    out: list[list[Cell]] = []
+    below: dict[int, tuple[Cell, int]] = {}  # column -> (cell, rows it still covers)
+    for row in rows:
+        line: list[Cell] = []
+        for cell in row:
+            _carry(line, below)
+            for _ in range(max(1, min(MAX_SPAN, cell.colspan))):
+                if min(MAX_SPAN, cell.rowspan) > 1:
+                    below[len(line)] = (cell, min(MAX_SPAN, cell.rowspan) - 1)
+                line.append(cell)
+        _carry(line, below)
+        for col in [c for c in below if c >= len(line)]:  # spans past this row's end
+            cell, left = below.pop(col)
+            if left > 1:
+                below[col] = (cell, left - 1)
+        out.append(line)
+    return out
+
+
+def _carry(line: list[Cell], below: dict[int, tuple[Cell, int]]) -> None:
+    """Fill ``line``'s next columns with the cells spanning down into them from above."""
+    while len(line) in below:
+        cell, left = below.pop(len(line))
+        line.append(cell)
+        if left > 1:
+            below[len(line) - 1] = (cell, left - 1)
+
+
+def is_layout(rows: Sequence[Sequence[Cell]]) -> bool:
+    """Whether a table lays out a page rather than holding data: a cell holding a heading
+    or more than :data:`LAYOUT_WORDS` words."""
+    cells = [c for r in rows for c in r]
+    return (any(b.heading for c in cells for b in c.blocks)
+            or any(len(c.text.split()) > LAYOUT_WORDS for c in cells))
+
+
+def table_blocks(rows: Sequence[Sequence[Cell]], caption: str = "") -> list[Block]:
+    """The blocks of an HTML table: its caption, then one labelled sentence per body row.
+
+    Leading rows of header cells label the columns (several are joined: "Price Member");
+    a leading header row with one value across the table is a title, and a body row with
+    one value across is a section line, both kept as plain sentences. A layout table gives
+    its cells' own blocks back, in reading order.
+
+    >>> head = [Cell("Fares 2026", True, colspan=3)]
+    >>> cols = [Cell("Ticket", True), Cell("Single", True), Cell("Return", True)]
+    >>> [b.text for b in table_blocks([head, cols, [Cell("Adult"), Cell("6"), Cell("10")],
+    ...                                [Cell("Weekend", True, colspan=3)],
+    ...                                [Cell("Adult"), Cell("8"), Cell("")]])]
+    ['Fares 2026', 'Ticket: Adult; Single: 6; Return: 10', 'Weekend', 'Ticket: Adult; Single: 8']
+    """
+    out = [Block(caption)] if caption else []
+    if is_layout(rows):
+        return out + [b for r in rows for c in r for b in c.blocks]
+    g = [r for r in grid(rows) if any(c.text for c in r)]
+    width = max((len(r) for r in g), default=0)
+
+    def one_value(row: list[Cell]) -> str | None:
+        values = {c.text for c in row if c.text}
+        return values.pop() if len(values) == 1 and width > 1 else None
+
+    def all_header(row: list[Cell]) -> bool:
+        return all(c.header for c in row if c.text)
+
+    labels = [""] * width
+    n_head = 0
+    while n_head < len(g) - 1 and all_header(g[n_head]):
+        row = g[n_head]
+        if (title := one_value(row)) is not None and len(row) == width:
+            out.append(Block(title))
+        else:
+            for i, c in enumerate(row):
+                if c.text and c.text not in labels[i].split(" / "):
+                    labels[i] = f"{labels[i]} / {c.text}" if labels[i] else c.text
+        n_head += 1
+    for row in g[n_head:]:
+        section = one_value(row)
+        if section is not None and all_header(row) and n_head:
+            out.append(Block(section))
+            continue
+        values, seen = [], set()
+        for c in row:  # a cell spanning columns is said once, under its first column
+            values.append("" if id(c) in seen else c.text)
+            seen.add(id(c))
+        if text := labelled_row(labels, values):
+            out.append(Block(text, split_sentences=False))
+    return out
