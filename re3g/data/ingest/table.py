@@ -127,10 +127,14 @@ def table_blocks(rows: Sequence[Sequence[Cell]], caption: str = "") -> list[Bloc
 
     >>> head = [Cell("Fares 2026", True, colspan=3)]
     >>> cols = [Cell("Ticket", True), Cell("Single", True), Cell("Return", True)]
-    >>> [b.text for b in table_blocks([head, cols, [Cell("Adult"), Cell("6"), Cell("10")],
-    ...                                [Cell("Weekend", True, colspan=3)],
-    ...                                [Cell("Adult"), Cell("8"), Cell("")]])]
-    ['Fares 2026', 'Ticket: Adult; Single: 6; Return: 10', 'Weekend', 'Ticket: Adult; Single: 8']
+    >>> for b in table_blocks([head, cols, [Cell("Adult"), Cell("6"), Cell("10")],
+    ...                        [Cell("Weekend", True, colspan=3)],
+    ...                        [Cell("Adult"), Cell("8", colspan=2)]]):
+    ...     print(b.text)
+    Fares 2026
+    Ticket: Adult; Single: 6; Return: 10
+    Weekend
+    Ticket: Adult; Single and Return: 8
     """
     out = [Block(caption)] if caption else []
     if is_layout(rows):
@@ -161,10 +165,15 @@ def table_blocks(rows: Sequence[Sequence[Cell]], caption: str = "") -> list[Bloc
         if section is not None and all_header(row) and n_head:
             out.append(Block(section))
             continue
-        values, seen = [], set()
-        for c in row:  # a cell spanning columns is said once, under its first column
-            values.append("" if id(c) in seen else c.text)
-            seen.add(id(c))
-        if text := labelled_row(labels, values):
+        values: list[str] = []
+        names: list[str] = []
+        for i, c in enumerate(row):  # a cell spanning columns is said once, under all their labels
+            if i and row[i - 1] is c:
+                if labels[i] and labels[i] not in names[-1].split(" and "):
+                    names[-1] = f"{names[-1]} and {labels[i]}" if names[-1] else labels[i]
+                continue
+            values.append(c.text)
+            names.append(labels[i])
+        if text := labelled_row(names, values):
             out.append(Block(text, split_sentences=False))
     return out
