@@ -289,7 +289,7 @@ def test_html_table_rows_carry_their_column_labels() -> None:
             "<table><tr><td>a</td><td>b</td></tr></table><p>Last.</p>")
     _, blocks = html_blocks(page)
     assert [(b.text, b.heading) for b in blocks] == [
-        ("Fares", True), ("Fares in 2026", False),
+        ("Fares", True), ("Fares in 2026", True),
         ("Ticket: Adult; Single: 6 dollars; Return: 10 dollars (9 online)", False),
         ("Ticket: Child; Single: 3 dollars", False), ("a; b", False), ("Last.", False)]
     # a table nested in a cell and a table left open at the end keep their text
@@ -305,6 +305,7 @@ def test_html_table_spans_header_rows_and_layout_tables() -> None:
         return [b.text for b in html_blocks(page)[1]]
 
     # colspan and rowspan line cells up with their headers; two header rows join
+    # (title and section rows, like a caption, are headings: never taken as an answer)
     assert texts("<table><tr><th colspan=3>Timetable 2026</th></tr>"
                  "<tr><th>Day</th><th colspan=2>Class</th></tr>"
                  "<tr><td rowspan=2>Monday</td><td>07:00</td><td>Spin</td></tr>"
@@ -315,6 +316,11 @@ def test_html_table_spans_header_rows_and_layout_tables() -> None:
         "Timetable 2026", "Day: Monday; Class: 07:00; Class: Spin",
         "Day: Monday; Class: 18:30; Class: Yoga", "Weekend", "Day: Sunday; Class: closed",
         "Footnote."]
+    heads = [b.text for b in html_blocks("<table><caption>Sessions</caption><tr><th colspan=2>"
+                                         "Weekdays</th></tr><tr><th>Day</th><th>Open</th></tr>"
+                                         "<tr><td>Mon</td><td>9</td></tr></table>")[1]
+             if b.heading]
+    assert heads == ["Sessions", "Weekdays"]
     assert texts("<table><thead><tr><th></th><th>Member</th><th>Guest</th></tr>"
                  "<tr><th>Price</th><th>pounds</th><th>pounds</th></tr></thead>"
                  "<tr><td>Spin</td><td>4</td><td>7</td></tr></table>") == [

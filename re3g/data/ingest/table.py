@@ -120,10 +120,10 @@ def is_layout(rows: Sequence[Sequence[Cell]]) -> bool:
 def table_blocks(rows: Sequence[Sequence[Cell]], caption: str = "") -> list[Block]:
     """The blocks of an HTML table: its caption, then one labelled sentence per body row.
 
-    Leading rows of header cells label the columns (several are joined: "Price Member");
-    a leading header row with one value across the table is a title, and a body row with
-    one value across is a section line, both kept as plain sentences. A layout table gives
-    its cells' own blocks back, in reading order.
+    Leading rows of header cells label the columns (several are joined: "Price / Member");
+    a leading header row with one value across the table is a title, and a body row of
+    header cells with one value across is a section line; they and the caption become
+    headings. A layout table gives its cells' own blocks back, in reading order.
 
     >>> head = [Cell("Fares 2026", True, colspan=3)]
     >>> cols = [Cell("Ticket", True), Cell("Single", True), Cell("Return", True)]
@@ -136,7 +136,9 @@ def table_blocks(rows: Sequence[Sequence[Cell]], caption: str = "") -> list[Bloc
     Weekend
     Ticket: Adult; Single and Return: 8
     """
-    out = [Block(caption)] if caption else []
+    # a caption, a title row and a section row name what follows: headings, which start a
+    # section (passages are cut there) and are never taken as an answer
+    out = [Block(caption, heading=True)] if caption else []
     if is_layout(rows):
         return out + [b for r in rows for c in r for b in c.blocks]
     g = [r for r in grid(rows) if any(c.text for c in r)]
@@ -154,7 +156,7 @@ def table_blocks(rows: Sequence[Sequence[Cell]], caption: str = "") -> list[Bloc
     while n_head < len(g) - 1 and all_header(g[n_head]):
         row = g[n_head]
         if (title := one_value(row)) is not None and len(row) == width:
-            out.append(Block(title))
+            out.append(Block(title, heading=True))
         else:
             for i, c in enumerate(row):
                 if c.text and c.text not in labels[i].split(" / "):
@@ -163,7 +165,7 @@ def table_blocks(rows: Sequence[Sequence[Cell]], caption: str = "") -> list[Bloc
     for row in g[n_head:]:
         section = one_value(row)
         if section is not None and all_header(row) and n_head:
-            out.append(Block(section))
+            out.append(Block(section, heading=True))
             continue
         values: list[str] = []
         names: list[str] = []
