@@ -58,7 +58,8 @@ def fragment_to_question(text: str, max_words: int | None = 8) -> str:
 
     doc2dial agents answer with such a span by asking whether it applies to the user ("Do you
     have medical expenses?"). A fragment here is at most ``max_words`` words with no sentence
-    end, not about "you" and not a condition or a yes/no; anything else is returned as is.
+    end, not about "you" and not a condition or a yes/no, and not a table row (cells joined by
+    "; ", or "Label: value": data, not a topic); anything else is returned as is.
 
     >>> fragment_to_question("Medical expenses")
     'Do you have medical expenses?'
@@ -68,10 +69,13 @@ def fragment_to_question(text: str, max_words: int | None = 8) -> str:
     'you and your spouse have the same last name'
     >>> fragment_to_question("Pay the fee online.")
     'Pay the fee online.'
+    >>> fragment_to_question("Day: Friday; Evening: no class")
+    'Day: Friday; Evening: no class'
     """
     stripped = text.strip()
     if (max_words is None or not stripped or len(stripped.split()) > max_words
-            or stripped[-1] in ".!?" or _NOT_A_TOPIC.match(stripped)):
+            or stripped[-1] in ".!?" or _NOT_A_TOPIC.match(stripped)
+            or "; " in stripped or ": " in stripped):
         return text
     m = _AS_A.match(stripped)
     if m:
