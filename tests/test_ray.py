@@ -120,6 +120,14 @@ def test_unreachable_address_exits_2_and_leaves_the_index(single, tmp_path, caps
     assert not (tmp_path / "eval").exists()
 
 
+def test_driver_leaves_sigsegv_to_the_jvm(cluster):
+    """ray.init turns Python's fault handler on in the driver; re3g turns it off again, so the
+    JVM keeps the SIGSEGV it raises on purpose (pytest's own handler is off: pyproject)."""
+    import faulthandler
+
+    assert not faulthandler.is_enabled()
+
+
 def test_every_listener_of_the_cluster_is_on_loopback(cluster):
     found = listeners(cluster_pids())
     names = {name for _, name, _ in found}

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import socket
 from dataclasses import dataclass
@@ -125,6 +126,7 @@ def connect(value: str | None = None, *, num_cpus: int | None = None) -> RayTarg
         return target
     if target.loopback:
         single_machine()
+    had_faulthandler = faulthandler.is_enabled()
     try:
         if target.local:
             ray.init(**loopback_init_options(num_cpus))
@@ -135,6 +137,13 @@ def connect(value: str | None = None, *, num_cpus: int | None = None) -> RayTarg
     except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
         raise Re3GError(f"cannot join the Ray cluster at {target.address}: "
                         f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if not had_faulthandler and faulthandler.is_enabled():
+            # ray.init turns Python's fault handler on in the driver; it would then take the
+            # SIGSEGV that the JVM (BM25 search) raises on purpose for its own use and kill
+            # the process ("Fatal Python error: Segmentation fault"). Disabling it gives the
+            # signal back to the handler it replaced (the JVM's, when the JVM is running).
+            faulthandler.disable()
     return target
 
 
