@@ -257,8 +257,11 @@ def run_qa(args: Any) -> int:
     docs, train, val = common.load_training_data(args, QUICK_EXAMPLES)
     held_out = 0
     if getattr(args, "hold_out_dev", False):
-        # drawn from every train turn, as select_reader draws them (not from a cut split)
-        dev = common.dev_dialogue_ids(load_examples(args.train, load_documents(args.docs)))
+        # drawn from every train turn, as select_reader draws them: a cut split (quick profile,
+        # --max-examples) reads them all again
+        whole = args.profile != "quick" and not args.max_examples
+        dev = common.dev_dialogue_ids(
+            train if whole else load_examples(args.train, load_documents(args.docs)))
         held_out = len({e.dial_id for e in train if e.dial_id in dev})
         train = [e for e in train if e.dial_id not in dev]
     shuffle = float(getattr(args, "shuffle_sentences", 0.0) or 0.0)

@@ -12,7 +12,7 @@ import html
 import re
 
 from re3g.data.ingest.document import Block
-from re3g.data.ingest.table import table_rows
+from re3g.data.ingest.table import table_blocks, text_cells
 from re3g.data.ingest.text import SETEXT_RULE
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -96,7 +96,7 @@ def markdown_blocks(text: str) -> list[Block]:
                 else:
                     rows.append([_clean_inline_md(c) for c in _table_cells(row_line)])
                 i += 1
-            blocks += [Block(r, split_sentences=False) for r in table_rows(rows, has_header)]
+            blocks += table_blocks(text_cells(rows, 1 if has_header else 0))
             continue
         elif stripped.startswith(">"):
             para.append(stripped.lstrip("> "))

@@ -9,13 +9,15 @@ the header row itself is not a sentence (its labels live on in every row).
     'Day: Friday; Morning: 09:30 Pilates; Evening: no class'
     >>> labelled_row(["", "Adult"], ["Single", "7 pounds", "extra"])
     'Single; Adult: 7 pounds; extra'
-    >>> table_rows([["Ticket", "Price"], ["Adult", "6 dollars"]], has_header=True)
+    >>> [b.text for b in table_blocks(text_cells([["Ticket", "Price"], ["Adult", "6 dollars"]],
+    ...                                          header_rows=1))]
     ['Ticket: Adult; Price: 6 dollars']
-    >>> table_rows([["Adult", "6 dollars"]], has_header=False)
+    >>> [b.text for b in table_blocks(text_cells([["Adult", "6 dollars"]], header_rows=0))]
     ['Adult; 6 dollars']
 
-HTML tables come with more structure (``th`` cells, several header rows, ``colspan`` and
-``rowspan``, tables that only lay out a page): :func:`table_blocks` handles it.
+Every format hands its table to :func:`table_blocks` as rows of :class:`Cell`: Markdown
+through :func:`text_cells`, HTML with its ``th`` cells, several header rows, ``colspan`` and
+``rowspan``, and tables that only lay out a page.
 """
 
 from __future__ import annotations
@@ -44,21 +46,6 @@ def labelled_row(header: Sequence[str], cells: Sequence[str]) -> str:
     return "; ".join(out)
 
 
-def table_rows(rows: Sequence[Sequence[str]], has_header: bool) -> list[str]:
-    """The sentences of a table: with ``has_header``, the first row labels the others;
-    without, each row's cells joined by "; ". Rows with no text are dropped."""
-    if not rows:
-        return []
-    header = list(rows[0]) if has_header else []
-    body = rows[1:] if has_header else rows
-    if has_header and not any(h.strip() for h in header):
-        header = []
-    out = [labelled_row(header, r) for r in body]
-    if has_header and len(rows) == 1:  # a header alone is all the table says
-        out = ["; ".join(c.strip() for c in rows[0] if c.strip())]
-    return [r for r in out if r]
-
-
 @dataclass
 class Cell:
     """One cell of an HTML table: its text, whether it is a header cell (``th``, or any cell
@@ -69,6 +56,13 @@ class Cell:
     colspan: int = 1
     rowspan: int = 1
     blocks: list[Block] = field(default_factory=list)
+
+
+def text_cells(rows: Sequence[Sequence[str]], header_rows: int) -> list[list[Cell]]:
+    """Rows of plain cell texts (a Markdown table) as :class:`Cell` rows, the first
+    ``header_rows`` of them header cells."""
+    return [[Cell(t, header=i < header_rows, blocks=[Block(t)] if t else []) for t in row]
+            for i, row in enumerate(rows)]
 
 
 def grid(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
