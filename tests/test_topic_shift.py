@@ -115,3 +115,27 @@ def test_the_prior_never_outweighs_a_turn_that_clearly_matches_another_document(
     ranked = RankingChain(TableRanker(vague), document_weight=0.3, current_weight=0.3,
                           document_margin=0.1).rank(query, hits(), history, prior=prior)
     assert ranked.hits[0].passage.pid == "a1"
+
+
+def test_ranking_selection_takes_the_shallowest_cascade_within_the_tolerance() -> None:
+    """select_ranking's choice: the best setting at the smallest cross-encoder depth whose
+    best objective comes within DEPTH_TOLERANCE of the best overall (the depth costs time)."""
+    from re3g.train.select_ranking import DEPTH_TOLERANCE, best, grid_points
+
+    def point(depth: int, weight: float = 0.05) -> dict[str, float]:
+        return {"current_weight": 0.5, "document_weight": 0.1, "cross_weight": weight,
+                "cross_depth": depth}
+
+    hits = [1] * 60 + [0] * 40  # 60% R@1
+    one_more = [1] * 61 + [0] * 39  # 61%: a full point better
+    slightly = [1] * 600 + [0] * 399  # 60.06%: within the tolerance of 60%
+    assert DEPTH_TOLERANCE < 1.0
+    results = [(point(3), hits, hits), (point(5), one_more, one_more), (point(8), hits, hits)]
+    assert best(results)[0]["cross_depth"] == 5  # a point better is worth two passages
+    close = [(point(3), hits * 10, hits * 10), (point(5), slightly, slightly)]
+    chosen, value = best(close)
+    assert chosen["cross_depth"] == 3 and abs(value - 60.0) < 1e-9
+    # the depth is searched only where the cross-encoder is on
+    depths_off = {p["cross_depth"] for p in grid_points() if p["cross_weight"] == 0.0}
+    assert len(depths_off) == 1
+    assert {p["cross_depth"] for p in grid_points()} == {3, 5, 8}

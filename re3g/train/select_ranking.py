@@ -41,8 +41,13 @@ GRID: dict[str, list[Any]] = {
     "document_temperature": [2.0, 3.0, 5.0],
     "document_margin": [None, 0.02, 0.05, 0.1],
     "cross_weight": [0.0, 0.05, 0.1],
+    "cross_depth": [3, 5, 8],
 }
 SHIFT_SHARE = 0.2  # about one turn in five moves to another document (our conversation suite)
+DEPTH_TOLERANCE = 0.5
+"""Objective points a shallower cascade may give up against the best: the cross-encoder costs
+about 55 ms a passage on 2 cores, so the smallest ``cross_depth`` whose best setting comes
+within this of the best overall is taken (fixed before the session-15 run looked)."""
 
 
 class MemoRanker:
@@ -147,20 +152,22 @@ def r_at_1(turns: Sequence[TurnData], chain: Any, temperature: float) -> list[in
 
 
 def grid_points() -> list[dict[str, Any]]:
-    """Every setting of :data:`GRID` (the margin only where the prior is on)."""
+    """Every setting of :data:`GRID` (the margin only where the prior is on, the depth only
+    where the cross-encoder is)."""
     keys = list(GRID)
     out = []
     for values in itertools.product(*(GRID[k] for k in keys)):
         st = dict(zip(keys, values, strict=True))
         if st["document_weight"] == 0.0 and st["document_margin"] is not None:
             continue
+        if st["cross_weight"] == 0.0 and st["cross_depth"] != GRID["cross_depth"][0]:
+            continue
         out.append(st)
     return out
 
 
 def score_grid(normal: Sequence[TurnData], shifted: Sequence[TurnData], tower: MemoRanker,
-               cross: MemoRanker | None, depth: int) -> list[tuple[dict[str, Any], list[int],
-                                                                    list[int]]]:
+               cross: MemoRanker | None) -> list[tuple[dict[str, Any], list[int], list[int]]]:
     """(settings, per-turn R@1 of normal turns, of shift turns) for every grid point."""
     from tqdm.auto import tqdm
 
@@ -172,8 +179,8 @@ def score_grid(normal: Sequence[TurnData], shifted: Sequence[TurnData], tower: M
                              current_weight=st["current_weight"],
                              document_weight=st["document_weight"],
                              document_temperature=st["document_temperature"],
-                             document_margin=st["document_margin"], cross_depth=depth,
-                             cross_weight=st["cross_weight"])
+                             document_margin=st["document_margin"],
+                             cross_depth=st["cross_depth"], cross_weight=st["cross_weight"])
         t = st["document_temperature"]
         results.append((st, r_at_1(normal, chain, t), r_at_1(shifted, chain, t)))
     return results
@@ -189,12 +196,17 @@ def objective(normal: Sequence[int], shifted: Sequence[int]) -> float:
 def best(results: Sequence[tuple[dict[str, Any], list[int], list[int]]],
          normal_ids: set[int] | None = None, shift_ids: set[int] | None = None
          ) -> tuple[dict[str, Any], float]:
-    """The best setting on the chosen turns (all by default); ties keep the grid's order."""
+    """The best setting on the chosen turns (all by default) at the shallowest cross-encoder
+    depth within :data:`DEPTH_TOLERANCE` of the best; ties keep the grid's order."""
     def pick(x: list[int], ids: set[int] | None) -> list[int]:
         return x if ids is None else [v for i, v in enumerate(x) if i in ids]
     scored = [(objective(pick(n, normal_ids), pick(s, shift_ids)), -i, st)
               for i, (st, n, s) in enumerate(results)]
-    value, _, st = max(scored, key=lambda x: (x[0], x[1]))
+    top = max(v for v, _, _ in scored)
+    # the shallowest cascade within DEPTH_TOLERANCE of the best (the cross-encoder's cost)
+    depth = min(st["cross_depth"] for v, _, st in scored if v >= top - DEPTH_TOLERANCE - 1e-9)
+    value, _, st = max((x for x in scored if x[2]["cross_depth"] == depth),
+                       key=lambda x: (x[0], x[1]))
     return st, value
 
 
@@ -241,17 +253,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("no trained reranker (models/reranker): nothing to choose")
     pipe.reranker.prime_from_index(args.index, pipe.retriever.passages)
     normal, shifted = collect(pipe, normal_ex), collect(pipe, shift_ex)
-    depth, _ = cross_settings(pipe.cross_reranker)
     tower = MemoRanker(pipe.reranker)
     cross = MemoRanker(pipe.cross_reranker) if pipe.cross_reranker is not None else None
     for memo, is_cross in ((tower, False), (cross, True)):
         if memo is not None:
             memo.prefill(normal + shifted, is_cross)
-    results = score_grid(normal, shifted, tower, cross, depth)
+    results = score_grid(normal, shifted, tower, cross)
     chosen, value = best(results)
     cfg = Config()
-    today = {k: getattr(cfg, k) for k in GRID if k != "cross_weight"}
-    today["cross_weight"] = cross_settings(pipe.cross_reranker)[1] if cross else 0.0
+    today = {k: getattr(cfg, k) for k in GRID if k not in ("cross_weight", "cross_depth")}
+    today["cross_depth"], today["cross_weight"] = cross_settings(pipe.cross_reranker)
+    if cross is None:
+        today["cross_weight"], today["cross_depth"] = 0.0, GRID["cross_depth"][0]
     held_n, held_s = [], []
     (na, nb), (sa, sb) = halves(normal), halves(shifted)
     for (fit_n, fit_s), (test_n, test_s) in (((na, sa), (nb, sb)), ((nb, sb), (na, sa))):
@@ -269,6 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "grid": GRID, "chosen": chosen, "chosen_scores": summary(results, chosen),
         "today": today,
         "today_scores": summary(results, today) if today in [r[0] for r in results] else None,
+        "best_by_depth": {
+            str(d): round(max(objective(n, s) for st, n, s in results
+                              if st["cross_depth"] == d and st["cross_weight"]), 2)
+            for d in GRID["cross_depth"]} if cross is not None else None,
         "two_fold_objective": round(objective(held_n, held_s), 2),
         "seconds": round(time.time() - t0, 1),
     }
