@@ -272,9 +272,9 @@ class Config:
     rerank_k: int | None = None
     # chosen on a train dev part with synthetic topic shifts (python -m
     # re3g.train.select_ranking; models/ranking-selection.json), never on validation
-    current_weight: float = 0.5
+    current_weight: float = 0.3
     document_weight: float = 0.1
-    document_temperature: float = 3.0
+    document_temperature: float = 2.0
     document_margin: float | None = None
     cross: bool | str = "auto"
     cross_model: str | None = None
