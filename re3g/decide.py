@@ -216,7 +216,7 @@ class LearnedRule:
 
         >>> rule = LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [],
         ...                     "intercept": 0.0, "threshold": 0.5,
-        ...                     "ranking": {"current_weight": 0.5, "document_weight": 0.1}})
+        ...                     "ranking": {"current_weight": 0.3, "document_weight": 0.1}})
         >>> from re3g.config import Config
         >>> rule.ranking_differs(Config(document_weight=0.3))
         ['document_weight 0.3 (trained with 0.1)']

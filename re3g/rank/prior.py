@@ -19,7 +19,7 @@ earlier replies, which come from the documents, so the same holds there.
     ...             Turn(3, "user", "And monthly?")])
     'A day pass costs 8 dollars.'
     >>> {d: round(p, 3) for d, p in prior_from_scores({"fees": 12.0, "plots": 9.0}).items()}
-    {'fees': 1.0, 'plots': 0.368}
+    {'fees': 1.0, 'plots': 0.223}
 """
 
 from __future__ import annotations
