@@ -231,7 +231,7 @@ class Config:
       ``models/cross-reranker``; true: required; false: off), ``cross_model`` (its folder or a
       hub cross-encoder), ``cross_depth`` and ``cross_weight`` (the cross-encoder rescores the
       top ``cross_depth`` reranked passages and ``cross_weight`` x its logit is added to their
-      scores; default: the values chosen on validation, from the model's manifest);
+      scores; default: the model's manifest, chosen on train by ``re3g.train.select_ranking``);
     - extract: ``extract`` (on/off), ``extractor`` (folder; default ``models/extractor``, and
       when none is trained the dense-encoder fallback; the name "dense-fallback" asks for that
       fallback explicitly), ``top_n`` evidence spans returned, ``reply_spans`` of them handed

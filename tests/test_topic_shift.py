@@ -135,6 +135,11 @@ def test_ranking_selection_takes_the_shallowest_cascade_within_the_tolerance() -
     close = [(point(3), hits * 10, hits * 10), (point(5), slightly, slightly)]
     chosen, value = best(close)
     assert chosen["cross_depth"] == 3 and abs(value - 60.0) < 1e-9
+    # without the cross-encoder nothing is read: the cheapest of all when within the tolerance
+    off = [(point(3, 0.0), slightly, slightly), (point(5), hits * 10, hits * 10),
+           (point(3), one_more, one_more)]
+    assert best(off)[0] == point(3)  # 61% at depth 3: the cross-encoder off is 0.94 below
+    assert best(off[:2])[0] == point(3, 0.0)  # off and within the tolerance: nothing read
     # the depth is searched only where the cross-encoder is on
     depths_off = {p["cross_depth"] for p in grid_points() if p["cross_weight"] == 0.0}
     assert len(depths_off) == 1

@@ -3,7 +3,9 @@
 A cross-encoder reads the dialogue query and a passage together and gives one relevance logit.
 In the pipeline it is the second step of a cascade: the query tower (``models/reranker``)
 reranks the first-stage pool, then the cross-encoder rescores the tower's top ``depth``
-passages and its logit is mixed into their scores (``cross_weight``, chosen on validation).
+passages and its logit is mixed into their scores (``cross_weight``). The trainer's validation
+choice of both is kept in ``metrics``; the shipped values are chosen on train by
+``python -m re3g.train.select_ranking`` (``settings_selection`` in the manifest).
 So each train turn becomes a group of the passage holding its reference spans and
 ``negatives`` hard negatives drawn from exactly what the cross-encoder will see: the non-gold
 passages of the tower's top ``depth`` for that turn (the pipeline's own ranking, document prior
@@ -228,7 +230,11 @@ def _validate_and_record(args: Any, manifest: dict[str, Any], val: Sequence[Exam
     t0 = time.time()
     metrics, chosen = validate(Path(args.out), val, retriever, args, tower)
     manifest["metrics"] = metrics
-    manifest["settings"].update(chosen)
+    metrics["validation_choice"] = chosen
+    if "settings_selection" not in manifest:
+        # a new model: the validation choice until select_ranking chooses on train; once it
+        # has (``settings_selection``), re-validating never puts validation values back
+        manifest["settings"].update(chosen)
     manifest["training"]["validation_seconds"] = round(time.time() - t0, 1)
     write_atomic(Path(args.out) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     print(json.dumps({"out": str(args.out), "metrics": metrics, "chosen": chosen,

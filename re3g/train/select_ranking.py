@@ -203,11 +203,22 @@ def best(results: Sequence[tuple[dict[str, Any], list[int], list[int]]],
     scored = [(objective(pick(n, normal_ids), pick(s, shift_ids)), -i, st)
               for i, (st, n, s) in enumerate(results)]
     top = max(v for v, _, _ in scored)
-    # the shallowest cascade within DEPTH_TOLERANCE of the best (the cross-encoder's cost)
-    depth = min(st["cross_depth"] for v, _, st in scored if v >= top - DEPTH_TOLERANCE - 1e-9)
-    value, _, st = max((x for x in scored if x[2]["cross_depth"] == depth),
+    # the shallowest cascade within DEPTH_TOLERANCE of the best (the cross-encoder's cost);
+    # without the cross-encoder (weight 0) nothing is read: depth 0
+    depth = min(cascade_depth(st) for v, _, st in scored if v >= top - DEPTH_TOLERANCE - 1e-9)
+    value, _, st = max((x for x in scored if cascade_depth(x[2]) == depth),
                        key=lambda x: (x[0], x[1]))
     return st, value
+
+
+def cascade_depth(st: dict[str, Any]) -> int:
+    """Passages the cross-encoder reads under setting ``st`` (0 when it is off).
+
+    >>> cascade_depth({"cross_weight": 0.0, "cross_depth": 3}), cascade_depth(
+    ...     {"cross_weight": 0.1, "cross_depth": 5})
+    (0, 5)
+    """
+    return int(st["cross_depth"]) if st["cross_weight"] else 0
 
 
 def halves(turns: Sequence[TurnData]) -> tuple[set[int], set[int]]:
@@ -283,16 +294,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "today": today,
         "today_scores": summary(results, today) if today in [r[0] for r in results] else None,
         "best_by_depth": {
-            str(d): round(max(objective(n, s) for st, n, s in results
-                              if st["cross_depth"] == d and st["cross_weight"]), 2)
-            for d in GRID["cross_depth"]} if cross is not None else None,
+            str(d or "off"): round(max(objective(n, s) for st, n, s in results
+                                       if cascade_depth(st) == d), 2)
+            for d in [0, *GRID["cross_depth"]]} if cross is not None else None,
         "two_fold_objective": round(objective(held_n, held_s), 2),
         "seconds": round(time.time() - t0, 1),
     }
     report["chosen_scores"]["objective"] = round(value, 2)
     write_atomic(args.out, json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
-    print(f"wrote {args.out}; put the chosen settings into re3g/config.py (Config defaults)")
+    print(f"wrote {args.out}; put the chain's settings into re3g/config.py (Config defaults) "
+          "and cross_depth / cross_weight into the cross-encoder's manifest (settings)")
     return 0
 
 
