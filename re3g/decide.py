@@ -209,10 +209,12 @@ class LearnedRule:
                         f"{value!r}; retrain it or set [answer] learned = false")
         return None
 
-    def ranking_differs(self, config: Any) -> list[str]:
+    def ranking_differs(self, config: Any, cascade: dict[str, Any] | None = None) -> list[str]:
         """The ranking settings (``ranking`` in the manifest) on which ``config`` differs from
         the ones the model was trained with: its signals then come from another ranking, so
         its confidence is less well calibrated (the model is still used; retrain it to match).
+        ``cascade`` gives the values the pipeline resolved for settings whose config value may
+        be unset (``cross_depth``, ``cross_weight``: the cross-encoder's manifest by default).
 
         >>> rule = LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [],
         ...                     "intercept": 0.0, "threshold": 0.5,
@@ -220,11 +222,15 @@ class LearnedRule:
         >>> from re3g.config import Config
         >>> rule.ranking_differs(Config(document_weight=0.3))
         ['document_weight 0.3 (trained with 0.1)']
+        >>> LearnedRule({**rule.manifest, "ranking": {"cross_depth": 3}}).ranking_differs(
+        ...     Config(cross_depth=5), cascade={"cross_depth": 5})
+        ['cross_depth 5 (trained with 3)']
         """
         trained = self.manifest.get("ranking") or {}
-        return [f"{k} {getattr(config, k)!r} (trained with {v!r})"
-                for k, v in trained.items()
-                if hasattr(config, k) and getattr(config, k) != v]
+        have = {k: getattr(config, k) for k in trained if hasattr(config, k)}
+        have.update({k: v for k, v in (cascade or {}).items() if k in trained})
+        return [f"{k} {have[k]!r} (trained with {v!r})"
+                for k, v in trained.items() if k in have and have[k] != v]
 
     def probability(self, signals: Signals) -> float:
         """P(the documents answer the turn), in (0, 1)."""

@@ -186,6 +186,17 @@ class Re3G:
 
         return self._once("cross", load)
 
+    def cascade(self) -> dict[str, Any]:
+        """The cross-encoder step's depth and weight as this pipeline resolves them (config,
+        else the cross-encoder's manifest); empty without a cross-encoder."""
+        from re3g.rank import cross_settings
+
+        if self.cross_reranker is None:
+            return {}
+        depth, weight = cross_settings(self.cross_reranker, self.config.cross_depth,
+                                       self.config.cross_weight)
+        return {"cross_depth": depth, "cross_weight": weight}
+
     @property
     def chain(self) -> RankingChain:
         """Every reranking step (:class:`re3g.rank.RankingChain`) with this config's settings."""
@@ -249,7 +260,7 @@ class Re3G:
                 rule = LearnedRule.load(path, self.config.min_confidence)
                 mismatch = rule.mismatch(self.reranker, self.cross_reranker, self.extractor)
                 if mismatch is None:
-                    differs = rule.ranking_differs(self.config)
+                    differs = rule.ranking_differs(self.config, self.cascade())
                     if differs:
                         logger.warning("the answerability model in %s was trained on another "
                                        "ranking (%s): its confidence is less well calibrated; "

@@ -170,11 +170,14 @@ def test_shipped_decision_matches_the_default_ranking(caplog: pytest.LogCaptureF
 
     rule = LearnedRule.load(model_path("answerability"))
     assert rule.manifest["ranking"]["current_weight"] == Config().current_weight
-    assert rule.ranking_differs(Config()) == []
-    bot = Re3G(Config(document_weight=0.25, learned=True))
+    assert rule.ranking_differs(Config(), Re3G(Config()).cascade()) == []
+    # the cascade's depth is unset in the config (the cross-encoder's manifest decides), so
+    # the check compares what the pipeline resolved
+    bot = Re3G(Config(document_weight=0.25, cross_depth=5, learned=True))
     with caplog.at_level(logging.WARNING, logger="re3g.pipeline"):
         assert isinstance(bot.rule, LearnedRule)
     assert "document_weight 0.25 (trained with 0.1)" in caplog.text
+    assert f"cross_depth 5 (trained with {rule.manifest['ranking']['cross_depth']})" in caplog.text
 
 
 def test_report_counts_right_answers_after_a_document_change() -> None:

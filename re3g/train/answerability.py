@@ -263,6 +263,7 @@ def run(args: argparse.Namespace) -> int:
     ranking = {name: getattr(bot.config, name) for name in
                ("current_weight", "document_weight", "document_temperature",
                 "document_margin")}
+    ranking.update(bot.cascade())  # the cross-encoder step's depth and weight, as resolved
     manifest = {
         "kind": "answerability", "format": 1,
         "description": "logistic regression over the decision's signals: P(the documents "
