@@ -201,18 +201,13 @@ class Re3G:
     def chain(self) -> RankingChain:
         """Every reranking step (:class:`re3g.rank.RankingChain`) with this config's settings."""
         def load() -> RankingChain:
-            from re3g.rank import cross_settings
-
-            cross = self.cross_reranker
-            depth, weight = cross_settings(cross, self.config.cross_depth,
-                                           self.config.cross_weight)
-            return RankingChain(self.reranker, cross, self.retriever.sparse,
+            cascade = self.cascade()  # without a cross-encoder the chain's defaults (unused)
+            return RankingChain(self.reranker, self.cross_reranker, self.retriever.sparse,
                                 current_weight=self.config.current_weight,
                                 document_weight=self.config.document_weight,
                                 document_temperature=self.config.document_temperature,
                                 document_margin=self.config.document_margin,
-                                cross_depth=depth, cross_weight=weight,
-                                k=self.config.rerank_k)
+                                k=self.config.rerank_k, **cascade)
 
         return self._once("chain", load)
 

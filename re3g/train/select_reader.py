@@ -106,20 +106,22 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
     import pickle
 
     from re3g.config import Config
-    from re3g.rank import cross_settings, load_cross
+    from re3g.models import MANIFEST
 
     rk = Config()
-    # the cascade's depth and weight as the pipeline resolves them (the cross-encoder's
-    # manifest), so a change there alone is not served from old readings
-    cascade = cross_settings(load_cross(rk.cross, rk.cross_model), rk.cross_depth,
-                             rk.cross_weight)
+    # the cascade's depth and weight in the cross-encoder's manifest (what the pipeline uses
+    # unless the config sets them), so a change there alone is not served from old readings;
+    # read from the file, without loading the model a second time
+    mpath = model_path("cross-reranker") / MANIFEST
+    st = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
+    cascade = [st.get("depth"), st.get("cross_weight")]
     key = hashlib.sha1(json.dumps([
         part.name, str(part.index), depth, RANGES_KEPT, ex.query_roles,
         [[e.id, [t.utterance for t in e.history],
           [[r.doc_id, r.span_id] for r in e.references]] for e in part.examples],
         [files_stamp(d) for d in (Path(ex.path) if ex.path else None,
                                   model_path("reranker"), model_path("cross-reranker"))],
-        [getattr(rk, n) for n in RANKING_FIELDS], list(cascade),
+        [getattr(rk, n) for n in RANKING_FIELDS], cascade,
     ], default=str).encode()).hexdigest()[:16]
     path = cache_dir / f"{key}.pkl" if cache_dir else None
     if path is not None and path.is_file():
