@@ -12,6 +12,7 @@ TRAINERS = {
     "extractor": "re3g.train.extractor",
     "generator": "re3g.train.generator",
     "answerability": "re3g.train.answerability",
+    "judge": "re3g.train.judge",
 }
 
 

@@ -30,7 +30,8 @@ from re3g.types import Document, Evidence, Hit, Span, Turn
 
 TRAIN_CMD = "re3g train extractor --profile full"
 RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", "snap_ratio",
-                  "span_penalty", "overlap_weight", "cosine_weight", "reader_weight")
+                  "span_penalty", "overlap_weight", "cosine_weight", "reader_weight",
+                  "judge_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
 
@@ -81,6 +82,9 @@ class SpanExtractor(LoadedModel):
         # the reader's lowest kept range there, so the other terms can reach sentences the
         # reader did not propose
         self.reader_weight = float(st.get("reader_weight", 1.0))
+        # start/end readers: score added per unit of the sentence judge's log-odds that the
+        # range's best span answers the question (re3g.extract.judge)
+        self.judge_weight = float(st.get("judge_weight", 0.0))
         # start/end readers: when the reader's margin (best range minus "no answer") on the
         # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
         # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
@@ -100,6 +104,8 @@ class SpanExtractor(LoadedModel):
         # start/end readers: the project's span scorer (a tower extractor) as a second opinion;
         # each range gains helper_weight x the mean log-probability of its spans under it
         self.helper: SpanExtractor | None = None
+        # start/end readers: the sentence judge (re3g.extract.judge) when judge_weight is used
+        self.judge: Any = None
         self.helper_weight = float(st.get("helper_weight", 0.0))
         self._snaps: dict[tuple[str, int, int, float], list[Span]] = {}
 
@@ -124,7 +130,23 @@ class SpanExtractor(LoadedModel):
         helper = manifest.get("settings", {}).get("helper")
         if helper and ex.helper_weight > 0:
             ex.helper = cls._load_helper(path, str(helper), q)
+        judge = manifest.get("settings", {}).get("judge")
+        if judge and (ex.judge_weight or ex.unsure.get("judge_weight")):
+            ex.judge = cls._load_judge(path, str(judge))
         return ex
+
+    @staticmethod
+    def _load_judge(reader_path: Path, judge: str) -> Any:
+        """The sentence judge a reader's manifest names (a folder beside the reader's)."""
+        from re3g.extract.judge import JUDGE_TRAIN_CMD, SentenceJudge
+
+        jp = Path(judge) if Path(judge).is_absolute() else reader_path.parent / judge
+        if not (jp / "manifest.json").is_file():
+            raise ModelError(
+                f"the reader in {reader_path} weighs its ranges with the sentence judge {jp}, "
+                f"which is missing: train it with `{JUDGE_TRAIN_CMD}` (or set judge_weight to "
+                f"0 in {reader_path / 'manifest.json'})")
+        return SentenceJudge.load(jp)
 
     @classmethod
     def _load_helper(cls, reader_path: Path, helper: str, quantized: bool) -> SpanExtractor:
@@ -241,7 +263,9 @@ class SpanExtractor(LoadedModel):
                                  documents)
             lp = (self.helper_scores(query, hits[:len(readings)], documents, current,
                                      current_weight) if self.helper_weight else None)
-            return self.select_ranges(readings, hits, documents, top_n, lp, current)
+            judged = self.judged(reader_query or query, readings, documents)
+            return self.select_ranges(readings, hits, documents, top_n, lp, current,
+                                      judged=judged)
         cands = candidates_for(hits, documents, max(1, self.n_passages))
         logits = self.mixed_scores(query, cands, current, current_weight)
         logits = [s - self.rank_penalty * c.hit_index for s, c in zip(logits, cands, strict=True)]
@@ -351,6 +375,18 @@ class SpanExtractor(LoadedModel):
         return self.model.read(query, [h.passage for h in hits[:max(1, depth)]],
                                documents, keep=self.ranges_kept)
 
+    def judged(self, question: str, readings: Sequence[Any],
+               documents: dict[str, Document] | None) -> dict[tuple[str, str], float] | None:
+        """The sentence judge's logits for every span of the passages the settings for these
+        readings weigh (:meth:`weights`); None without a judge or when its weight is 0."""
+        if self.judge is None or not readings:
+            return None
+        w = self.weights(readings)
+        if not w["judge_weight"]:
+            return None
+        return self.judge.judge_passages(
+            question, [r.passage for r in readings[:max(1, int(w["n_passages"]))]], documents)
+
     def null_score(self, query: str, hits: Sequence[Hit],
                    documents: dict[str, Document] | None = None,
                    reader_query: str | None = None) -> float:
@@ -401,7 +437,8 @@ class SpanExtractor(LoadedModel):
                       documents: dict[str, Document] | None, top_n: int,
                       span_scores: dict[tuple[str, str], float] | None = None,
                       current: str | None = None,
-                      cosines: dict[tuple[str, str], float] | None = None) -> list[Evidence]:
+                      cosines: dict[tuple[str, str], float] | None = None,
+                      judged: dict[tuple[str, str], float] | None = None) -> list[Evidence]:
         """Evidence from QA readings of ``hits[:len(readings)]`` (at most ``n_passages`` of them;
         every setting but ``helper_weight`` comes from :meth:`weights`): each range's score is
         ``reader_weight`` x the reader's (below 1, every sentence of the passages read is a
@@ -412,8 +449,10 @@ class SpanExtractor(LoadedModel):
         ``span_penalty`` x the number of spans it snaps to beyond the first, plus
         ``overlap_weight`` x the share of ``current``'s content stems found in the range's
         text (:func:`re3g.data.words.stem_overlap`), plus ``cosine_weight`` x the best cosine
-        of ``current`` and the range's spans (``cosines``, else :meth:`span_cosines`); the
-        best ranges, snapped to document spans and not overlapping, become the evidence."""
+        of ``current`` and the range's spans (``cosines``, else :meth:`span_cosines`), plus
+        ``judge_weight`` x the sentence judge's best logit over the range's spans (``judged``,
+        :meth:`judged`); the best ranges, snapped to document spans and not overlapping,
+        become the evidence."""
         from re3g.data.words import content_stems
 
         w = self.weights(readings)
@@ -452,6 +491,9 @@ class SpanExtractor(LoadedModel):
                 if cosines and w["cosine_weight"]:
                     bonus += w["cosine_weight"] * max(cosines.get((p.doc_id, sp.id), 0.0)
                                                       for sp in run)
+                if judged and w["judge_weight"]:
+                    bonus += w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
+                                                     for sp in run)
                 scored.append((w["reader_weight"] * s + prior + bonus - length, s - r.null, p,
                                run))
         scored.sort(key=lambda x: -x[0])

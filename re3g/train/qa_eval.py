@@ -40,12 +40,14 @@ def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequenc
                 docs: dict[str, Any], refs: Sequence[str], grid: dict[str, list[float]],
                 helper: Sequence[dict[Any, float] | None] | None = None,
                 currents: Sequence[str] | None = None,
-                cosines: Sequence[dict[Any, float] | None] | None = None
+                cosines: Sequence[dict[Any, float] | None] | None = None,
+                judged: Sequence[dict[Any, float] | None] | None = None
                 ) -> list[tuple[dict[str, float], list[float]]]:
     """Per-example F1 of every setting in ``grid`` (a list of (settings, f1s)); ``helper``
     holds each example's span log-probabilities (:meth:`SpanExtractor.helper_scores`),
     ``currents`` each example's last user turn (what ``overlap_weight`` compares with),
-    ``cosines`` its span cosines (:meth:`SpanExtractor.span_cosines`, for ``cosine_weight``)."""
+    ``cosines`` its span cosines (:meth:`SpanExtractor.span_cosines`, for ``cosine_weight``),
+    ``judged`` its sentence judge logits (:meth:`SpanExtractor.judged`, for ``judge_weight``)."""
     from tqdm.auto import tqdm
 
     out = []
@@ -54,6 +56,7 @@ def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequenc
     helper = list(helper) if helper is not None else [None] * len(readings)
     currents = list(currents) if currents is not None else [None] * len(readings)
     cosines = list(cosines) if cosines is not None else [{}] * len(readings)
+    judged = list(judged) if judged is not None else [None] * len(readings)
     points = [dict(zip(keys, values, strict=True))
               for values in itertools.product(*(grid[k] for k in keys))]
     points = [st for st in points if int(st.get("n_passages", 1)) > 1
@@ -63,9 +66,9 @@ def grid_search(extractor: Any, readings: Sequence[Sequence[Any]], runs: Sequenc
             setattr(extractor, k, v)
         n = int(st["n_passages"])
         preds = []
-        for rd, hits, lp, cur, cos in zip(readings, runs, helper, currents, cosines,
-                                          strict=True):
-            ev = extractor.select_ranges(rd[:n], hits, docs, 1, lp, cur, cos)
+        for rd, hits, lp, cur, cos, jd in zip(readings, runs, helper, currents, cosines,
+                                              judged, strict=True):
+            ev = extractor.select_ranges(rd[:n], hits, docs, 1, lp, cur, cos, jd)
             preds.append(ev[0].text if ev else "")
         out.append((st, _f1s(preds, refs)))
     return out

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -58,6 +59,19 @@ GRID: dict[str, list[float]] = {
 """Session 12 grid: the terms session 11 left at 0 (null weight, rank penalty) or at one
 value across the grid (snapping) are held there; the new ``cosine_weight`` and
 ``reader_weight`` are searched."""
+JUDGE_GRID: dict[str, list[float]] = {
+    **GRID,
+    "n_passages": [3],
+    "rerank_weight": [20.0],
+    "overlap_weight": [0.0, 2.0, 4.0],
+    "cosine_weight": [0.0, 2.0, 5.0, 10.0, 20.0],
+    "reader_weight": [1.0, 0.5, 0.25],
+    "judge_weight": [0.0, 0.5, 1.0, 2.0, 4.0],
+}
+"""Session 16 grid, searched when a sentence judge is given (``--judge``): its weight beside
+the terms it competes with (reader, cosine, overlap, span penalty); the terms every earlier
+selection left at one value (three passages, reranker weight 20) are held there, which keeps
+the grid (675 points) as fast to score as session 12's."""
 KEEP_FIRST = 2.0
 """F1 the doc2dial part may give up, against the best it could get alone, for the written
 documents' sake (see :func:`select`). With the session-12 grid the best doc2dial-only choice
@@ -173,8 +187,43 @@ def _read_part(part: Part, ex: Any, depth: int) -> dict[str, Any]:
             "refs": [grounding_text(e, part.docs) for e in part.examples]}
 
 
-def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = KEEP_FIRST
-           ) -> tuple[dict[str, Any], dict[str, Any]]:
+def judge_part(part: Part, got: dict[str, Any], ex: Any, judge_dir: Path,
+               cache_dir: Path | None = CACHE_DIR) -> list[dict[tuple[str, str], float]]:
+    """The sentence judge's logits of every span of the passages read for each turn of
+    ``part`` (the reader's question), cached under the turns, the passages and the judge's
+    files."""
+    import hashlib
+    import pickle
+
+    from tqdm.auto import tqdm
+
+    from re3g.extract.judge import SentenceJudge
+
+    asked = [ex.question(e.history) or e.history[-1].utterance or "" for e in part.examples]
+    passages = [[r.passage for r in rd] for rd in got["readings"]]
+    key = hashlib.sha1(json.dumps([
+        "judge", part.name, asked, [[p.pid for p in ps] for ps in passages],
+        files_stamp(judge_dir), (judge_dir / "manifest.json").stat().st_mtime,
+    ], default=str).encode()).hexdigest()[:16]
+    path = cache_dir / f"{key}.pkl" if cache_dir else None
+    if path is not None and path.is_file():
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    judge = SentenceJudge.load(judge_dir)
+    out = [judge.judge_passages(q, ps, part.docs)
+           for q, ps in tqdm(list(zip(asked, passages, strict=True)),
+                             desc=f"judge sentences ({part.name})")]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(out, fh)
+        tmp.replace(path)
+    return out
+
+
+def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = KEEP_FIRST,
+           judge_dir: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(chosen settings, report) for the reader in ``reader_dir``.
 
     Every point of :data:`GRID` is scored on every turn. Then for each margin in
@@ -184,14 +233,16 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
     grounding F1 (each part weighs the same, whatever its size), under one constraint: the
     first part (doc2dial train dev) keeps within ``keep_first`` F1 of the best it could get
     alone (None: no constraint). The two-fold figure chooses on one half of the dialogues and
-    scores the other half.
+    scores the other half. With ``judge_dir`` (a sentence judge) the grid is
+    :data:`JUDGE_GRID`, which weighs the judge's logits too.
     """
     import numpy as np
 
     from re3g.extract import SpanExtractor
 
+    grid = JUDGE_GRID if judge_dir is not None else GRID
     ex = SpanExtractor.load(reader_dir)
-    today = {k: getattr(ex, k) for k in GRID}
+    today = {k: getattr(ex, k) for k in grid}
     today_unsure, today_gate = dict(ex.unsure), ex.unsure_margin
     depth = int(max(GRID["n_passages"]))
     scores, margins, folds, owner = [], [], [], []
@@ -199,8 +250,10 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
     for n, part in enumerate(parts):
         ex.unsure = {}  # the grid scores the regular settings on every turn
         got = read_part(part, ex, depth)
-        res = qa_eval.grid_search(ex, got["readings"], got["runs"], part.docs, got["refs"], GRID,
-                                  currents=got["currents"], cosines=got["cosines"])
+        judged = judge_part(part, got, ex, judge_dir) if judge_dir is not None else None
+        res = qa_eval.grid_search(ex, got["readings"], got["runs"], part.docs, got["refs"], grid,
+                                  currents=got["currents"], cosines=got["cosines"],
+                                  judged=judged)
         points = [st for st, _ in res]
         scores.append(np.array([f for _, f in res]))
         margins += [rd[0].margin if rd else float("-inf") for rd in got["readings"]]
@@ -262,7 +315,7 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
     held = [score(choose(fold == k), fold != k) for k in (0, 1)]
     def index_of(st: dict[str, float]) -> int | None:
         return next((n for n, pt in enumerate(points)
-                     if all(abs(pt[k] - st[k]) < 1e-9 for k in GRID)), None)
+                     if all(abs(pt[k] - st[k]) < 1e-9 for k in grid)), None)
 
     now = index_of(today)
     now_unsure = index_of({**today, **today_unsure}) if today_unsure else now
@@ -275,6 +328,9 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
     else:
         settings["unsure_margin"] = None  # never
         settings["unsure"] = {}
+    if judge_dir is not None:
+        used = settings.get("judge_weight") or settings["unsure"].get("judge_weight")
+        settings["judge"] = (os.path.relpath(judge_dir, reader_dir.parent) if used else None)
     report = {"turns": {p.name: len(p.examples) for p in parts},
               "unsure_turns": {p.name: int(((margin < gate) & (part_of == n)).sum())
                                if settings["unsure"] else 0 for n, p in enumerate(parts)},
@@ -325,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--keep-doc2dial", type=float, default=KEEP_FIRST,
                     help="grounding F1 the doc2dial part may lose against the best it gets "
                          f"alone (default {KEEP_FIRST}; a negative value: no bound)")
+    ap.add_argument("--judge", type=Path, default=None,
+                    help="a sentence judge (re3g train judge) whose weight is searched too")
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
     written = common.written_sets(args)
@@ -338,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   docs, args.index)]
     parts += [written_part(Path(d), Path(f)) for d, f in written]
     chosen, report = select(parts, args.reader,
-                            args.keep_doc2dial if args.keep_doc2dial >= 0 else None)
+                            args.keep_doc2dial if args.keep_doc2dial >= 0 else None, args.judge)
     chosen = {k: (int(v) if k == "n_passages" else v) for k, v in chosen.items()}
     if "n_passages" in chosen.get("unsure", {}):
         chosen["unsure"]["n_passages"] = int(chosen["unsure"]["n_passages"])
@@ -355,7 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      + "; never validation, never the test suite",
             "command": " ".join(["python -m re3g.train.select_reader", "--dialogues",
                                  str(args.dialogues), "--seed", str(args.seed)]
-                                + [a for d, f in written for a in ("--written", str(d), str(f))]),
+                                + [a for d, f in written for a in ("--written", str(d), str(f))]
+                                + (["--judge", str(args.judge)] if args.judge else [])),
             **report}
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote the chosen settings into {mpath}")

@@ -1,0 +1,223 @@
+"""Train the sentence judge (``re3g train judge``): does this sentence answer the question?
+
+The reader picks a range inside the top passages; on documents unlike doc2dial it often
+takes a neighbour of the right sentence (the sentence is on topic, the passage is right).
+The judge reads the dialogue question and one document span (a sentence or clause) together
+and gives one logit: the log-odds that the span holds the answer. It is trained with binary
+cross-entropy on doc2dial train turns, leaving out the dev part of train
+(:func:`re3g.train.common.dev_dialogue_ids`) on which its weight is chosen:
+
+- positives: the turn's reference spans;
+- on-topic negatives: every other span of the passage that holds them (the same topic, the
+  wrong sentence: exactly the reader's mistake);
+- off-passage negatives: ``--other`` spans from other passages of the same document (what
+  is left when the answer is not in the corpus at all).
+
+It starts from the project's cross-encoder (``models/cross-reranker``), which already reads
+(question, text) pairs of this data; ``--init`` names another.
+
+    re3g train judge                                   # models/sentence-judge, ~25 min on 2 cores
+    re3g train judge --profile quick --out /tmp/judge  # seconds, for tests
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from re3g.extract.judge import JUDGE_TRAIN_CMD, MAX_LENGTH, MAX_QUERY_TOKENS, judge_text
+from re3g.models import model_path
+from re3g.types import Example
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "quick": {"epochs": 1.0, "batch_size": 4, "lr": 3e-5, "max_steps": 2},
+    "full": {"epochs": 1.0, "batch_size": 32, "lr": 3e-5},
+}
+QUICK_EXAMPLES = 8
+OTHER_SPANS = 2
+MAX_SAME = 10  # on-topic negatives per turn at most (long passages)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from re3g.train import common
+
+    common.add_common_arguments(parser, "sentence-judge")
+    parser.add_argument("--init", type=Path, default=model_path("cross-reranker"),
+                        help="the (question, text) model to start from (default: the "
+                             "project's cross-encoder)")
+    parser.add_argument("--other", type=int, default=OTHER_SPANS,
+                        help="negatives per turn from other passages of the same document")
+    parser.add_argument("--keep-dev", action="store_true",
+                        help="train on the dev part of train too (by default it is left out: "
+                             "the judge's weight is chosen there)")
+
+
+def build_pairs(examples: Sequence[Example], passages: Sequence[Any],
+                documents: dict[str, Any], tokenizer: Any, other: int, seed: int
+                ) -> tuple[list[list[int]], list[float]]:
+    """(token ids, label) of every (question, span) pair the turns give (see the module doc).
+
+    >>> from types import SimpleNamespace as NS
+    >>> build_pairs([], [], {}, None, 2, 13)
+    ([], [])
+    """
+    from re3g.data import build_query
+    from re3g.extract.spans import passage_spans
+    from re3g.models import truncate_question
+
+    rng = random.Random(seed)
+    by_doc: dict[str, list[Any]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    ids: list[list[int]] = []
+    labels: list[float] = []
+    for ex in examples:
+        gold = ex.gold_span_ids
+        holding = [p for d in sorted(ex.gold_doc_ids) for p in by_doc.get(d, [])
+                   if any((p.doc_id, s) in gold for s in p.span_ids)]
+        if not holding:
+            continue
+        q = truncate_question(tokenizer, build_query(ex.history, roles="all"), MAX_QUERY_TOKENS)
+        pos, same = [], []
+        for p in holding:
+            for sp in passage_spans(p, documents):
+                if not sp.text.strip() or sp.is_heading:
+                    continue
+                (pos if (p.doc_id, sp.id) in gold else same).append(sp.text)
+        if not pos:
+            continue
+        rng.shuffle(same)
+        held = {p.pid for p in holding}
+        others = [sp.text for d in sorted(ex.gold_doc_ids) for p in by_doc.get(d, [])
+                  if p.pid not in held for sp in passage_spans(p, documents)
+                  if sp.text.strip() and not sp.is_heading]
+        negs = same[:MAX_SAME] + rng.sample(others, min(other, len(others)))
+        for text, y in [(t, 1.0) for t in pos] + [(t, 0.0) for t in negs]:
+            ids.append(tokenizer(q, judge_text(text), truncation="only_second",
+                                 max_length=MAX_LENGTH)["input_ids"])
+            labels.append(y)
+    return ids, labels
+
+
+def pair_loss(model: Any, ids: Sequence[Sequence[int]], labels: Sequence[float], pad_id: int
+              ) -> Any:
+    """Binary cross-entropy of the pairs' logits against their labels."""
+    import torch
+
+    from re3g.train.common import pad_batch
+
+    dev = next(model.parameters()).device
+    batch = pad_batch(ids, pad_id)
+    logits = model(**{k: v.to(dev) for k, v in batch.items()}).logits[:, 0]
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.tensor(list(labels), dtype=torch.float, device=dev))
+
+
+def validate(model_dir: Path, examples: Sequence[Example], passages: Sequence[Any],
+             documents: dict[str, Any]) -> dict[str, Any]:
+    """On held-out turns, inside the passage holding the reference: how often the judge's best
+    span is a reference span (``top1``, against ``first`` for the passage's first body span)
+    and the AUROC of reference spans against the passage's other spans."""
+    from sklearn.metrics import roc_auc_score
+
+    from re3g.data import build_query
+    from re3g.extract.judge import SentenceJudge
+    from re3g.extract.spans import passage_spans
+
+    judge = SentenceJudge.load(model_dir)
+    by_doc: dict[str, list[Any]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    top1, first, ys, ss = [], [], [], []
+    for ex in examples:
+        gold = ex.gold_span_ids
+        holding = [p for d in sorted(ex.gold_doc_ids) for p in by_doc.get(d, [])
+                   if any((p.doc_id, s) in gold for s in p.span_ids)]
+        if not holding:
+            continue
+        p = holding[0]
+        spans = [sp for sp in passage_spans(p, documents) if sp.text.strip() and not sp.is_heading]
+        if len(spans) < 2:
+            continue
+        scores = judge.judge(build_query(ex.history, roles="all"), [(p.doc_id, sp) for sp in spans])
+        got = [scores[(p.doc_id, sp.id)] for sp in spans]
+        y = [float((p.doc_id, sp.id) in gold) for sp in spans]
+        top1.append(y[max(range(len(got)), key=got.__getitem__)])
+        first.append(y[0])
+        ys += y
+        ss += got
+    n = len(top1)
+    return {"turns": n, "top1": round(100 * sum(top1) / max(1, n), 2),
+            "first_span": round(100 * sum(first) / max(1, n), 2),
+            "AUROC": round(float(roc_auc_score(ys, ss)), 4) if 0 < sum(ys) < len(ys) else None}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, save (``--out`` with manifest) and validate the sentence judge."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from re3g.data.passages import split_corpus
+    from re3g.errors import DataError
+    from re3g.evaluate.report import write_atomic
+    from re3g.models import BASE_MODEL, MANIFEST, device
+    from re3g.train import common
+
+    t_start, cfg, quick, docs, train, val = common.start_run(args, PROFILES, QUICK_EXAMPLES)
+    if not args.keep_dev and not quick:
+        held = common.dev_dialogue_ids(train)
+        dev = [e for e in train if e.dial_id in held]
+        train = [e for e in train if e.dial_id not in held]
+    else:
+        dev = []
+    init = str(args.init)
+    tok = AutoTokenizer.from_pretrained(init, local_files_only=True)
+    passages = split_corpus(docs.values())
+    ids, labels = build_pairs(train, passages, docs, tok, args.other, cfg.seed)
+    if not ids:
+        raise DataError(f"{args.train}: no training turn has a reference span in a passage")
+    settings = {"base_model": BASE_MODEL, "init": init, "profile": args.profile, **vars(cfg),
+                "other": args.other, "max_same": MAX_SAME, "n_pairs": len(ids),
+                "n_positive": int(sum(labels)), "n_train_turns": len(train),
+                "dev_part_left_out": not args.keep_dev and not quick,
+                "max_length": MAX_LENGTH, "max_query_tokens": MAX_QUERY_TOKENS,
+                "query_roles": "all"}
+    fp = common.settings_fingerprint(settings)
+    ck = common.checkpoint_path(args)
+    if args.restart and ck.exists():
+        ck.unlink()
+    model = AutoModelForSequenceClassification.from_pretrained(init, num_labels=1,
+                                                               local_files_only=True)
+    model = model.float().to(device())
+    print(f"training the sentence judge on {len(ids)} pairs ({int(sum(labels))} positive) "
+          f"from {len(train)} train turns ({device()}), checkpoint {ck}")
+    stats = common.train_model(model, [len(x) for x in ids],
+                               lambda idx: pair_loss(model, [ids[i] for i in idx],
+                                                     [labels[i] for i in idx], tok.pad_token_id),
+                               cfg, ck, fp, progress=not args.no_progress)
+    stats["device"] = device()
+    command = (f"{JUDGE_TRAIN_CMD} --profile {args.profile}"
+               + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
+               + (" --keep-dev" if args.keep_dev else "") + f" --out {args.out}")
+    manifest = common.model_manifest(
+        "judge", "cross-encoder",
+        "sentence judge (AutoModelForSequenceClassification, 1 logit) over (dialogue question, "
+        "document span) pairs: the log-odds that the span answers the question", command, args,
+        settings, stats)
+    common.save_model_folder(model, tok, Path(args.out), manifest)
+    if ck.exists():
+        ck.unlink()
+    t0 = time.time()
+    manifest["metrics"] = {"train_dev_part": validate(Path(args.out), dev, passages, docs)
+                           if dev else None,
+                           "validation": validate(Path(args.out), val, passages, docs)}
+    manifest["training"]["validation_seconds"] = round(time.time() - t0, 1)
+    manifest["training"]["wall_seconds"] = round(time.time() - t_start, 1)
+    write_atomic(Path(args.out) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    print(json.dumps({"out": str(args.out), "metrics": manifest["metrics"],
+                      "training": manifest["training"]}, indent=2))
+    return 0
