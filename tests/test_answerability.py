@@ -222,3 +222,50 @@ def test_written_rows_weigh_like_doc2dial_and_the_threshold_serves_both() -> Non
     # the caution level: the confidence 80% of answerable turns reach, above the threshold
     sure = report["tradeoff"]["answer_rate_0.8"]["min_confidence"]
     assert model["sure"] == round(sure, 4) > model["threshold"]
+
+
+def test_the_decision_reads_the_signals_that_separate_on_every_source() -> None:
+    """``--signals agree`` (the default) keeps a signal only when it separates answerable from
+    unanswerable turns on doc2dial and on the written set alone, in the same direction; a
+    signal that separates on doc2dial only (here ``relevance``) is left out, and so is one
+    that separates nowhere (``gap``). A named list is checked against the known signals."""
+    import random
+
+    from re3g.decide import SIGNALS
+    from re3g.errors import DataError
+    from re3g.train.answerability import chosen_signals, fit
+
+    rng = random.Random(5)
+    rows = []
+    for source, n in (("doc2dial", 200), ("written", 80)):
+        for i in range(n):
+            ok = i % 3 != 0
+            sig = {s: rng.gauss(0, 1) for s in SIGNALS}
+            sig["cross"] += 1.5 if ok else 0.0
+            sig["null"] -= 1.5 if ok else 0.0
+            sig["relevance"] += (1.5 if ok else 0.0) if source == "doc2dial" else 0.0
+            rows.append({"dial_id": f"{source}-{i // 4}", "kind": "answerable" if ok
+                         else "no_gold_document", "answerable": ok, "source": source,
+                         "signals": sig})
+    names, why = chosen_signals("agree", rows)
+    assert names == ["cross", "null"]
+    assert why["single_AUROC"]["relevance"]["doc2dial"] > 0.7 > why["single_AUROC"][
+        "relevance"]["written"]
+    model, _ = fit(rows, folds=5, answer_rate=0.9, seed=0, signals=names)
+    assert model["signals"] == ["cross", "null"] and len(model["coef"]) == 2
+    assert chosen_signals("all", rows)[0] == list(SIGNALS)
+    assert chosen_signals("cross, overlap", rows)[0] == ["cross", "overlap"]
+    with pytest.raises(DataError, match="unknown signals.*'bogus'"):
+        chosen_signals("cross,bogus", rows)
+
+
+def test_shipped_decision_reads_the_agreeing_signals() -> None:
+    """The shipped decision was trained with ``--signals agree`` and says which rule chose
+    its signals (session 16: cross-encoder logit, word overlap, the reader's null)."""
+    from re3g.models import model_path
+
+    manifest = json.loads((model_path("answerability") / "manifest.json").read_text())
+    assert "--signals agree" in manifest["command"]
+    chosen = manifest["metrics"]["train_out_of_fold"]["signals_chosen"]
+    assert "every source" in chosen["rule"]
+    assert manifest["signals"] == ["cross", "overlap", "null"]

@@ -33,6 +33,7 @@ import argparse
 import json
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,12 @@ WRITTEN_WEIGHT = 0.1
 0.1, 0.15, 0.2, 0.3, 0.5 and 1, the best mean of the two sources' out-of-fold AUROC (session 12,
 docs/answerability.md). Equal weight (1) drags doc2dial's AUROC to 0.59: answerable turns over
 other documents look like doc2dial's other-domain turns to the doc2dial-trained signals."""
+AGREE_AUROC = 0.6
+"""``--signals agree`` (the default) keeps the signals that separate answerable from
+unanswerable turns on every source alone, in the same direction: single-signal AUROC at least
+this (or at most 1 minus it) on doc2dial train and on each written set (session 16,
+docs/answerability.md: signals that separate on doc2dial only, such as the reranker's
+relevance or the reader's score, made the decision worse on other documents)."""
 SURE_RATE = 0.8
 """An answer stands without a caution from the confidence that this share of the answerable
 turns reach (mean over the sources, out of fold: the manifest's ``sure``); below it the answer
@@ -73,7 +80,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--written-weight", type=float, default=WRITTEN_WEIGHT,
                         help="total weight of the written rows relative to the doc2dial rows "
                              f"(default {WRITTEN_WEIGHT})")
+    parser.add_argument("--signals", default="agree",
+                        help='which signals the model reads: "agree" (default: those that '
+                             'separate on every source alone, see AGREE_AUROC), "all", or '
+                             f"a comma-separated list of {', '.join(SIGNALS)}")
     parser.add_argument("--out", type=Path, default=model_path("answerability"))
+
+
+def agreeing_signals(rows: list[dict[str, Any]], floor: float = AGREE_AUROC
+                     ) -> tuple[list[str], dict[str, dict[str, float]]]:
+    """(signals, single-signal AUROC by signal and source): the signals whose AUROC alone is
+    at least ``floor`` on every source, or at most ``1 - floor`` on every source (all of them
+    when none is).
+
+    >>> rows = [{"answerable": a, "source": s, "signals": {**{n: 0.0 for n in SIGNALS},
+    ...          "cross": float(a), "gap": float(a == (s == "written"))}}
+    ...         for s in ("doc2dial", "written") for a in (True, False, True, False)]
+    >>> agreeing_signals(rows)[0]
+    ['cross']
+    """
+    from sklearn.metrics import roc_auc_score
+
+    sources = sorted({r.get("source", "doc2dial") for r in rows})
+    single: dict[str, dict[str, float]] = {}
+    for n in SIGNALS:
+        for src in sources:
+            part = [r for r in rows if r.get("source", "doc2dial") == src]
+            ys = [int(r["answerable"]) for r in part]
+            if 0 < sum(ys) < len(ys):
+                single.setdefault(n, {})[src] = round(float(roc_auc_score(
+                    ys, [r["signals"][n] for r in part])), 4)
+    keep = [n for n, by in single.items() if len(by) == len(sources)
+            and (all(v >= floor for v in by.values()) or all(v <= 1 - floor for v in by.values()))]
+    return keep or list(SIGNALS), single
+
+
+def chosen_signals(spec: str, rows: list[dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+    """The signals ``--signals`` names (see :func:`agreeing_signals`) and why."""
+    from re3g.errors import DataError
+
+    if spec == "agree":
+        names, single = agreeing_signals(rows)
+        return names, {"rule": f"single-signal AUROC >= {AGREE_AUROC} (or <= "
+                               f"{1 - AGREE_AUROC:.1f}) on every source", "single_AUROC": single}
+    if spec == "all":
+        return list(SIGNALS), {"rule": "all"}
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(SIGNALS))
+    if unknown or not names:
+        raise DataError(f"--signals: unknown signals {unknown or spec!r}; known: "
+                        f"{', '.join(SIGNALS)} (or 'agree', 'all')")
+    return names, {"rule": "named"}
 
 
 def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str], Any],
@@ -157,8 +214,9 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
 
 
 def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
-        written_weight: float = 1.0) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(model, report): a logistic regression over the signals, its threshold and its
+        written_weight: float = 1.0, signals: Sequence[str] = SIGNALS
+        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(model, report): a logistic regression over ``signals``, its threshold and its
     out-of-fold metrics (folds by dialogue). Rows of a hand-written set (``source`` "written")
     weigh ``written_weight`` times the doc2dial rows in all; the threshold is the highest
     probability at which the answerable turns of each source are still answered
@@ -169,7 +227,7 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
 
-    x = np.array([[r["signals"][n] for n in SIGNALS] for r in rows], dtype=float)
+    x = np.array([[r["signals"][n] for n in signals] for r in rows], dtype=float)
     y = np.array([1 if r["answerable"] else 0 for r in rows])
     if y.all() or not y.any():
         from re3g.errors import DataError
@@ -236,7 +294,7 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
             if both else None}
     scaler = StandardScaler().fit(x)
     clf = model().fit(scaler.transform(x), y, sample_weight=weight)
-    fitted = {"signals": list(SIGNALS), "mean": scaler.mean_.round(6).tolist(),
+    fitted = {"signals": list(signals), "mean": scaler.mean_.round(6).tolist(),
               "scale": scaler.scale_.round(6).tolist(),
               "coef": clf.coef_[0].round(6).tolist(),
               "intercept": round(float(clf.intercept_[0]), 6),
@@ -255,7 +313,10 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.time()
     written = common.written_sets(args)  # a bad --written fails now, not after the runs
     rows, bot = collect(args)
-    fitted, report = fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight)
+    names, why = chosen_signals(args.signals, rows)
+    fitted, report = fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight,
+                         names)
+    report["signals_chosen"] = why
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
                 "cross": bot.cross_reranker is not None,
                 "extractor": Path(bot.extractor.path).name if bot.extractor else None}
@@ -271,7 +332,8 @@ def run(args: argparse.Namespace) -> int:
                        "versions of them (re3g.evaluate.unanswerable)",
         "command": f"{TRAIN_CMD} --dialogues {args.dialogues} --answer-rate {args.answer_rate}"
                    + "".join(f" --written {d} {f}" for d, f in written)
-                   + (f" --written-weight {args.written_weight}" if written else ""),
+                   + (f" --written-weight {args.written_weight}" if written else "")
+                   + f" --signals {args.signals}",
         "data": common.data_files([args.docs, args.train, *(f for _, f in written)]),
         **fitted, "requires": requires, "ranking": ranking,
         "metrics": {"train_out_of_fold": report},
@@ -281,5 +343,5 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     print(json.dumps({"out": str(args.out), **report, "threshold": fitted["threshold"],
-                      "coef": dict(zip(SIGNALS, fitted["coef"], strict=True))}, indent=2))
+                      "coef": dict(zip(names, fitted["coef"], strict=True))}, indent=2))
     return 0
