@@ -16,7 +16,7 @@ cross-entropy on doc2dial train turns, leaving out the dev part of train
 It starts from the project's cross-encoder (``models/cross-reranker``), which already reads
 (question, text) pairs of this data; ``--init`` names another.
 
-    re3g train judge                                   # models/sentence-judge, ~25 min on 2 cores
+    re3g train judge                                   # models/sentence-judge, ~35 min on 2 cores
     re3g train judge --profile quick --out /tmp/judge  # seconds, for tests
 """
 
@@ -62,7 +62,6 @@ def build_pairs(examples: Sequence[Example], passages: Sequence[Any],
                 ) -> tuple[list[list[int]], list[float]]:
     """(token ids, label) of every (question, span) pair the turns give (see the module doc).
 
-    >>> from types import SimpleNamespace as NS
     >>> build_pairs([], [], {}, None, 2, 13)
     ([], [])
     """
