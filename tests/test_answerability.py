@@ -225,7 +225,7 @@ def test_written_rows_weigh_like_doc2dial_and_the_threshold_serves_both() -> Non
 
 
 def test_the_decision_reads_the_signals_that_separate_on_every_source() -> None:
-    """``--signals agree`` (the default) keeps a signal only when it separates answerable from
+    """``--signals agree`` keeps a signal only when it separates answerable from
     unanswerable turns on doc2dial and on the written set alone, in the same direction; a
     signal that separates on doc2dial only (here ``relevance``) is left out, and so is one
     that separates nowhere (``gap``). A named list is checked against the known signals."""
@@ -257,15 +257,3 @@ def test_the_decision_reads_the_signals_that_separate_on_every_source() -> None:
     assert chosen_signals("cross, overlap", rows)[0] == ["cross", "overlap"]
     with pytest.raises(DataError, match="unknown signals.*'bogus'"):
         chosen_signals("cross,bogus", rows)
-
-
-def test_shipped_decision_reads_the_agreeing_signals() -> None:
-    """The shipped decision was trained with ``--signals agree`` and says which rule chose
-    its signals (session 16: cross-encoder logit, word overlap, the reader's null)."""
-    from re3g.models import model_path
-
-    manifest = json.loads((model_path("answerability") / "manifest.json").read_text())
-    assert "--signals agree" in manifest["command"]
-    chosen = manifest["metrics"]["train_out_of_fold"]["signals_chosen"]
-    assert "every source" in chosen["rule"]
-    assert manifest["signals"] == ["cross", "overlap", "null"]
