@@ -195,3 +195,19 @@ def test_server_survives_many_bad_runs():
         r = run_python(code, FAST)
         assert not r.ok and r.returncode in (1, 3, 4)
     assert run_python("print('still fine')", FAST).ok
+
+
+def test_host_noise_before_the_boot_marker_is_not_a_failed_start() -> None:
+    """A line the host writes between fork and exec (gRPC's fork handler, when a library
+    using it is loaded in this process) comes before the boot's marker: the run still
+    counts as started, and that line is not part of the program's stderr. Without the
+    marker the sandbox did not start."""
+    from re3g.tools.sandbox import SandboxLimits, SandboxUnavailable, _Outcome, _result
+
+    noise = "E1202 ev_epoll1_linux.cc:373] epoll_wait error: Bad file descriptor\n"
+    got = _result(_Outcome(0, "hi\n", noise + "\x00SANDBOX userns,pid\nwarn\n", 0.1),
+                  SandboxLimits(), [])
+    assert got.ok and got.stdout == "hi\n" and got.stderr == "warn\n"
+    assert {"userns", "pid"} <= set(got.isolation)
+    with pytest.raises(SandboxUnavailable, match="did not start"):
+        _result(_Outcome(1, "", noise, 0.1), SandboxLimits(), [])

@@ -493,8 +493,12 @@ def _launch(argv: list[str], run: _Run, launcher: _Launcher, wall: float) -> _Ou
 def _result(o: _Outcome, lim: SandboxLimits, isolation: list[str]) -> SandboxResult:
     """Turn the raw outcome into a result; a sandbox that never started raises instead."""
     stderr = o.stderr
-    if stderr.startswith("\x00SANDBOX "):
-        head, _, stderr = stderr.partition("\n")
+    # the boot's marker line opens what the sandbox wrote; a line before it can only come
+    # from the host between fork and exec (e.g. gRPC's fork handler of a library loaded in
+    # this process), never from the sandboxed code, which runs after the boot: dropped
+    at = stderr.find("\x00SANDBOX ")
+    if at >= 0 and (at == 0 or stderr[at - 1] == "\n"):
+        head, _, stderr = stderr[at:].partition("\n")
         isolation += [x for x in head.removeprefix("\x00SANDBOX ").split(",") if x]
     elif o.returncode is not None:
         raise SandboxUnavailable(_start_failure(stderr))
