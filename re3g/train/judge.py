@@ -57,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the judge's weight is chosen there)")
 
 
+def holding_passages(ex: Example, by_doc: dict[str, list[Any]]) -> list[Any]:
+    """The passages of the turn's gold documents that hold one of its reference spans."""
+    gold = ex.gold_span_ids
+    return [p for d in sorted(ex.gold_doc_ids) for p in by_doc.get(d, [])
+            if any((p.doc_id, s) in gold for s in p.span_ids)]
+
+
 def build_pairs(examples: Sequence[Example], passages: Sequence[Any],
                 documents: dict[str, Any], tokenizer: Any, other: int, seed: int
                 ) -> tuple[list[list[int]], list[float]]:
@@ -77,8 +84,7 @@ def build_pairs(examples: Sequence[Example], passages: Sequence[Any],
     labels: list[float] = []
     for ex in examples:
         gold = ex.gold_span_ids
-        holding = [p for d in sorted(ex.gold_doc_ids) for p in by_doc.get(d, [])
-                   if any((p.doc_id, s) in gold for s in p.span_ids)]
+        holding = holding_passages(ex, by_doc)
         if not holding:
             continue
         q = truncate_question(tokenizer, build_query(ex.history, roles="all"), MAX_QUERY_TOKENS)
@@ -135,8 +141,7 @@ def validate(model_dir: Path, examples: Sequence[Example], passages: Sequence[An
     top1, first, ys, ss = [], [], [], []
     for ex in examples:
         gold = ex.gold_span_ids
-        holding = [p for d in sorted(ex.gold_doc_ids) for p in by_doc.get(d, [])
-                   if any((p.doc_id, s) in gold for s in p.span_ids)]
+        holding = holding_passages(ex, by_doc)
         if not holding:
             continue
         p = holding[0]
