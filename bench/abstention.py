@@ -4,14 +4,16 @@ versus questions the documents cannot answer.
     .venv/bin/python bench/abstention.py [--turns 200]
 
 In-domain: the validation split's user turns with their history (the first ``--turns``).
-Off-topic: general questions about things no doc2dial document covers (below). Prints the
-percentiles of both, the share of each that a threshold keeps, and writes
-bench/results/abstention.json. The pipeline's default threshold (re3g.pipeline) is chosen from it.
+Off-topic: general questions about things no doc2dial document covers (the held-out list
+data/suite/off_topic.json). Prints the percentiles of both, the share of each that a threshold
+keeps, and writes bench/results/abstention.json. The fixed rule's default threshold
+(re3g.decide) was chosen from it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -20,28 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _common import save  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "doc2dial"
-OFF_TOPIC = [
-    "What is the capital of France?",
-    "How do I bake sourdough bread?",
-    "Who won the football world cup in 2014?",
-    "What is the boiling point of water on Mount Everest?",
-    "Can you recommend a good science fiction novel?",
-    "How many moons does Jupiter have?",
-    "What is the best way to learn the guitar?",
-    "How do I change a flat bicycle tyre?",
-    "What time zone is Tokyo in?",
-    "How do I train my puppy to sit?",
-    "What is the plot of Hamlet?",
-    "Which programming language should I learn first?",
-    "How tall is the Eiffel Tower?",
-    "What is photosynthesis?",
-    "How do I make cold brew coffee?",
-    "What are the rules of chess castling?",
-    "Who painted the Mona Lisa?",
-    "How long should I boil an egg?",
-    "What is the distance from the Earth to the Moon?",
-    "How do I grow tomatoes on a balcony?",
-]
+OFF_TOPIC = json.loads((ROOT / "data" / "suite" / "off_topic.json").read_text())["questions"]
 
 
 def pct(values: list[float], q: float) -> float:

@@ -181,6 +181,16 @@ class LearnedRule:
         # answers below this are tentative (``re3g train answerability``: the confidence that
         # SURE_RATE of the answerable train turns reach, out of fold); 0 in older models
         self.sure = float(manifest.get("sure", 0.0))
+        # the topic gate (``re3g train answerability --off-topic``): a second regression,
+        # P(the turn is about these documents at all), learned from answerable turns against
+        # questions about nothing the corpus covers; below its floor the turn is refused
+        # whatever the first one says. None in models trained without off-topic questions.
+        self.topic = manifest.get("topic") or None
+        if self.topic is not None:
+            unknown = sorted(set(self.topic["signals"]) - set(SIGNALS))
+            if unknown:
+                raise ModelError(f"{path or 'answerability model'}: unknown topic signals "
+                                 f"{unknown}")
         self.manifest = manifest
         self.path = path
 
@@ -234,11 +244,53 @@ class LearnedRule:
 
     def probability(self, signals: Signals) -> float:
         """P(the documents answer the turn), in (0, 1)."""
-        z = self.intercept + sum(
-            c * (float(getattr(signals, n)) - m) / s
-            for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return logistic(self.manifest, signals)
+
+    def on_topic(self, signals: Signals) -> float:
+        """How far the turn reaches towards the topic gate's floor: 1.0 when it passes (or
+        there is no gate), else P(on topic) / floor, in [0, 1).
+
+        >>> gate = {"signals": ["relevance"], "mean": [0.0], "scale": [1.0], "coef": [10.0],
+        ...         "intercept": -2.0, "floor": 0.5}
+        >>> rule = LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [],
+        ...                     "intercept": 0.0, "threshold": 0.5, "topic": gate})
+        >>> round(rule.on_topic(Signals(relevance=0.1)), 3), rule.on_topic(Signals(relevance=0.3))
+        (0.538, 1.0)
+        """
+        if self.topic is None:
+            return 1.0
+        p, floor = logistic(self.topic, signals), float(self.topic["floor"])
+        return 1.0 if p >= floor else p / floor
 
     def decide(self, signals: Signals) -> Decision:
+        """The decision for one turn: its probability, except that a turn the topic gate
+        stops is refused, its confidence capped at ``threshold x`` :meth:`on_topic` (so such
+        turns still come in order of how near they came).
+
+        >>> gate = {"signals": ["relevance"], "mean": [0.0], "scale": [1.0], "coef": [10.0],
+        ...         "intercept": -2.0, "floor": 0.5}
+        >>> rule = LearnedRule({"signals": ["overlap"], "mean": [0.0], "scale": [1.0],
+        ...                     "coef": [4.0], "intercept": 0.0, "threshold": 0.4, "topic": gate})
+        >>> rule.decide(Signals(relevance=0.1, overlap=1.0))
+        Decision(confidence=0.2152, grounded=False, threshold=0.4)
+        """
         p = self.probability(signals)
+        reach = self.on_topic(signals)
+        if reach < 1.0:
+            p = round(min(p, self.threshold * reach), 4)
         return Decision(p, p >= self.threshold, self.threshold, self.sure)
+
+
+def logistic(model: dict[str, Any], signals: Signals) -> float:
+    """A standardised logistic regression's probability (``signals``, ``mean``, ``scale``,
+    ``coef``, ``intercept`` as ``re3g train answerability`` writes them), in (0, 1).
+
+    >>> logistic({"signals": ["cross"], "mean": [1.0], "scale": [2.0], "coef": [1.0],
+    ...           "intercept": 0.0}, Signals(cross=1.0))
+    0.5
+    """
+    z = float(model["intercept"]) + sum(
+        float(c) * (float(getattr(signals, n)) - float(m)) / (float(s) or 1.0)
+        for n, m, s, c in zip(model["signals"], model["mean"], model["scale"], model["coef"],
+                              strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

@@ -257,3 +257,77 @@ def test_the_decision_reads_the_signals_that_separate_on_every_source() -> None:
     assert chosen_signals("cross, overlap", rows)[0] == ["cross", "overlap"]
     with pytest.raises(DataError, match="unknown signals.*'bogus'"):
         chosen_signals("cross,bogus", rows)
+
+
+def _gate_rows(seed: int = 7) -> list[dict]:
+    """Rows as the trainer caches them: on each source, answerable turns, on-topic
+    unanswerable ones (told apart by ``cross``) and off-topic questions (told apart by
+    ``relevance``, which says nothing about the on-topic ones)."""
+    import random
+
+    from re3g.decide import SIGNALS
+
+    rng = random.Random(seed)
+    rows = []
+    for source, n in (("doc2dial", 240), ("written", 90)):
+        for i in range(n):
+            kind = ("answerable", "no_gold_document", "off_topic")[i % 3]
+            sig = {s: rng.gauss(0, 1) for s in SIGNALS}
+            sig["cross"] += 2.0 if kind == "answerable" else 0.0
+            sig["relevance"] += -3.0 if kind == "off_topic" else 0.0
+            sig["cross"] += 2.0 if kind == "off_topic" else 0.0  # looks answerable to `cross`
+            group = f"off_topic:{i // 3}" if kind == "off_topic" else f"{source}-{i // 6}"
+            rows.append({"dial_id": group, "kind": kind, "answerable": kind == "answerable",
+                         "source": source, "signals": sig})
+    return rows
+
+
+def test_a_topic_gate_learnt_from_off_topic_questions_refuses_them() -> None:
+    """With off-topic rows the trainer learns a second regression, answerable against
+    off-topic, over the signals that tell those apart on every source; below its floor a turn
+    is refused whatever the first regression says (which, trained without the off-topic rows,
+    would answer them). The floor's miss rate is chosen on train folds from TOPIC_MISS; the
+    shipped LearnedRule applies the gate as the trainer measured it."""
+    from types import SimpleNamespace
+
+    from re3g.decide import LearnedRule, Signals
+    from re3g.train.answerability import TOPIC_MISS, choose_topic_miss
+
+    rows = _gate_rows()
+    args = SimpleNamespace(folds=5, answer_rate=0.9, seed=0, written_weight=0.1)
+    model, report = choose_topic_miss(rows, args, ["cross"])
+    gate = model["topic"]
+    assert "relevance" in gate["signals"] and "cross" not in gate["signals"]
+    assert gate["miss"] in TOPIC_MISS and report["topic_miss"]["chosen"] == gate["miss"]
+    assert set(report["topic_miss"]["grid"]) == {str(m) for m in TOPIC_MISS}
+    stopped = report["stopped_by_topic_gate"]
+    assert stopped["off_topic"] > 0.8 and stopped["answerable"] <= gate["miss"] + 0.05
+    assert report["refused_by_kind"]["off_topic"] > 0.8
+    assert report["answered"] >= 0.88
+    rule = LearnedRule(model)
+    sure_by_cross = Signals(cross=4.0, relevance=-3.0)
+    assert rule.probability(sure_by_cross) > rule.threshold  # the first regression answers
+    decision = rule.decide(sure_by_cross)
+    assert not decision.grounded and 0.0 <= decision.confidence < rule.threshold
+    assert rule.decide(Signals(cross=4.0, relevance=0.0)).grounded
+    # without off-topic rows there is no gate, as before
+    plain, plain_report = choose_topic_miss([r for r in rows if r["kind"] != "off_topic"],
+                                            args, ["cross"])
+    assert "topic" not in plain and "topic_miss" not in plain_report
+    assert LearnedRule(plain).on_topic(Signals(relevance=-9.0)) == 1.0
+
+
+def test_a_bad_off_topic_file_is_named_with_its_key(tmp_path: Path) -> None:
+    from re3g.train.answerability import load_off_topic
+
+    path = tmp_path / "off.json"
+    path.write_text(json.dumps({"questions": ["Who painted the Mona Lisa?", 3]}))
+    with pytest.raises(DataError, match=r'off\.json: "questions"\[1\] must be a non-empty'):
+        load_off_topic(path)
+    path.write_text(json.dumps({"question": ["typo in the key"]}))
+    with pytest.raises(DataError, match=r'off\.json: key "questions" must be'):
+        load_off_topic(path)
+    path.write_text("{not json")
+    with pytest.raises(DataError, match=r"off\.json: not a readable JSON file"):
+        load_off_topic(path)
+    assert load_off_topic(ROOT / "data" / "dev" / "off_topic.json")[0].endswith("?")

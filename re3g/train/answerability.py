@@ -1,6 +1,7 @@
 """Learn the "not in the documents" decision from train turns and synthetic unanswerable ones.
 
     re3g train answerability [--dialogues 160] [--index indexes/doc2dial]
+        [--signals all|agree|NAMES] [--off-topic data/dev/off_topic.json]
 
 For a sample of train dialogues, every grounded agent turn is run through the pipeline as it
 is (answerable) and in the three synthetic unanswerable versions of
@@ -20,6 +21,11 @@ unanswerable ones (on-topic questions the documents do not answer), run over tha
 Together they weigh :data:`WRITTEN_WEIGHT` of the doc2dial rows (``--written-weight``), so the
 decision and its threshold also suit documents no model here was tuned on; the threshold
 keeps ``--answer-rate`` of the answerable turns of each source on average.
+
+Since session 17 off-topic questions (``--off-topic FILE``, e.g. ``data/dev/off_topic.json``:
+questions about nothing any corpus covers) are asked over doc2dial and every written corpus,
+and a topic gate learnt from them (:func:`fit`, :data:`TOPIC_MISS`) refuses such turns whatever
+the first regression says.
 
 The model (a few numbers) goes to ``models/answerability/manifest.json``; the pipeline uses
 it when ``[answer] learned`` is "auto" or true and it was trained with the same reranker,
@@ -57,6 +63,17 @@ minus it) on doc2dial train and on each written set. Session 16 (docs/answerabil
 separated better on the suites but answered plainly off-topic questions ("What is the capital
 of France?"), which the signals it drops (relevance, cosine) refuse, so the default stays
 ``all``."""
+TOPIC_MISS = (0.01, 0.02, 0.03, 0.05, 0.07)
+"""The topic gate (``--off-topic``) stops a turn whose P(on topic) is below the value that a
+share ``miss`` of the answerable train turns of every source fall under; ``miss`` is chosen
+from these, out of fold on train: the one that refuses the most unanswerable turns (mean over
+their kinds) while the threshold still answers ``--answer-rate`` of the answerable ones.
+Session 17: the regression over the signals that separate on every source answered all 60
+questions of bench/abstention.py's off-topic list over doc2dial, the sample and the development
+corpus ("What is the capital of France?" 0.45 against a threshold of 0.32), and the shipped
+one 29 of them."""
+OFF_TOPIC = "off_topic"
+"""The kind of the rows made from ``--off-topic`` questions."""
 SURE_RATE = 0.8
 """An answer stands without a caution from the confidence that this share of the answerable
 turns reach (mean over the sources, out of fold: the manifest's ``sure``); below it the answer
@@ -85,7 +102,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='which signals the model reads: "all" (default), "agree" (those '
                              'that separate on every source alone, see AGREE_AUROC), or a '
                              f"comma-separated list of {', '.join(SIGNALS)}")
+    parser.add_argument("--off-topic", type=Path, default=None,
+                        help="JSON file {\"questions\": [...]} of questions no corpus covers; "
+                             "each is run over doc2dial and every written corpus, and a topic "
+                             "gate learnt from them refuses such turns (e.g. "
+                             "data/dev/off_topic.json)")
     parser.add_argument("--out", type=Path, default=model_path("answerability"))
+
+
+def load_off_topic(path: Path) -> list[str]:
+    """The questions of an ``--off-topic`` file (DataError naming the file and key when it is
+    not ``{"questions": ["...", ...]}`` with at least one question)."""
+    from re3g.errors import DataError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable JSON file ({exc})") from exc
+    qs = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(qs, list) or not qs:
+        raise DataError(f'{path}: key "questions" must be a non-empty list of strings')
+    for i, q in enumerate(qs):
+        if not isinstance(q, str) or not q.strip():
+            raise DataError(f'{path}: "questions"[{i}] must be a non-empty string, got {q!r}')
+    return [q.strip() for q in qs]
+
+
+def topic_floor(prob: Any, rows: Sequence[dict[str, Any]], miss: float) -> float:
+    """The lowest of the per-source ``miss`` quantiles of ``prob`` (P(on topic) per row) over
+    the answerable ``rows``: no source loses more than ``miss`` of its answerable turns.
+
+    >>> import numpy as np
+    >>> rows = [{"answerable": True, "source": s} for s in ("doc2dial", "written")
+    ...         for _ in range(100)]
+    >>> topic_floor(np.r_[np.linspace(0.5, 1, 100), np.linspace(0.2, 1, 100)], rows, miss=0.05)
+    0.24
+    """
+    import numpy as np
+
+    src = np.array([r.get("source", "doc2dial") for r in rows])
+    pos = np.array([bool(r["answerable"]) for r in rows])
+    return round(min(float(np.quantile(prob[pos & (src == s)], miss))
+                     for s in sorted(set(src[pos].tolist()))), 4)
+
+
+def topic_reach(prob: Any, floor: float) -> Any:
+    """Per row, :meth:`re3g.decide.LearnedRule.on_topic` from P(on topic) and the floor."""
+    import numpy as np
+
+    return np.where(prob >= floor, 1.0, prob / floor)
 
 
 def agreeing_signals(rows: list[dict[str, Any]], floor: float = AGREE_AUROC
@@ -134,10 +199,38 @@ def chosen_signals(spec: str, rows: list[dict[str, Any]]) -> tuple[list[str], di
     return names, {"rule": "named"}
 
 
+def collect_off_topic(bot: Any, corpus: str, source: str, questions: Sequence[str],
+                      cache: dict[tuple[str, str], Any], fh: Any) -> list[dict[str, Any]]:
+    """Signals of every off-topic question asked as a first turn over ``bot``'s corpus (kind
+    :data:`OFF_TOPIC`, never answerable). Question ``i`` is one group (``dial_id``
+    ``off_topic:i``) over every corpus, so the folds keep it out of its own training."""
+    from tqdm.auto import tqdm
+
+    from re3g.evaluate.unanswerable import Variant, variant_signals
+    from re3g.types import Example, Turn
+
+    rows = []
+    for i, question in enumerate(tqdm(questions, desc=f"off-topic runs ({corpus})",
+                                      unit="question")):
+        key = (f"{OFF_TOPIC}:{corpus}:{i}:{question}", OFF_TOPIC)
+        if key in cache:
+            rows.append(cache[key])
+            continue
+        ex = Example(key[0], f"{OFF_TOPIC}:{i}", OFF_TOPIC, [Turn(1, "user", question)], [], None)
+        _, hits = bot.candidates(ex.history)
+        rec = variant_signals(bot, ex, Variant(OFF_TOPIC, hits))
+        rec.update(answerable=False, source=source)
+        rows.append(rec)
+        fh.write(json.dumps(rec) + "\n")
+        fh.flush()
+    return rows
+
+
 def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str], Any],
-                    fh: Any) -> list[dict[str, Any]]:
+                    fh: Any, off_topic: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Signals of every turn of a hand-written set, run over its own corpus with the pipeline's
-    defaults: answerable turns (kind "written") and unanswerable ones ("written_unanswerable")."""
+    defaults: answerable turns (kind "written") and unanswerable ones ("written_unanswerable");
+    with ``off_topic`` questions, those too (:func:`collect_off_topic`)."""
     from tqdm.auto import tqdm
 
     from re3g.config import PASSAGE_MAX_WORDS, Config
@@ -166,7 +259,7 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
         rows.append(rec)
         fh.write(json.dumps(rec) + "\n")
         fh.flush()
-    return rows
+    return rows + collect_off_topic(bot, str(docs_dir), "written", off_topic, cache, fh)
 
 
 def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
@@ -209,19 +302,28 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                 rows.append(rec)
                 fh.write(json.dumps(rec) + "\n")
             fh.flush()
+        questions = load_off_topic(args.off_topic) if args.off_topic else []
+        rows += collect_off_topic(bot, "doc2dial", "doc2dial", questions, done, fh)
         for docs_dir, dialogues in common.written_sets(args):
-            rows += collect_written(docs_dir, dialogues, done, fh)
+            rows += collect_written(docs_dir, dialogues, done, fh, questions)
     return rows, bot
 
 
 def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
-        written_weight: float = 1.0, signals: Sequence[str] = SIGNALS
-        ) -> tuple[dict[str, Any], dict[str, Any]]:
+        written_weight: float = 1.0, signals: Sequence[str] = SIGNALS,
+        topic_miss: float = TOPIC_MISS[0]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(model, report): a logistic regression over ``signals``, its threshold and its
     out-of-fold metrics (folds by dialogue). Rows of a hand-written set (``source`` "written")
     weigh ``written_weight`` times the doc2dial rows in all; the threshold is the highest
     probability at which the answerable turns of each source are still answered
-    ``answer_rate`` of the time on average."""
+    ``answer_rate`` of the time on average.
+
+    With off-topic rows (kind :data:`OFF_TOPIC`) a topic gate is learnt too (the model's
+    ``topic``): a regression of answerable against off-topic rows over the signals that
+    separate them on every source (:func:`agreeing_signals`), each source and class weighing
+    the same, with the floor of :func:`topic_floor` at ``topic_miss``. A row it stops is
+    refused and its confidence capped as :meth:`re3g.decide.LearnedRule.decide` caps it; the
+    off-topic rows do not train the first regression."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -230,7 +332,8 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
 
     x = np.array([[r["signals"][n] for n in signals] for r in rows], dtype=float)
     y = np.array([1 if r["answerable"] else 0 for r in rows])
-    if y.all() or not y.any():
+    off = np.array([r["kind"] == OFF_TOPIC for r in rows])
+    if y.all() or not y[~off].any() or y[~off].all():
         from re3g.errors import DataError
 
         raise DataError("the decision needs answerable and unanswerable turns; got only "
@@ -238,19 +341,47 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     groups = np.array([r["dial_id"] for r in rows])
     source = np.array([r.get("source", "doc2dial") for r in rows])
     weight = np.ones(len(rows))
-    written = source == "written"
-    if written.any() and (~written).any():
-        weight[written] = written_weight * (~written).sum() / written.sum()
+    written = (source == "written") & ~off
+    if written.any() and (~written & ~off).any():
+        weight[written] = written_weight * (~written & ~off).sum() / written.sum()
+    gate = off.any()
+    topic_names: list[str] = []
+    if gate:
+        topic_names = agreeing_signals([r for r in rows if r["answerable"] or
+                                        r["kind"] == OFF_TOPIC])[0]
+        xt = np.array([[r["signals"][n] for n in topic_names] for r in rows], dtype=float)
+        topic_rows = (y == 1) | off
+        tweight = np.zeros(len(rows))  # each (source, class) weighs the same
+        for s in set(source.tolist()):
+            for c in (0, 1):
+                cell = topic_rows & (source == s) & (y == c)
+                tweight[cell] = 1.0 / max(1, cell.sum())
 
     def model() -> Any:
         return LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000,
                                   random_state=seed)
 
+    def topic_model(idx: Any) -> tuple[Any, Any, float]:
+        """(scaler, regression, floor) of the topic gate fitted on rows ``idx``."""
+        sc = StandardScaler().fit(xt[idx])
+        clf = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(
+            sc.transform(xt[idx]), y[idx], sample_weight=tweight[idx] / tweight[idx].mean())
+        prob = clf.predict_proba(sc.transform(xt[idx]))[:, 1]
+        return sc, clf, topic_floor(prob, [rows[i] for i in idx], topic_miss)
+
     oof = np.zeros(len(rows))
+    reach = np.ones(len(rows))  # out of fold: under the gate of the other folds
     for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
-        scaler = StandardScaler().fit(x[tr])
-        clf = model().fit(scaler.transform(x[tr]), y[tr], sample_weight=weight[tr])
+        main = tr[~off[tr]]
+        scaler = StandardScaler().fit(x[main])
+        clf = model().fit(scaler.transform(x[main]), y[main], sample_weight=weight[main])
         oof[te] = clf.predict_proba(scaler.transform(x[te]))[:, 1]
+        if gate:
+            sc, tclf, floor = topic_model(tr[topic_rows[tr]])
+            reach[te] = topic_reach(tclf.predict_proba(sc.transform(xt[te]))[:, 1], floor)
+    gated = reach < 1.0
+    raw = oof.copy()
+    oof = np.where(gated, 0.0, oof)  # refused at any threshold while choosing it
     sources = sorted(set(source.tolist()))
 
     def answered(t: float) -> float:
@@ -263,12 +394,23 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
         return float(max((t for t in cands if answered(t) >= rate), default=cands[0]))
 
     threshold = threshold_for(answer_rate)
+    if answered(threshold) < answer_rate:
+        from re3g.errors import DataError
+
+        raise DataError(f"no threshold answers {answer_rate:.0%} of the answerable turns (the "
+                        f"topic gate at miss {topic_miss} stops too many)")
+    # the confidence the pipeline reports: a gated row keeps min(p, threshold x reach)
+    oof = np.where(gated, np.minimum(raw, threshold * reach), raw)
     kinds = sorted({r["kind"] for r in rows})
     by_kind = {k: [i for i, r in enumerate(rows) if r["kind"] == k] for k in kinds}
     report = {
         "rows": len(rows), "turns": int(y.sum()), "dialogues": len(set(groups.tolist())),
         "folds": folds, "AUROC": round(float(roc_auc_score(y, oof)), 4),
         "brier": round(float(brier_score_loss(y, oof)), 4),
+        "stopped_by_topic_gate": {"answerable": round(float(gated[y == 1].mean()), 4),
+                                  "unanswerable": round(float(gated[(y == 0) & ~off].mean()), 4),
+                                  OFF_TOPIC: round(float(gated[off].mean()), 4) if gate
+                                  else None},
         "answered": round(float((oof[y == 1] >= threshold).mean()), 4),
         "refused_unanswerable": round(float((oof[y == 0] < threshold).mean()), 4),
         "refused_by_kind": {k: round(float((oof[idx] < threshold).mean()), 4)
@@ -293,15 +435,52 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
                                      if neg.any() else None),
             "AUROC": round(float(roc_auc_score(y[source == s], oof[source == s])), 4)
             if both else None}
-    scaler = StandardScaler().fit(x)
-    clf = model().fit(scaler.transform(x), y, sample_weight=weight)
+    scaler = StandardScaler().fit(x[~off])
+    clf = model().fit(scaler.transform(x[~off]), y[~off], sample_weight=weight[~off])
     fitted = {"signals": list(signals), "mean": scaler.mean_.round(6).tolist(),
               "scale": scaler.scale_.round(6).tolist(),
               "coef": clf.coef_[0].round(6).tolist(),
               "intercept": round(float(clf.intercept_[0]), 6),
               "threshold": round(threshold, 4),
               "sure": round(max(threshold, threshold_for(SURE_RATE)), 4)}
+    if gate:
+        idx = np.flatnonzero(topic_rows)
+        sc, tclf, floor = topic_model(idx)
+        fitted["topic"] = {"signals": topic_names, "mean": sc.mean_.round(6).tolist(),
+                           "scale": sc.scale_.round(6).tolist(),
+                           "coef": tclf.coef_[0].round(6).tolist(),
+                           "intercept": round(float(tclf.intercept_[0]), 6),
+                           "floor": floor, "miss": topic_miss}
     return fitted, report
+
+
+def choose_topic_miss(rows: list[dict[str, Any]], args: argparse.Namespace,
+                      names: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`fit` at the :data:`TOPIC_MISS` that refuses the most unanswerable train turns out
+    of fold (mean over their kinds) at ``--answer-rate``; just :func:`fit` without off-topic
+    rows. The report gains ``topic_miss``: every candidate's refusals."""
+    from re3g.errors import DataError
+
+    if not any(r["kind"] == OFF_TOPIC for r in rows):
+        return fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight, names)
+    best: tuple[float, dict[str, Any], dict[str, Any]] | None = None
+    grid: dict[str, Any] = {}
+    for miss in TOPIC_MISS:
+        try:
+            fitted, report = fit(rows, args.folds, args.answer_rate, args.seed,
+                                 args.written_weight, names, miss)
+        except DataError as exc:
+            grid[str(miss)] = str(exc)
+            continue
+        score = sum(report["refused_by_kind"].values()) / len(report["refused_by_kind"])
+        grid[str(miss)] = {"mean_refused": round(score, 4), **report["refused_by_kind"]}
+        if best is None or score > best[0]:
+            best = (score, fitted, report)
+    if best is None:
+        raise DataError(f"no topic gate miss of {TOPIC_MISS} leaves {args.answer_rate:.0%} of "
+                        "the answerable turns answered")
+    best[2]["topic_miss"] = {"chosen": best[1]["topic"]["miss"], "grid": grid}
+    return best[1], best[2]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -313,10 +492,11 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--answer-rate must be in [0.5, 1), got {args.answer_rate}")
     t0 = time.time()
     written = common.written_sets(args)  # a bad --written fails now, not after the runs
+    if args.off_topic:
+        load_off_topic(args.off_topic)  # and so does a bad --off-topic file
     rows, bot = collect(args)
-    names, why = chosen_signals(args.signals, rows)
-    fitted, report = fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight,
-                         names)
+    names, why = chosen_signals(args.signals, [r for r in rows if r["kind"] != OFF_TOPIC])
+    fitted, report = choose_topic_miss(rows, args, names)
     report["signals_chosen"] = why
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
                 "cross": bot.cross_reranker is not None,
@@ -334,7 +514,8 @@ def run(args: argparse.Namespace) -> int:
         "command": f"{TRAIN_CMD} --dialogues {args.dialogues} --answer-rate {args.answer_rate}"
                    + "".join(f" --written {d} {f}" for d, f in written)
                    + (f" --written-weight {args.written_weight}" if written else "")
-                   + f" --signals {args.signals}",
+                   + f" --signals {args.signals}"
+                   + (f" --off-topic {args.off_topic}" if args.off_topic else ""),
         "data": common.data_files([args.docs, args.train, *(f for _, f in written)]),
         **fitted, "requires": requires, "ranking": ranking,
         "metrics": {"train_out_of_fold": report},
