@@ -12,7 +12,8 @@ after a change of document and overall, and the share of unanswerable turns refu
 
 ``--roles user`` runs the cross-encoder and the reader with ``query_roles = "user"`` (copies of
 their folders whose manifests say so; same weights): they then read the user's turns only, so the
-bot's own earlier replies cannot pull them back to the passage they quoted. Writes
+bot's own earlier replies cannot pull them back to the passage they quoted; ``--roles
+reader-user`` does so for the reader alone. Writes
 ``bench/results/own_replies-<set>-<roles>.json``.
 """
 
@@ -58,11 +59,74 @@ def replay(bot: Any, examples: list[Any]) -> list[dict[str, Any]]:
         answer = bot.answer([*said, question])
         if answer.grounded:
             said += [question, answer.text.strip()]
+        top = answer.evidence[0].doc_id if answer.evidence else None
         records.append({"id": ex.id, "answerable": ex.answerable, "grounded": answer.grounded,
+                        "top_doc": top, "gold_docs": sorted(ex.gold_doc_ids),
                         "right": is_right(ex, answer) if ex.answerable else None,
                         "document_change": document_changed(ex) if ex.answerable else None,
                         "confidence": round(answer.confidence, 4)})
     return records
+
+
+def overrides(pairs: list[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` pairs as config values (numbers parsed)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def bot_for(roles: str, tmp: Path, **config: Any) -> Any:
+    """The default pipeline, its reader (and with ``user`` its cross-encoder) reading the
+    user's turns only unless ``roles`` is "manifest"."""
+    from re3g.config import Config
+    from re3g.extract import default_extractor_path
+    from re3g.pipeline import Re3G
+
+    if roles != "manifest":
+        config["extractor"] = str(user_only_copy(default_extractor_path(), tmp))
+    if roles == "user":
+        config["cross_model"] = str(user_only_copy(ROOT / "models" / "cross-reranker", tmp))
+    return Re3G(Config(**config)).warm_up()
+
+
+def doc2dial_dev(args: argparse.Namespace) -> int:
+    """The train dev part's dialogues as they are, then spliced with a dialogue of another
+    document (the user moves on after one of the first dialogue's agent turns); ``right``
+    of the turns right after the join is ``right_after_join``."""
+    from re3g.data import load_documents
+    from re3g.data.dialdoc import examples_from_dialogues
+    from re3g.train.common import DEV_DIALOGUES, DEV_SEED
+    from re3g.train.select_ranking import dev_dialogues
+    from re3g.train.splice import shift_examples, spliced_dialogues
+
+    data = ROOT.parent / "shared" / "data" / "doc2dial"
+    docs = load_documents(data / "doc2dial_doc.json")
+    dialogues = dev_dialogues(data / "doc2dial_dial_train.json", DEV_DIALOGUES, DEV_SEED)
+    normal = examples_from_dialogues(dialogues, docs)
+    joined = spliced_dialogues(dialogues, seed=DEV_SEED)
+    spliced = examples_from_dialogues([d for d, _ in joined], docs)
+    after = {e.id for e in shift_examples(spliced, {d.dial_id: at for d, at in joined})}
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = bot_for(args.roles, Path(tmp), index=str(ROOT / "indexes" / "doc2dial"),
+                      docs=str(data / "doc2dial_doc.json"), **overrides(args.set))
+        plain = replay(bot, normal) if not args.spliced_only else []
+        moved = replay(bot, spliced)
+    shifted = [r for r in moved if r["id"] in after]
+    wrong_doc = sum(1 for r in shifted if r["grounded"] and r["top_doc"] not in r["gold_docs"])
+    result = {"set": "doc2dial train dev part", "roles": args.roles, "overrides": args.set,
+              **(summary(plain) if plain else {}),
+              "answered_wrong_document_after_join": round(100 * wrong_doc / len(shifted), 1),
+              "right_after_join": summary(shifted)["right"], "n_after_join": len(shifted),
+              "spliced_right": summary(moved)["right"]}
+    print(json.dumps(result, indent=1))
+    tag = "".join(f"-{x}" for x in args.set) + ("-spliced" if args.spliced_only else "")
+    print("wrote", save(f"own_replies-doc2dial-dev-{args.roles}{tag}", result))
+    return 0
 
 
 def summary(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -84,16 +148,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=Path, default=ROOT / "data" / "dev" / "documents")
     ap.add_argument("--dialogues", type=Path, default=ROOT / "data" / "dev" / "dialogues.json")
-    ap.add_argument("--roles", choices=("manifest", "user"), default="manifest")
+    ap.add_argument("--roles", choices=("manifest", "user", "reader-user"), default="manifest")
     ap.add_argument("--limit", type=int, default=0, help="first N user turns only")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a pipeline setting (re3g.config.Config field), e.g. document_weight=0")
+    ap.add_argument("--doc2dial-dev", action="store_true",
+                    help="replay the dev part of doc2dial train (re3g.train.common.DEV_SEED) "
+                         "and its spliced topic-shift versions over indexes/doc2dial instead")
+    ap.add_argument("--spliced-only", action="store_true",
+                    help="with --doc2dial-dev: the spliced dialogues only")
     args = ap.parse_args(argv)
+    if args.doc2dial_dev:
+        return doc2dial_dev(args)
 
-    from re3g.config import PASSAGE_MAX_WORDS, Config
+    from re3g.config import PASSAGE_MAX_WORDS
     from re3g.data.corpus import load_corpus
     from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
     from re3g.evaluate.runner import ensure_index
-    from re3g.extract import default_extractor_path
-    from re3g.pipeline import Re3G
 
     docs = load_corpus(args.docs)
     examples = examples_from_dialogues(load_dialogues(args.dialogues), docs, str(args.dialogues),
@@ -102,16 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         examples = examples[: args.limit]
     index = ensure_index(docs, args.docs, None, PASSAGE_MAX_WORDS)
     with tempfile.TemporaryDirectory() as tmp:
-        extra: dict[str, Any] = {}
-        if args.roles == "user":
-            extra = {"cross_model": str(user_only_copy(ROOT / "models" / "cross-reranker",
-                                                       Path(tmp))),
-                     "extractor": str(user_only_copy(default_extractor_path(), Path(tmp)))}
-        bot = Re3G(Config(index=str(index), docs=str(args.docs), **extra), documents=docs)
-        records = replay(bot.warm_up(), examples)
+        bot = bot_for(args.roles, Path(tmp), index=str(index), docs=str(args.docs),
+                      **overrides(args.set))
+        records = replay(bot, examples)
     result = {"docs": str(args.docs), "dialogues": str(args.dialogues), "roles": args.roles,
-              **summary(records), "turns": records}
-    print(json.dumps({k: v for k, v in result.items() if k != "turns"}, indent=1))
+              **summary(records)}
+    print(json.dumps(result, indent=1))
     name = f"own_replies-{args.dialogues.parent.name}-{args.dialogues.stem}-{args.roles}"
     print("wrote", save(name, result))
     return 0
