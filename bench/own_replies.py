@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -80,6 +81,11 @@ def overrides(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+def set_tag(pairs: list[str]) -> str:
+    """``--set`` pairs as a file-name part: ``-document_weight=0-reranker=_tmp_rs_reranker``."""
+    return "".join("-" + re.sub(r"[^\w.=-]+", "_", x).strip("_") for x in pairs)
+
+
 def bot_for(roles: str, tmp: Path, **config: Any) -> Any:
     """The default pipeline, its reader (and with ``user`` its cross-encoder) reading the
     user's turns only unless ``roles`` is "manifest"."""
@@ -124,7 +130,7 @@ def doc2dial_dev(args: argparse.Namespace) -> int:
               "right_after_join": summary(shifted)["right"], "n_after_join": len(shifted),
               "spliced_right": summary(moved)["right"]}
     print(json.dumps(result, indent=1))
-    tag = "".join(f"-{x}" for x in args.set) + ("-spliced" if args.spliced_only else "")
+    tag = set_tag(args.set) + ("-spliced" if args.spliced_only else "")
     print("wrote", save(f"own_replies-doc2dial-dev-{args.roles}{tag}", result))
     return 0
 
@@ -180,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
               **summary(records)}
     print(json.dumps(result, indent=1))
     name = f"own_replies-{args.dialogues.parent.name}-{args.dialogues.stem}-{args.roles}"
+    name += set_tag(args.set)
     print("wrote", save(name, result))
     return 0
 

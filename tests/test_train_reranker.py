@@ -213,3 +213,25 @@ def test_from_base_folder_stores_only_changed_tensors(tmp_path: Path) -> None:
               str(out / "model.safetensors"))
     with pytest.raises(ModelError, match="does not match the base model"):
         Encoder.load(out, dev="cpu")
+
+
+def test_spliced_topic_shifts_leave_the_dev_part_out(doc2dial_docs) -> None:
+    """``re3g train reranker --spliced`` adds the turns right after a topic shift: train
+    dialogues spliced after an agent turn of another dialogue of the same domain over another
+    document; no dialogue of the dev part (where the ranking's settings are chosen) takes part,
+    and the history of each added turn still holds the document the user moved away from."""
+    from re3g.data import load_examples
+    from re3g.train.common import dev_dialogue_ids
+    from re3g.train.reranker import spliced_examples
+
+    args = parse("reranker", [*data_args(), "--spliced"])
+    assert args.spliced
+    train = load_examples(DATA / "doc2dial_dial_train.json", doc2dial_docs)
+    held = dev_dialogue_ids(train)
+    added = spliced_examples(args, doc2dial_docs, train)
+    assert len(added) > 300
+    for ex in added[:200]:
+        first, second = ex.dial_id.split("+")
+        assert first not in held and second not in held
+        earlier = {r.doc_id for t in ex.history if t.role == "agent" for r in t.references}
+        assert ex.gold_doc_ids and earlier - ex.gold_doc_ids  # the history holds the old document

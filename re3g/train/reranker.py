@@ -55,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="cross: start from a trained start/end extractor's encoder "
                              "(e.g. models/extractor) instead of the base model")
+    parser.add_argument("--spliced", action="store_true",
+                        help="tower: also train on topic shifts: every train dialogue outside "
+                             "the dev part (re3g.train.common.dev_dialogue_ids) spliced after "
+                             "an agent turn of a dialogue over another document of its domain "
+                             "(re3g.train.splice); the two user turns after the join join the "
+                             "training queries")
     parser.add_argument("--query-roles", choices=QUERY_ROLES, default=Config.query_roles,
                         help="cross: the turns its query holds: the user's (the pipeline's "
                              "dialogue query) or every turn, the agent's replies included (as "
@@ -122,15 +128,18 @@ def run_tower(args: argparse.Namespace) -> int:
     t_start, cfg, quick, docs, train, val = common.start_run(args, PROFILES, QUICK_EXAMPLES)
     index = None if quick else args.index
     passages, targets, target_source = load_targets(docs, index)
-    positives = positives_for(train, passages)
-    pairs = [(build_query(ex.history), pos) for ex, pos in zip(train, positives, strict=True)
+    extra = spliced_examples(args, docs, train) if args.spliced else []
+    examples = train + (extra[: len(train)] if quick else extra)
+    positives = positives_for(examples, passages)
+    pairs = [(build_query(ex.history), pos) for ex, pos in zip(examples, positives, strict=True)
              if pos]
     if not pairs:
         raise DataError(f"{args.train}: no training example has a gold passage")
     queries = [q for q, _ in pairs]
 
     settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
-                "n_train": len(queries), "targets": target_source, "n_targets": len(passages)}
+                "n_train": len(queries), "targets": target_source, "n_targets": len(passages),
+                **({"spliced": len(examples) - len(train)} if args.spliced else {})}
     fp = common.settings_fingerprint(settings)
     enc = Encoder.load(base_model_path(), max_length=cfg.max_query_tokens)
     print(f"training reranker on {len(queries)} queries x {len(passages)} passages "
@@ -146,7 +155,8 @@ def run_tower(args: argparse.Namespace) -> int:
         "format": 1,
         "architecture": "query-tower over frozen base passage vectors (cosine)",
         "base_model": BASE_MODEL,
-        "command": "re3g train reranker " + ("--profile quick" if quick else "--profile full"),
+        "command": "re3g train reranker " + ("--profile quick" if quick else "--profile full")
+                   + (" --spliced" if args.spliced else ""),
         "data": common.data_files([args.docs, args.train, args.validation]),
         "settings": {**settings, "scale": cfg.scale, "first_stage_weight": 0.0,
                      "passage_format": "passage_contents", "passage_max_tokens": 256},
@@ -162,6 +172,25 @@ def run_tower(args: argparse.Namespace) -> int:
     print(json.dumps({"out": str(args.out), "metrics": metrics, "training": manifest["training"]},
                      indent=2))
     return 0
+
+
+def spliced_examples(args: argparse.Namespace, docs: dict[str, Any], train: list[Any]
+                     ) -> list[Any]:
+    """The topic-shift examples ``--spliced`` adds: the two user turns after the join of every
+    train dialogue outside the dev part, spliced after an agent turn of another dialogue of
+    its domain over another document (seeded by the run's seed)."""
+    from re3g.data import load_dialogues
+    from re3g.data.dialdoc import examples_from_dialogues
+    from re3g.train.splice import shift_examples, spliced_dialogues
+
+    held = common.dev_dialogue_ids(train)
+    dialogues = [d for d in load_dialogues(args.train) if d.dial_id not in held]
+    joined = spliced_dialogues(dialogues, seed=args.seed if args.seed is not None else 0)
+    shifted = shift_examples(examples_from_dialogues([d for d, _ in joined], docs),
+                             {d.dial_id: at for d, at in joined})
+    print(f"--spliced: {len(shifted)} topic-shift turns from {len(joined)} spliced dialogues "
+          f"({len(held)} dev-part dialogues left out)")
+    return shifted
 
 
 def evaluate_tower(enc: Encoder, val: list[Any], passages: list[Any], targets: Any,
