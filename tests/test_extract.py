@@ -370,3 +370,31 @@ def test_span_vectors_of_another_encoder_are_not_used(tmp_path: Path) -> None:
     (tmp_path / "spans" / "vectors.npy").write_bytes(b"not numpy")
     assert load_span_vectors(tmp_path) is None
     assert SpanExtractor("qa", None, {"settings": {}}).prime_from_index(tmp_path) == 0
+
+
+def test_key_weight_points_the_reader_at_the_table_row_the_user_names(tmp_path: Path) -> None:
+    """Rows of a table read alike to the reader and the encoder (on this opening-hours table
+    the Saturday row is their pick for "Fridays"); ``key_weight`` adds score for the share
+    of a row's first cell (its name) among the user's words."""
+    from re3g.data.ingest import load_directory
+    from re3g.data.passages import split_corpus
+    from re3g.extract import SpanExtractor
+    from re3g.types import Hit
+
+    (tmp_path / "hours.md").write_text(
+        "# Opening hours\n\n| Day | Morning | Afternoon |\n|---|---|---|\n"
+        "| Monday to Thursday | 8:30 to 12:30 | 13:30 to 18:00 |\n"
+        "| Friday | 8:30 to 12:30 | 13:30 to 16:00 |\n"
+        "| Saturday | 9:00 to 12:00 (emergencies only) | closed |\n"
+        "| Sunday | closed | closed |\n")
+    docs = {d.doc_id: d for d in load_directory(tmp_path)}
+    hits = [Hit(p, 0.5, i + 1) for i, p in enumerate(split_corpus(docs.values()))]
+    ex = SpanExtractor.load()
+    question = "When are you open on Fridays?"
+    readings = ex.read(question, hits, docs)
+    ex.key_weight, ex.unsure = 0.0, {**ex.unsure, "key_weight": 0.0}
+    alone = ex.select_ranges(readings, hits, docs, 1, None, question)
+    ex.key_weight, ex.unsure = 4.0, {**ex.unsure, "key_weight": 4.0}
+    steered = ex.select_ranges(readings, hits, docs, 1, None, question)
+    assert not alone[0].text.startswith("Day: Friday")
+    assert steered[0].text.startswith("Day: Friday;")

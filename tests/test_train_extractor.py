@@ -196,3 +196,20 @@ def test_reader_trained_on_shuffled_passages_without_the_dev_part(tmp_path: Path
                               "--shuffle-sentences", "2", *data_args()])
     with pytest.raises(Exception, match="between 0 and 1"):
         bad.func(bad)
+
+
+def test_a_bad_sweep_is_named_before_any_reading() -> None:
+    """``select_reader --sweep`` takes TERM=V1,V2,... of a range setting; anything else is one
+    line naming it, before the (minutes of) readings start."""
+    import subprocess
+    import sys
+
+    from re3g.train.select_reader import sweep_spec
+
+    assert sweep_spec("key_weight=0,4") == ("key_weight", [0.0, 4.0])
+    for bad, says in [("key_weight", "expected TERM=V1"), ("key_weight=a,b", "expected TERM"),
+                      ("colour=1,2", "'colour' is not a range setting")]:
+        run = subprocess.run([sys.executable, "-m", "re3g.train.select_reader", "--sweep", bad],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode != 0 and says in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr

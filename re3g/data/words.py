@@ -89,3 +89,25 @@ def stem_overlap(question: str, text: str) -> float:
     """
     asked = content_stems(question)
     return len(asked & content_stems(text)) / len(asked) if asked else 0.0
+
+
+def key_share(asked: frozenset[str], text: str) -> float:
+    """Share of a table row's name (its first cell,
+    :func:`re3g.data.ingest.table.row_key`) found in ``asked`` (content stems of a question);
+    0 for a sentence that is not a table row.
+
+    >>> asked = content_stems("When are you open on Fridays?")
+    >>> key_share(asked, "Day: Friday; Morning: 8:30 to 12:30")
+    1.0
+    >>> key_share(asked, "Day: Saturday; Morning: closed")
+    0.0
+    """
+    key = _row_key_stems(text)
+    return len(key & asked) / len(key) if key else 0.0
+
+
+@lru_cache(maxsize=50_000)
+def _row_key_stems(text: str) -> frozenset[str]:
+    from re3g.data.ingest.table import row_key
+
+    return content_stems(row_key(text))

@@ -31,7 +31,7 @@ from re3g.types import Document, Evidence, Hit, Span, Turn
 TRAIN_CMD = "re3g train extractor --profile full"
 RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", "snap_ratio",
                   "span_penalty", "overlap_weight", "cosine_weight", "reader_weight",
-                  "judge_weight")
+                  "judge_weight", "key_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
 
@@ -85,6 +85,11 @@ class SpanExtractor(LoadedModel):
         # start/end readers: score added per unit of the sentence judge's log-odds that the
         # range's best span answers the question (re3g.extract.judge)
         self.judge_weight = float(st.get("judge_weight", 0.0))
+        # start/end readers: score added per unit of the share of a table row's first cell
+        # (its name: "Friday", "Single class"; re3g.data.ingest.table.row_key) found among
+        # the user's last turn's content stems: rows of a table read alike to the reader and
+        # the encoder, and the row the user names is the one asked about
+        self.key_weight = float(st.get("key_weight", 0.0))
         # start/end readers: when the reader's margin (best range minus "no answer") on the
         # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
         # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
@@ -453,11 +458,12 @@ class SpanExtractor(LoadedModel):
         ``judge_weight`` x the sentence judge's best logit over the range's spans (``judged``,
         :meth:`judged`); the best ranges, snapped to document spans and not overlapping,
         become the evidence."""
-        from re3g.data.words import content_stems
+        from re3g.data.words import content_stems, key_share
 
         w = self.weights(readings)
         readings = readings[:max(1, int(w["n_passages"]))]
-        asked = content_stems(current) if current and w["overlap_weight"] else set()
+        asked = (content_stems(current)
+                 if current and (w["overlap_weight"] or w["key_weight"]) else frozenset())
         if cosines is None and current and w["cosine_weight"]:
             cosines = self.span_cosines(current, [r.passage for r in readings], documents)
         scored = []
@@ -485,9 +491,11 @@ class SpanExtractor(LoadedModel):
                     vals = [span_scores.get((p.doc_id, sp.id), -10.0) for sp in run]
                     bonus = self.helper_weight * sum(vals) / len(vals)
                 length = w["span_penalty"] * (len(run) - 1)
-                if asked:
+                if asked and w["overlap_weight"]:
                     found = set().union(*(content_stems(sp.text) for sp in run))
                     bonus += w["overlap_weight"] * len(asked & found) / len(asked)
+                if asked and w["key_weight"]:
+                    bonus += w["key_weight"] * max(key_share(asked, sp.text) for sp in run)
                 if cosines and w["cosine_weight"]:
                     bonus += w["cosine_weight"] * max(cosines.get((p.doc_id, sp.id), 0.0)
                                                       for sp in run)

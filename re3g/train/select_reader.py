@@ -344,6 +344,114 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
     return settings, report
 
 
+def sweep(parts: Sequence[Part], reader_dir: Path, term: str, values: Sequence[float]
+          ) -> tuple[float, dict[str, Any]]:
+    """(chosen value, report) for one range term (any of
+    :data:`re3g.extract.extractor.RANGE_SETTINGS`) added to the reader's settings as they
+    are, the same value in both regimes: every value is scored on every turn with today's
+    other settings, and the objective is :func:`select`'s (the mean over ``parts`` of each
+    part's grounding F1). One term over a few values is a far smaller choice than the grid,
+    so it overfits far less; the two-fold figure chooses on one half of the dialogues and
+    scores the other half all the same."""
+    import numpy as np
+
+    from re3g.extract import SpanExtractor
+    from re3g.extract.extractor import RANGE_SETTINGS
+
+    if term not in RANGE_SETTINGS:
+        raise ValueError(f"--sweep {term}: not a range setting; known: {list(RANGE_SETTINGS)}")
+    ex = SpanExtractor.load(reader_dir)
+    depth = int(max(GRID["n_passages"]))
+    unsure = dict(ex.unsure)
+    rows, folds, owner = [], [], []
+    for n, part in enumerate(parts):
+        got = read_part(part, ex, depth)
+        per_value = []
+        for v in values:
+            setattr(ex, term, float(v))
+            ex.unsure = {**unsure, term: float(v)} if unsure else {}
+            preds = []
+            for rd, hits, cur, cos in zip(got["readings"], got["runs"], got["currents"],
+                                          got["cosines"], strict=True):
+                ev = ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos)
+                preds.append(ev[0].text if ev else "")
+            per_value.append(qa_eval._f1s(preds, got["refs"]))
+        rows.append(np.array(per_value))
+        folds += [hash_fold(e.dial_id) for e in part.examples]
+        owner += [n] * len(part.examples)
+    f1 = np.concatenate(rows, axis=1)  # values x turns
+    fold, part_of = np.array(folds), np.array(owner)
+
+    def objective(mask: Any) -> Any:
+        out = np.zeros(len(values))
+        for n in range(len(parts)):
+            m = mask & (part_of == n)
+            if m.any():
+                out += f1[:, m].mean(axis=1) / len(parts)
+        return out
+
+    every = np.ones(len(fold), dtype=bool)
+    best = int(np.argmax(objective(every)))
+    held = [float(objective(fold != k)[int(np.argmax(objective(fold == k)))]) for k in (0, 1)]
+    report = {"term": term,
+              "objective": {f"{v:g}": round(float(o), 2)
+                            for v, o in zip(values, objective(every), strict=True)},
+              "grounding_F1": {f"{v:g}": {p.name: round(float(
+                  f1[i, part_of == n].mean()), 2) for n, p in enumerate(parts)}
+                  for i, v in enumerate(values)},
+              "objective_two_fold": round(sum(held) / 2, 2),
+              "turns": {p.name: len(p.examples) for p in parts}}
+    return float(values[best]), report
+
+
+def sweep_spec(spec: str) -> tuple[str, list[float]]:
+    """``TERM=V1,V2,...`` as (term, values); a clear error for anything else.
+
+    >>> sweep_spec("key_weight=0,2,4")
+    ('key_weight', [0.0, 2.0, 4.0])
+    """
+    from re3g.errors import DataError
+    from re3g.extract.extractor import RANGE_SETTINGS
+
+    term, eq, raw = spec.partition("=")
+    try:
+        values = [float(v) for v in raw.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not eq or not values:
+        raise DataError(f"--sweep {spec!r}: expected TERM=V1,V2,... (e.g. key_weight=0,1,2,4)")
+    if term.strip() not in RANGE_SETTINGS:
+        raise DataError(f"--sweep {spec!r}: {term.strip()!r} is not a range setting; known: "
+                        f"{list(RANGE_SETTINGS)}")
+    return term.strip(), values
+
+
+def run_sweep(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Path]],
+              t0: float) -> int:
+    """``--sweep TERM=V1,V2,...``: :func:`sweep`, then (without ``--dry-run``) the chosen
+    value written into the reader's manifest, in both regimes, with where it was chosen."""
+    from re3g.evaluate.report import write_atomic
+
+    term, values = sweep_spec(args.sweep)
+    value, report = sweep(parts, args.reader, term, values)
+    report["seconds"] = round(time.time() - t0, 1)
+    print(json.dumps({"chosen": {report["term"]: value}, **report}, indent=2))
+    if not args.dry_run:
+        mpath = args.reader / "manifest.json"
+        manifest = json.loads(mpath.read_text())
+        manifest["settings"][report["term"]] = value
+        if manifest["settings"].get("unsure"):
+            manifest["settings"]["unsure"][report["term"]] = value
+        manifest.setdefault("sweeps", {})[report["term"]] = {
+            "where": f"train dev part: {args.dialogues} train dialogues (seed {args.seed})"
+                     + "".join(f" + written set {d}" for d, _ in written)
+                     + "; never validation, never the test suite",
+            "command": f"python -m re3g.train.select_reader --sweep {args.sweep}", **report}
+        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
+        print(f"wrote {report['term']} = {value:g} into {mpath}")
+    return 0
+
+
 def hash_fold(dial_id: str) -> int:
     """A dialogue's fold (0 or 1) for the two-fold check, stable across runs.
 
@@ -383,8 +491,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"alone (default {KEEP_FIRST}; a negative value: no bound)")
     ap.add_argument("--judge", type=Path, default=None,
                     help="a sentence judge (re3g train judge) whose weight is searched too")
+    ap.add_argument("--sweep", metavar="TERM=V1,V2,...", default=None,
+                    help="instead of the grid: try one range term (e.g. key_weight=0,1,2,4) "
+                         "beside today's settings and keep the best value")
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
+    if args.sweep:
+        sweep_spec(args.sweep)  # a bad --sweep fails before the readings
     written = common.written_sets(args)
 
     from re3g.data import load_documents
@@ -395,6 +508,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = [Part("doc2dial-train-dev", dev_examples(args.train, docs, args.dialogues, args.seed),
                   docs, args.index)]
     parts += [written_part(Path(d), Path(f)) for d, f in written]
+    if args.sweep:
+        return run_sweep(args, parts, written, t0)
     chosen, report = select(parts, args.reader,
                             args.keep_doc2dial if args.keep_doc2dial >= 0 else None, args.judge)
     chosen = {k: (int(v) if k == "n_passages" else v) for k, v in chosen.items()}
@@ -422,4 +537,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from re3g.errors import Re3GError
+
+    try:
+        sys.exit(main())
+    except Re3GError as err:  # bad input: one line naming it, no traceback
+        sys.exit(f"error: {err}")

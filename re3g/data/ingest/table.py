@@ -46,6 +46,30 @@ def labelled_row(header: Sequence[str], cells: Sequence[str]) -> str:
     return "; ".join(out)
 
 
+ROW_LABEL_WORDS = 5
+ROW_KEY_WORDS = 8
+"""The longest header label and first cell :func:`row_key` reads as a row's name."""
+
+
+def row_key(text: str) -> str:
+    """The first cell of a sentence :func:`labelled_row` made (the value that names the row:
+    "Friday", "Single class"), or "" for any other sentence. A row is told by its shape: at
+    least two "; "-separated cells, the first "Label: value" with a short label and value.
+
+    >>> row_key("Day: Friday; Morning: 09:30 Pilates; Evening: no class")
+    'Friday'
+    >>> row_key("Note: bring a towel. Lockers take a 1 pound coin.")
+    ''
+    """
+    first, sep, _ = text.partition("; ")
+    label, colon, value = first.partition(": ")
+    if not sep or not colon or not value.strip():
+        return ""
+    if len(label.split()) > ROW_LABEL_WORDS or len(value.split()) > ROW_KEY_WORDS:
+        return ""
+    return value.strip()
+
+
 @dataclass
 class Cell:
     """One cell of an HTML table: its text, whether it is a header cell (``th``, or any cell
