@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+
+# as re3g.retrieve.milvus_conn.require_pymilvus does before pymilvus loads: the Milvus tests
+# import pymilvus at collection, and the sandbox tests later fork (preexec_fn) in the same
+# process, where gRPC's fork support can abort the child before exec (grpc/grpc#43055)
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

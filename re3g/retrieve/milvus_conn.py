@@ -33,11 +33,19 @@ TOKEN_ENV = "RE3G_MILVUS_TOKEN"
 """The environment variable a Milvus token (``user:password`` or an API key) is read from."""
 INSTALL_HINT = "pip install -e '.[scale]'  (or `make setup-scale`)"
 CONNECT_TIMEOUT_S = 10.0
+GRPC_FORK_ENV = "GRPC_ENABLE_FORK_SUPPORT"
 _URL_SCHEMES = ("http://", "https://")
 
 
 def require_pymilvus() -> ModuleType:
-    """The ``pymilvus`` module, or a Re3GError saying how to install the ``scale`` extra."""
+    """The ``pymilvus`` module, or a Re3GError saying how to install the ``scale`` extra.
+
+    gRPC's fork support is turned off first (unless the user set it): with it, a process
+    that talks to Milvus and then starts a subprocess with ``preexec_fn`` (the code sandbox)
+    restarts gRPC's poller in the forked child, which can abort there before ``exec``
+    ("epoll_wait error: Bad file descriptor", grpc/grpc#43055). Nothing here forks a
+    process that goes on using gRPC."""
+    os.environ.setdefault(GRPC_FORK_ENV, "false")
     try:
         import pymilvus
     except ImportError as exc:
