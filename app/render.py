@@ -166,6 +166,10 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     why = " and the answer is not grounded" if not answer.grounded else ""
     tentative = grounded and bool(answer.extra.get("tentative"))
     status = (
+        f'<div class="re3g-unsure">Tentative: the reader is not sure of its sentence '
+        f"(sureness {float(answer.extra.get('sure', 0.0)):.2f}); the next candidate is "
+        f"highlighted too. Check the passages below.</div>"
+        if tentative and answer.extra.get("tentative_reason") == "sentence" else
         f'<div class="re3g-unsure">Tentative: confidence {answer.confidence:.2f} is low, so '
         f"the documents may not say this. Check the passage below.</div>"
         if tentative else

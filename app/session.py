@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_PASSAGES_SHOWN = 5
 TENTATIVE_NOTE = ("*Not sure: the documents may not say exactly this. Check the passage in the "
                   "evidence panel.*")
+UNSURE_PICK_NOTE = ("*Not sure this is the sentence you asked about. The documents also say: "
+                    "\"{other}\" (both are highlighted in the evidence panel).*")
 NO_EVIDENCE = (
     "I could not find good evidence for that in {corpus}, so I won't guess. "
     "Try rephrasing with words the documents would use, or pick another corpus."
@@ -51,6 +53,28 @@ NO_EVIDENCE = (
 Step = tuple[str, Answer | None, str]
 """One step of a turn: (reply so far, the final Answer or None while streaming, evidence
 HTML)."""
+
+
+def tentative_note(answer: Answer) -> str:
+    """What the chat adds under a tentative reply: that the reader was unsure of its sentence
+    (``tentative_reason`` "sentence") or that the documents may not say this, and the runner-up
+    sentence (the second evidence) when there is one.
+
+    >>> from re3g.types import Evidence
+    >>> ev = [Evidence("d", "T", "A day pass costs 8 dollars.", 0, 27, ["1"]),
+    ...       Evidence("d", "T", "Lost bikes cost 1200 dollars.", 28, 57, ["2"])]
+    >>> tentative_note(Answer("", ev, extra={"tentative_reason": "sentence"}))[:60]
+    '*Not sure this is the sentence you asked about. The document'
+    """
+    if len(answer.evidence) < 2:
+        return TENTATIVE_NOTE
+    other = " ".join(answer.evidence[1].text.split())
+    if len(other) > 300:
+        other = other[:297].rstrip() + "..."
+    if answer.extra.get("tentative_reason") == "sentence":
+        return UNSURE_PICK_NOTE.format(other=other)
+    return TENTATIVE_NOTE[:-1] + f' The next closest sentence: "{other}".*'
+
 
 
 @dataclass
@@ -386,7 +410,8 @@ class ChatApp:
         shown_reply = (marked_markdown(exchange.parts, key) if display and exchange.citations
                        else shown(reply))
         if display and grounded and answer.extra.get("tentative"):
-            shown_reply += "\n\n" + TENTATIVE_NOTE  # on screen only: history keeps the reply
+            # on screen only: history keeps the reply
+            shown_reply += "\n\n" + tentative_note(answer)
         yield shown_reply, answer, html
 
     def respond(self, message: str, chat: list | None, session: Session | None,

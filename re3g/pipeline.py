@@ -489,6 +489,18 @@ class Re3G:
             "decision": "learned" if signals is not None else "rule",
             "tentative": decision.tentative,
         }
+        sure = evidence[0].sure if evidence else None
+        sureness = getattr(self.extractor, "sureness", None)
+        if sure is not None and sureness is not None:
+            # how sure the reader is of its sentence (re3g.extract.sureness): an answer whose
+            # pick hardly stands out from the runner-up is shown as tentative too
+            extra["sure"] = round(sure, 4)
+            extra["unsure_pick"] = decision.grounded and sureness.unsure(sure)
+            if extra["unsure_pick"] and not decision.tentative:
+                extra["tentative"] = True
+                extra["tentative_reason"] = "sentence"
+        if extra["tentative"]:
+            extra.setdefault("tentative_reason", "confidence")
         if signals is not None:
             extra["signals"] = signals.as_dict()
         return Answer("", evidence, hits, timings, decision.confidence, decision.grounded,

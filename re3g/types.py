@@ -152,6 +152,9 @@ class Evidence:
     score: float = 0.0
     passage_id: str = ""
     section: str = ""
+    # P(this is the sentence asked about), set by a start/end reader on its top evidence when
+    # its manifest has a ``sureness`` model (re3g.extract.sureness); None otherwise
+    sure: float | None = None
 
 
 @dataclass
@@ -183,7 +186,9 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "evidence": [{"doc_id": e.doc_id, "title": e.title, "section": e.section,
                           "span_ids": e.span_ids, "start": e.start, "end": e.end,
-                          "score": round(e.score, 4), "text": e.text} for e in self.evidence],
+                          "score": round(e.score, 4), "text": e.text,
+                          **({} if e.sure is None else {"sure": round(e.sure, 4)})}
+                         for e in self.evidence],
             "passages": [{"rank": h.rank, "score": round(h.score, 6), "pid": h.passage.pid,
                           "doc_id": h.passage.doc_id, "section": h.passage.section,
                           "start": h.passage.start, "end": h.passage.end}

@@ -97,6 +97,16 @@ def test_threshold_and_grounded_flag(tmp_path):
     session = chat.new_session()
     shown, _, _ = list(chat.doc_turn("How much is a day pass?", session, display=True))[-1]
     assert shown.endswith(TENTATIVE_NOTE) and session.history[-1] == unsure.text
+    # a reader unsure of its sentence: the runner-up is named under the reply and highlighted
+    other = Evidence("d", "Passes & prices", "Intro bold.", 100, 111, ["1"], 0.4, "d::p0",
+                     "Types of passes")
+    unsure.evidence.append(other)
+    unsure.extra.update(tentative_reason="sentence", sure=0.31)
+    reply, _, html = list(chat.doc_turn("How much is a day pass?", chat.new_session()))[-1]
+    assert "not sure of its sentence (sureness 0.31)" in html and "may not say" not in html
+    shown, _, _ = list(chat.doc_turn("How much is a day pass?", chat.new_session(),
+                                     display=True))[-1]
+    assert 'The documents also say: "Intro bold."' in shown
 
 
 @pytest.mark.parametrize("message,match", [("", "empty"), ("  \n", "empty"), (None, "empty"),

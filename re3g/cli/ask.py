@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     if ans is None:  # pragma: no cover - stream always ends with an Answer
         return 1
     mark = ("  (not grounded: below the confidence threshold)" if not ans.grounded else
+            "  (tentative: not sure this is the sentence asked about; see evidence 2)"
+            if ans.extra.get("tentative_reason") == "sentence" else
             "  (tentative: the documents may not say this)" if ans.extra.get("tentative")
             else "")
     print(f"\nconfidence {ans.confidence:.2f}{mark}")

@@ -21,7 +21,13 @@ gains::
         "confident_right": share of answerable turns answered right and not tentative,
         "confident_wrong": share of answerable turns answered wrong and not tentative,
         "refused_or_tentative": share of unanswerable turns refused or answered tentatively
-            (what a user is not told with confidence)}
+            (what a user is not told with confidence),
+        with a reader that says how sure it is of its sentence (re3g.extract.sureness):
+        "unsure_pick": share of answerable turns whose sentence it is unsure of (answered
+            tentatively),
+        "right_or_runner_up": share of answerable turns answered right, or answered
+            tentatively with the runner-up sentence on a reference span (the chat names the
+            runner-up under every tentative reply: what a user reading both gets)}
 
 Per-turn records go to ``OUT/answerability.jsonl`` (and are cached under ``OUT/cache/``, so an
 interrupted run resumes).
@@ -80,7 +86,7 @@ def answerability_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     neg = [r for r in records if not r["answerable"]]
 
     def share(rows: Sequence[dict[str, Any]], key: str, want: bool = True) -> float | None:
-        return round(100.0 * sum(bool(r[key]) == want for r in rows) / len(rows), 2) \
+        return round(100.0 * sum(bool(r.get(key)) == want for r in rows) / len(rows), 2) \
             if rows else None
 
     out: dict[str, Any] = {
@@ -105,6 +111,10 @@ def answerability_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
                                        / len(pos), 2) if pos else None
         out["refused_or_tentative"] = round(100.0 * sum(
             not r["grounded"] or r["tentative"] for r in neg) / len(neg), 2) if neg else None
+    if pos and any(r.get("unsure_pick") for r in records):
+        out["unsure_pick"] = share(pos, "unsure_pick")
+        out["right_or_runner_up"] = round(100.0 * sum(
+            bool(r["right"]) or bool(r.get("runner_up_right")) for r in pos) / len(pos), 2)
     moved = [r for r in pos if r.get("document_change")]
     if moved:
         out["right_after_document_change"] = share(moved, "right")
@@ -115,9 +125,16 @@ def answerability_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def _turn_record(bot: Any, example: Example) -> dict[str, Any]:
     answer, _, _ = bot.select(example.history)
     top = answer.evidence[0] if answer.evidence else None
+    tentative = bool(answer.extra.get("tentative"))
+    unsure_pick = bool(answer.extra.get("unsure_pick"))
+    # the chat names the runner-up sentence under every tentative reply
+    runner_up = answer.evidence[1] if tentative and len(answer.evidence) > 1 else None
     return {"id": example.id, "kind": "answerable" if example.answerable else "written",
             "answerable": example.answerable, "grounded": answer.grounded,
-            "tentative": bool(answer.extra.get("tentative")),
+            "tentative": tentative, "unsure_pick": unsure_pick,
+            "runner_up_right": any((runner_up.doc_id, s) in example.gold_span_ids
+                                   for s in runner_up.span_ids)
+            if runner_up is not None and example.answerable else None,
             "confidence": round(answer.confidence, 4),
             "right": is_right(example, answer) if example.answerable else None,
             "document_change": document_changed(example) if example.answerable else None,

@@ -64,6 +64,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                       f"{block['confident_right']}, wrong {block['confident_wrong']} "
                       f"(of answerable turns); unanswerable turns refused or tentative: "
                       f"{block['refused_or_tentative']}"]
+        if "unsure_pick" in block:
+            lines += [f"- marked unsure of the sentence (runner-up shown): "
+                      f"{block['unsure_pick']} of answerable turns; right or runner-up right: "
+                      f"{block['right_or_runner_up']}"]
         lines.append("")
     if report.get("timings"):
         lines += ["## Time (seconds)", ""]

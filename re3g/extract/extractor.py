@@ -25,6 +25,7 @@ from re3g import models
 from re3g.config import Config
 from re3g.errors import ModelError, Re3GError
 from re3g.extract.spans import Candidate, candidates_for, passage_spans, snap, span_text
+from re3g.extract.sureness import Sureness
 from re3g.models import LoadedModel
 from re3g.types import Document, Evidence, Hit, Span, Turn
 
@@ -113,6 +114,10 @@ class SpanExtractor(LoadedModel):
         self.judge: Any = None
         self.helper_weight = float(st.get("helper_weight", 0.0))
         self._snaps: dict[tuple[str, int, int, float], list[Span]] = {}
+        # start/end readers: P(the top evidence is the sentence asked about), from how far the
+        # pick stands out from the runner-up (re3g.extract.sureness; select_reader --sureness)
+        model = st.get("sureness")
+        self.sureness = Sureness(model) if model else None
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
@@ -443,7 +448,8 @@ class SpanExtractor(LoadedModel):
                       span_scores: dict[tuple[str, str], float] | None = None,
                       current: str | None = None,
                       cosines: dict[tuple[str, str], float] | None = None,
-                      judged: dict[tuple[str, str], float] | None = None) -> list[Evidence]:
+                      judged: dict[tuple[str, str], float] | None = None,
+                      features: dict[str, float] | None = None) -> list[Evidence]:
         """Evidence from QA readings of ``hits[:len(readings)]`` (at most ``n_passages`` of them;
         every setting but ``helper_weight`` comes from :meth:`weights`): each range's score is
         ``reader_weight`` x the reader's (below 1, every sentence of the passages read is a
@@ -457,7 +463,9 @@ class SpanExtractor(LoadedModel):
         of ``current`` and the range's spans (``cosines``, else :meth:`span_cosines`), plus
         ``judge_weight`` x the sentence judge's best logit over the range's spans (``judged``,
         :meth:`judged`); the best ranges, snapped to document spans and not overlapping,
-        become the evidence."""
+        become the evidence. With a ``sureness`` model in the manifest the top evidence gets
+        its :attr:`re3g.types.Evidence.sure`; a ``features`` dict receives what that model
+        reads (:meth:`pick_features`), for fitting it."""
         from re3g.data.words import content_stems, key_share
 
         w = self.weights(readings)
@@ -505,19 +513,50 @@ class SpanExtractor(LoadedModel):
                 scored.append((w["reader_weight"] * s + prior + bonus - length, s - r.null, p,
                                run))
         scored.sort(key=lambda x: -x[0])
-        out: list[Evidence] = []
+        picks: list[tuple[float, float, Any, list[Span]]] = []
         taken: set[tuple[str, str]] = set()
-        for _, margin, p, run in scored:
-            if len(out) >= top_n:
+        for pick in scored:
+            if len(picks) >= max(top_n, 2 if self.sureness or features is not None else 1):
                 break
+            p, run = pick[2], pick[3]
             if any((p.doc_id, sp.id) in taken for sp in run):
                 continue
             taken.update((p.doc_id, sp.id) for sp in run)
+            picks.append(pick)
+        out: list[Evidence] = []
+        for _, margin, p, run in picks[:top_n]:
             conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
             cands = [Candidate(p.doc_id, sp.id, sp.start, sp.end, sp.text, p, 0, j)
                      for j, sp in enumerate(run)]
             out.append(self._evidence(cands, conf, documents))
+        if out and (self.sureness is not None or features is not None):
+            if cosines is None and current:
+                cosines = self.span_cosines(current, [r.passage for r in readings], documents)
+            found = self.pick_features(picks, readings, out[0].text, current or "", cosines)
+            if features is not None:
+                features.update(found)
+            if self.sureness is not None:
+                out[0].sure = self.sureness.probability(found)
         return out
+
+    def pick_features(self, picks: Sequence[tuple[float, float, Any, list[Span]]],
+                      readings: Sequence[Any], text: str, current: str,
+                      cosines: dict[tuple[str, str], float] | None) -> dict[str, float]:
+        """:func:`re3g.extract.sureness.pick_features` of the top pick among ``picks``
+        (score, reader margin, passage, spans; best first, not overlapping), ``text`` being
+        its evidence text."""
+        from re3g.data.words import stem_overlap
+        from re3g.extract.sureness import pick_features
+
+        def cos(pick: tuple[float, float, Any, list[Span]]) -> float:
+            return max((cosines or {}).get((pick[2].doc_id, sp.id), 0.0) for sp in pick[3])
+
+        top = picks[0]
+        nxt = picks[1] if len(picks) > 1 else None
+        unsure = bool(self.unsure) and bool(readings) and \
+            readings[0].margin < self.unsure_margin
+        return pick_features(top[0], nxt[0] if nxt else None, top[1], unsure, cos(top),
+                             cos(nxt) if nxt else None, stem_overlap(current, text))
 
 
 def load_extractor(enabled: bool = True, name: str | None = None) -> SpanExtractor | None:

@@ -42,6 +42,7 @@ from typing import Any
 
 from re3g.models import model_path
 from re3g.train import common, qa_eval
+from re3g.train.sureness import KEEP as SURENESS_KEEP
 
 # the trainer's grid (re3g.train.qa_eval.GRID) without the span scorer, which is not shipped,
 # and with the span penalty
@@ -404,6 +405,14 @@ def sweep(parts: Sequence[Part], reader_dir: Path, term: str, values: Sequence[f
     return float(values[best]), report
 
 
+def stale_sureness(manifest: dict[str, Any]) -> None:
+    """Drop a sureness model fitted under the range settings being replaced (its features
+    are read on their scale); it is refitted with ``--sureness``."""
+    if manifest.get("settings", {}).pop("sureness", None) is not None:
+        print("the reader's sureness model was fitted under the old settings and is dropped; "
+              "refit it with `python -m re3g.train.select_reader --sureness`")
+
+
 def sweep_spec(spec: str) -> tuple[str, list[float]]:
     """``TERM=V1,V2,...`` as (term, values); a clear error for anything else.
 
@@ -440,6 +449,7 @@ def run_sweep(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
         mpath = args.reader / "manifest.json"
         manifest = json.loads(mpath.read_text())
         manifest["settings"][report["term"]] = value
+        stale_sureness(manifest)
         if manifest["settings"].get("unsure"):
             manifest["settings"]["unsure"][report["term"]] = value
         manifest.setdefault("sweeps", {})[report["term"]] = {
@@ -449,6 +459,50 @@ def run_sweep(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
             "command": f"python -m re3g.train.select_reader --sweep {args.sweep}", **report}
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote {report['term']} = {value:g} into {mpath}")
+    return 0
+
+
+def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Path]],
+                 t0: float) -> int:
+    """``--sureness``: fit the reader's sureness model (:mod:`re3g.train.sureness`) on the
+    parts' cached readings with the reader's settings as they are, then (without
+    ``--dry-run``) write it into the manifest with where it was fitted."""
+    from re3g.evaluate.report import write_atomic
+    from re3g.extract import SpanExtractor
+    from re3g.train.sureness import RIGHT_F1, fit_sureness
+
+    ex = SpanExtractor.load(args.reader)
+    ex.sureness = None  # the features only; an older model must not shape them
+    depth = int(max(GRID["n_passages"]))
+    rows = []
+    for n, part in enumerate(parts):
+        got = read_part(part, ex, depth)
+        for e, rd, hits, cur, cos, ref in zip(part.examples, got["readings"], got["runs"],
+                                              got["currents"], got["cosines"], got["refs"],
+                                              strict=True):
+            found: dict[str, float] = {}
+            ev = ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, features=found)
+            if not ev:
+                continue
+            rows.append({"features": found, "part": n, "group": f"{n}:{e.dial_id}",
+                         "right": qa_eval._f1s([ev[0].text], [ref])[0] >= RIGHT_F1})
+    block, report = fit_sureness(rows, [p.name for p in parts], args.sureness_keep)
+    report["seconds"] = round(time.time() - t0, 1)
+    print(json.dumps({"sureness": block, **report}, indent=2))
+    if not args.dry_run:
+        mpath = args.reader / "manifest.json"
+        manifest = json.loads(mpath.read_text())
+        manifest["settings"]["sureness"] = {
+            **block,
+            "where": f"train dev part: {args.dialogues} train dialogues (seed {args.seed})"
+                     + "".join(f" + written set {d}" for d, _ in written)
+                     + "; never validation, never the test suite",
+            "command": "python -m re3g.train.select_reader --sureness"
+                       + (f" --sureness-keep {args.sureness_keep:g}"
+                          if args.sureness_keep != SURENESS_KEEP else ""),
+            "report": report}
+        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
+        print(f"wrote the sureness model into {mpath}")
     return 0
 
 
@@ -494,10 +548,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sweep", metavar="TERM=V1,V2,...", default=None,
                     help="instead of the grid: try one range term (e.g. key_weight=0,1,2,4) "
                          "beside today's settings and keep the best value")
+    ap.add_argument("--sureness", action="store_true",
+                    help="instead of the grid: fit the model of how sure the reader is of its "
+                         "sentence (re3g.train.sureness) under today's settings")
+    ap.add_argument("--sureness-keep", type=float, default=SURENESS_KEEP,
+                    help="share of right picks (in each part) the sureness floor leaves "
+                         f"untouched (default {SURENESS_KEEP})")
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
     if args.sweep:
         sweep_spec(args.sweep)  # a bad --sweep fails before the readings
+    if not 0.0 < args.sureness_keep <= 1.0:
+        from re3g.errors import DataError
+
+        raise DataError(f"--sureness-keep must be a share in (0, 1], got {args.sureness_keep}")
     written = common.written_sets(args)
 
     from re3g.data import load_documents
@@ -510,6 +574,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts += [written_part(Path(d), Path(f)) for d, f in written]
     if args.sweep:
         return run_sweep(args, parts, written, t0)
+    if args.sureness:
+        return run_sureness(args, parts, written, t0)
     chosen, report = select(parts, args.reader,
                             args.keep_doc2dial if args.keep_doc2dial >= 0 else None, args.judge)
     chosen = {k: (int(v) if k == "n_passages" else v) for k, v in chosen.items()}
@@ -522,6 +588,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mpath = args.reader / "manifest.json"
         manifest = json.loads(mpath.read_text())
         manifest["settings"].update(chosen)
+        stale_sureness(manifest)
         manifest["selection"] = {
             "where": f"train dev part: {args.dialogues} train dialogues (seed {args.seed})"
                      + "".join(f" + written set {d}" for d, _ in written)
