@@ -21,14 +21,16 @@ SUITE = ROOT / "data" / "suite"
 # answers 95% of answerable train turns, so it refuses few here outright; AUROC guards how well
 # it separates the two kinds whatever the threshold, and "refused_or_tentative" that
 # unanswerable turns are not stated with confidence. With 24 and 34 unanswerable turns one
-# standard error of AUROC is about 0.05.
+# standard error of AUROC is about 0.05. Session 19 (the reader's sureness; the runner-up named
+# under tentative replies): sample refused or tentative 62.5, right or runner-up right 77.2;
+# other documents 52.9 and 72.6.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 95.0, "right": 68.0, "AUROC": 0.75, "refused_or_tentative": 42.0,
-                "refused_unanswerable": 8.0}),
+               {"answered": 95.0, "right": 68.0, "AUROC": 0.75, "refused_or_tentative": 54.0,
+                "refused_unanswerable": 8.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
                   {"answered": 92.0, "right": 69.0, "AUROC": 0.68, "refused_or_tentative": 45.0,
-                   "refused_unanswerable": 5.0}),
+                   "refused_unanswerable": 5.0, "right_or_runner_up": 69.0}),
 }
 
 
