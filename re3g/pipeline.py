@@ -494,7 +494,7 @@ class Re3G:
         if sure is not None and sureness is not None:
             # how sure the reader is of its sentence (re3g.extract.sureness): an answer whose
             # pick hardly stands out from the runner-up is shown as tentative too
-            extra["sure"] = round(sure, 4)
+            extra["sure"] = sure
             extra["unsure_pick"] = decision.grounded and sureness.unsure(sure)
             if extra["unsure_pick"] and not decision.tentative:
                 extra["tentative"] = True

@@ -84,8 +84,8 @@ def test_the_shipped_reader_says_how_sure_it_is_and_an_unsure_pick_is_tentative(
     answer = sample_bot.answer(question)
     top = answer.evidence[0]
     assert answer.grounded and "90 dollars" in top.text
-    assert 0.0 < top.sure < 1.0 and answer.extra["sure"] == round(top.sure, 4)
-    assert answer.to_dict()["evidence"][0]["sure"] == round(top.sure, 4)
+    assert 0.0 < top.sure < 1.0 and answer.extra["sure"] == top.sure == round(top.sure, 4)
+    assert answer.to_dict()["evidence"][0]["sure"] == top.sure
     floor = sureness.floor
     try:
         sureness.floor = 1.0  # every pick is now unsure of its sentence

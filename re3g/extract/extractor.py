@@ -536,7 +536,9 @@ class SpanExtractor(LoadedModel):
             if features is not None:
                 features.update(found)
             if self.sureness is not None:
-                out[0].sure = self.sureness.probability(found)
+                # four places: a replica elsewhere (re3g serve) computes the cosines in
+                # another batch, and the last float bits differ
+                out[0].sure = round(self.sureness.probability(found), 4)
         return out
 
     def pick_features(self, picks: Sequence[tuple[float, float, Any, list[Span]]],
