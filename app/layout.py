@@ -22,6 +22,7 @@ CSS = """
 .re3g-evidence { font-size: 0.92em; }
 .re3g-evidence mark, .re3g-doc mark { background: #ffe066; color: #111; padding: 0 2px;
   border-radius: 2px; }
+.re3g-evidence mark.re3g-alt { background: #d0ebff; }
 .re3g-passage { border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: 6px 8px; margin: 6px 0; }
 .re3g-passage.used { border-color: #e0a800; }

@@ -58,6 +58,11 @@ def highlight(passage_text: str, span_text: str, offset: int | None = None) -> s
     >>> highlight("Fees are <5>. Pay online.", "Pay online.")
     'Fees are &lt;5&gt;. <mark>Pay online.</mark>'
     """
+    return highlight_spans(passage_text, [(span_text, offset, "")])
+
+
+def _locate(passage_text: str, span_text: str, offset: int | None) -> tuple[int, int] | None:
+    """Where ``span_text`` sits in ``passage_text`` (see :func:`highlight`), or None."""
     needle = span_text.strip()
     pos = passage_text.find(needle) if needle else -1
     if pos < 0 and needle:  # same words, other whitespace
@@ -68,10 +73,30 @@ def highlight(passage_text: str, span_text: str, offset: int | None = None) -> s
         pos = offset
         needle = passage_text[offset:offset + len(needle)]
     if pos < 0 or not needle:
-        return escape(passage_text)
-    end = pos + len(needle)
-    return (escape(passage_text[:pos]) + "<mark>" + escape(passage_text[pos:end]) + "</mark>"
-            + escape(passage_text[end:]))
+        return None
+    return pos, pos + len(needle)
+
+
+def highlight_spans(passage_text: str, spans: list[tuple[str, int | None, str]]) -> str:
+    """Escape ``passage_text`` and wrap each (span text, offset, CSS class) in <mark> (a span
+    that overlaps an earlier one of the list is left out).
+
+    >>> highlight_spans("A costs 8. B costs 9.", [("B costs 9.", None, ""),
+    ...                                            ("A costs 8.", None, "re3g-alt")])
+    '<mark class="re3g-alt">A costs 8.</mark> <mark>B costs 9.</mark>'
+    """
+    found: list[tuple[int, int, str]] = []
+    for text, offset, cls in spans:
+        at = _locate(passage_text, text, offset)
+        if at and not any(a < at[1] and at[0] < b for a, b, _ in found):
+            found.append((*at, cls))
+    out, last = [], 0
+    for a, b, cls in sorted(found):
+        attr = f' class="{escape(cls)}"' if cls else ""
+        out += [escape(passage_text[last:a]), f"<mark{attr}>", escape(passage_text[a:b]),
+                "</mark>"]
+        last = b
+    return "".join(out) + escape(passage_text[last:])
 
 
 def _evidence_for(hit: Hit, evidence: list[Evidence]) -> list[Evidence]:
@@ -111,11 +136,15 @@ def _badge(numbers: list[int]) -> str:
 
 
 def _passage_card(hit: Hit, evidence: list[Evidence], used: bool, index: int = 0,
-                  key: int | None = None, numbers: list[int] | None = None) -> str:
+                  key: int | None = None, numbers: list[int] | None = None,
+                  runner_up: Evidence | None = None) -> str:
+    """One passage's card; its first evidence span is highlighted, and ``runner_up`` (the
+    sentence a tentative reply names) too, in another colour, when it lies here."""
     p = hit.passage
-    text_html = escape(p.text)
-    for ev in evidence[:1]:
-        text_html = highlight(p.text, ev.text, ev.start - p.start)
+    marks = [(ev.text, ev.start - p.start, "") for ev in evidence[:1]]
+    marks += [(ev.text, ev.start - p.start, "re3g-alt") for ev in evidence
+              if ev is runner_up]
+    text_html = highlight_spans(p.text, marks)
     section = f" › {escape(p.section)}" if p.section and p.section != p.title else ""
     span_score = "".join(f" · span {ev.score:.2f}" for ev in evidence[:1])
     cls = "re3g-passage used" if used else "re3g-passage"
@@ -168,7 +197,7 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     status = (
         f'<div class="re3g-unsure">Tentative: the reader is not sure of its sentence '
         f"(sureness {float(answer.extra.get('sure', 0.0)):.2f}); the next candidate is "
-        f"highlighted too. Check the passages below.</div>"
+        f"highlighted in blue. Check the passages below.</div>"
         if tentative and answer.extra.get("tentative_reason") == "sentence" else
         f'<div class="re3g-unsure">Tentative: confidence {answer.confidence:.2f} is low, so '
         f"the documents may not say this. Check the passage below.</div>"
@@ -180,6 +209,8 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
         f"(threshold {threshold:.2f}){why}"
         f". The closest passages are listed below.</div>"
     )
+    # the sentence a tentative reply names under it (app.session.tentative_note)
+    runner_up = answer.evidence[1] if tentative and len(answer.evidence) > 1 else None
     cards: list[str] = []
     shown: set[int] = set()
     hidden = 0
@@ -191,7 +222,8 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
         if evs:
             shown.update(id(e) for e in evs)
         cited = sorted(numbers[position[id(e)]] for e in evs if position[id(e)] in numbers)
-        cards.append(_passage_card(hit, evs, used=bool(evs), index=i, key=key, numbers=cited))
+        cards.append(_passage_card(hit, evs, used=bool(evs), index=i, key=key, numbers=cited,
+                                   runner_up=runner_up))
     if hidden:
         cards.append(f'<div class="re3g-scores">{hidden} more passage(s) retrieved.</div>')
     if grounded:

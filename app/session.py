@@ -44,7 +44,7 @@ MAX_PASSAGES_SHOWN = 5
 TENTATIVE_NOTE = ("*Not sure: the documents may not say exactly this. Check the passage in the "
                   "evidence panel.*")
 UNSURE_PICK_NOTE = ("*Not sure this is the sentence you asked about. The documents also say: "
-                    "\"{other}\" (both are highlighted in the evidence panel).*")
+                    "\"{other}\" (in blue in the evidence panel).*")
 NO_EVIDENCE = (
     "I could not find good evidence for that in {corpus}, so I won't guess. "
     "Try rephrasing with words the documents would use, or pick another corpus."
@@ -73,7 +73,7 @@ def tentative_note(answer: Answer) -> str:
         other = other[:297].rstrip() + "..."
     if answer.extra.get("tentative_reason") == "sentence":
         return UNSURE_PICK_NOTE.format(other=other)
-    return TENTATIVE_NOTE[:-1] + f' The next closest sentence: "{other}".*'
+    return TENTATIVE_NOTE[:-1] + f' The next closest sentence: "{other}" (in blue there).*'
 
 
 

@@ -104,6 +104,8 @@ def test_threshold_and_grounded_flag(tmp_path):
     unsure.extra.update(tentative_reason="sentence", sure=0.31)
     reply, _, html = list(chat.doc_turn("How much is a day pass?", chat.new_session()))[-1]
     assert "not sure of its sentence (sureness 0.31)" in html and "may not say" not in html
+    # both sentences are marked in their passage's card, the runner-up in its own colour
+    assert html.count("<mark") == 2 and 'class="re3g-alt"' in html
     shown, _, _ = list(chat.doc_turn("How much is a day pass?", chat.new_session(),
                                      display=True))[-1]
     assert 'The documents also say: "Intro bold."' in shown
