@@ -108,7 +108,7 @@ class AbstainRule:
 # ---------------------------------------------------------------------------------------------
 # the learned decision
 SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap",
-           "evidence_cosine", "null")
+           "evidence_cosine", "null", "sure")
 @dataclass(frozen=True)
 class Signals:
     """What the learned decision reads about one turn (:data:`SIGNALS`, in that order):
@@ -130,10 +130,12 @@ class Signals:
     - ``null``: the start/end reader's "not in this passage" logit (start + end logits of its
       first token) for the best passage; 0 for other extractors. On the written development
       set (data/dev) it separates answerable from unanswerable turns better than any other
-      signal alone (AUROC 0.72, higher null = less likely answered).
+      signal alone (AUROC 0.72, higher null = less likely answered);
+    - ``sure``: how sure the reader is of its sentence (:attr:`re3g.types.Evidence.sure`,
+      :mod:`re3g.extract.sureness`); 0 when its manifest has no sureness model.
 
     >>> Signals(relevance=0.6, overlap=0.5).vector()
-    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0]
+    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0]
     """
 
     relevance: float = 0.0
@@ -145,6 +147,7 @@ class Signals:
     evidence_overlap: float = 0.0
     evidence_cosine: float = 0.0
     null: float = 0.0
+    sure: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in SIGNALS]

@@ -418,7 +418,8 @@ class Re3G:
                        evidence_overlap=stem_overlap(current, evidence[0].text)
                        if evidence else 0.0,
                        evidence_cosine=float(vecs[0] @ vecs[2]) if evidence else 0.0,
-                       null=null)
+                       null=null,
+                       sure=evidence[0].sure or 0.0 if evidence else 0.0)
 
     def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,
                evidence: list[Evidence], documents: dict[str, Document] | None = None
