@@ -2,6 +2,8 @@
 
     python -m re3g.train.select_reader [--dialogues 80] [--index indexes/doc2dial]
         [--written data/dev/documents data/dev/dialogues.json] [--dry-run]
+    python -m re3g.train.select_reader --sweep key_weight=0,2,4    # one range term
+    python -m re3g.train.select_reader --sureness                  # how sure of its sentence
 
 The start/end reader ``models/extractor-qa`` reads the pipeline's candidates (the hybrid
 dialogue pool ranked by :class:`re3g.rank.RankingChain`: tower, document prior, cross-encoder)
@@ -22,6 +24,10 @@ Since session 12 the settings are chosen on two parts that weigh the same: the d
 part and a hand-written development set over documents of other styles (``data/dev``, ``--written
 DOCS DIALOGUES``), so they suit documents no model here was tuned on. The behaviour-test suite in
 ``data/suite`` is never used.
+
+``--sureness`` fits, on the same parts and cached readings, the model of how sure the reader
+is of its sentence (:mod:`re3g.train.sureness`, :mod:`re3g.extract.sureness`) under the
+settings as they are; choosing new settings drops it, to be refitted.
 
 The reader was trained on all of train, so a dev part of train flatters it: the figures here
 say which settings are best relative to each other, not what unseen dialogues get; validation
