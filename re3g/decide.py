@@ -25,13 +25,13 @@ Below the threshold (``min_confidence``, default per extractor kind:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from re3g.errors import ModelError
+from re3g.logistic import probability as standard_logistic
 from re3g.rank.base import Ranker
 from re3g.types import Evidence, Hit
 
@@ -292,8 +292,4 @@ def logistic(model: dict[str, Any], signals: Signals) -> float:
     ...           "intercept": 0.0}, Signals(cross=1.0))
     0.5
     """
-    z = float(model["intercept"]) + sum(
-        float(c) * (float(getattr(signals, n)) - float(m)) / (float(s) or 1.0)
-        for n, m, s, c in zip(model["signals"], model["mean"], model["scale"], model["coef"],
-                              strict=True))
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+    return standard_logistic(model, lambda name: getattr(signals, name))

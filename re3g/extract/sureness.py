@@ -22,9 +22,9 @@ manifest's ``floor`` the answer is shown as tentative, with the runner-up senten
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from re3g import logistic
 from re3g.errors import ModelError
 
 FEATURES = ("unsure", "gap_regular", "gap_unsure", "margin_regular", "margin_unsure",
@@ -68,29 +68,27 @@ class Sureness:
 
     def __init__(self, model: dict[str, Any]) -> None:
         try:
-            self.features = [str(f) for f in model["features"]]
-            self.mean = [float(v) for v in model["mean"]]
-            self.scale = [float(v) or 1.0 for v in model["scale"]]
-            self.coef = [float(v) for v in model["coef"]]
-            self.intercept = float(model["intercept"])
+            # checked and cast once here; re3g.logistic reads it on every answer
+            self.model = {"features": [str(f) for f in model["features"]],
+                          "mean": [float(v) for v in model["mean"]],
+                          "scale": [float(v) for v in model["scale"]],
+                          "coef": [float(v) for v in model["coef"]],
+                          "intercept": float(model["intercept"])}
             self.floor = float(model["floor"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"the reader's 'sureness' block is incomplete or malformed "
                              f"({exc!r}); refit it with `python -m re3g.train.select_reader "
                              f"--sureness`") from exc
-        unknown = sorted(set(self.features) - set(FEATURES))
+        unknown = sorted(set(self.model["features"]) - set(FEATURES))
         if unknown:
             raise ModelError(f"the reader's 'sureness' names unknown features {unknown}; "
                              f"known: {', '.join(FEATURES)}")
-        if not len(self.features) == len(self.mean) == len(self.scale) == len(self.coef):
+        if len({len(self.model[k]) for k in ("features", "mean", "scale", "coef")}) != 1:
             raise ModelError("the reader's 'sureness' has lists of different lengths")
 
     def probability(self, features: dict[str, float]) -> float:
         """P(the pick is the sentence asked about), in (0, 1)."""
-        z = self.intercept + sum(c * (float(features.get(n, 0.0)) - m) / s for n, m, s, c in
-                                 zip(self.features, self.mean, self.scale, self.coef,
-                                     strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return logistic.probability(self.model, lambda n: features.get(n, 0.0), "features")
 
     def unsure(self, probability: float | None) -> bool:
         """Whether a pick of this probability is shown as tentative."""

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from re3g.decide import SIGNALS
+from re3g.logistic import block
 from re3g.models import model_path
 from re3g.train import common
 
@@ -437,20 +438,13 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
             if both else None}
     scaler = StandardScaler().fit(x[~off])
     clf = model().fit(scaler.transform(x[~off]), y[~off], sample_weight=weight[~off])
-    fitted = {"signals": list(signals), "mean": scaler.mean_.round(6).tolist(),
-              "scale": scaler.scale_.round(6).tolist(),
-              "coef": clf.coef_[0].round(6).tolist(),
-              "intercept": round(float(clf.intercept_[0]), 6),
-              "threshold": round(threshold, 4),
+    fitted = {**block(signals, scaler, clf), "threshold": round(threshold, 4),
               "sure": round(max(threshold, threshold_for(SURE_RATE)), 4)}
     if gate:
         idx = np.flatnonzero(topic_rows)
         sc, tclf, floor = topic_model(idx)
-        fitted["topic"] = {"signals": topic_names, "mean": sc.mean_.round(6).tolist(),
-                           "scale": sc.scale_.round(6).tolist(),
-                           "coef": tclf.coef_[0].round(6).tolist(),
-                           "intercept": round(float(tclf.intercept_[0]), 6),
-                           "floor": floor, "miss": topic_miss}
+        fitted["topic"] = {**block(topic_names, sc, tclf), "floor": floor,
+                           "miss": topic_miss}
     return fitted, report
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from re3g.extract.sureness import FEATURES
+from re3g.logistic import block
 
 RIGHT_F1 = 50.0
 """Grounding F1 (0-100, official normalisation) from which a pick counts as right."""
@@ -26,12 +27,12 @@ KEEP = 0.9
 """Share of right picks a fitted floor leaves untouched (in each part)."""
 
 
-def _model(c: float = 1.0) -> Any:
+def _model() -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
 
 
 def _weights(parts: Any, idx: Any) -> Any:
@@ -47,8 +48,8 @@ def fit_sureness(rows: Sequence[dict[str, Any]], part_names: Sequence[str],
                  keep: float = KEEP) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the manifest block, a report) from ``rows`` (``features``: dict over
     :data:`FEATURES`, ``right``: bool, ``part``: index into ``part_names``, ``group``: the
-    dialogue). The report holds out-of-fold AUROC per part, the right picks kept and the
-    wrong ones marked at the floor, and the same for the decision-free baseline (no floor).
+    dialogue). The report holds out-of-fold AUROC per part and the right picks kept and the
+    wrong ones marked at the floor, per part.
 
     >>> import random
     >>> rng = random.Random(0)
@@ -98,11 +99,7 @@ def fit_sureness(rows: Sequence[dict[str, Any]], part_names: Sequence[str],
                 "wrong_marked": round(float((oof[m & ~y] < floor).mean()), 4)}
     final = _model().fit(x, y, logisticregression__sample_weight=_weights(
         part, np.arange(len(y))))
-    scaler, lr = final.named_steps["standardscaler"], final.named_steps["logisticregression"]
-    block = {"features": list(FEATURES),
-             "mean": [round(float(v), 6) for v in scaler.mean_],
-             "scale": [round(float(v), 6) for v in scaler.scale_],
-             "coef": [round(float(v), 6) for v in lr.coef_[0]],
-             "intercept": round(float(lr.intercept_[0]), 6),
-             "floor": round(floor, 4)}
-    return block, report
+    fitted = {**block(FEATURES, final.named_steps["standardscaler"],
+                      final.named_steps["logisticregression"], names="features"),
+              "floor": round(floor, 4)}
+    return fitted, report
