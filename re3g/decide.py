@@ -2,7 +2,7 @@
 turn (``Answer.confidence``), and whether it answers (``Answer.grounded``).
 
 This is the one place that decides; the chat displays ``Answer.grounded``, it does not
-re-decide.
+re-decide. :func:`caution` also decides here whether an answer is shown as tentative.
 
 - With the project's reranker, confidence is the reranker's relevance of the best passage
   (its own top score, before the document prior and the cross-encoder step), capped by the
@@ -282,6 +282,31 @@ class LearnedRule:
         if reach < 1.0:
             p = round(min(p, self.threshold * reach), 4)
         return Decision(p, p >= self.threshold, self.threshold, self.sure)
+
+
+def caution(decision: Decision, sure: float | None, sureness: Any) -> dict[str, Any]:
+    """Whether an answer is shown with a caution, and why (``Answer.extra`` keys): the
+    decision's confidence is below its ``sure`` level (``tentative_reason`` "confidence"), or
+    the reader is unsure of its sentence (``sure``, the top evidence's
+    :attr:`re3g.types.Evidence.sure`, below ``sureness``'s floor, :mod:`re3g.extract.sureness`;
+    reason "sentence"). ``sure`` and ``unsure_pick`` are reported when the reader has a
+    sureness model.
+
+    >>> class Floor:
+    ...     def unsure(self, p): return p < 0.4
+    >>> caution(Decision(0.5, True, 0.3, sure=0.38), 0.2, Floor())
+    {'tentative': True, 'sure': 0.2, 'unsure_pick': True, 'tentative_reason': 'sentence'}
+    >>> caution(Decision(0.1, False, 0.3), 0.2, Floor())["tentative"]
+    False
+    """
+    out: dict[str, Any] = {"tentative": decision.tentative}
+    if sure is not None and sureness is not None:
+        out["sure"] = sure
+        out["unsure_pick"] = decision.grounded and sureness.unsure(sure)
+        out["tentative"] = out["tentative"] or out["unsure_pick"]
+    if out["tentative"]:
+        out["tentative_reason"] = "confidence" if decision.tentative else "sentence"
+    return out
 
 
 def logistic(model: dict[str, Any], signals: Signals) -> float:

@@ -63,7 +63,7 @@ from typing import Any, TypeVar
 from re3g.config import Config
 from re3g.data.query import build_query, normalize_history
 from re3g.data.words import stem_overlap, word_overlap
-from re3g.decide import AbstainRule, Decision, LearnedRule, Signals
+from re3g.decide import AbstainRule, Decision, LearnedRule, Signals, caution
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor
 from re3g.generate.base import Generator
@@ -488,20 +488,9 @@ class Re3G:
             "generator": self.config.generator, "min_confidence": decision.threshold,
             "reply_spans": min(self.config.reply_spans, len(evidence)),
             "decision": "learned" if signals is not None else "rule",
-            "tentative": decision.tentative,
+            **caution(decision, evidence[0].sure if evidence else None,
+                      getattr(self.extractor, "sureness", None)),
         }
-        sure = evidence[0].sure if evidence else None
-        sureness = getattr(self.extractor, "sureness", None)
-        if sure is not None and sureness is not None:
-            # how sure the reader is of its sentence (re3g.extract.sureness): an answer whose
-            # pick hardly stands out from the runner-up is shown as tentative too
-            extra["sure"] = sure
-            extra["unsure_pick"] = decision.grounded and sureness.unsure(sure)
-            if extra["unsure_pick"] and not decision.tentative:
-                extra["tentative"] = True
-                extra["tentative_reason"] = "sentence"
-        if extra["tentative"]:
-            extra.setdefault("tentative_reason", "confidence")
         if signals is not None:
             extra["signals"] = signals.as_dict()
         return Answer("", evidence, hits, timings, decision.confidence, decision.grounded,
