@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_PASSAGES_SHOWN = 5
 TENTATIVE_NOTE = ("*Not sure: the documents may not say exactly this. Check the passage in the "
                   "evidence panel.*")
+NEXT_SENTENCE_NOTE = ("*Not sure: the documents may not say exactly this. The next closest "
+                      "sentence: \"{other}\" (in blue in the evidence panel).*")
 UNSURE_PICK_NOTE = ("*Not sure this is the sentence you asked about. The documents also say: "
                     "\"{other}\" (in blue in the evidence panel).*")
 NO_EVIDENCE = (
@@ -73,7 +75,7 @@ def tentative_note(answer: Answer) -> str:
         other = other[:297].rstrip() + "..."
     if answer.extra.get("tentative_reason") == "sentence":
         return UNSURE_PICK_NOTE.format(other=other)
-    return TENTATIVE_NOTE[:-1] + f' The next closest sentence: "{other}" (in blue there).*'
+    return NEXT_SENTENCE_NOTE.format(other=other)
 
 
 

@@ -187,7 +187,7 @@ class Answer:
             "evidence": [{"doc_id": e.doc_id, "title": e.title, "section": e.section,
                           "span_ids": e.span_ids, "start": e.start, "end": e.end,
                           "score": round(e.score, 4), "text": e.text,
-                          **({} if e.sure is None else {"sure": round(e.sure, 4)})}
+                          **({} if e.sure is None else {"sure": e.sure})}
                          for e in self.evidence],
             "passages": [{"rank": h.rank, "score": round(h.score, 6), "pid": h.passage.pid,
                           "doc_id": h.passage.doc_id, "section": h.passage.section,

@@ -55,7 +55,8 @@ def test_a_malformed_sureness_block_is_named() -> None:
 
 
 def test_settings_rewritten_by_the_grid_drop_an_old_sureness_model(capsys) -> None:
-    from re3g.train.select_reader import main, stale_sureness
+    from re3g.train.select_reader import main
+    from re3g.train.sureness import stale_sureness
 
     manifest = {"settings": {"cosine_weight": 2.0, "sureness": {"floor": 0.4}}}
     stale_sureness(manifest)

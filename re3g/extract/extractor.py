@@ -25,7 +25,7 @@ from re3g import models
 from re3g.config import Config
 from re3g.errors import ModelError, Re3GError
 from re3g.extract.spans import Candidate, candidates_for, passage_spans, snap, span_text
-from re3g.extract.sureness import Sureness
+from re3g.extract.sureness import Sureness, pick_features
 from re3g.models import LoadedModel
 from re3g.types import Document, Evidence, Hit, Span, Turn
 
@@ -513,10 +513,13 @@ class SpanExtractor(LoadedModel):
                 scored.append((w["reader_weight"] * s + prior + bonus - length, s - r.null, p,
                                run))
         scored.sort(key=lambda x: -x[0])
+        # the sureness reads the runner-up too, so at least two picks are kept for it
+        rate = self.sureness is not None or features is not None
+        keep = max(top_n, 2) if rate else top_n
         picks: list[tuple[float, float, Any, list[Span]]] = []
         taken: set[tuple[str, str]] = set()
         for pick in scored:
-            if len(picks) >= max(top_n, 2 if self.sureness or features is not None else 1):
+            if len(picks) >= keep:
                 break
             p, run = pick[2], pick[3]
             if any((p.doc_id, sp.id) in taken for sp in run):
@@ -529,7 +532,7 @@ class SpanExtractor(LoadedModel):
             cands = [Candidate(p.doc_id, sp.id, sp.start, sp.end, sp.text, p, 0, j)
                      for j, sp in enumerate(run)]
             out.append(self._evidence(cands, conf, documents))
-        if out and (self.sureness is not None or features is not None):
+        if out and rate:
             if cosines is None and current:
                 cosines = self.span_cosines(current, [r.passage for r in readings], documents)
             found = self.pick_features(picks, readings, out[0].text, current or "", cosines)
@@ -548,7 +551,6 @@ class SpanExtractor(LoadedModel):
         (score, reader margin, passage, spans; best first, not overlapping), ``text`` being
         its evidence text."""
         from re3g.data.words import stem_overlap
-        from re3g.extract.sureness import pick_features
 
         def cos(pick: tuple[float, float, Any, list[Span]]) -> float:
             return max((cosines or {}).get((pick[2].doc_id, sp.id), 0.0) for sp in pick[3])

@@ -357,7 +357,7 @@ def run_qa(args: Any) -> int:
                                           None if quick else args.index,
                                           None if quick else args.reranker, args.candidates)
     manifest["settings"].update(chosen)
-    from re3g.train.select_reader import stale_sureness
+    from re3g.train.sureness import stale_sureness
 
     stale_sureness(manifest)  # --eval-only on a reader that has one: its scale changed
     manifest["metrics"] = metrics

@@ -49,6 +49,7 @@ from typing import Any
 from re3g.models import model_path
 from re3g.train import common, qa_eval
 from re3g.train.sureness import KEEP as SURENESS_KEEP
+from re3g.train.sureness import stale_sureness
 
 # the trainer's grid (re3g.train.qa_eval.GRID) without the span scorer, which is not shipped,
 # and with the span penalty
@@ -409,14 +410,6 @@ def sweep(parts: Sequence[Part], reader_dir: Path, term: str, values: Sequence[f
               "objective_two_fold": round(sum(held) / 2, 2),
               "turns": {p.name: len(p.examples) for p in parts}}
     return float(values[best]), report
-
-
-def stale_sureness(manifest: dict[str, Any]) -> None:
-    """Drop a sureness model fitted under the range settings being replaced (its features
-    are read on their scale); it is refitted with ``--sureness``."""
-    if manifest.get("settings", {}).pop("sureness", None) is not None:
-        print("the reader's sureness model was fitted under the old settings and is dropped; "
-              "refit it with `python -m re3g.train.select_reader --sureness`")
 
 
 def sweep_spec(spec: str) -> tuple[str, list[float]]:

@@ -27,6 +27,14 @@ KEEP = 0.9
 """Share of right picks a fitted floor leaves untouched (in each part)."""
 
 
+def stale_sureness(manifest: dict[str, Any]) -> None:
+    """Drop a sureness model fitted under the range settings being replaced (its features
+    are read on their scale); it is refitted with ``select_reader --sureness``."""
+    if manifest.get("settings", {}).pop("sureness", None) is not None:
+        print("the reader's sureness model was fitted under the old settings and is dropped; "
+              "refit it with `python -m re3g.train.select_reader --sureness`")
+
+
 def _model() -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
