@@ -41,10 +41,10 @@ from .uploads import Uploads
 log = logging.getLogger(__name__)
 
 MAX_PASSAGES_SHOWN = 5
-TENTATIVE_NOTE = ("*Not sure: the documents may not say exactly this. Check the passage in the "
-                  "evidence panel.*")
-NEXT_SENTENCE_NOTE = ("*Not sure: the documents may not say exactly this. The next closest "
-                      "sentence: \"{other}\" (in blue in the evidence panel).*")
+NOT_SURE = "Not sure: the documents may not say exactly this."
+TENTATIVE_NOTE = f"*{NOT_SURE} Check the passage in the evidence panel.*"
+NEXT_SENTENCE_NOTE = (f"*{NOT_SURE} The next closest sentence: \"{{other}}\" (in blue in the "
+                      "evidence panel).*")
 UNSURE_PICK_NOTE = ("*Not sure this is the sentence you asked about. The documents also say: "
                     "\"{other}\" (in blue in the evidence panel).*")
 NO_EVIDENCE = (
