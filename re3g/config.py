@@ -62,7 +62,8 @@ SECTIONS: dict[str, dict[str, str]] = {
     "rerank": {"enabled": "rerank", "model": "reranker", "k": "rerank_k",
                "current_weight": "current_weight", "document_weight": "document_weight",
                "document_temperature": "document_temperature",
-               "document_margin": "document_margin", "cross": "cross",
+               "document_margin": "document_margin", "title_weight": "title_weight",
+               "cross": "cross",
                "cross_model": "cross_model", "cross_depth": "cross_depth",
                "cross_weight": "cross_weight"},
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
@@ -226,7 +227,10 @@ class Config:
       for passages of the document the earlier agent turns come from, see ``re3g.rank.prior``;
       0 turns it off), ``document_margin`` (the prior is dropped for a turn whose own best
       passage lies in another document and beats the prior's document by more than this
-      reranker score; absent: never dropped); ``cross`` ("auto": on when
+      reranker score; absent: never dropped), ``title_weight`` (how much of the share a
+      document's name has in a passage's score is taken off when the user names the document,
+      so a question naming a product is not drawn to the introduction that repeats the name,
+      see ``re3g.rank.names``; 0 turns it off); ``cross`` ("auto": on when
       ``re3g train reranker --arch cross`` made
       ``models/cross-reranker``; true: required; false: off), ``cross_model`` (its folder or a
       hub cross-encoder), ``cross_depth`` and ``cross_weight`` (the cross-encoder rescores the
@@ -276,6 +280,9 @@ class Config:
     document_weight: float = 0.1
     document_temperature: float = 2.0
     document_margin: float | None = None
+    # chosen on the train dev part and the development set (python -m
+    # re3g.train.select_names; models/names-selection.json), never on validation
+    title_weight: float = 2.0
     cross: bool | str = "auto"
     cross_model: str | None = None
     cross_depth: int | None = None
@@ -342,6 +349,8 @@ class Config:
             raise bad("document_margin",
                       f"must be a number >= 0 (or absent: never dropped), got "
                       f"{self.document_margin!r}")
+        if not _is_number(self.title_weight) or self.title_weight < 0:
+            raise bad("title_weight", f"must be a number >= 0, got {self.title_weight!r}")
         _check_pos_int(bad, "top_n", self.top_n)
         _check_pos_int(bad, "reply_spans", self.reply_spans)
         if self.docs is not None and not isinstance(self.docs, str):

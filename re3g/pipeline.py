@@ -207,6 +207,7 @@ class Re3G:
                                 document_weight=self.config.document_weight,
                                 document_temperature=self.config.document_temperature,
                                 document_margin=self.config.document_margin,
+                                title_weight=self.config.title_weight,
                                 k=self.config.rerank_k, **cascade)
 
         return self._once("chain", load)

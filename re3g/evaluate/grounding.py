@@ -49,7 +49,7 @@ def default_chain(retriever: Any, reranker: Any, cross: Any = None) -> RankingCh
                         document_weight=cfg.document_weight,
                         document_temperature=cfg.document_temperature,
                         document_margin=cfg.document_margin,
-                        cross_depth=depth, cross_weight=weight)
+                        title_weight=cfg.title_weight, cross_depth=depth, cross_weight=weight)
 
 
 def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],

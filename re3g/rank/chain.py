@@ -26,6 +26,7 @@ from typing import Any
 
 from re3g.config import Config
 from re3g.rank.base import Ranker
+from re3g.rank.names import discount_names
 from re3g.rank.prior import agent_text, apply_document_prior, bound_prior, document_priors
 from re3g.types import Hit, Turn
 
@@ -134,6 +135,7 @@ class RankingChain:
     document_margin: float | None = Config.document_margin
     cross_depth: int = 5
     cross_weight: float = 0.05
+    title_weight: float = Config.title_weight
     k: int | None = None
 
     def __post_init__(self) -> None:
@@ -172,6 +174,9 @@ class RankingChain:
                                           self.current_weight, k=self.k)
         top = ranked[0].score if ranked else 0.0
         second = ranked[1].score if len(ranked) > 1 else 0.0
+        if self.title_weight and current:
+            alone = own if self.current_weight or current.strip() == query.strip() else {}
+            ranked = discount_names(self.reranker, current, ranked, alone, self.title_weight)
         if prior is None:
             prior = self.priors([history])[0] if history else {}
         prior = bound_prior(prior, own, {h.passage.pid: h.passage.doc_id for h in hits},
