@@ -202,13 +202,8 @@ class Re3G:
         """Every reranking step (:class:`re3g.rank.RankingChain`) with this config's settings."""
         def load() -> RankingChain:
             cascade = self.cascade()  # without a cross-encoder the chain's defaults (unused)
-            return RankingChain(self.reranker, self.cross_reranker, self.retriever.sparse,
-                                current_weight=self.config.current_weight,
-                                document_weight=self.config.document_weight,
-                                document_temperature=self.config.document_temperature,
-                                document_margin=self.config.document_margin,
-                                title_weight=self.config.title_weight,
-                                k=self.config.rerank_k, **cascade)
+            return RankingChain.from_config(self.config, self.reranker, self.cross_reranker,
+                                            self.retriever.sparse, **cascade)
 
         return self._once("chain", load)
 

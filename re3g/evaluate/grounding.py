@@ -43,13 +43,9 @@ def default_chain(retriever: Any, reranker: Any, cross: Any = None) -> RankingCh
     models; the cascade's depth and weight from the cross-encoder's manifest."""
     from re3g.rank import cross_settings
 
-    cfg = Config()
     depth, weight = cross_settings(cross) if cross is not None else (0, 0.0)
-    return RankingChain(reranker, cross, retriever.sparse, current_weight=cfg.current_weight,
-                        document_weight=cfg.document_weight,
-                        document_temperature=cfg.document_temperature,
-                        document_margin=cfg.document_margin,
-                        title_weight=cfg.title_weight, cross_depth=depth, cross_weight=weight)
+    return RankingChain.from_config(Config(), reranker, cross, retriever.sparse,
+                                    cross_depth=depth, cross_weight=weight)
 
 
 def pipeline_runs(retriever: Any, reranker: Any, examples: Sequence[Example],

@@ -2,7 +2,9 @@
 
 1. the dialogue pool (:func:`dialogue_pool`): the first-stage hits of the dialogue query fused
    with those of the current user turn alone (done by the pipeline before ranking);
-2. the reranker with the current-turn mix (:func:`rerank_dialogue`);
+2. the reranker with the current-turn mix (:func:`rerank_dialogue`), then the name step
+   (:mod:`re3g.rank.names`): a turn that names a document's product ranks that document's
+   passages by what else it asks, not by the name;
 3. the document prior of the earlier agent turns (:mod:`re3g.rank.prior`), dropped for a turn
    that on its own clearly matches another document (:func:`re3g.rank.prior.bound_prior`);
 4. the cross-encoder step over the top passages (:func:`cascade`).
@@ -115,11 +117,12 @@ class Ranking:
 
 @dataclass
 class RankingChain:
-    """Reranker (with the current-turn mix), document prior, cross-encoder step.
+    """Reranker (with the current-turn mix), name step, document prior, cross-encoder step.
 
-    Without a reranker the chain leaves the hits as they are (the prior and the cross-encoder
-    are calibrated on the reranker's scores). ``sparse`` is the BM25 searcher the document
-    prior searches with (none: no prior); ``k`` cuts the reranked list (None: keep all).
+    Without a reranker the chain leaves the hits as they are (the prior, the name step and the
+    cross-encoder are calibrated on the reranker's scores). ``sparse`` is the BM25 searcher the
+    document prior searches with (none: no prior); ``title_weight`` weighs the name step
+    (:mod:`re3g.rank.names`; 0: off); ``k`` cuts the reranked list (None: keep all).
 
     >>> chain = RankingChain(None, current_weight=0.3)
     >>> chain.rank("fees?", [], []).hits
@@ -137,6 +140,21 @@ class RankingChain:
     cross_weight: float = 0.05
     title_weight: float = Config.title_weight
     k: int | None = None
+
+    @classmethod
+    def from_config(cls, config: Config, reranker: Ranker | None, cross: Ranker | None = None,
+                    sparse: Any = None, **cascade: Any) -> RankingChain:
+        """The chain with ``config``'s ranking settings (``cascade``: the cross-encoder step's
+        ``cross_depth`` and ``cross_weight`` as resolved by the caller).
+
+        >>> RankingChain.from_config(Config(title_weight=0.0), None).title_weight
+        0.0
+        """
+        return cls(reranker, cross, sparse, current_weight=config.current_weight,
+                   document_weight=config.document_weight,
+                   document_temperature=config.document_temperature,
+                   document_margin=config.document_margin, title_weight=config.title_weight,
+                   k=config.rerank_k, **cascade)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.current_weight <= 1.0:
