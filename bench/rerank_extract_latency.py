@@ -22,6 +22,7 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,11 +80,9 @@ def main() -> int:
         second = None
         if use_cross:  # the cross-encoder follows the reranker's int8 setting
             second = cross if rq else Reranker.load(cross.path, quantize=False)
-        chain = RankingChain(rr, second, retriever.sparse, current_weight=args.current_weight,
-                             document_weight=cfg.document_weight,
-                             document_temperature=cfg.document_temperature,
-                             document_margin=cfg.document_margin,
-                             cross_depth=depth, cross_weight=weight)
+        chain = RankingChain.from_config(replace(cfg, current_weight=args.current_weight), rr,
+                                         second, retriever.sparse, cross_depth=depth,
+                                         cross_weight=weight)
         for k in args.candidates:
             times, preds, ranked_all = [], [], []
             for i, (q, c, hits) in enumerate(zip(queries, currents, pools, strict=True)):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from re3g.config import Config
@@ -211,13 +211,12 @@ def grounding_setup(ctx: Any, index: str | None) -> GroundingSetup:
             reranker.prime_from_index(idx, passages)
     extractor.prime_from_cache(Path(opts.get("spans_cache") or ".cache/extractor.spans.pt"),
                                ctx.docs)
-    weight = float(opts.get("current_weight", cfg.current_weight))
-    doc_weight = float(opts.get("document_weight", cfg.document_weight))
-    chain = RankingChain(reranker, cross, hybrid.sparse if hybrid is not None else None,
-                         current_weight=weight, document_weight=doc_weight,
-                         document_temperature=cfg.document_temperature,
-                         document_margin=cfg.document_margin,
-                         cross_depth=depth, cross_weight=cross_weight)
+    cfg = replace(cfg, current_weight=float(opts.get("current_weight", cfg.current_weight)),
+                  document_weight=float(opts.get("document_weight", cfg.document_weight)))
+    doc_weight = cfg.document_weight
+    chain = RankingChain.from_config(cfg, reranker, cross,
+                                     hybrid.sparse if hybrid is not None else None,
+                                     cross_depth=depth, cross_weight=cross_weight)
     return GroundingSetup(chain, extractor, reranker, cross, depth, cross_weight, doc_weight,
                           int(opts.get("candidates") or 20), passages)
 
