@@ -55,6 +55,7 @@ def test_names_are_unknown_capitalised_words_with_what_follows() -> None:
     assert title_names("The Gullhaven Hotel, Saltreach") == [("gullhaven", "hotel"),
                                                              ("saltreach",)]
     # known words, acronyms and words the document writes in lower case are not names
+    assert title_names("BrewMate 300 coffee machine: user manual") == [("brewmat", "300")]
     assert title_names("Apply for a Medicare card") == []
     assert title_names("Top 5 DMV Mistakes") == []
     assert title_names("Repayment Plans", ["choose a repayment plan"]) == []
