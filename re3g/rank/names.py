@@ -53,8 +53,9 @@ def title_names(title: str, texts: Sequence[str] = (), run: int = NAME_RUN
                 ) -> list[tuple[str, ...]]:
     """The names in a document ``title``, each as the stems of its words: a capitalised word
     the encoder does not know (:func:`known_words`, three letters or more; "HomeKeep" too, but
-    not an acronym in capitals: those name agencies and forms that many documents share) with up to ``run`` capitalised or
-    numeric words after it in the same part of the title (parts end at punctuation). A head
+    not an acronym in capitals: those name agencies and forms that many documents share) with
+    up to ``run`` capitalised or numeric words after it in the same part of the title (parts
+    end at punctuation). A head
     word that any of the document's ``texts`` writes in lower case is a common word in a
     title-cased title, not a name. A title of known words names nothing: ``[]``.
 
