@@ -55,9 +55,9 @@ def title_names(title: str, texts: Sequence[str] = (), run: int = NAME_RUN
     the encoder does not know (:func:`known_words`, three letters or more; "HomeKeep" too, but
     not an acronym in capitals: those name agencies and forms that many documents share) with
     up to ``run`` capitalised or numeric words after it in the same part of the title (parts
-    end at punctuation). A head
-    word that any of the document's ``texts`` writes in lower case is a common word in a
-    title-cased title, not a name. A title of known words names nothing: ``[]``.
+    end at punctuation). A head word that any of the document's ``texts`` writes in lower
+    case is a common word in a title-cased title, not a name. A title of known words names
+    nothing: ``[]``.
 
     >>> title_names("Halvane Pure 5 air purifier: quick guide")
     [('halvan', 'pure', '5')]
