@@ -5,11 +5,11 @@ On a product or service page the introduction says the product's name several ti
 question that names it ("Does the Halvane Pure 5 have a night mode?") then ranks the
 introduction first, although the answer is in a later section. The name identifies the
 document; which of its passages answers is what the rest of the question says. This step
-scores the current user turn again without the words of each document's title
-(:func:`title_free`) and takes ``weight`` x the name's share of each passage's score (the turn's
-own score minus its score without the name) off that passage, measured from the passage of the
-same document the name helps least, so the document keeps its best score against other
-documents and only the order inside it changes.
+scores the current user turn again without the names in each document's title
+(:func:`title_names`, :func:`title_free`) and takes ``weight`` x the name's share of each
+passage's score (the turn's own score minus its score without the name) off that passage,
+measured from the passage of the same document the name helps least, so the document keeps
+its best score against other documents and only the order inside it changes.
 
     >>> title_free("Does the Halvane Pure 5 have a night mode?", "Halvane Pure 5 air purifier")
     'Does the have a night mode?'
@@ -64,6 +64,13 @@ def title_names(title: str, texts: Sequence[str] = (), run: int = NAME_RUN
     >>> title_names("Repayment Estimator", ["Your repayment is ..."])
     [('estim',)]
     """
+    return list(_title_names(title, tuple(texts), run))
+
+
+@lru_cache(maxsize=4096)
+def _title_names(title: str, texts: tuple[str, ...], run: int) -> tuple[tuple[str, ...], ...]:
+    """:func:`title_names`, remembered: the chain asks it for every named document of every
+    turn, with the same few titles and passages again and again."""
     known = known_words()
     lower = set(_LOWER.findall(" ".join(texts))) if texts else set()
     out: list[tuple[str, ...]] = []
@@ -79,7 +86,7 @@ def title_names(title: str, texts: Sequence[str] = (), run: int = NAME_RUN
                     break
                 name.append(nxt)
             out.append(tuple(_stem_of(x) for x in name))
-    return out
+    return tuple(out)
 
 
 def _stem_of(word: str) -> str:
