@@ -48,14 +48,15 @@ def rerank_dialogue(reranker: Ranker, query: str, current: str | None, hits: Seq
 def rerank_with_current(reranker: Ranker, query: str, current: str | None, hits: Sequence[Hit],
                         current_weight: float = Config.current_weight, k: int | None = None
                         ) -> tuple[list[Hit], dict[str, float]]:
-    """:func:`rerank_dialogue`, and the current turn's own score of each passage by id (empty
-    when the current turn is not scored on its own: no current turn, w = 0, or the same text
-    as the query, whose scores are then the current turn's)."""
+    """:func:`rerank_dialogue`, and the current turn's own score of each passage by id: the
+    query's scores when the turn is the same text as the query (they are then its own), empty
+    when it is not scored on its own (no current turn, or w = 0 and another text)."""
     if not 0.0 <= current_weight <= 1.0:
         raise ValueError(f"current_weight must be in [0, 1], got {current_weight}")
     first = reranker.rerank(query, list(hits))
     if not current or current_weight == 0.0 or current.strip() == query.strip():
-        own = {h.passage.pid: h.score for h in first} if current else {}
+        same = bool(current) and current.strip() == query.strip()
+        own = {h.passage.pid: h.score for h in first} if same else {}
         return (first[:k] if k else first), own
     second = {h.passage.pid: h.score for h in reranker.rerank(current, list(hits))}
     mixed = sorted(first, key=lambda h: -((1 - current_weight) * h.score
@@ -193,8 +194,7 @@ class RankingChain:
         top = ranked[0].score if ranked else 0.0
         second = ranked[1].score if len(ranked) > 1 else 0.0
         if self.title_weight and current:
-            alone = own if self.current_weight or current.strip() == query.strip() else {}
-            ranked = discount_names(self.reranker, current, ranked, alone, self.title_weight)
+            ranked = discount_names(self.reranker, current, ranked, own, self.title_weight)
         if prior is None:
             prior = self.priors([history])[0] if history else {}
         prior = bound_prior(prior, own, {h.passage.pid: h.passage.doc_id for h in hits},
