@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generator", default="extractive")
     ap.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None)
     ap.add_argument("--mode", default="hybrid")
+    ap.add_argument("--base-weight", type=float, default=None,
+                    help="Config.base_weight (default: the pipeline's), to time the blend")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "pipeline_latency.json"))
     args = ap.parse_args(argv)
 
@@ -55,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     docs = load_documents(args.docs)
     examples = load_examples(args.dialogues, docs)
     t0 = time.perf_counter()
+    extra = {"base_weight": args.base_weight} if args.base_weight is not None else {}
     bot = Re3G(index=args.index, docs=args.docs, mode=args.mode, generator=args.generator,
-               rerank=args.rerank).warm_up()
+               rerank=args.rerank, **extra).warm_up()
     load_s = time.perf_counter() - t0
     turns = [ex.history for ex in examples]
     for h in turns[: args.warmup]:
@@ -74,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "index": os.path.relpath(args.index, ROOT), "mode": args.mode,
         "generator": args.generator, "reranker": "on" if bot.reranker is not None else "off",
+        "base_weight": bot.config.base_weight,
         "cross_encoder": getattr(bot.cross_reranker, "path", "off"),
         "extractor": bot.extractor_kind, "turns": len(timed), "warmup_turns": args.warmup,
         "load_s": round(load_s, 1), "grounded_share": round(grounded / max(1, len(timed)), 3),

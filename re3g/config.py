@@ -63,7 +63,7 @@ SECTIONS: dict[str, dict[str, str]] = {
                "current_weight": "current_weight", "document_weight": "document_weight",
                "document_temperature": "document_temperature",
                "document_margin": "document_margin", "title_weight": "title_weight",
-               "cross": "cross",
+               "base_weight": "base_weight", "cross": "cross",
                "cross_model": "cross_model", "cross_depth": "cross_depth",
                "cross_weight": "cross_weight"},
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
@@ -230,7 +230,10 @@ class Config:
       reranker score; absent: never dropped), ``title_weight`` (how much of the share a
       document's name has in a passage's score is taken off when the user names the document,
       so a question naming a product is not drawn to the introduction that repeats the name,
-      see ``re3g.rank.names``; 0 turns it off); ``cross`` ("auto": on when
+      see ``re3g.rank.names``; 0 turns it off), ``base_weight`` (share of the packaged
+      encoder's own query vector in the trained reranker's, in [0, 1]: the reranker was tuned
+      on doc2dial, the packaged encoder ranks other documents' opening questions better, see
+      ``Reranker.blended``; 0: the reranker alone); ``cross`` ("auto": on when
       ``re3g train reranker --arch cross`` made
       ``models/cross-reranker``; true: required; false: off), ``cross_model`` (its folder or a
       hub cross-encoder), ``cross_depth`` and ``cross_weight`` (the cross-encoder rescores the
@@ -280,9 +283,10 @@ class Config:
     document_weight: float = 0.1
     document_temperature: float = 2.0
     document_margin: float | None = None
-    # chosen on the train dev part and the development set (python -m
+    # chosen together on the train dev part and the development set (python -m
     # re3g.train.select_names; models/names-selection.json), never on validation
     title_weight: float = 2.0
+    base_weight: float = 0.25
     cross: bool | str = "auto"
     cross_model: str | None = None
     cross_depth: int | None = None
@@ -351,6 +355,8 @@ class Config:
                       f"{self.document_margin!r}")
         if not _is_number(self.title_weight) or self.title_weight < 0:
             raise bad("title_weight", f"must be a number >= 0, got {self.title_weight!r}")
+        if not _is_number(self.base_weight) or not 0.0 <= self.base_weight <= 1.0:
+            raise bad("base_weight", f"must be a number in [0, 1], got {self.base_weight!r}")
         _check_pos_int(bad, "top_n", self.top_n)
         _check_pos_int(bad, "reply_spans", self.reply_spans)
         if self.docs is not None and not isinstance(self.docs, str):

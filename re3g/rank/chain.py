@@ -123,7 +123,9 @@ class RankingChain:
     Without a reranker the chain leaves the hits as they are (the prior, the name step and the
     cross-encoder are calibrated on the reranker's scores). ``sparse`` is the BM25 searcher the
     document prior searches with (none: no prior); ``title_weight`` weighs the name step
-    (:mod:`re3g.rank.names`; 0: off); ``k`` cuts the reranked list (None: keep all).
+    (:mod:`re3g.rank.names`; 0: off); ``base_weight`` blends the packaged encoder's query
+    vector into a tower reranker's (:meth:`re3g.rank.Reranker.blended`; 0: the tower alone);
+    ``k`` cuts the reranked list (None: keep all).
 
     >>> chain = RankingChain(None, current_weight=0.3)
     >>> chain.rank("fees?", [], []).hits
@@ -140,6 +142,7 @@ class RankingChain:
     cross_depth: int = 5
     cross_weight: float = 0.05
     title_weight: float = Config.title_weight
+    base_weight: float = Config.base_weight
     k: int | None = None
 
     @classmethod
@@ -155,7 +158,7 @@ class RankingChain:
                    document_weight=config.document_weight,
                    document_temperature=config.document_temperature,
                    document_margin=config.document_margin, title_weight=config.title_weight,
-                   k=config.rerank_k, **cascade)
+                   base_weight=config.base_weight, k=config.rerank_k, **cascade)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.current_weight <= 1.0:
@@ -165,6 +168,13 @@ class RankingChain:
                              f"{self.document_temperature}")
         if self.reranker is None:
             self.cross = None  # the cross-encoder's weight was chosen on reranked scores
+
+    @property
+    def tower(self) -> Ranker:
+        """The reranker as the chain asks it: blended by ``base_weight`` when it can be
+        (:meth:`re3g.rank.Reranker.blended`), else as it is."""
+        blend = getattr(self.reranker, "blended", None)
+        return blend(self.base_weight) if blend is not None else self.reranker
 
     @property
     def uses_prior(self) -> bool:
@@ -189,12 +199,13 @@ class RankingChain:
             return Ranking(hits, hits[0].score if hits else 0.0,
                            hits[1].score if len(hits) > 1 else 0.0)
         current = (history[-1].utterance or "") if history else None
-        ranked, own = rerank_with_current(self.reranker, query, current, hits,
-                                          self.current_weight, k=self.k)
+        tower = self.tower
+        ranked, own = rerank_with_current(tower, query, current, hits, self.current_weight,
+                                          k=self.k)
         top = ranked[0].score if ranked else 0.0
         second = ranked[1].score if len(ranked) > 1 else 0.0
         if self.title_weight and current:
-            ranked = discount_names(self.reranker, current, ranked, own, self.title_weight)
+            ranked = discount_names(tower, current, ranked, own, self.title_weight)
         if prior is None:
             prior = self.priors([history])[0] if history else {}
         prior = bound_prior(prior, own, {h.passage.pid: h.passage.doc_id for h in hits},

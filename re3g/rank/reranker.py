@@ -21,6 +21,7 @@ Two kinds of reranker behind one interface:
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -32,6 +33,7 @@ from re3g.errors import ModelError
 from re3g.models import (
     BASE_MODEL,
     PASSAGE_MAX_TOKENS,
+    Encoder,
     LoadedModel,
     base_encoder,
     content_key,
@@ -118,6 +120,10 @@ class Reranker(LoadedModel):
     def __init__(self, kind: str, model: Any, manifest: dict[str, Any] | None = None,
                  path: str = "", quantized: bool = False) -> None:
         super().__init__(kind, model, manifest, path, quantized)
+        # towers: share of the packaged encoder's own query vector in the query vector
+        # (:meth:`blended`; ``Config.base_weight``)
+        self.base_weight = 0.0
+        self._blends: dict[float, Reranker] = {0.0: self}  # shared by the views
         self.scale = float(self.settings.get("scale", 20.0))
         self.first_stage_weight = float(self.settings.get("first_stage_weight", 0.0))
         self.query_roles = str(self.settings.get("query_roles", "user"))
@@ -169,6 +175,42 @@ class Reranker(LoadedModel):
             ) from exc
         return cls("cross-encoder", model, {"kind": "reranker", "base_model": name}, name)
 
+    def blended(self, weight: float) -> Reranker:
+        """This tower with its query vector blended with the packaged encoder's own:
+        ``(1 - weight) * tower(query) + weight * base(query)``, both unit vectors, so a score
+        is the same mix of the two cosines. The tower was fine-tuned on doc2dial; the packaged
+        encoder was trained far beyond it and ranks other documents' first questions better
+        (``Config.base_weight``, chosen by ``python -m re3g.train.select_names``). Weights and
+        caches are shared; cross-encoders, and weight 0, give the ranker itself.
+
+        >>> rr = Reranker("tower", None)
+        >>> view = rr.blended(0.25)
+        >>> rr.blended(0.0) is rr, view.base_weight, rr.blended(0.25) is view, view.blended(0) is rr
+        (True, 0.25, True, True)
+        """
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"base_weight must be in [0, 1], got {weight}")
+        if self.kind != "tower":
+            return self
+        if weight not in self._blends:
+            view = copy.copy(self)
+            view.base_weight = weight
+            self._blends[weight] = view
+        return self._blends[weight]
+
+    def query_vector(self, query: str) -> Any:
+        """The tower's unit query vector, blended with the packaged encoder's by
+        :attr:`base_weight` (:meth:`blended`)."""
+        import torch
+
+        with torch.inference_mode():
+            q = self.model.encode([query])[0]
+            if self.base_weight:
+                base = base_encoder(PASSAGE_MAX_TOKENS)
+                view = Encoder(base.model, base.tokenizer, self.model.max_length)
+                q = (1.0 - self.base_weight) * q + self.base_weight * view.encode([query])[0]
+        return q
+
     # -- target vectors ------------------------------------------------------------------------
     def prime(self, passages: Sequence[Passage], vectors: Any) -> None:
         """Seed the passage-vector cache, e.g. with a dense index's own vectors (same base)."""
@@ -213,10 +255,7 @@ class Reranker(LoadedModel):
         if self.kind == "cross-encoder":
             pairs = [(query, passage_contents(p)) for p in passages]
             return [float(s) for s in self.model.predict(pairs, show_progress_bar=False)]
-        import torch
-
-        with torch.inference_mode():
-            q = self.model.encode([query])[0]
+        q = self.query_vector(query)
         vecs = self.passage_vectors(passages)
         return [float(s) for s in (vecs @ q)]
 

@@ -498,7 +498,7 @@ def run(args: argparse.Namespace) -> int:
     # the ranking the signals came from (the decision is only as good as the match)
     ranking = {name: getattr(bot.config, name) for name in
                ("current_weight", "document_weight", "document_temperature",
-                "document_margin", "title_weight")}
+                "document_margin", "title_weight", "base_weight")}
     ranking.update(bot.cascade())  # the cross-encoder step's depth and weight, as resolved
     manifest = {
         "kind": "answerability", "format": 1,

@@ -92,9 +92,8 @@ score on the top passage); -inf: never."""
 RANGES_KEPT = 30  # ranges per passage weighed when a span penalty may favour short ones
 CACHE_DIR = Path(".cache/select-reader")
 RANKING_FIELDS = ("k", "rerank", "reranker", "rerank_k", "current_weight", "document_weight",
-                  "document_temperature", "document_margin", "title_weight", "cross",
-                  "cross_model",
-                  "cross_depth", "cross_weight")
+                  "document_temperature", "document_margin", "title_weight", "base_weight",
+                  "cross", "cross_model", "cross_depth", "cross_weight")
 """The Config fields that decide a turn's candidates (part of the readings' cache key)."""
 
 
