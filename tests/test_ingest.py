@@ -334,3 +334,40 @@ def test_html_table_spans_header_rows_and_layout_tables() -> None:
     assert [(b.text, b.heading) for b in html_blocks(page)[1]] == [
         ("Hours", True), ("Open 6 to 10. Closed on Sunday.", False), ("Fees", True),
         ("Adults pay 5.", False)]
+
+
+def test_bold_faq_questions_are_headings_not_answers() -> None:
+    """An FAQ page that sets each question in bold on its own line: the questions become
+    headings (sections of their answers), so no extractor can quote a question back as the
+    answer; bold inside a sentence, or a bold lead-in, stays text."""
+    from re3g.extract.spans import passage_spans
+
+    text = (b"# Notes app FAQ\n\n**Can I use the app without an internet connection?**\n"
+            b"Yes. Every note is stored on the device and syncs later.\n\n"
+            b"**What happens to deleted notes?**\nThey stay in the Bin for 30 days.\n\n"
+            b"**Tip:** press **Ctrl+K** to search.\n")
+    doc = parse_bytes("faq.md", text)
+    _check_spans(doc)
+    headings = [s.text.strip() for s in doc.spans if s.is_heading]
+    assert headings == ["Notes app FAQ", "Can I use the app without an internet connection?",
+                        "What happens to deleted notes?"]
+    assert "Tip: press Ctrl+K to search." in [s.text.strip() for s in doc.spans]
+    passages = split_document(doc, min_words=1)
+    offline = next(p for p in passages if p.section.startswith("Can I use"))
+    body = [s.text.strip() for s in passage_spans(offline, {doc.doc_id: doc})
+            if not s.is_heading]
+    assert body[0] == "Yes." and all("?" not in t for t in body)
+
+
+def test_html_faq_questions_in_accordions_and_lists_are_headings() -> None:
+    page = (b"<html><head><title>Pool FAQ</title></head><body><h1>Pool FAQ</h1>"
+            b"<details><summary>Can I bring a towel?</summary><p>Yes, towels cannot be "
+            b"rented.</p></details><dl><dt>Is there parking?</dt><dd>No, use the bus.</dd>"
+            b"</dl><p>Call <strong>555-0101</strong> with questions.</p></body></html>")
+    doc = parse_bytes("faq.html", page)
+    _check_spans(doc)
+    assert [s.text.strip() for s in doc.spans if s.is_heading] == [
+        "Pool FAQ", "Can I bring a towel?", "Is there parking?"]
+    body = [s.text.strip() for s in doc.spans if not s.is_heading]
+    assert body == ["Yes, towels cannot be rented.", "No, use the bus.",
+                    "Call 555-0101 with questions."]

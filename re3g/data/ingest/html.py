@@ -12,6 +12,13 @@ A table gives one sentence per body row, each cell labelled with its column's he
     >>> [b.text for b in html_blocks("<table><tr><th>Day</th><th>Class</th></tr>"
     ...                              "<tr><td>Monday</td><td>Spin</td></tr></table>")[1]]
     ['Day: Monday; Class: Spin']
+
+The question of an FAQ accordion (``<summary>``) or definition list (``<dt>``) is a heading
+over its answer, as in Markdown (:mod:`re3g.data.ingest.markdown`), never an answer itself:
+
+    >>> [(b.text, b.heading) for b in html_blocks("<details><summary>Offline?</summary>"
+    ...                                           "<p>Yes.</p></details>")[1]]
+    [('Offline?', True), ('Yes.', False)]
 """
 
 from __future__ import annotations
@@ -78,10 +85,11 @@ class _HTMLBlocks(HTMLParser):
     """Collect headings and text blocks from HTML, skipping script, style and navigation."""
 
     BLOCK = {
-        "p", "div", "li", "td", "th", "tr", "section", "article", "br", "dd", "dt",
+        "p", "div", "li", "td", "th", "tr", "section", "article", "br", "dd", "details",
         "blockquote", "pre", "table", "ul", "ol", "main", "header", "footer", "form",
     }
-    HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+    # headings, and the questions of FAQ accordions and definition lists
+    HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt"}
     SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav"}
 
     def __init__(self) -> None:

@@ -4,6 +4,13 @@
     [('Fees', True), ('Pay online.', False)]
     >>> [b.text for b in markdown_blocks("| Day | Class |\\n|---|---|\\n| Monday | Spin |")]
     ['Day: Monday; Class: Spin']
+
+A line that is bold and nothing else (``**Can I use it offline?**``, the usual way FAQ pages
+set their questions) is a heading: the question is the section its answer sits under, not a
+sentence to quote as the answer.
+
+    >>> [(b.text, b.heading) for b in markdown_blocks("**Offline?**\\nYes. Notes stay.")]
+    [('Offline?', True), ('Yes. Notes stay.', False)]
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ _MD_FENCE = re.compile(r"^\s*(```|~~~)")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_MD_BOLD_LINE = re.compile(r"^(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1$")
 
 
 def _clean_inline_md(text: str) -> str:
@@ -100,6 +108,9 @@ def markdown_blocks(text: str) -> list[Block]:
             continue
         elif stripped.startswith(">"):
             para.append(stripped.lstrip("> "))
+        elif (m := _MD_BOLD_LINE.match(stripped)) and (title := _clean_inline_md(m.group(2))):
+            flush()  # a line in bold alone: an FAQ question, a label over what follows
+            blocks.append(Block(title, heading=True))
         else:
             para.append(line)
         i += 1
