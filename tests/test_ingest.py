@@ -371,3 +371,28 @@ def test_html_faq_questions_in_accordions_and_lists_are_headings() -> None:
     body = [s.text.strip() for s in doc.spans if not s.is_heading]
     assert body == ["Yes, towels cannot be rented.", "No, use the bus.",
                     "Call 555-0101 with questions."]
+
+
+def test_bold_lines_and_terms_that_are_not_questions_stay_text() -> None:
+    """Only a bold line that starts a block and reads as a label is a heading: a bold
+    statement, a bold line inside a paragraph and a bold Setext title are not cut apart; a
+    ``<dt>`` left unclosed (as HTML allows) ends at the next block, not at the end of the page."""
+    from re3g.data.ingest.html import html_blocks
+    from re3g.data.ingest.markdown import markdown_blocks
+
+    def md(text: str) -> list[tuple[str, bool]]:
+        return [(b.text, b.heading) for b in markdown_blocks(text)]
+
+    assert md("**No, we do not take cards.**\nSee below.") == [
+        ("No, we do not take cards. See below.", False)]
+    assert md("Intro line\n**Do you deliver?**\nNo.") == [("Intro line Do you deliver? No.",
+                                                         False)]
+    assert md("**Prices**\n======\nA day pass costs 8 dollars.") == [
+        ("Prices", True), ("A day pass costs 8 dollars.", False)]
+    assert md("- Item one.\n  **still the item**") == [("Item one.", False),
+                                                       ("still the item", False)]
+    blocks = html_blocks("<dl><dt>Parking?<dd>No, use the bus.<dt>Towels?<dd>Bring one.</dl>"
+                         "<p>Call us.</p>")[1]
+    assert [(b.text, b.heading) for b in blocks] == [
+        ("Parking?", True), ("No, use the bus.", False), ("Towels?", True),
+        ("Bring one.", False), ("Call us.", False)]

@@ -264,7 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("no trained reranker (models/reranker): nothing to choose")
     pipe.reranker.prime_from_index(args.index, pipe.retriever.passages)
     normal, shifted = collect(pipe, normal_ex), collect(pipe, shift_ex)
-    tower = MemoRanker(pipe.reranker)
+    # the memo holds the scores of the tower as the pipeline asks it (blended, Config.base_weight)
+    tower = MemoRanker(pipe.reranker.blended(pipe.config.base_weight))
     cross = MemoRanker(pipe.cross_reranker) if pipe.cross_reranker is not None else None
     for memo, is_cross in ((tower, False), (cross, True)):
         if memo is not None:

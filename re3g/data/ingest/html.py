@@ -100,6 +100,7 @@ class _HTMLBlocks(HTMLParser):
         self._skip = 0
         self._in_title = False
         self._in_heading = False
+        self._heading_tag = ""  # the tag that opened the heading (a <dt> may go unclosed)
         self._tables: list[_Table] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -109,9 +110,13 @@ class _HTMLBlocks(HTMLParser):
             self._skip += 1
         elif self._skip:
             return
+        elif self._heading_tag == "dt" and (tag in self.BLOCK or tag in self.HEADINGS):
+            self._end_heading()  # "</dt>" is optional: the next block ends the term
+            self.handle_starttag(tag, attrs)
         elif tag in self.HEADINGS:
             self._flush()
             self._in_heading = True
+            self._heading_tag = tag
         elif tag == "table":
             self._flush()
             self._tables.append(_Table())
@@ -140,9 +145,8 @@ class _HTMLBlocks(HTMLParser):
             self._skip = max(0, self._skip - 1)
         elif self._skip:
             return
-        elif tag in self.HEADINGS:
-            self._flush(heading=True)
-            self._in_heading = False
+        elif tag in self.HEADINGS or (tag == "dl" and self._heading_tag == "dt"):
+            self._end_heading()
         elif tag == "table" and self._tables:
             self._flush()
             for block in self._tables.pop().blocks():
@@ -167,6 +171,11 @@ class _HTMLBlocks(HTMLParser):
             self.title += data
         elif not self._skip:
             self._buf.append(data)
+
+    def _end_heading(self) -> None:
+        self._flush(heading=True)
+        self._in_heading = False
+        self._heading_tag = ""
 
     def _flush(self, heading: bool = False) -> None:
         text = re.sub(r"\s+", " ", "".join(self._buf)).strip()

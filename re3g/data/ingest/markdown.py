@@ -5,9 +5,10 @@
     >>> [b.text for b in markdown_blocks("| Day | Class |\\n|---|---|\\n| Monday | Spin |")]
     ['Day: Monday; Class: Spin']
 
-A line that is bold and nothing else (``**Can I use it offline?**``, the usual way FAQ pages
-set their questions) is a heading: the question is the section its answer sits under, not a
-sentence to quote as the answer.
+A line that starts a block and is bold and nothing else (``**Can I use it offline?**``, the
+usual way FAQ pages set their questions) is a heading: the question is the section its answer
+sits under, not a sentence to quote as the answer. A bold statement ("**No refunds.**") stays
+text.
 
     >>> [(b.text, b.heading) for b in markdown_blocks("**Offline?**\\nYes. Notes stay.")]
     [('Offline?', True), ('Yes. Notes stay.', False)]
@@ -38,6 +39,23 @@ def _clean_inline_md(text: str) -> str:
         text = _MD_EMPHASIS.sub(r"\2", text)
     text = re.sub(r"<[^>]+>", "", text)
     return html.unescape(text).strip()
+
+
+def _bold_label(line: str, following: str) -> str:
+    """The text of ``line`` when it is bold and nothing else and reads as a label (an FAQ
+    question, "Opening hours"), else "". A bold sentence ending in "." or "!" is a statement
+    set in bold (an answer to keep), and a line underlined by a Setext rule is that heading.
+
+    >>> _bold_label("**Can I pay by card?**", ""), _bold_label("**No, we do not.**", "")
+    ('Can I pay by card?', '')
+    >>> _bold_label("**Title**", "=====")
+    ''
+    """
+    m = _MD_BOLD_LINE.match(line)
+    if m is None or SETEXT_RULE.match(following.strip()):
+        return ""
+    text = _clean_inline_md(m.group(2))
+    return "" if text.endswith((".", "!")) else text
 
 
 def _table_cells(line: str) -> list[str]:
@@ -108,9 +126,9 @@ def markdown_blocks(text: str) -> list[Block]:
             continue
         elif stripped.startswith(">"):
             para.append(stripped.lstrip("> "))
-        elif (m := _MD_BOLD_LINE.match(stripped)) and (title := _clean_inline_md(m.group(2))):
-            flush()  # a line in bold alone: an FAQ question, a label over what follows
-            blocks.append(Block(title, heading=True))
+        elif not para and not line[:1].isspace() and (
+                title := _bold_label(stripped, lines[i + 1] if i + 1 < len(lines) else "")):
+            blocks.append(Block(title, heading=True))  # an FAQ question, a label
         else:
             para.append(line)
         i += 1
