@@ -55,6 +55,8 @@ def test_the_chain_asks_the_blended_tower_with_the_configured_weight() -> None:
     want = tower.blended(0.25).score(q, [h.passage for h in hits])
     assert [h.score for h in ranked] == pytest.approx(sorted(want, reverse=True), abs=1e-6)
     assert RankingChain(None, base_weight=0.5).tower is None
+    with pytest.raises(ValueError, match="base_weight"):
+        RankingChain(tower, base_weight=2.0)
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.5, "half"])

@@ -163,6 +163,8 @@ class RankingChain:
     def __post_init__(self) -> None:
         if not 0.0 <= self.current_weight <= 1.0:
             raise ValueError(f"current_weight must be in [0, 1], got {self.current_weight}")
+        if not 0.0 <= self.base_weight <= 1.0:
+            raise ValueError(f"base_weight must be in [0, 1], got {self.base_weight}")
         if self.document_temperature <= 0:
             raise ValueError(f"document_temperature must be > 0, got "
                              f"{self.document_temperature}")
