@@ -107,6 +107,9 @@ class AbstainRule:
 
 # ---------------------------------------------------------------------------------------------
 # the learned decision
+UNRECORDED_RANKING = {"title_weight": 0.0, "base_weight": 0.0}
+"""Ranking settings a decision trained before they existed was trained without (their value
+then), for :meth:`LearnedRule.ranking_differs`."""
 SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap",
            "evidence_cosine", "null", "sure")
 @dataclass(frozen=True)
@@ -229,17 +232,25 @@ class LearnedRule:
         ``cascade`` gives the values the pipeline resolved for settings whose config value may
         be unset (``cross_depth``, ``cross_weight``: the cross-encoder's manifest by default).
 
+        A setting the manifest does not record had its value from before the trainer recorded
+        it (:data:`UNRECORDED_RANKING`: the name step and the base blend were off).
+
         >>> rule = LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [],
         ...                     "intercept": 0.0, "threshold": 0.5,
         ...                     "ranking": {"current_weight": 0.3, "document_weight": 0.1}})
         >>> from re3g.config import Config
-        >>> rule.ranking_differs(Config(document_weight=0.3))
+        >>> rule.ranking_differs(Config(document_weight=0.3, title_weight=0, base_weight=0))
         ['document_weight 0.3 (trained with 0.1)']
-        >>> LearnedRule({**rule.manifest, "ranking": {"cross_depth": 3}}).ranking_differs(
+        >>> rule.ranking_differs(Config())
+        ['title_weight 2.0 (trained with 0.0)', 'base_weight 0.25 (trained with 0.0)']
+        >>> trained = {"cross_depth": 3, "title_weight": 2.0, "base_weight": 0.25}
+        >>> LearnedRule({**rule.manifest, "ranking": trained}).ranking_differs(
         ...     Config(cross_depth=5), cascade={"cross_depth": 5})
         ['cross_depth 5 (trained with 3)']
         """
         trained = self.manifest.get("ranking") or {}
+        if trained:
+            trained = {**UNRECORDED_RANKING, **trained}
         have = {k: getattr(config, k) for k in trained if hasattr(config, k)}
         have.update({k: v for k, v in (cascade or {}).items() if k in trained})
         return [f"{k} {have[k]!r} (trained with {v!r})"
