@@ -23,14 +23,18 @@ SUITE = ROOT / "data" / "suite"
 # unanswerable turns are not stated with confidence. With 24 and 34 unanswerable turns one
 # standard error of AUROC is about 0.05. Session 19 (the reader's sureness; the runner-up named
 # under tentative replies): sample refused or tentative 62.5, right or runner-up right 77.2;
-# other documents 52.9 and 72.6.
+# other documents 52.9 and 72.6. Session 22 (the base blend and the decision retrained on it,
+# now reading the reader's sureness too): sample answered 97.8, right 72.8, refused 20.8,
+# refused or tentative 58.3, AUROC 0.85, right or runner-up 77.2; other documents answered 91.9
+# (the retrained decision refuses more, answerable turns included), right 74.2, refused 11.8,
+# refused or tentative 47.1, AUROC 0.73, right or runner-up 74.2.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 95.0, "right": 68.0, "AUROC": 0.75, "refused_or_tentative": 54.0,
-                "refused_unanswerable": 8.0, "right_or_runner_up": 74.0}),
+               {"answered": 95.0, "right": 68.0, "AUROC": 0.78, "refused_or_tentative": 54.0,
+                "refused_unanswerable": 14.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 92.0, "right": 69.0, "AUROC": 0.68, "refused_or_tentative": 45.0,
-                   "refused_unanswerable": 5.0, "right_or_runner_up": 69.0}),
+                  {"answered": 89.0, "right": 70.0, "AUROC": 0.68, "refused_or_tentative": 42.0,
+                   "refused_unanswerable": 8.0, "right_or_runner_up": 70.0}),
 }
 
 
