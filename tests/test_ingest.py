@@ -51,14 +51,19 @@ def _check_spans(doc):
         pos = s.end
 
 
+def _texts(doc, headings: bool) -> list[str]:
+    """The stripped texts of the document's heading spans, or of its other spans."""
+    return [s.text.strip() for s in doc.spans if s.is_heading == headings]
+
+
 def test_markdown_sentences_and_headings():
     doc = parse_bytes("moon/handbook.md", MARKDOWN)
     _check_spans(doc)
     assert doc.doc_id == "moon__handbook"
     assert doc.title == "Moon base handbook"
-    headings = [s.text.strip() for s in doc.spans if s.is_heading]
+    headings = _texts(doc, headings=True)
     assert headings == ["Moon base handbook", "Oxygen", "Meals"]
-    texts = [s.text.strip() for s in doc.spans if not s.is_heading]
+    texts = _texts(doc, headings=False)
     assert "Every resident gets 40 litres of oxygen per day." in texts
     assert "Refill tanks at the north airlock." in texts  # emphasis removed
     assert "Report leaks on the board." in texts  # link text kept, URL dropped
@@ -83,7 +88,7 @@ def test_html_skips_scripts_and_keeps_headings():
     _check_spans(doc)
     assert doc.title == "Pool rules"
     assert "alert" not in doc.text and "Home | About" not in doc.text
-    assert [s.text.strip() for s in doc.spans if s.is_heading] == ["Pool rules", "Hours"]
+    assert _texts(doc, headings=True) == ["Pool rules", "Hours"]
     assert "Shower before you swim." in [s.text.strip() for s in doc.spans]
 
 
@@ -348,7 +353,7 @@ def test_bold_faq_questions_are_headings_not_answers() -> None:
             b"**Tip:** press **Ctrl+K** to search.\n")
     doc = parse_bytes("faq.md", text)
     _check_spans(doc)
-    headings = [s.text.strip() for s in doc.spans if s.is_heading]
+    headings = _texts(doc, headings=True)
     assert headings == ["Notes app FAQ", "Can I use the app without an internet connection?",
                         "What happens to deleted notes?"]
     assert "Tip: press Ctrl+K to search." in [s.text.strip() for s in doc.spans]
@@ -366,9 +371,9 @@ def test_html_faq_questions_in_accordions_and_lists_are_headings() -> None:
             b"</dl><p>Call <strong>555-0101</strong> with questions.</p></body></html>")
     doc = parse_bytes("faq.html", page)
     _check_spans(doc)
-    assert [s.text.strip() for s in doc.spans if s.is_heading] == [
+    assert _texts(doc, headings=True) == [
         "Pool FAQ", "Can I bring a towel?", "Is there parking?"]
-    body = [s.text.strip() for s in doc.spans if not s.is_heading]
+    body = _texts(doc, headings=False)
     assert body == ["Yes, towels cannot be rented.", "No, use the bus.",
                     "Call 555-0101 with questions."]
 
