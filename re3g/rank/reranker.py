@@ -33,7 +33,6 @@ from re3g.errors import ModelError
 from re3g.models import (
     BASE_MODEL,
     PASSAGE_MAX_TOKENS,
-    Encoder,
     LoadedModel,
     base_encoder,
     content_key,
@@ -200,15 +199,19 @@ class Reranker(LoadedModel):
 
     def query_vector(self, query: str) -> Any:
         """The tower's unit query vector, blended with the packaged encoder's by
-        :attr:`base_weight` (:meth:`blended`)."""
+        :attr:`base_weight` (:meth:`blended`). The packaged encoder is the one the pipeline
+        already holds (:func:`re3g.retrieve.dense.load_encoder`, fp32, loaded once per
+        process), reading the query cut as the tower reads it."""
         import torch
 
         with torch.inference_mode():
             q = self.model.encode([query])[0]
-            if self.base_weight:
-                base = base_encoder(PASSAGE_MAX_TOKENS)
-                view = Encoder(base.model, base.tokenizer, self.model.max_length)
-                q = (1.0 - self.base_weight) * q + self.base_weight * view.encode([query])[0]
+        if self.base_weight:
+            from re3g.retrieve.dense import encode, load_encoder
+
+            cut = truncate_question(self.model.tokenizer, query, self.model.max_length - 2)
+            base = torch.from_numpy(encode(load_encoder(None), [cut])[0])
+            q = (1.0 - self.base_weight) * q + self.base_weight * base
         return q
 
     # -- target vectors ------------------------------------------------------------------------
