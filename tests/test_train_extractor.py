@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,66 @@ def test_a_bad_sweep_is_named_before_any_reading() -> None:
                              capture_output=True, text=True, timeout=120)
         assert run.returncode != 0 and says in run.stderr, run.stderr
         assert "Traceback" not in run.stderr
+
+
+WRITTEN = (Path(__file__).resolve().parents[1] / "data" / "train" / "documents",
+           Path(__file__).resolve().parents[1] / "data" / "train" / "dialogues.json")
+
+
+def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
+    """``--written``, ``--written-repeat``, ``--unanswerable-nulls`` and ``--doc2dial-turns``:
+    a reader trained on a mix of doc2dial and the hand-written training set records all of it;
+    the development set and the test suite are refused as training data."""
+    from re3g.errors import DataError
+
+    out = tmp_path / "ex"
+    args = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                               "--doc2dial-turns", "4", "--written", *map(str, WRITTEN),
+                               "--written-repeat", "2", *data_args()])
+    assert args.func(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"].endswith(
+        f"--doc2dial-turns 4 --written {WRITTEN[0]} {WRITTEN[1]} --written-repeat 2")
+    st = manifest["settings"]
+    assert st["doc2dial_turns"] == 4 and st["written_repeat"] == 2
+    assert st["unanswerable_nulls"] == 1
+    assert st["written_turns"] == {"answerable": 8, "unanswerable": 8}  # quick profile: 8 each
+    assert any(d["path"].endswith("data/train/dialogues.json") for d in manifest["data"])
+    root = WRITTEN[0].parents[1]
+    for docs, dialogues in [(root / "dev" / "documents", root / "dev" / "dialogues.json"),
+                            (root / "sample", root / "suite" / "sample_dialogues.json")]:
+        bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                                  "--written", str(docs), str(dialogues), *data_args()])
+        with pytest.raises(DataError, match="not for training a reader"):
+            bad.func(bad)
+
+
+def test_unanswerable_turns_label_their_closest_passages_no_answer() -> None:
+    """An on-topic turn the documents do not answer: the passages of its document sharing the
+    most words with it become "no answer" features (start = end = 0)."""
+    from transformers import AutoTokenizer
+
+    from re3g.data import build_query, split_corpus
+    from re3g.data.corpus import load_corpus
+    from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
+    from re3g.data.words import stem_overlap
+    from re3g.models import base_model_path
+    from re3g.train.qa import current_document, unanswerable_features
+
+    docs = load_corpus(WRITTEN[0])
+    dialogues = load_dialogues(WRITTEN[1])
+    first = {d.dial_id: d.doc_id for d in dialogues}
+    examples = [e for e in examples_from_dialogues(dialogues, docs, unanswerable=True)
+                if not e.answerable][:5]
+    passages = split_corpus(docs.values())
+    tok = AutoTokenizer.from_pretrained(base_model_path())
+    feats = unanswerable_features(examples, first, passages, docs, tok,
+                                  [build_query(e.history) for e in examples], per_turn=2)
+    assert len(feats) == 10 and all(f.start == f.end == 0 for f in feats)
+    ex = examples[0]
+    doc = current_document(ex, first[ex.dial_id])
+    own = [p for p in passages if p.doc_id == doc]
+    best = max(own, key=lambda p: stem_overlap(ex.history[-1].utterance or "", p.text))
+    words = re.findall(r"[a-z0-9]+", docs[doc].text[best.start:best.end].lower())[:12]
+    decoded = " ".join(re.findall(r"[a-z0-9]+", tok.decode(feats[0].input_ids).lower()))
+    assert " ".join(words) in decoded  # the first feature reads the closest passage

@@ -72,6 +72,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="qa: leave out the dev part of train (the dialogues the reader's "
                              "settings are chosen on, re3g.train.select_reader), so that "
                              "choice is made on turns the reader never saw")
+    parser.add_argument("--written", nargs=2, action="append", type=Path, default=None,
+                        metavar=("DOCS", "DIALOGUES"),
+                        help="qa: also train on a hand-written conversation set over other "
+                             "documents (repeatable), e.g. data/train/documents "
+                             "data/train/dialogues.json; never data/dev or data/suite")
+    parser.add_argument("--written-repeat", type=int, default=1, metavar="N",
+                        help="qa: how many times each written example is seen per epoch "
+                             "(default 1)")
+    parser.add_argument("--unanswerable-nulls", type=int, default=1, metavar="N",
+                        help="qa: per unanswerable written turn, the N passages of its document "
+                             "closest to it in words, labelled 'no answer' (default 1; 0: none)")
+    parser.add_argument("--doc2dial-turns", type=int, default=None, metavar="N",
+                        help="qa: train on N doc2dial train turns drawn with --seed instead of "
+                             "all (with --init and --written: a trained reader continued on a "
+                             "mix, so it keeps what doc2dial taught it)")
     parser.add_argument("--average", type=Path, nargs="+", default=None, metavar="DIR",
                         help="qa: do not train; save the mean of the weights of these trained "
                              "readers (e.g. two epochs continued with --init) to --out, then "

@@ -187,6 +187,101 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
     return feats
 
 
+def current_document(ex: Example, default: str) -> str:
+    """The document a turn is about: that of the latest agent reply with references in its
+    history, else ``default`` (the dialogue's first document)."""
+    for t in reversed(ex.history):
+        if t.role == "agent" and t.references:
+            return t.references[0].doc_id
+    return default
+
+
+def unanswerable_features(examples: Sequence[Example], dialogue_docs: dict[str, str],
+                          passages: Sequence[Passage], documents: dict[str, Document],
+                          tokenizer: Any, queries: Sequence[str], per_turn: int = 1,
+                          question_tokens: int = MAX_QUESTION_TOKENS) -> list[QAFeature]:
+    """"No answer" features for on-topic turns the documents do not answer: each turn's
+    ``per_turn`` passages of the document it is about (:func:`current_document`) that share the
+    most content stems with the user's last turn, the ones a reader is most tempted to quote."""
+    from re3g.data.words import stem_overlap
+
+    by_doc: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    feats: list[QAFeature] = []
+    for ex, query in zip(examples, queries, strict=True):
+        doc = current_document(ex, dialogue_docs.get(ex.dial_id, ""))
+        asked = ex.history[-1].utterance or ""
+        near = sorted(by_doc.get(doc, []), key=lambda p: -stem_overlap(asked, p.text))
+        q = truncate_question(tokenizer, query, question_tokens)
+        for p in near[:per_turn]:
+            ctx, _ = passage_window(p, documents)
+            feats.append(encode_pair(tokenizer, q, ctx, None))  # type: ignore[arg-type]
+    return feats
+
+
+def written_features(sets: Sequence[tuple[Path, Path]], tokenizer: Any, roles: str,
+                     question_tokens: int, negatives: int = 1, nulls: int = 1, seed: int = 13,
+                     progress: bool = True, limit: int | None = None
+                     ) -> tuple[list[QAFeature], dict[str, int]]:
+    """Features from hand-written conversation sets over other documents (``(documents
+    folder, dialogue file)`` pairs, e.g. ``data/train``): :func:`qa_features` for the answerable
+    turns and, with ``nulls`` > 0, :func:`unanswerable_features` for the others (at most
+    ``limit`` turns of each kind per set). Returns the features and the turns counted
+    (``answerable``, ``unanswerable``)."""
+    from re3g.data.corpus import load_corpus
+    from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
+    from re3g.data.passages import split_corpus
+    from re3g.data.query import build_query
+
+    feats: list[QAFeature] = []
+    counts = {"answerable": 0, "unanswerable": 0}
+    for docs_dir, dialogue_file in sets:
+        docs = load_corpus(docs_dir)
+        dialogues = load_dialogues(dialogue_file)
+        examples = examples_from_dialogues(dialogues, docs, str(dialogue_file), unanswerable=True)
+        passages = split_corpus(docs.values())
+        answerable = [e for e in examples if e.answerable][:limit]
+        feats += qa_features(answerable, docs, passages, tokenizer,
+                             [build_query(e.history, roles=roles) for e in answerable],
+                             negatives=negatives, seed=seed, progress=progress,
+                             question_tokens=question_tokens)
+        counts["answerable"] += len(answerable)
+        if nulls > 0:
+            others = [e for e in examples if not e.answerable][:limit]
+            feats += unanswerable_features(
+                others, {d.dial_id: d.doc_id for d in dialogues}, passages, docs, tokenizer,
+                [build_query(e.history, roles=roles) for e in others], nulls, question_tokens)
+            counts["unanswerable"] += len(others)
+    return feats, counts
+
+
+def written_training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[Path, Path]]:
+    """The ``--written DOCS DIALOGUES`` sets a reader trains on, checked: each must exist, and
+    neither the development set (``data/dev``, where the reader's settings are chosen) nor the
+    behaviour-test suite (``data/suite``) may be one.
+
+    >>> written_training_sets(None)
+    []
+    """
+    from re3g.errors import DataError
+
+    def held_out(folder: Path) -> bool:  # data/dev, data/suite (and the suite's data/sample)
+        return folder.parent.name == "data" and folder.name in {"dev", "suite", "sample"}
+
+    sets = [(Path(d), Path(f)) for d, f in (pairs or [])]
+    for d, f in sets:
+        if not (d.is_dir() and f.is_file()):
+            raise DataError(f"--written {d} {f}: not found (build the dialogues with `python "
+                            "data/suite/build.py --conversations ...`)")
+        d_abs, f_abs = d.resolve(), f.resolve()
+        if held_out(d_abs) or held_out(d_abs.parent) or held_out(f_abs.parent):
+            raise DataError(f"--written {d}: the development set and the test suite are not "
+                            "for training a reader (its settings are chosen on data/dev; "
+                            "data/suite is the test); train on data/train")
+    return sets
+
+
 def collate(feats: Sequence[QAFeature], pad_id: int) -> dict[str, Any]:
     """A padded batch of features with their answer positions."""
     import torch
@@ -264,6 +359,13 @@ def run_qa(args: Any) -> int:
             train if whole else load_examples(args.train, load_documents(args.docs)))
         held_out = len({e.dial_id for e in train if e.dial_id in dev})
         train = [e for e in train if e.dial_id not in dev]
+    doc2dial_turns = getattr(args, "doc2dial_turns", None)
+    if doc2dial_turns:
+        train = sorted(random.Random(args.seed).sample(train, min(doc2dial_turns, len(train))),
+                       key=lambda e: e.id)
+    written = written_training_sets(getattr(args, "written", None))
+    repeat = int(getattr(args, "written_repeat", 1) or 1)
+    nulls = int(getattr(args, "unanswerable_nulls", 1))
     shuffle = float(getattr(args, "shuffle_sentences", 0.0) or 0.0)
     if not 0.0 <= shuffle <= 1.0:
         raise DataError(f"--shuffle-sentences must be a share between 0 and 1, got {shuffle}")
@@ -300,6 +402,10 @@ def run_qa(args: Any) -> int:
                + (f" --question-tokens {q_tokens}" if q_tokens != MAX_QUESTION_TOKENS else "")
                + (f" --shuffle-sentences {shuffle:g}" if shuffle else "")
                + (" --hold-out-dev" if getattr(args, "hold_out_dev", False) else "")
+               + (f" --doc2dial-turns {doc2dial_turns}" if doc2dial_turns else "")
+               + "".join(f" --written {d} {f}" for d, f in written)
+               + (f" --written-repeat {repeat}" if written and repeat != 1 else "")
+               + (f" --unanswerable-nulls {nulls}" if written and nulls != 1 else "")
                + ("" if quick else f" --out {args.out}"))
     if getattr(args, "eval_only", False):
         manifest = read_model_manifest(Path(args.out), "extractor", command)
@@ -322,6 +428,13 @@ def run_qa(args: Any) -> int:
                             seed=cfg.seed, progress=not args.no_progress, pools=pools,
                             pool_negatives=pool_negatives, question_tokens=q_tokens,
                             shuffle=shuffle)
+        written_turns: dict[str, int] = {}
+        if written:
+            extra, written_turns = written_features(written, tok, roles, q_tokens,
+                                                    negatives=args.negatives, nulls=nulls,
+                                                    seed=cfg.seed, progress=not args.no_progress,
+                                                    limit=QUICK_EXAMPLES if quick else None)
+            feats += extra * repeat
         if not feats:
             raise DataError(f"{args.train}: no training example has a reference span")
         settings = {"base_model": BASE_MODEL, "profile": args.profile, **vars(cfg),
@@ -331,6 +444,12 @@ def run_qa(args: Any) -> int:
                     "query_roles": roles, "max_length": MAX_LENGTH,
                     "max_question_tokens": q_tokens, "shuffle_sentences": shuffle,
                     "held_out_dev_dialogues": held_out}
+        if doc2dial_turns:
+            settings["doc2dial_turns"] = len(train)
+        if written:
+            settings.update({"written": [[str(d), str(f)] for d, f in written],
+                             "written_repeat": repeat, "unanswerable_nulls": nulls,
+                             "written_turns": written_turns})
         fp = common.settings_fingerprint(settings)
         ck = common.checkpoint_path(args)
         if args.restart and ck.exists():
@@ -346,6 +465,7 @@ def run_qa(args: Any) -> int:
             "extractor", "qa",
             "start/end extractive reader (AutoModelForQuestionAnswering) over the top reranked "
             "passages; ranges snapped to document spans", command, args, settings, stats)
+        manifest["data"] += common.data_files([f for _, f in written])
         if start:
             manifest["init_model"] = lineage(Path(init), start)
         common.save_model_folder(model, tok, Path(args.out), manifest)
