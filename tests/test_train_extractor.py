@@ -277,3 +277,14 @@ def test_unanswerable_turns_label_their_closest_passages_no_answer() -> None:
     words = re.findall(r"[a-z0-9]+", docs[doc].text[best.start:best.end].lower())[:12]
     decoded = " ".join(re.findall(r"[a-z0-9]+", tok.decode(feats[0].input_ids).lower()))
     assert " ".join(words) in decoded  # the first feature reads the closest passage
+
+
+def test_the_reduced_grid_keeps_to_values_the_full_grid_holds() -> None:
+    """``select_reader --grid reduced``: 96 points, every value one the full grid searches."""
+    import math
+
+    from re3g.train.select_reader import GRID, REDUCED_GRID
+
+    assert set(REDUCED_GRID) == set(GRID)
+    assert math.prod(len(v) for v in REDUCED_GRID.values()) == 96
+    assert all(set(v) <= set(GRID[k]) for k, v in REDUCED_GRID.items())

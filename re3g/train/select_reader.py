@@ -80,6 +80,18 @@ JUDGE_GRID: dict[str, list[float]] = {
 the terms it competes with (reader, cosine, overlap, span penalty); the terms every earlier
 selection left at one value (three passages, reranker weight 20) are held there, which keeps
 the grid (675 points) as fast to score as session 12's."""
+REDUCED_GRID: dict[str, list[float]] = {
+    **GRID,
+    "n_passages": [2, 3],
+    "rerank_weight": [20.0],
+    "span_penalty": [0.25, 2.0],
+    "overlap_weight": [0.0, 4.0],
+    "cosine_weight": [0.0, 2.0, 5.0, 20.0],
+    "reader_weight": [1.0, 0.5, 0.25],
+}
+"""Session 23 grid (``--grid reduced``, 96 points, about a minute per part instead of half an
+hour): the values sessions 12-22 chose, for the regular and the unsure regime alike, and their
+neighbours, for a newly trained reader whose score scale moved."""
 KEEP_FIRST = 2.0
 """F1 the doc2dial part may give up, against the best it could get alone, for the written
 documents' sake (see :func:`select`). With the session-12 grid the best doc2dial-only choice
@@ -231,7 +243,8 @@ def judge_part(part: Part, got: dict[str, Any], ex: Any, judge_dir: Path,
 
 
 def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = KEEP_FIRST,
-           judge_dir: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+           judge_dir: Path | None = None, reduced: bool = False
+           ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(chosen settings, report) for the reader in ``reader_dir``.
 
     Every point of :data:`GRID` is scored on every turn. Then for each margin in
@@ -242,13 +255,14 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
     first part (doc2dial train dev) keeps within ``keep_first`` F1 of the best it could get
     alone (None: no constraint). The two-fold figure chooses on one half of the dialogues and
     scores the other half. With ``judge_dir`` (a sentence judge) the grid is
-    :data:`JUDGE_GRID`, which weighs the judge's logits too.
+    :data:`JUDGE_GRID`, which weighs the judge's logits too; with ``reduced``,
+    :data:`REDUCED_GRID`.
     """
     import numpy as np
 
     from re3g.extract import SpanExtractor
 
-    grid = JUDGE_GRID if judge_dir is not None else GRID
+    grid = JUDGE_GRID if judge_dir is not None else REDUCED_GRID if reduced else GRID
     ex = SpanExtractor.load(reader_dir)
     today = {k: getattr(ex, k) for k in grid}
     today_unsure, today_gate = dict(ex.unsure), ex.unsure_margin
@@ -544,6 +558,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"alone (default {KEEP_FIRST}; a negative value: no bound)")
     ap.add_argument("--judge", type=Path, default=None,
                     help="a sentence judge (re3g train judge) whose weight is searched too")
+    ap.add_argument("--grid", choices=["full", "reduced"], default="full",
+                    help="full: GRID (1,440 points); reduced: REDUCED_GRID (96 points around "
+                         "the values chosen so far, for a newly trained reader)")
     ap.add_argument("--sweep", metavar="TERM=V1,V2,...", default=None,
                     help="instead of the grid: try one range term (e.g. key_weight=0,1,2,4) "
                          "beside today's settings and keep the best value")
@@ -576,7 +593,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sureness:
         return run_sureness(args, parts, written, t0)
     chosen, report = select(parts, args.reader,
-                            args.keep_doc2dial if args.keep_doc2dial >= 0 else None, args.judge)
+                            args.keep_doc2dial if args.keep_doc2dial >= 0 else None, args.judge,
+                            reduced=args.grid == "reduced")
     chosen = {k: (int(v) if k == "n_passages" else v) for k, v in chosen.items()}
     if "n_passages" in chosen.get("unsure", {}):
         chosen["unsure"]["n_passages"] = int(chosen["unsure"]["n_passages"])
@@ -595,7 +613,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "command": " ".join(["python -m re3g.train.select_reader", "--dialogues",
                                  str(args.dialogues), "--seed", str(args.seed)]
                                 + [a for d, f in written for a in ("--written", str(d), str(f))]
-                                + (["--judge", str(args.judge)] if args.judge else [])),
+                                + (["--judge", str(args.judge)] if args.judge else [])
+                                + (["--grid", args.grid] if args.grid != "full" else [])),
             **report}
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote the chosen settings into {mpath}")
