@@ -246,6 +246,12 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
                                   "--written", str(docs), str(dialogues), *data_args()])
         with pytest.raises(DataError, match="not for training a reader"):
             bad.func(bad)
+    for flag, value in [("--doc2dial-turns", "0"), ("--written-repeat", "0"),
+                        ("--unanswerable-nulls", "-1")]:
+        bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                                  flag, value, *data_args()])
+        with pytest.raises(DataError, match="a count of at least"):
+            bad.func(bad)
 
 
 def test_unanswerable_turns_label_their_closest_passages_no_answer() -> None:

@@ -360,12 +360,16 @@ def run_qa(args: Any) -> int:
         held_out = len({e.dial_id for e in train if e.dial_id in dev})
         train = [e for e in train if e.dial_id not in dev]
     doc2dial_turns = getattr(args, "doc2dial_turns", None)
+    repeat = int(getattr(args, "written_repeat", 1))
+    nulls = int(getattr(args, "unanswerable_nulls", 1))
+    if (doc2dial_turns is not None and doc2dial_turns < 1) or repeat < 1 or nulls < 0:
+        raise DataError("--doc2dial-turns and --written-repeat take a count of at least 1, "
+                        f"--unanswerable-nulls one of at least 0 (got {doc2dial_turns}, "
+                        f"{repeat}, {nulls})")
     if doc2dial_turns:
         train = sorted(random.Random(args.seed).sample(train, min(doc2dial_turns, len(train))),
                        key=lambda e: e.id)
     written = written_training_sets(getattr(args, "written", None))
-    repeat = int(getattr(args, "written_repeat", 1) or 1)
-    nulls = int(getattr(args, "unanswerable_nulls", 1))
     shuffle = float(getattr(args, "shuffle_sentences", 0.0) or 0.0)
     if not 0.0 <= shuffle <= 1.0:
         raise DataError(f"--shuffle-sentences must be a share between 0 and 1, got {shuffle}")
