@@ -250,6 +250,19 @@ def load_examples(
     return examples_from_dialogues(load_dialogues(dialogues_path), documents, str(dialogues_path))
 
 
+def last_grounded(history: Iterable[Turn]) -> Turn | None:
+    """The latest agent turn of ``history`` that has references (None if there is none).
+
+    >>> last_grounded([Turn(1, "agent", "a", [Reference("fees", "1")]), Turn(2, "agent", "b"),
+    ...                Turn(3, "user", "c")]).turn_id
+    1
+    """
+    for turn in reversed(list(history)):
+        if turn.role == "agent" and turn.references:
+            return turn
+    return None
+
+
 def grounding_text(example: Example, documents: dict[str, Document]) -> str:
     """The reference grounding text of an example: its reference spans in document order."""
     by_doc: dict[str, list[Span]] = {}

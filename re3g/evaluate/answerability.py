@@ -64,10 +64,10 @@ def document_changed(example: Example) -> bool:
     >>> document_changed(ex)
     True
     """
-    for turn in reversed(example.history):
-        if turn.role == "agent" and turn.references:
-            return not ({r.doc_id for r in turn.references} & example.gold_doc_ids)
-    return False
+    from re3g.data.dialdoc import last_grounded
+
+    turn = last_grounded(example.history)
+    return turn is not None and not ({r.doc_id for r in turn.references} & example.gold_doc_ids)
 
 
 def answerability_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:

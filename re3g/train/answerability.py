@@ -235,15 +235,12 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
     from tqdm.auto import tqdm
 
     from re3g.config import PASSAGE_MAX_WORDS, Config
-    from re3g.data.corpus import load_corpus
-    from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
     from re3g.evaluate.runner import ensure_index
     from re3g.evaluate.unanswerable import Variant, variant_signals
     from re3g.pipeline import Re3G
+    from re3g.train.common import load_written
 
-    docs = load_corpus(docs_dir)
-    examples = examples_from_dialogues(load_dialogues(dialogues), docs, str(dialogues),
-                                       unanswerable=True)
+    docs, _, examples = load_written(docs_dir, dialogues)
     index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
     bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False), documents=docs)
     rows = []

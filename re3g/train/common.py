@@ -91,6 +91,17 @@ def written_sets(args: Any) -> list[tuple[Path, Path]]:
     return sets
 
 
+def load_written(docs_dir: Path, dialogues: Path) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    """A hand-written conversation set: its documents (a folder, :func:`re3g.data.corpus.
+    load_corpus`), its dialogues and every example, the unanswerable turns included."""
+    from re3g.data.corpus import load_corpus
+    from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
+
+    docs = load_corpus(docs_dir)
+    dials = load_dialogues(dialogues)
+    return docs, dials, examples_from_dialogues(dials, docs, str(dialogues), unanswerable=True)
+
+
 # ----------------------------------------------------------------------------- basics
 
 def set_seed(seed: int) -> None:

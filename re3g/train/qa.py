@@ -190,10 +190,10 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
 def current_document(ex: Example, default: str) -> str:
     """The document a turn is about: that of the latest agent reply with references in its
     history, else ``default`` (the dialogue's first document)."""
-    for t in reversed(ex.history):
-        if t.role == "agent" and t.references:
-            return t.references[0].doc_id
-    return default
+    from re3g.data.dialdoc import last_grounded
+
+    turn = last_grounded(ex.history)
+    return turn.references[0].doc_id if turn is not None else default
 
 
 def unanswerable_features(examples: Sequence[Example], dialogue_docs: dict[str, str],
@@ -229,17 +229,14 @@ def written_features(sets: Sequence[tuple[Path, Path]], tokenizer: Any, roles: s
     turns and, with ``nulls`` > 0, :func:`unanswerable_features` for the others (at most
     ``limit`` turns of each kind per set). Returns the features and the turns counted
     (``answerable``, ``unanswerable``)."""
-    from re3g.data.corpus import load_corpus
-    from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
     from re3g.data.passages import split_corpus
     from re3g.data.query import build_query
+    from re3g.train.common import load_written
 
     feats: list[QAFeature] = []
     counts = {"answerable": 0, "unanswerable": 0}
     for docs_dir, dialogue_file in sets:
-        docs = load_corpus(docs_dir)
-        dialogues = load_dialogues(dialogue_file)
-        examples = examples_from_dialogues(dialogues, docs, str(dialogue_file), unanswerable=True)
+        docs, dialogues, examples = load_written(docs_dir, dialogue_file)
         passages = split_corpus(docs.values())
         answerable = [e for e in examples if e.answerable][:limit]
         feats += qa_features(answerable, docs, passages, tokenizer,

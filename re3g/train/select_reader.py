@@ -534,12 +534,10 @@ def written_part(docs_dir: Path, dialogues: Path) -> Part:
     """The grounded turns of a hand-written conversation set over a folder of documents,
     with the evaluation's index of that folder (built once, then reused)."""
     from re3g.config import PASSAGE_MAX_WORDS
-    from re3g.data import load_examples
-    from re3g.data.corpus import load_corpus
     from re3g.evaluate.runner import ensure_index
 
-    docs = load_corpus(docs_dir)
-    examples = [e for e in load_examples(dialogues, docs) if e.references]
+    docs, _, every = common.load_written(docs_dir, dialogues)
+    examples = [e for e in every if e.references]
     return Part(f"written:{docs_dir}", examples, docs,
                 ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS))
 
