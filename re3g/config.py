@@ -69,7 +69,7 @@ SECTIONS: dict[str, dict[str, str]] = {
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
                 "reply_spans": "reply_spans"},
     "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply",
-               "learned": "learned", "model": "answerability"},
+               "learned": "learned", "model": "answerability", "checker": "checker"},
     "generator": {"name": "generator", "options": "generator_options"},
     "code": {},  # the code tool's table, typed by CodeConfig (see Config.code)
 }
@@ -248,7 +248,9 @@ class Config:
       trained with the components in use; true: required; false: the fixed rule of
       :mod:`re3g.decide`), ``answerability`` (its folder), ``min_confidence`` (below it the
       pipeline says it could not find the answer; None: the learned model's threshold, else
-      the default of the extractor in use), ``abstain_reply``;
+      the default of the extractor in use), ``abstain_reply``, ``checker`` (the second
+      reader whose "not in this passage" logit the learned decision reads; default
+      ``models/checker`` when it exists; "off": none);
     - generator: ``generator`` (extractive | seq2seq | llm | http) and ``generator_options``
       (keyword options of ``re3g.generate.make_generator``);
     - code: the code tool's options, a :class:`CodeConfig` (a mapping is accepted).
@@ -299,6 +301,7 @@ class Config:
     abstain_reply: str = ABSTAIN_REPLY
     learned: bool | str = "auto"
     answerability: str | None = None
+    checker: str | None = None
     generator: str = "extractive"
     generator_options: dict[str, Any] = field(default_factory=dict)
     code: CodeConfig = field(default_factory=CodeConfig)
@@ -373,7 +376,7 @@ class Config:
             raise bad("cross_weight", f"must be a number >= 0, got {self.cross_weight!r}")
         if not isinstance(self.extract, bool):
             raise bad("extract", f"must be true or false, got {self.extract!r}")
-        for name in ("reranker", "extractor", "cross_model", "answerability"):
+        for name in ("reranker", "extractor", "cross_model", "answerability", "checker"):
             _check_name(bad, name, getattr(self, name))
         if self.min_confidence is not None and (not _is_number(self.min_confidence)
                                                 or not 0 <= self.min_confidence <= 1):

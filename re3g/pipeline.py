@@ -65,7 +65,7 @@ from re3g.data.query import build_query, normalize_history
 from re3g.data.words import stem_overlap, word_overlap
 from re3g.decide import AbstainRule, Decision, LearnedRule, Signals, caution
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
-from re3g.extract import DenseFallback, Extractor
+from re3g.extract import DenseFallback, Extractor, SpanExtractor
 from re3g.generate.base import Generator
 from re3g.models import model_path
 from re3g.rank import Ranker, Ranking, RankingChain
@@ -222,6 +222,18 @@ class Re3G:
         return self._once("extractor", load)
 
     @property
+    def checker(self) -> SpanExtractor | None:
+        """The second start/end reader the learned decision reads (``[answer] checker``,
+        default ``models/checker`` when it exists; :attr:`re3g.decide.Signals.check_null`),
+        or None."""
+        def load() -> SpanExtractor | None:
+            from re3g.extract import load_checker
+
+            return load_checker(self.config.checker)
+
+        return self._once("checker", load)
+
+    @property
     def fallback(self) -> DenseFallback:
         """The dense fallback extractor (also gives the query-passage cosine)."""
         return self._once("fallback", lambda: DenseFallback(self.encoder, self.documents,
@@ -249,7 +261,8 @@ class Re3G:
             path = Path(name) if name else model_path("answerability")
             if (path / "manifest.json").is_file():
                 rule = LearnedRule.load(path, self.config.min_confidence)
-                mismatch = rule.mismatch(self.reranker, self.cross_reranker, self.extractor)
+                mismatch = rule.mismatch(self.reranker, self.cross_reranker, self.extractor,
+                                         self.checker)
                 if mismatch is None:
                     differs = rule.ranking_differs(self.config, self.cascade())
                     if differs:
@@ -310,7 +323,7 @@ class Re3G:
         """
         def warm() -> bool:
             _ = (self.retriever, self.encoder, self.documents, self.chain, self.extractor,
-                 self.fallback, self.rule, self.generator)
+                 self.checker, self.fallback, self.rule, self.generator)
             passages = self.retriever.passages
             words = (f"{passages[0].title} {passages[0].text}" if passages else "").split()
             opening = " ".join(words[:8]) or "What do the documents say?"
@@ -399,12 +412,20 @@ class Re3G:
             texts.append(" ".join(evidence[0].text.split()))
         with model_errors("dense encoder failed"):
             vecs = encode(self.encoder, texts)  # one batch: the turn, the passage, the evidence
-        null = 0.0
+        null = check = 0.0
         ex = self.extractor if self.config.extract else None
+        docs = documents or self.documents
         if ex is not None and ex.kind == "qa":
             with model_errors("span extraction failed"):
-                null = ex.null_score(self.build_query(turns), hits, documents or self.documents,
-                                     ex.question(turns))
+                null = ex.null_score(self.build_query(turns), hits, docs, ex.question(turns))
+        rule = self.rule  # an older learned model may not read the checker: no second read
+        if self.checker is not None and (not isinstance(rule, LearnedRule)
+                                         or rule.reads("check_null")):
+            pid = evidence[0].passage_id if evidence else ""
+            read = [next((h for h in hits if h.passage.pid == pid), hits[0])]
+            with model_errors("the checker failed"):
+                check = self.checker.null_score(self.build_query(turns), read, docs,
+                                                self.checker.question(turns))
         return Signals(relevance=rr.relevance(ranking.top_score) if rr is not None else 0.0,
                        cross=ranking.cross_logits.get(top.pid, 0.0),
                        reader=evidence[0].score if evidence else 0.0,
@@ -415,7 +436,8 @@ class Re3G:
                        if evidence else 0.0,
                        evidence_cosine=float(vecs[0] @ vecs[2]) if evidence else 0.0,
                        null=null,
-                       sure=evidence[0].sure or 0.0 if evidence else 0.0)
+                       sure=evidence[0].sure or 0.0 if evidence else 0.0,
+                       check_null=check)
 
     def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,
                evidence: list[Evidence], documents: dict[str, Document] | None = None

@@ -138,6 +138,50 @@ def test_null_signal_is_the_reading_of_what_the_reader_was_shown(small_index,
     assert forwards == [1] and original != null
 
 
+def test_check_null_is_the_checkers_reading_of_the_top_evidence_passage(
+        small_index, small_corpus_files) -> None:
+    """With a checker (a second start/end reader; here the project's reader stands in for it)
+    the decision's ``check_null`` is that reader's "not in this passage" logit for the passage
+    the top evidence comes from, read with the checker's own question; without one it is 0."""
+    from re3g.data import load_documents, load_examples
+    from re3g.extract import default_extractor_path
+    from re3g.pipeline import Re3G
+
+    docs = load_documents(small_corpus_files[0])
+    example = load_examples(small_corpus_files[1], docs)[0]
+    turns = example.history
+    plain = Re3G(index=str(small_index), docs=str(small_corpus_files[0]), learned=False,
+                 checker="off")
+    bot = Re3G(index=str(small_index), docs=str(small_corpus_files[0]), learned=False,
+               checker=str(default_extractor_path()))
+    assert plain.checker is None and bot.checker is not None
+    query = bot.build_query(turns)
+    _, hits = bot.candidates(turns)
+    ranking, evidence, _, _ = bot.assess(turns, query, hits)
+    signals = bot.signals(turns, ranking, evidence)
+    [read] = [h for h in ranking.hits if h.passage.pid == evidence[0].passage_id]
+    want = bot.checker.null_score(query, [read], docs, bot.checker.question(turns))
+    assert signals.check_null == pytest.approx(want) and want != 0.0
+    assert plain.signals(turns, plain.rank(query, hits, turns), evidence).check_null == 0.0
+
+
+def test_a_checker_must_be_a_reader_and_a_decision_that_reads_one_needs_it(
+        tmp_path: Path) -> None:
+    """A span scorer named as the checker is refused with its name; a decision trained with a
+    checker is not used without it (``learned = true``: a ModelError saying so)."""
+    from re3g.models import model_path
+    from re3g.pipeline import Re3G
+
+    with pytest.raises(ModelError, match="checker .*extractor.*start/end reader"):
+        _ = Re3G(checker=str(model_path("extractor"))).checker
+    manifest = json.loads((model_path("answerability") / "manifest.json").read_text())
+    manifest["requires"]["checker"] = "checker"
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="trained with checker 'checker'"):
+        _ = Re3G(answerability=str(tmp_path), learned=True, checker="off").rule
+    assert not hasattr(Re3G(answerability=str(tmp_path), checker="off").rule, "names")
+
+
 def test_learned_rule_checks_its_components_and_file(tmp_path: Path) -> None:
     from types import SimpleNamespace
 

@@ -582,3 +582,30 @@ def load_extractor(enabled: bool = True, name: str | None = None) -> SpanExtract
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot load the span extractor {name or default_extractor_path()}: "
                          f"{type(exc).__name__}: {exc}") from exc
+
+
+CHECKER = "checker"
+"""The folder under ``models/`` of the project's checker (:func:`load_checker`)."""
+
+
+def load_checker(name: str | None = None) -> SpanExtractor | None:
+    """The second start/end reader whose "not in this passage" logit the learned decision reads
+    (:attr:`re3g.decide.Signals.check_null`): ``name`` (a folder, or a hub QA model), else
+    ``models/checker`` when it exists; None when ``name`` is "off" or nothing is there. It only
+    reads one passage per turn; its spans are never shown."""
+    if name is not None and name.lower() == "off":
+        return None
+    if name is None:
+        if not models.trained(CHECKER):
+            return None
+        name = str(models.model_path(CHECKER))
+    try:
+        ex = SpanExtractor.load(name)
+    except Re3GError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"cannot load the checker {name}: {type(exc).__name__}: {exc}") from exc
+    if ex.kind != "qa":
+        raise ModelError(f"the checker {name} is a {ex.kind!r} extractor; it must be a "
+                         "start/end reader (re3g train extractor --arch qa)")
+    return ex

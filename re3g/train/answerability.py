@@ -108,6 +108,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "each is run over doc2dial and every written corpus, and a topic "
                              "gate learnt from them refuses such turns (e.g. "
                              "data/dev/off_topic.json)")
+    parser.add_argument("--checker", default=None,
+                        help="the second reader whose null the decision reads (signal "
+                             "check_null; default models/checker when it exists, \"off\": none)")
     parser.add_argument("--out", type=Path, default=model_path("answerability"))
 
 
@@ -228,7 +231,8 @@ def collect_off_topic(bot: Any, corpus: str, source: str, questions: Sequence[st
 
 
 def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str], Any],
-                    fh: Any, off_topic: Sequence[str] = ()) -> list[dict[str, Any]]:
+                    fh: Any, off_topic: Sequence[str] = (), checker: str | None = None
+                    ) -> list[dict[str, Any]]:
     """Signals of every turn of a hand-written set, run over its own corpus with the pipeline's
     defaults: answerable turns (kind "written") and unanswerable ones ("written_unanswerable");
     with ``off_topic`` questions, those too (:func:`collect_off_topic`)."""
@@ -242,7 +246,8 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
 
     docs, _, examples = load_written(docs_dir, dialogues)
     index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
-    bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False), documents=docs)
+    bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False, checker=checker),
+               documents=docs)
     rows = []
     for ex in tqdm(examples, desc=f"answerability runs ({docs_dir})", unit="turn"):
         kind = "written" if ex.references else "written_unanswerable"
@@ -286,8 +291,8 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                 done[(rec["id"], rec["kind"])] = rec
             except (ValueError, KeyError):
                 continue  # a torn last line
-    bot = Re3G(Config(index=str(args.index), docs=str(args.docs), learned=False),
-               documents=docs)
+    bot = Re3G(Config(index=str(args.index), docs=str(args.docs), learned=False,
+                      checker=args.checker), documents=docs)
     rows: list[dict[str, Any]] = []
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     with args.cache.open("a", encoding="utf-8") as fh:
@@ -303,7 +308,7 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
         questions = load_off_topic(args.off_topic) if args.off_topic else []
         rows += collect_off_topic(bot, "doc2dial", "doc2dial", questions, done, fh)
         for docs_dir, dialogues in common.written_sets(args):
-            rows += collect_written(docs_dir, dialogues, done, fh, questions)
+            rows += collect_written(docs_dir, dialogues, done, fh, questions, args.checker)
     return rows, bot
 
 
@@ -491,7 +496,8 @@ def run(args: argparse.Namespace) -> int:
     report["signals_chosen"] = why
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
                 "cross": bot.cross_reranker is not None,
-                "extractor": Path(bot.extractor.path).name if bot.extractor else None}
+                "extractor": Path(bot.extractor.path).name if bot.extractor else None,
+                "checker": Path(bot.checker.path).name if bot.checker else None}
     # the ranking the signals came from (the decision is only as good as the match)
     ranking = {name: getattr(bot.config, name) for name in
                ("current_weight", "document_weight", "document_temperature",
@@ -506,7 +512,8 @@ def run(args: argparse.Namespace) -> int:
                    + "".join(f" --written {d} {f}" for d, f in written)
                    + (f" --written-weight {args.written_weight}" if written else "")
                    + f" --signals {args.signals}"
-                   + (f" --off-topic {args.off_topic}" if args.off_topic else ""),
+                   + (f" --off-topic {args.off_topic}" if args.off_topic else "")
+                   + (f" --checker {args.checker}" if args.checker else ""),
         "data": common.data_files([args.docs, args.train, *(f for _, f in written)]),
         **fitted, "requires": requires, "ranking": ranking,
         "metrics": {"train_out_of_fold": report},
