@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pipeline_latency.py                    # indexes/doc2dial, 100 turns
     .venv/bin/python bench/pipeline_latency.py --turns 50 --generator extractive --no-rerank
+    .venv/bin/python bench/pipeline_latency.py --checker off --answerability OLD_DECISION
 
 The index must exist (`re3g index --docs ../shared/data/doc2dial/doc2dial_doc.json --name
 doc2dial`). Turns are the validation split's user turns with their dialogue history, in file
@@ -48,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", default="hybrid")
     ap.add_argument("--base-weight", type=float, default=None,
                     help="Config.base_weight (default: the pipeline's), to time the blend")
+    ap.add_argument("--checker", default=None,
+                    help='Config.checker (default: models/checker when it exists; "off")')
+    ap.add_argument("--answerability", default=None,
+                    help="Config.answerability: another decision's folder (e.g. one trained "
+                         "without a checker, to time the checker's cost)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "pipeline_latency.json"))
     args = ap.parse_args(argv)
 
@@ -57,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     docs = load_documents(args.docs)
     examples = load_examples(args.dialogues, docs)
     t0 = time.perf_counter()
-    extra = {"base_weight": args.base_weight} if args.base_weight is not None else {}
+    extra = {k: v for k, v in (("base_weight", args.base_weight), ("checker", args.checker),
+                                ("answerability", args.answerability)) if v is not None}
     bot = Re3G(index=args.index, docs=args.docs, mode=args.mode, generator=args.generator,
                rerank=args.rerank, **extra).warm_up()
     load_s = time.perf_counter() - t0
@@ -79,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         "generator": args.generator, "reranker": "on" if bot.reranker is not None else "off",
         "base_weight": bot.config.base_weight,
         "cross_encoder": getattr(bot.cross_reranker, "path", "off"),
-        "extractor": bot.extractor_kind, "turns": len(timed), "warmup_turns": args.warmup,
+        "extractor": bot.extractor_kind,
+        "checker": getattr(bot.checker, "path", "off"), "decision": type(bot.rule).__name__,
+        "turns": len(timed), "warmup_turns": args.warmup,
         "load_s": round(load_s, 1), "grounded_share": round(grounded / max(1, len(timed)), 3),
         "cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
         "torch_threads": _torch_threads(), "python": platform.python_version(),
