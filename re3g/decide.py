@@ -272,6 +272,17 @@ class LearnedRule:
         return [f"{k} {have[k]!r} (trained with {v!r})"
                 for k, v in trained.items() if k in have and have[k] != v]
 
+    @property
+    def needs_checker(self) -> bool:
+        """Whether the model was trained with a checker's signal (``requires.checker``), so
+        the pipeline must load that checker to use it.
+
+        >>> LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [], "intercept": 0,
+        ...              "threshold": 0.5, "requires": {"checker": "checker"}}).needs_checker
+        True
+        """
+        return bool(self.manifest.get("requires", {}).get("checker"))
+
     def reads(self, name: str) -> bool:
         """Whether the model (or its topic gate) reads the signal ``name``.
 

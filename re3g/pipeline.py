@@ -261,8 +261,9 @@ class Re3G:
             path = Path(name) if name else model_path("answerability")
             if (path / "manifest.json").is_file():
                 rule = LearnedRule.load(path, self.config.min_confidence)
+                # the checker (45 MB) is loaded only for a decision trained with one
                 mismatch = rule.mismatch(self.reranker, self.cross_reranker, self.extractor,
-                                         self.checker)
+                                         self.checker if rule.needs_checker else None)
                 if mismatch is None:
                     differs = rule.ranking_differs(self.config, self.cascade())
                     if differs:
@@ -323,7 +324,7 @@ class Re3G:
         """
         def warm() -> bool:
             _ = (self.retriever, self.encoder, self.documents, self.chain, self.extractor,
-                 self.checker, self.fallback, self.rule, self.generator)
+                 self.fallback, self.rule, self.generator)  # the rule loads its checker
             passages = self.retriever.passages
             words = (f"{passages[0].title} {passages[0].text}" if passages else "").split()
             opening = " ".join(words[:8]) or "What do the documents say?"
@@ -415,17 +416,17 @@ class Re3G:
         null = check = 0.0
         ex = self.extractor if self.config.extract else None
         docs = documents or self.documents
+        query = self.build_query(turns)
         if ex is not None and ex.kind == "qa":
             with model_errors("span extraction failed"):
-                null = ex.null_score(self.build_query(turns), hits, docs, ex.question(turns))
-        rule = self.rule  # an older learned model may not read the checker: no second read
-        if self.checker is not None and (not isinstance(rule, LearnedRule)
-                                         or rule.reads("check_null")):
+                null = ex.null_score(query, hits, docs, ex.question(turns))
+        rule = self.rule  # a decision that does not read the checker costs no second read
+        wanted = not isinstance(rule, LearnedRule) or rule.reads("check_null")
+        if wanted and self.checker is not None:
             pid = evidence[0].passage_id if evidence else ""
             read = [next((h for h in hits if h.passage.pid == pid), hits[0])]
             with model_errors("the checker failed"):
-                check = self.checker.null_score(self.build_query(turns), read, docs,
-                                                self.checker.question(turns))
+                check = self.checker.null_score(query, read, docs, self.checker.question(turns))
         return Signals(relevance=rr.relevance(ranking.top_score) if rr is not None else 0.0,
                        cross=ranking.cross_logits.get(top.pid, 0.0),
                        reader=evidence[0].score if evidence else 0.0,

@@ -599,13 +599,8 @@ def load_checker(name: str | None = None) -> SpanExtractor | None:
         if not models.trained(CHECKER):
             return None
         name = str(models.model_path(CHECKER))
-    try:
-        ex = SpanExtractor.load(name)
-    except Re3GError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise ModelError(f"cannot load the checker {name}: {type(exc).__name__}: {exc}") from exc
-    if ex.kind != "qa":
-        raise ModelError(f"the checker {name} is a {ex.kind!r} extractor; it must be a "
-                         "start/end reader (re3g train extractor --arch qa)")
+    ex = load_extractor(True, name)  # its errors name the folder
+    if ex is None or ex.kind != "qa":
+        raise ModelError(f"the checker {name} is a {getattr(ex, 'kind', None)!r} extractor; it "
+                         "must be a start/end reader (re3g train extractor --arch qa)")
     return ex

@@ -497,7 +497,9 @@ def run(args: argparse.Namespace) -> int:
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
                 "cross": bot.cross_reranker is not None,
                 "extractor": Path(bot.extractor.path).name if bot.extractor else None,
-                "checker": Path(bot.checker.path).name if bot.checker else None}
+                # a decision that does not read the checker does not make the pipeline load it
+                "checker": Path(bot.checker.path).name if bot.checker and "check_null" in
+                [*names, *fitted.get("topic", {}).get("signals", [])] else None}
     # the ranking the signals came from (the decision is only as good as the match)
     ranking = {name: getattr(bot.config, name) for name in
                ("current_weight", "document_weight", "document_temperature",
