@@ -229,7 +229,10 @@ class Re3G:
         def load() -> SpanExtractor | None:
             from re3g.extract import load_checker
 
-            return load_checker(self.config.checker)
+            # the reader that reads the checker as its judge shares it (one copy in memory,
+            # and the decision's reading of the top passage comes from its memory)
+            judge = getattr(self.extractor, "judge", None) if self.config.extract else None
+            return load_checker(self.config.checker, getattr(judge, "reader", None))
 
         return self._once("checker", load)
 

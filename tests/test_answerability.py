@@ -377,3 +377,33 @@ def test_a_bad_off_topic_file_is_named_with_its_key(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"off\.json: not a readable JSON file"):
         load_off_topic(path)
     assert load_off_topic(ROOT / "data" / "dev" / "off_topic.json")[0].endswith("?")
+
+
+def test_cached_signal_rows_of_other_models_are_not_reused(tmp_path: Path, monkeypatch) -> None:
+    """The trainer's cache lines carry a stamp of the model folders; a changed reader setting
+    (a new manifest) changes it, so rows read with the old settings are not trained on."""
+    import io
+    import shutil
+
+    from re3g.train.answerability import CacheFile, pipeline_stamp
+
+    root = tmp_path / "models"
+    for name in ("extractor-qa", "answerability"):
+        (root / name).mkdir(parents=True)
+        (root / name / "manifest.json").write_text('{"settings": {"n_passages": 3}}')
+    import re3g.train.answerability as trainer
+
+    monkeypatch.setattr(trainer, "model_path", lambda name: root / name)
+    index = tmp_path / "index"
+    index.mkdir()
+    before = pipeline_stamp(index, None)
+    (root / "answerability" / "manifest.json").write_text('{"threshold": 0.5}')
+    assert pipeline_stamp(index, None) == before  # its own output does not count
+    (root / "extractor-qa" / "manifest.json").write_text('{"settings": {"n_passages": 2}}')
+    after = pipeline_stamp(index, None)
+    assert after != before and pipeline_stamp(index, "off") != after
+    buf = io.StringIO()
+    CacheFile(buf, after).write({"id": "t", "kind": "answerable"})
+    assert json.loads(buf.getvalue()) == {"id": "t", "kind": "answerable", "stamp": after}
+    shutil.rmtree(root / "extractor-qa")
+    assert pipeline_stamp(index, None) != after

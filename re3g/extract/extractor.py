@@ -147,16 +147,17 @@ class SpanExtractor(LoadedModel):
 
     @staticmethod
     def _load_judge(reader_path: Path, judge: str) -> Any:
-        """The sentence judge a reader's manifest names (a folder beside the reader's)."""
-        from re3g.extract.judge import JUDGE_TRAIN_CMD, SentenceJudge
+        """The judge a reader's manifest names (a folder beside the reader's): a sentence
+        judge, or a second start/end reader (:func:`re3g.extract.judge.load_judge`)."""
+        from re3g.extract.judge import JUDGE_TRAIN_CMD, load_judge
 
         jp = Path(judge) if Path(judge).is_absolute() else reader_path.parent / judge
         if not (jp / "manifest.json").is_file():
             raise ModelError(
-                f"the reader in {reader_path} weighs its ranges with the sentence judge {jp}, "
+                f"the reader in {reader_path} weighs its ranges with the judge {jp}, "
                 f"which is missing: train it with `{JUDGE_TRAIN_CMD}` (or set judge_weight to "
                 f"0 in {reader_path / 'manifest.json'})")
-        return SentenceJudge.load(jp)
+        return load_judge(jp)
 
     @classmethod
     def _load_helper(cls, reader_path: Path, helper: str, quantized: bool) -> SpanExtractor:
@@ -588,17 +589,23 @@ CHECKER = "checker"
 """The folder under ``models/`` of the project's checker (:func:`load_checker`)."""
 
 
-def load_checker(name: str | None = None) -> SpanExtractor | None:
+def load_checker(name: str | None = None, loaded: SpanExtractor | None = None
+                 ) -> SpanExtractor | None:
     """The second start/end reader whose "not in this passage" logit the learned decision reads
     (:attr:`re3g.decide.Signals.check_null`): ``name`` (a folder, or a hub QA model), else
-    ``models/checker`` when it exists; None when ``name`` is "off" or nothing is there. It only
-    reads one passage per turn; its spans are never shown."""
+    ``models/checker`` when it exists; None when ``name`` is "off" or nothing is there.
+    ``loaded``: a reader already loaded (the pipeline reader's judge,
+    :class:`re3g.extract.judge.ReaderJudge`), returned when it comes from the same folder.
+    It reads one passage per turn for the decision; its spans are never shown."""
     if name is not None and name.lower() == "off":
         return None
     if name is None:
         if not models.trained(CHECKER):
             return None
         name = str(models.model_path(CHECKER))
+    if loaded is not None and loaded.kind == "qa" and loaded.path and \
+            Path(loaded.path).resolve() == Path(name).resolve():
+        return loaded
     ex = load_extractor(True, name)  # its errors name the folder
     if ex is None or ex.kind != "qa":
         raise ModelError(f"the checker {name} is a {getattr(ex, 'kind', None)!r} extractor; it "

@@ -84,3 +84,74 @@ class SentenceJudge(models.LoadedModel):
         spans = [(p.doc_id, sp) for p in passages for sp in passage_spans(p, documents)
                  if sp.text.strip() and not sp.is_heading]
         return self.judge(question, spans)
+
+
+class ReaderJudge:
+    """A second start/end reader (``re3g train extractor --arch qa``, e.g. the checker
+    ``models/checker``) as a sentence judge: a span's logit is the best score (start logit +
+    end logit) of the reader's kept ranges that snap onto it (:func:`re3g.extract.spans.snap`),
+    and spans no kept range reaches get the passage's lowest kept score. Two readers trained
+    on different conversations pick different sentences where either alone is unsure; the
+    range choice adds ``judge_weight`` x this logit as it does a sentence judge's.
+
+    >>> ReaderJudge.span_logits([(4.0, 0, 9), (1.0, 0, 30)], [(0, 9), (10, 30)], 0.3)
+    [4.0, 1.0]
+    """
+
+    kind = "reader-judge"
+
+    def __init__(self, reader: Any, snap_ratio: float = 0.3) -> None:
+        self.reader = reader  # a SpanExtractor of kind "qa"
+        self.path = reader.path
+        self.snap_ratio = snap_ratio
+
+    @staticmethod
+    def span_logits(ranges: Sequence[tuple[float, int, int]],
+                    spans: Sequence[tuple[int, int]], ratio: float) -> list[float]:
+        """For each (start, end) of ``spans``: the best score of ``ranges`` (score, start, end)
+        covering at least ``ratio`` of it (or, for a range inside one span, that span), else
+        the lowest score of ``ranges``."""
+        floor = min((s for s, _, _ in ranges), default=0.0)
+        best = [float("-inf")] * len(spans)
+        for s, a, b in ranges:
+            cover = [max(0, min(b, e) - max(a, st)) / max(1, e - st) for st, e in spans]
+            hit = [i for i, c in enumerate(cover) if c >= ratio]
+            if not hit and max(cover, default=0.0) > 0:
+                hit = [max(range(len(spans)), key=lambda i: cover[i])]
+            for i in hit:
+                best[i] = max(best[i], s)
+        return [b if b != float("-inf") else floor for b in best]
+
+    def judge_passages(self, question: str, passages: Sequence[Any],
+                       documents: dict[str, Any] | None) -> dict[tuple[str, str], float]:
+        """The logit of every body span of ``passages`` (headings and blanks skipped), keyed
+        by (doc id, span id); one reading per passage (remembered by the reader)."""
+        from re3g.extract.spans import passage_spans
+
+        readings = self.reader.model.read(question, list(passages), documents,
+                                          keep=self.reader.ranges_kept)
+        out: dict[tuple[str, str], float] = {}
+        for r in readings:
+            spans = [sp for sp in passage_spans(r.passage, documents)
+                     if sp.text.strip() and not sp.is_heading]
+            scores = self.span_logits(r.ranges, [(sp.start, sp.end) for sp in spans],
+                                      self.snap_ratio)
+            out.update({(r.passage.doc_id, sp.id): v for sp, v in zip(spans, scores,
+                                                                        strict=True)})
+        return out
+
+
+def load_judge(path: str | Path) -> SentenceJudge | ReaderJudge:
+    """The judge in folder ``path``: a sentence judge (``re3g train judge``), or a start/end
+    reader (``re3g train extractor --arch qa``) read as one (:class:`ReaderJudge`)."""
+    where = Path(path)
+    try:
+        manifest = models.read_model_manifest(where, "extractor", JUDGE_TRAIN_CMD)
+    except ModelError:
+        manifest = {}
+    if manifest.get("kind") == "extractor" and manifest.get("architecture") == "qa":
+        from re3g.extract.extractor import load_extractor
+
+        reader = load_extractor(True, str(where))
+        return ReaderJudge(reader, float(reader.settings.get("snap_ratio", 0.3)))
+    return SentenceJudge.load(where)

@@ -30,7 +30,8 @@ the first regression says.
 The model (a few numbers) goes to ``models/answerability/manifest.json``; the pipeline uses
 it when ``[answer] learned`` is "auto" or true and it was trained with the same reranker,
 cross-encoder and extractor. Runs are cached line by line (``--cache``), so an interrupted
-run resumes.
+run resumes; each line carries a stamp of the models and index it was read with
+(:func:`pipeline_stamp`), and lines of other models are not reused.
 """
 
 from __future__ import annotations
@@ -225,8 +226,7 @@ def collect_off_topic(bot: Any, corpus: str, source: str, questions: Sequence[st
         rec = variant_signals(bot, ex, Variant(OFF_TOPIC, hits))
         rec.update(answerable=False, source=source)
         rows.append(rec)
-        fh.write(json.dumps(rec) + "\n")
-        fh.flush()
+        fh.write(rec)
     return rows
 
 
@@ -260,9 +260,41 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
         rec.update(id=key[0], dial_id=f"{docs_dir}:{ex.dial_id}", kind=kind,
                    answerable=bool(ex.references), source="written")
         rows.append(rec)
-        fh.write(json.dumps(rec) + "\n")
-        fh.flush()
+        fh.write(rec)
     return rows + collect_off_topic(bot, str(docs_dir), "written", off_topic, cache, fh)
+
+
+def pipeline_stamp(index: Path, checker: str | None) -> str:
+    """What a cached signal row depends on besides its turn: the files and manifests of every
+    model folder under ``models/`` but the decision's own (a reader's settings, its judge, the
+    checker...), the checker named, and the index's files.
+
+    >>> len(pipeline_stamp(Path("no-such-index"), None))
+    16
+    """
+    import hashlib
+
+    from re3g.train.select_reader import files_stamp
+
+    root = model_path("answerability").parent
+    folders = sorted(f for f in root.iterdir() if f.is_dir() and f.name != "answerability") \
+        if root.is_dir() else []
+    seen = [[f.name, files_stamp(f), (f / "manifest.json").read_text()
+             if (f / "manifest.json").is_file() else ""] for f in folders]
+    return hashlib.sha1(json.dumps([seen, str(checker), str(index), files_stamp(index)],
+                                   default=str).encode()).hexdigest()[:16]
+
+
+class CacheFile:
+    """The open cache (``--cache``): each record written is stamped (:func:`pipeline_stamp`)
+    and flushed at once."""
+
+    def __init__(self, fh: Any, stamp: str) -> None:
+        self.fh, self.stamp = fh, stamp
+
+    def write(self, rec: dict[str, Any]) -> None:
+        self.fh.write(json.dumps({**rec, "stamp": self.stamp}) + "\n")
+        self.fh.flush()
 
 
 def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
@@ -282,12 +314,13 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
     chosen = set(dial_ids[: args.dialogues])
     examples = [e for e in examples if e.dial_id in chosen]
     done: dict[tuple[str, str], dict[str, Any]] = {}
+    stamp = pipeline_stamp(Path(args.index), args.checker)
     if args.cache.is_file():
         for line in args.cache.read_text().splitlines():
             try:
                 rec = json.loads(line)
-                if set(rec["signals"]) != set(SIGNALS):
-                    continue  # written before the decision's signals changed
+                if set(rec["signals"]) != set(SIGNALS) or rec.pop("stamp", None) != stamp:
+                    continue  # written with other models, or before the signals changed
                 done[(rec["id"], rec["kind"])] = rec
             except (ValueError, KeyError):
                 continue  # a torn last line
@@ -295,7 +328,8 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                       checker=args.checker), documents=docs)
     rows: list[dict[str, Any]] = []
     args.cache.parent.mkdir(parents=True, exist_ok=True)
-    with args.cache.open("a", encoding="utf-8") as fh:
+    with args.cache.open("a", encoding="utf-8") as raw:
+        fh = CacheFile(raw, stamp)
         for ex in tqdm(examples, desc="answerability runs", unit="turn"):
             if (ex.id, "answerable") in done:
                 rows += [r for (i, _), r in done.items() if i == ex.id]
@@ -303,8 +337,7 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
             for variant in turn_variants(bot, ex, docs):
                 rec = variant_signals(bot, ex, variant)
                 rows.append(rec)
-                fh.write(json.dumps(rec) + "\n")
-            fh.flush()
+                fh.write(rec)
         questions = load_off_topic(args.off_topic) if args.off_topic else []
         rows += collect_off_topic(bot, "doc2dial", "doc2dial", questions, done, fh)
         for docs_dir, dialogues in common.written_sets(args):

@@ -92,6 +92,11 @@ REDUCED_GRID: dict[str, list[float]] = {
 """Session 23 grid (``--grid reduced``, 96 points, about a minute per part instead of half an
 hour): the values sessions 12-22 chose, for the regular and the unsure regime alike, and their
 neighbours, for a newly trained reader whose score scale moved."""
+REDUCED_JUDGE_GRID: dict[str, list[float]] = {
+    **REDUCED_GRID, "judge_weight": [0.0, 0.25, 0.5, 1.0, 2.0]}
+"""Session 25 grid (``--grid reduced --judge``, 480 points): the reduced grid beside the
+weight of a second reader read as a judge (:class:`re3g.extract.judge.ReaderJudge`, whose
+logits are start + end scores like the reader's own)."""
 KEEP_FIRST = 2.0
 """F1 the doc2dial part may give up, against the best it could get alone, for the written
 documents' sake (see :func:`select`). With the session-12 grid the best doc2dial-only choice
@@ -217,7 +222,7 @@ def judge_part(part: Part, got: dict[str, Any], ex: Any, judge_dir: Path,
 
     from tqdm.auto import tqdm
 
-    from re3g.extract.judge import SentenceJudge
+    from re3g.extract.judge import load_judge
 
     asked = [ex.question(e.history) or e.history[-1].utterance or "" for e in part.examples]
     passages = [[r.passage for r in rd] for rd in got["readings"]]
@@ -229,7 +234,7 @@ def judge_part(part: Part, got: dict[str, Any], ex: Any, judge_dir: Path,
     if path is not None and path.is_file():
         with path.open("rb") as fh:
             return pickle.load(fh)
-    judge = SentenceJudge.load(judge_dir)
+    judge = load_judge(judge_dir)
     out = [judge.judge_passages(q, ps, part.docs)
            for q, ps in tqdm(list(zip(asked, passages, strict=True)),
                              desc=f"judge sentences ({part.name})")]
@@ -262,7 +267,8 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
 
     from re3g.extract import SpanExtractor
 
-    grid = JUDGE_GRID if judge_dir is not None else REDUCED_GRID if reduced else GRID
+    grid = ((REDUCED_JUDGE_GRID if reduced else JUDGE_GRID) if judge_dir is not None
+            else REDUCED_GRID if reduced else GRID)
     ex = SpanExtractor.load(reader_dir)
     today = {k: getattr(ex, k) for k in grid}
     today_unsure, today_gate = dict(ex.unsure), ex.unsure_margin
@@ -366,15 +372,17 @@ def select(parts: Sequence[Part], reader_dir: Path, keep_first: float | None = K
     return settings, report
 
 
-def sweep(parts: Sequence[Part], reader_dir: Path, term: str, values: Sequence[float]
-          ) -> tuple[float, dict[str, Any]]:
+def sweep(parts: Sequence[Part], reader_dir: Path, term: str, values: Sequence[float],
+          judge_dir: Path | None = None) -> tuple[float, dict[str, Any]]:
     """(chosen value, report) for one range term (any of
     :data:`re3g.extract.extractor.RANGE_SETTINGS`) added to the reader's settings as they
     are, the same value in both regimes: every value is scored on every turn with today's
     other settings, and the objective is :func:`select`'s (the mean over ``parts`` of each
     part's grounding F1). One term over a few values is a far smaller choice than the grid,
     so it overfits far less; the two-fold figure chooses on one half of the dialogues and
-    scores the other half all the same."""
+    scores the other half all the same. With ``judge_dir`` (a judge, :func:`re3g.extract.
+    judge.load_judge`) its logits are weighed too (by ``judge_weight``, the term swept, or
+    the reader's own)."""
     import numpy as np
 
     from re3g.extract import SpanExtractor
@@ -388,14 +396,16 @@ def sweep(parts: Sequence[Part], reader_dir: Path, term: str, values: Sequence[f
     rows, folds, owner = [], [], []
     for n, part in enumerate(parts):
         got = read_part(part, ex, depth)
+        judged = (judge_part(part, got, ex, judge_dir) if judge_dir is not None
+                  else [None] * len(part.examples))
         per_value = []
         for v in values:
             setattr(ex, term, float(v))
             ex.unsure = {**unsure, term: float(v)} if unsure else {}
             preds = []
-            for rd, hits, cur, cos in zip(got["readings"], got["runs"], got["currents"],
-                                          got["cosines"], strict=True):
-                ev = ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos)
+            for rd, hits, cur, cos, jd in zip(got["readings"], got["runs"], got["currents"],
+                                              got["cosines"], judged, strict=True):
+                ev = ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, judged=jd)
                 preds.append(ev[0].text if ev else "")
             per_value.append(qa_eval._f1s(preds, got["refs"]))
         rows.append(np.array(per_value))
@@ -455,7 +465,7 @@ def run_sweep(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
     from re3g.evaluate.report import write_atomic
 
     term, values = sweep_spec(args.sweep)
-    value, report = sweep(parts, args.reader, term, values)
+    value, report = sweep(parts, args.reader, term, values, args.judge)
     report["seconds"] = round(time.time() - t0, 1)
     print(json.dumps({"chosen": {report["term"]: value}, **report}, indent=2))
     if not args.dry_run:
@@ -465,11 +475,15 @@ def run_sweep(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
         stale_sureness(manifest)
         if manifest["settings"].get("unsure"):
             manifest["settings"]["unsure"][report["term"]] = value
+        if args.judge is not None and term == "judge_weight":
+            manifest["settings"]["judge"] = (os.path.relpath(args.judge, args.reader.parent)
+                                             if value else None)
         manifest.setdefault("sweeps", {})[report["term"]] = {
             "where": f"train dev part: {args.dialogues} train dialogues (seed {args.seed})"
                      + "".join(f" + written set {d}" for d, _ in written)
                      + "; never validation, never the test suite",
-            "command": f"python -m re3g.train.select_reader --sweep {args.sweep}", **report}
+            "command": f"python -m re3g.train.select_reader --sweep {args.sweep}"
+                       + (f" --judge {args.judge}" if args.judge else ""), **report}
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote {report['term']} = {value:g} into {mpath}")
     return 0
@@ -487,14 +501,19 @@ def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path,
     ex = SpanExtractor.load(args.reader)
     ex.sureness = None  # the features only; an older model must not shape them
     depth = int(max(GRID["n_passages"]))
+    judge = ex.settings.get("judge") if ex.judge is not None else None
+    judge_dir = args.reader.parent / judge if judge else None
     rows = []
     for n, part in enumerate(parts):
         got = read_part(part, ex, depth)
-        for e, rd, hits, cur, cos, ref in zip(part.examples, got["readings"], got["runs"],
-                                              got["currents"], got["cosines"], got["refs"],
-                                              strict=True):
+        judged = (judge_part(part, got, ex, judge_dir) if judge_dir is not None
+                  else [None] * len(part.examples))
+        for e, rd, hits, cur, cos, ref, jd in zip(part.examples, got["readings"], got["runs"],
+                                                  got["currents"], got["cosines"], got["refs"],
+                                                  judged, strict=True):
             found: dict[str, float] = {}
-            ev = ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, features=found)
+            ev = ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, judged=jd,
+                                  features=found)
             if not ev:
                 continue
             rows.append({"features": found, "part": n, "group": f"{n}:{e.dial_id}",
@@ -555,7 +574,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="grounding F1 the doc2dial part may lose against the best it gets "
                          f"alone (default {KEEP_FIRST}; a negative value: no bound)")
     ap.add_argument("--judge", type=Path, default=None,
-                    help="a sentence judge (re3g train judge) whose weight is searched too")
+                    help="a judge whose weight is searched too: a sentence judge (re3g "
+                         "train judge) or a second start/end reader (models/checker)")
     ap.add_argument("--grid", choices=["full", "reduced"], default="full",
                     help="full: GRID (1,440 points); reduced: REDUCED_GRID (96 points around "
                          "the values chosen so far, for a newly trained reader)")
@@ -612,7 +632,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  str(args.dialogues), "--seed", str(args.seed)]
                                 + [a for d, f in written for a in ("--written", str(d), str(f))]
                                 + (["--judge", str(args.judge)] if args.judge else [])
-                                + (["--grid", args.grid] if args.grid != "full" else [])),
+                                + (["--grid", args.grid] if args.grid != "full" else [])
+                                + ([f"--keep-doc2dial {args.keep_doc2dial:g}"]
+                                   if args.keep_doc2dial != KEEP_FIRST else [])),
             **report}
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote the chosen settings into {mpath}")
