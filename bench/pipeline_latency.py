@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="Config.base_weight (default: the pipeline's), to time the blend")
     ap.add_argument("--checker", default=None,
                     help='Config.checker (default: models/checker when it exists; "off")')
+    ap.add_argument("--extractor", default=None,
+                    help="Config.extractor: another reader's folder (e.g. one whose settings "
+                         "do not weigh the checker as a judge, to time the judge's cost)")
     ap.add_argument("--answerability", default=None,
                     help="Config.answerability: another decision's folder (e.g. one trained "
                          "without a checker, to time the checker's cost)")
@@ -64,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     examples = load_examples(args.dialogues, docs)
     t0 = time.perf_counter()
     extra = {k: v for k, v in (("base_weight", args.base_weight), ("checker", args.checker),
+                                ("extractor", args.extractor),
                                 ("answerability", args.answerability)) if v is not None}
     bot = Re3G(index=args.index, docs=args.docs, mode=args.mode, generator=args.generator,
                rerank=args.rerank, **extra).warm_up()
@@ -87,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         "base_weight": bot.config.base_weight,
         "cross_encoder": getattr(bot.cross_reranker, "path", "off"),
         "extractor": bot.extractor_kind,
-        "checker": getattr(bot.checker, "path", "off"), "decision": type(bot.rule).__name__,
+        "checker": getattr(bot.checker, "path", "off"),
+        "extractor": getattr(bot.extractor, "path", None),
+        "judge": getattr(getattr(bot.extractor, "judge", None), "path", None), "decision": type(bot.rule).__name__,
         "turns": len(timed), "warmup_turns": args.warmup,
         "load_s": round(load_s, 1), "grounded_share": round(grounded / max(1, len(timed)), 3),
         "cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
