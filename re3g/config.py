@@ -250,7 +250,8 @@ class Config:
       pipeline says it could not find the answer; None: the learned model's threshold, else
       the default of the extractor in use), ``abstain_reply``, ``checker`` (the second
       reader whose "not in this passage" logit the learned decision reads; default
-      ``models/checker`` when it exists; "off": none);
+      ``models/checker`` when it exists; "off": none; the reader's own manifest may name the
+      same folder as its judge, ``settings.judge``, which this key does not turn off);
     - generator: ``generator`` (extractive | seq2seq | llm | http) and ``generator_options``
       (keyword options of ``re3g.generate.make_generator``);
     - code: the code tool's options, a :class:`CodeConfig` (a mapping is accepted).
