@@ -149,3 +149,51 @@ def test_judge_grid_holds_the_shipped_settings() -> None:
         for regime in (ex.unsure,):
             if k in regime:
                 assert regime[k] in values, k
+
+
+def test_a_second_reader_read_as_a_judge_scores_every_body_span() -> None:
+    """The checker (a start/end reader) as a judge: every body span of the passage gets the
+    best score of the reader's ranges on it, the answer's sentence the highest; the reading
+    is remembered, so the decision's null score of the same passage reads nothing again."""
+    from re3g.extract.judge import ReaderJudge, load_judge
+    from re3g.models import model_path
+
+    judge = load_judge(model_path("checker"))
+    assert isinstance(judge, ReaderJudge)
+    docs, hits = fees_document()
+    question = "how much is the annual membership?"
+    got = judge.judge_passages(question, [hits[0].passage], docs)
+    assert sorted(got) == [("fees", "2"), ("fees", "3"), ("fees", "4")]  # not the heading
+    assert max(got, key=got.__getitem__) == ("fees", "3")
+    memo = dict(judge.reader.model._memo)
+    judge.reader.null_score(question, hits, docs)
+    assert judge.reader.model._memo == memo
+
+
+def test_the_pipeline_reads_its_judge_and_its_checker_with_one_model(tmp_path: Path) -> None:
+    """A reader whose judge is the checker's folder shares that model with the decision."""
+    from re3g.extract import SpanExtractor, load_checker
+    from re3g.extract.judge import ReaderJudge
+    from re3g.models import model_path
+
+    reader = tmp_path / "extractor-qa"
+    shutil.copytree(model_path("extractor-qa"), reader)
+    shutil.copytree(model_path("checker"), tmp_path / "checker")
+    mpath = reader / "manifest.json"
+    manifest = json.loads(mpath.read_text())
+    manifest["settings"].update(judge="checker", judge_weight=0.5)
+    mpath.write_text(json.dumps(manifest))
+    ex = SpanExtractor.load(reader)
+    assert isinstance(ex.judge, ReaderJudge)
+    assert load_checker(str(tmp_path / "checker"), ex.judge.reader) is ex.judge.reader
+    other = load_checker(str(model_path("checker")), ex.judge.reader)
+    assert other is not ex.judge.reader and other.kind == "qa"
+    from re3g.config import Config
+    from re3g.pipeline import Re3G
+
+    bot = Re3G(Config(extractor=str(reader), checker=str(tmp_path / "checker")))
+    assert bot.checker is bot.extractor.judge.reader
+    docs, hits = fees_document()
+    got = ex.extract("annual membership price?", hits, docs, top_n=1,
+                     current="annual membership price?")
+    assert got and "3" in got[0].span_ids
