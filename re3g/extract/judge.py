@@ -89,13 +89,14 @@ class SentenceJudge(models.LoadedModel):
 class ReaderJudge:
     """A second start/end reader (``re3g train extractor --arch qa``, e.g. the checker
     ``models/checker``) as a sentence judge: a span's logit is the best score (start logit +
-    end logit) of the reader's kept ranges that snap onto it (:func:`re3g.extract.spans.snap`),
-    and spans no kept range reaches get the passage's lowest kept score. Two readers trained
-    on different conversations pick different sentences where either alone is unsure; the
-    range choice adds ``judge_weight`` x this logit as it does a sentence judge's.
+    end logit) of the reader's kept ranges that snap onto it (:func:`re3g.extract.spans.snap`,
+    as the reader's own ranges do), and spans no kept range reaches get the passage's lowest
+    kept score. Two readers trained on different conversations pick different sentences where
+    either alone is unsure; the range choice adds ``judge_weight`` x this logit as it does a
+    sentence judge's.
 
-    >>> ReaderJudge.span_logits([(4.0, 0, 9), (1.0, 0, 30)], [(0, 9), (10, 30)], 0.3)
-    [4.0, 1.0]
+    >>> ReaderJudge.span_logits([(4.0, ["2"]), (1.0, ["2", "3"])], ["2", "3", "4"])
+    {'2': 4.0, '3': 1.0, '4': 1.0}
     """
 
     kind = "reader-judge"
@@ -106,38 +107,33 @@ class ReaderJudge:
         self.snap_ratio = snap_ratio
 
     @staticmethod
-    def span_logits(ranges: Sequence[tuple[float, int, int]],
-                    spans: Sequence[tuple[int, int]], ratio: float) -> list[float]:
-        """For each (start, end) of ``spans``: the best score of ``ranges`` (score, start, end)
-        covering at least ``ratio`` of it (or, for a range inside one span, that span), else
-        the lowest score of ``ranges``."""
-        floor = min((s for s, _, _ in ranges), default=0.0)
-        best = [float("-inf")] * len(spans)
-        for s, a, b in ranges:
-            cover = [max(0, min(b, e) - max(a, st)) / max(1, e - st) for st, e in spans]
-            hit = [i for i, c in enumerate(cover) if c >= ratio]
-            if not hit and max(cover, default=0.0) > 0:
-                hit = [max(range(len(spans)), key=lambda i: cover[i])]
-            for i in hit:
-                best[i] = max(best[i], s)
-        return [b if b != float("-inf") else floor for b in best]
+    def span_logits(runs: Sequence[tuple[float, Sequence[str]]], span_ids: Sequence[str]
+                    ) -> dict[str, float]:
+        """Each of ``span_ids``: the best score of the ``runs`` (score, span ids a range snaps
+        to) that hold it, else the lowest score of ``runs``."""
+        floor = min((s for s, _ in runs), default=0.0)
+        best: dict[str, float] = {}
+        for s, ids in runs:
+            for i in ids:
+                best[i] = max(best.get(i, s), s)
+        return {i: best.get(i, floor) for i in span_ids}
 
     def judge_passages(self, question: str, passages: Sequence[Any],
                        documents: dict[str, Any] | None) -> dict[tuple[str, str], float]:
         """The logit of every body span of ``passages`` (headings and blanks skipped), keyed
         by (doc id, span id); one reading per passage (remembered by the reader)."""
-        from re3g.extract.spans import passage_spans
+        from re3g.extract.spans import passage_spans, snap
 
         readings = self.reader.model.read(question, list(passages), documents,
                                           keep=self.reader.ranges_kept)
         out: dict[tuple[str, str], float] = {}
         for r in readings:
-            spans = [sp for sp in passage_spans(r.passage, documents)
-                     if sp.text.strip() and not sp.is_heading]
-            scores = self.span_logits(r.ranges, [(sp.start, sp.end) for sp in spans],
-                                      self.snap_ratio)
-            out.update({(r.passage.doc_id, sp.id): v for sp, v in zip(spans, scores,
-                                                                        strict=True)})
+            p = r.passage
+            runs = [(s, [sp.id for sp in snap(p, documents, a, b, self.snap_ratio)])
+                    for s, a, b in r.ranges]
+            body = [sp.id for sp in passage_spans(p, documents)
+                    if sp.text.strip() and not sp.is_heading]
+            out.update({(p.doc_id, i): v for i, v in self.span_logits(runs, body).items()})
         return out
 
 
