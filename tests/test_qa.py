@@ -82,6 +82,38 @@ def test_qa_features_label_the_reference_range() -> None:
     assert sum(scores) / len(scores) > 80
 
 
+def test_blanked_nulls_read_the_gold_passage_without_its_answer() -> None:
+    """--blanked-nulls: each answerable turn also gives its gold passage with the reference
+    cut out, labelled "no answer"; the answer's words are gone, the rest of the passage stays."""
+    from transformers import AutoTokenizer
+
+    from re3g.models import base_model_path
+    from re3g.train.qa import qa_features
+    from re3g.types import Example, Reference, Turn
+
+    parts = ["\n\nFees\n", "You pay 20 dollars. ", "Pay online or by mail. ",
+             "Keep the receipt. ", "Members ride free for the first hour of every trip."]
+    text, spans = "", []
+    for i, t in enumerate(parts):
+        spans.append(Span(str(i + 1), len(text), len(text) + len(t), t, is_heading=i == 0))
+        text += t
+    doc = Document("d", "Fees", text, spans=spans)
+    p = Passage("d-0", "d", "Fees", text.strip(), 0, len(text), [s.id for s in spans])
+    q = "How much do I pay?"
+    ex = Example("dial_1", "dial", "x", [Turn(1, "user", q)], [Reference("d", "2")],
+                 "You pay 20 dollars.")
+    tok = AutoTokenizer.from_pretrained(base_model_path())
+    plain = qa_features([ex], {"d": doc}, [p], tok, [q], negatives=0, progress=False)
+    both = qa_features([ex], {"d": doc}, [p], tok, [q], negatives=0, progress=False,
+                       blanked=1.0)
+    assert len(plain) == 1 and plain[0].start > 0
+    assert len(both) == 2 and both[0] == plain[0]
+    null = both[1]
+    assert (null.start, null.end) == (0, 0)
+    read = tok.decode(null.input_ids)
+    assert "20 dollars" not in read and "receipt" in read and "first hour" in read
+
+
 def test_length_batches_cover_every_item_once() -> None:
     from re3g.train.common import length_batches, pad_batch
 

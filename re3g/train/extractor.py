@@ -83,6 +83,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unanswerable-nulls", type=int, default=1, metavar="N",
                         help="qa: per unanswerable written turn, the N passages of its document "
                              "closest to it in words, labelled 'no answer' (default 1; 0: none)")
+    parser.add_argument("--blanked-nulls", type=float, default=0.0, metavar="SHARE",
+                        help="qa: share of the written answerable turns whose gold passage is "
+                             "also read with the answer cut out, labelled 'no answer', so the "
+                             "reader's null score learns 'on topic, but not said here' "
+                             "(default 0)")
     parser.add_argument("--doc2dial-turns", type=int, default=None, metavar="N",
                         help="qa: train on N doc2dial train turns drawn with --seed instead of "
                              "all (with --init and --written: a trained reader continued on a "

@@ -135,12 +135,14 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
                 negatives: int = 1, seed: int = 13, progress: bool = True,
                 pools: Sequence[Sequence[Hit]] | None = None, pool_negatives: int = 0,
                 pool_depth: int = 5, question_tokens: int = MAX_QUESTION_TOKENS,
-                shuffle: float = 0.0) -> list[QAFeature]:
+                shuffle: float = 0.0, blanked: float = 0.0) -> list[QAFeature]:
     """Positive and negative features for ``examples`` (``queries`` aligned): ``negatives``
     same-document passages and ``pool_negatives`` passages from the top ``pool_depth`` of
     ``pools`` (aligned with ``examples``), all without the answer. With ``shuffle`` > 0 that
     share of the passages, positive and negative alike, is read with its sentences in a
-    random order (:func:`shuffled_window`)."""
+    random order (:func:`shuffled_window`). With ``blanked`` > 0 that share of the turns also
+    reads their gold passage with the answer cut out (:func:`without_answer`), labelled "no
+    answer": the passage stays on topic but no longer says what was asked."""
     from tqdm.auto import tqdm
 
     by_doc: dict[str, list[Passage]] = {}
@@ -171,6 +173,10 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
         f = encode_pair(tokenizer, q, ctx, moved)
         if f is not None:
             feats.append(f)
+        if blanked and rng.random() < blanked:
+            rest = without_answer(*passage_window(p, documents), (a, b))
+            if rest is not None:
+                feats.append(encode_pair(tokenizer, q, rest, None))  # type: ignore[arg-type]
         others = [o for d in sorted(golds) for o in by_doc.get(d, [])
                   if answer_range(ex, o, documents) is None]
         chosen = rng.sample(others, min(negatives, len(others)))
@@ -185,6 +191,22 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
                 ctx, _ = passage_window(o, documents)
             feats.append(encode_pair(tokenizer, q, ctx, None))  # type: ignore[arg-type]
     return feats
+
+
+def without_answer(context: str, base: int, answer: tuple[int, int],
+                   min_words: int = 8) -> str | None:
+    """``context`` (a passage window starting at document offset ``base``) with the document
+    range ``answer`` cut out, or None when fewer than ``min_words`` words would be left.
+
+    >>> without_answer("Fees. A day pass costs 8 dollars. Members ride free for an hour "
+    ...                "on every trip they take.", 100, (106, 133))
+    'Fees. Members ride free for an hour on every trip they take.'
+    >>> without_answer("Fees. A day pass costs 8 dollars.", 0, (6, 33)) is None
+    True
+    """
+    a, b = max(0, answer[0] - base), max(0, answer[1] - base)
+    rest = (context[:a].rstrip() + " " + context[b:].lstrip()).strip()
+    return rest if len(rest.split()) >= min_words else None
 
 
 def current_document(ex: Example, default: str) -> str:
@@ -222,12 +244,13 @@ def unanswerable_features(examples: Sequence[Example], dialogue_docs: dict[str, 
 
 def written_features(sets: Sequence[tuple[Path, Path]], tokenizer: Any, roles: str,
                      question_tokens: int, negatives: int = 1, nulls: int = 1, seed: int = 13,
-                     progress: bool = True, limit: int | None = None
+                     progress: bool = True, limit: int | None = None, blanked: float = 0.0
                      ) -> tuple[list[QAFeature], dict[str, int]]:
     """Features from hand-written conversation sets over other documents (``(documents
     folder, dialogue file)`` pairs, e.g. ``data/train``): :func:`qa_features` for the answerable
     turns and, with ``nulls`` > 0, :func:`unanswerable_features` for the others (at most
-    ``limit`` turns of each kind per set). Returns the features and the turns counted
+    ``limit`` turns of each kind per set; ``blanked``: the share of answerable turns also read
+    without their answer, :func:`qa_features`). Returns the features and the turns counted
     (``answerable``, ``unanswerable``)."""
     from re3g.data.passages import split_corpus
     from re3g.data.query import build_query
@@ -242,7 +265,7 @@ def written_features(sets: Sequence[tuple[Path, Path]], tokenizer: Any, roles: s
         feats += qa_features(answerable, docs, passages, tokenizer,
                              [build_query(e.history, roles=roles) for e in answerable],
                              negatives=negatives, seed=seed, progress=progress,
-                             question_tokens=question_tokens)
+                             question_tokens=question_tokens, blanked=blanked)
         counts["answerable"] += len(answerable)
         if nulls > 0:
             others = [e for e in examples if not e.answerable][:limit]
@@ -359,6 +382,9 @@ def run_qa(args: Any) -> int:
     doc2dial_turns = getattr(args, "doc2dial_turns", None)
     repeat = int(getattr(args, "written_repeat", 1))
     nulls = int(getattr(args, "unanswerable_nulls", 1))
+    blanked = float(getattr(args, "blanked_nulls", 0.0) or 0.0)
+    if not 0.0 <= blanked <= 1.0:
+        raise DataError(f"--blanked-nulls must be a share between 0 and 1, got {blanked}")
     if (doc2dial_turns is not None and doc2dial_turns < 1) or repeat < 1 or nulls < 0:
         raise DataError("--doc2dial-turns and --written-repeat take a count of at least 1, "
                         f"--unanswerable-nulls one of at least 0 (got {doc2dial_turns}, "
@@ -407,6 +433,7 @@ def run_qa(args: Any) -> int:
                + "".join(f" --written {d} {f}" for d, f in written)
                + (f" --written-repeat {repeat}" if written and repeat != 1 else "")
                + (f" --unanswerable-nulls {nulls}" if written and nulls != 1 else "")
+               + (f" --blanked-nulls {blanked:g}" if written and blanked else "")
                + ("" if quick else f" --out {args.out}"))
     if getattr(args, "eval_only", False):
         manifest = read_model_manifest(Path(args.out), "extractor", command)
@@ -434,7 +461,8 @@ def run_qa(args: Any) -> int:
             extra, written_turns = written_features(written, tok, roles, q_tokens,
                                                     negatives=args.negatives, nulls=nulls,
                                                     seed=cfg.seed, progress=not args.no_progress,
-                                                    limit=QUICK_EXAMPLES if quick else None)
+                                                    limit=QUICK_EXAMPLES if quick else None,
+                                                    blanked=blanked)
             feats += extra * repeat
         if not feats:
             raise DataError(f"{args.train}: no training example has a reference span")
@@ -447,6 +475,8 @@ def run_qa(args: Any) -> int:
                     "held_out_dev_dialogues": held_out}
         if doc2dial_turns:
             settings["doc2dial_turns"] = len(train)
+        if written and blanked:
+            settings["blanked_nulls"] = blanked
         if written:
             settings.update({"written": [[str(d), str(f)] for d, f in written],
                              "written_repeat": repeat, "unanswerable_nulls": nulls,
