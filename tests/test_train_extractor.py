@@ -241,6 +241,7 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
     assert any(d["path"].endswith("data/train/dialogues.json") for d in manifest["data"])
     root = WRITTEN[0].parents[1]
     for docs, dialogues in [(root / "dev" / "documents", root / "dev" / "dialogues.json"),
+                            (root / "dev2" / "documents", root / "dev2" / "dialogues.json"),
                             (root / "sample", root / "suite" / "sample_dialogues.json")]:
         bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
                                   "--written", str(docs), str(dialogues), *data_args()])
@@ -252,6 +253,10 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
                                   flag, value, *data_args()])
         with pytest.raises(DataError, match="a count of at least"):
             bad.func(bad)
+    bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                              "--blanked-nulls", "1.5", *data_args()])
+    with pytest.raises(DataError, match="--blanked-nulls must be a share"):
+        bad.func(bad)
 
 
 def test_unanswerable_turns_label_their_closest_passages_no_answer() -> None:
