@@ -257,6 +257,10 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
                               "--blanked-nulls", "1.5", *data_args()])
     with pytest.raises(DataError, match="--blanked-nulls must be a share"):
         bad.func(bad)
+    bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
+                              "--blanked-nulls", "0.5", *data_args()])
+    with pytest.raises(DataError, match="give --written DOCS DIALOGUES too"):
+        bad.func(bad)
 
 
 def test_unanswerable_turns_label_their_closest_passages_no_answer() -> None:

@@ -393,6 +393,10 @@ def run_qa(args: Any) -> int:
         train = sorted(random.Random(args.seed).sample(train, min(doc2dial_turns, len(train))),
                        key=lambda e: e.id)
     written = written_training_sets(getattr(args, "written", None))
+    if blanked and not written:
+        raise DataError("--blanked-nulls reads the written sets' answerable turns: give "
+                        "--written DOCS DIALOGUES too (e.g. data/train/documents "
+                        "data/train/dialogues.json)")
     shuffle = float(getattr(args, "shuffle_sentences", 0.0) or 0.0)
     if not 0.0 <= shuffle <= 1.0:
         raise DataError(f"--shuffle-sentences must be a share between 0 and 1, got {shuffle}")
