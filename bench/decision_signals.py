@@ -42,13 +42,12 @@ ANSWER_RATE = 0.95
 
 
 def records(docs_dir: Path, dialogues: Path, out: Path) -> tuple[list[dict[str, Any]], Any]:
-    """The run's turn records with their examples attached (``example``), and the documents."""
-    from re3g.data.dialdoc import examples_from_dialogues, load_dialogues
-    from re3g.data.ingest import load_directory
+    """The run's turn records with their examples attached (``example``), and the documents
+    (read as the trainers read a written set, :func:`re3g.train.common.load_written`)."""
+    from re3g.train.common import load_written
 
-    docs = {d.doc_id: d for d in load_directory(docs_dir, domain="documents")}
-    examples = {e.id: e for e in examples_from_dialogues(load_dialogues(dialogues), docs,
-                                                         str(dialogues), unanswerable=True)}
+    docs, _, found = load_written(docs_dir, dialogues)
+    examples = {e.id: e for e in found}
     rows = []
     for line in (out / "answerability.jsonl").read_text().splitlines():
         r = json.loads(line)

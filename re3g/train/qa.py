@@ -352,6 +352,24 @@ QA_PROFILES: dict[str, dict[str, Any]] = {
     "full": {"epochs": 2.0, "batch_size": 16, "lr": 8e-5},
 }
 QUICK_EXAMPLES = 8
+def share_option(args: Any, name: str) -> float:
+    """The option ``name`` of ``args`` (absent or None: 0) checked to be a share in [0, 1].
+
+    >>> import argparse
+    >>> share_option(argparse.Namespace(shuffle_sentences=0.5), "shuffle_sentences")
+    0.5
+    >>> share_option(argparse.Namespace(), "blanked_nulls")
+    0.0
+    """
+    from re3g.errors import DataError
+
+    value = float(getattr(args, name, 0.0) or 0.0)
+    if not 0.0 <= value <= 1.0:
+        flag = "--" + name.replace("_", "-")
+        raise DataError(f"{flag} must be a share between 0 and 1, got {value}")
+    return value
+
+
 def run_qa(args: Any) -> int:
     """``re3g train extractor`` (the default ``--arch qa``): fine-tune a start/end reader from
     the packaged all-MiniLM-L6-v2, save it to ``--out`` with its manifest, then choose the
@@ -382,9 +400,7 @@ def run_qa(args: Any) -> int:
     doc2dial_turns = getattr(args, "doc2dial_turns", None)
     repeat = int(getattr(args, "written_repeat", 1))
     nulls = int(getattr(args, "unanswerable_nulls", 1))
-    blanked = float(getattr(args, "blanked_nulls", 0.0) or 0.0)
-    if not 0.0 <= blanked <= 1.0:
-        raise DataError(f"--blanked-nulls must be a share between 0 and 1, got {blanked}")
+    blanked = share_option(args, "blanked_nulls")
     if (doc2dial_turns is not None and doc2dial_turns < 1) or repeat < 1 or nulls < 0:
         raise DataError("--doc2dial-turns and --written-repeat take a count of at least 1, "
                         f"--unanswerable-nulls one of at least 0 (got {doc2dial_turns}, "
@@ -397,9 +413,7 @@ def run_qa(args: Any) -> int:
         raise DataError("--blanked-nulls reads the written sets' answerable turns: give "
                         "--written DOCS DIALOGUES too (e.g. data/train/documents "
                         "data/train/dialogues.json)")
-    shuffle = float(getattr(args, "shuffle_sentences", 0.0) or 0.0)
-    if not 0.0 <= shuffle <= 1.0:
-        raise DataError(f"--shuffle-sentences must be a share between 0 and 1, got {shuffle}")
+    shuffle = share_option(args, "shuffle_sentences")
     roles = getattr(args, "query_roles", None) or "user"
     q_tokens = getattr(args, "question_tokens", None) or MAX_QUESTION_TOKENS
     init = getattr(args, "init", None)
@@ -479,12 +493,12 @@ def run_qa(args: Any) -> int:
                     "held_out_dev_dialogues": held_out}
         if doc2dial_turns:
             settings["doc2dial_turns"] = len(train)
-        if written and blanked:
-            settings["blanked_nulls"] = blanked
         if written:
             settings.update({"written": [[str(d), str(f)] for d, f in written],
                              "written_repeat": repeat, "unanswerable_nulls": nulls,
                              "written_turns": written_turns})
+            if blanked:  # only when set: older commands keep their settings fingerprint
+                settings["blanked_nulls"] = blanked
         fp = common.settings_fingerprint(settings)
         ck = common.checkpoint_path(args)
         if args.restart and ck.exists():
