@@ -69,10 +69,14 @@ SECTIONS: dict[str, dict[str, str]] = {
     "extract": {"enabled": "extract", "model": "extractor", "top_n": "top_n",
                 "reply_spans": "reply_spans"},
     "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply",
-               "learned": "learned", "model": "answerability", "checker": "checker"},
+               "learned": "learned", "model": "answerability", "checker": "checker",
+               "calibration": "calibration"},
     "generator": {"name": "generator", "options": "generator_options"},
     "code": {},  # the code tool's table, typed by CodeConfig (see Config.code)
 }
+
+CALIBRATIONS = ("auto", "tuned", "other")
+"""``[answer] calibration``: the learned decision's calibration (:class:`Config`)."""
 
 _Bad = Callable[[str, str], DataError]  # (key, message) -> the error to raise
 
@@ -251,7 +255,10 @@ class Config:
       the default of the extractor in use), ``abstain_reply``, ``checker`` (the second
       reader whose "not in this passage" logit the learned decision reads; default
       ``models/checker`` when it exists; "off": none; the reader's own manifest may name the
-      same folder as its judge, ``settings.judge``, which this key does not turn off);
+      same folder as its judge, ``settings.judge``, which this key does not turn off),
+      ``calibration`` (which of the learned decision's calibrations decides: "auto", the
+      default: "tuned" on the corpus the models were trained on, "other" on any other
+      documents; :meth:`re3g.decide.LearnedRule.for_corpus`);
     - generator: ``generator`` (extractive | seq2seq | llm | http) and ``generator_options``
       (keyword options of ``re3g.generate.make_generator``);
     - code: the code tool's options, a :class:`CodeConfig` (a mapping is accepted).
@@ -303,6 +310,7 @@ class Config:
     learned: bool | str = "auto"
     answerability: str | None = None
     checker: str | None = None
+    calibration: str = "auto"
     generator: str = "extractive"
     generator_options: dict[str, Any] = field(default_factory=dict)
     code: CodeConfig = field(default_factory=CodeConfig)
@@ -383,6 +391,9 @@ class Config:
                                                 or not 0 <= self.min_confidence <= 1):
             raise bad("min_confidence",
                       f"must be a number in [0, 1], got {self.min_confidence!r}")
+        if self.calibration not in CALIBRATIONS:
+            raise bad("calibration", f"must be one of {', '.join(CALIBRATIONS)}, got "
+                                     f"{self.calibration!r}")
         if not isinstance(self.abstain_reply, str) or not self.abstain_reply.strip():
             raise bad("abstain_reply", "must be a non-empty text")
         if self.generator not in GENERATORS:

@@ -189,6 +189,7 @@ class LearnedRule:
         self.scale = [float(x) or 1.0 for x in manifest["scale"]]
         self.coef = [float(x) for x in manifest["coef"]]
         self.intercept = float(manifest["intercept"])
+        self.min_confidence = min_confidence  # the user's threshold, over the model's
         self.threshold = (min_confidence if min_confidence is not None
                           else float(manifest["threshold"]))
         # answers below this are tentative (``re3g train answerability``: the confidence that
@@ -206,6 +207,9 @@ class LearnedRule:
                                  f"{unknown}")
         self.manifest = manifest
         self.path = path
+        # which calibration this is: "tuned" (the corpus the models were trained on, or a
+        # model with one calibration) or "other" (:meth:`for_corpus`)
+        self.calibration = "tuned"
 
     @classmethod
     def load(cls, path: Path, min_confidence: float | None = None) -> LearnedRule:
@@ -217,6 +221,53 @@ class LearnedRule:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"{mpath}: not a usable answerability model ({exc}); retrain it "
                              f"with `re3g train answerability`") from exc
+
+    @property
+    def calibrations(self) -> tuple[str, ...]:
+        """The calibrations the model holds: ("tuned",), or ("tuned", "other") when it was
+        trained with written sets over other documents (``re3g train answerability
+        --written``), which give it a second regression and threshold for them.
+
+        >>> LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [], "intercept": 0,
+        ...              "threshold": 0.5}).calibrations
+        ('tuned',)
+        """
+        return ("tuned", "other") if self.manifest.get("other") else ("tuned",)
+
+    def for_corpus(self, fingerprint: str | None, calibration: str = "auto") -> LearnedRule:
+        """The rule for a corpus (its :func:`re3g.retrieve.index.corpus_fingerprint`): this
+        one on the corpus the models were tuned on (the manifest's ``tuned_corpus``), else
+        the model's ``other`` calibration, fitted on turns over documents no model here was
+        trained on (the signals of the doc2dial-trained models read differently there).
+        ``calibration`` "tuned" or "other" forces one; a model without ``other`` has only
+        "tuned". The topic gate, requirements and ranking stay those of the model.
+
+        >>> m = {"signals": ["overlap"], "mean": [0.0], "scale": [1.0], "coef": [1.0],
+        ...      "intercept": 0.0, "threshold": 0.5, "tuned_corpus": "abc",
+        ...      "other": {"signals": ["overlap"], "mean": [0.0], "scale": [1.0],
+        ...                "coef": [3.0], "intercept": -1.0, "threshold": 0.3, "sure": 0.4}}
+        >>> rule = LearnedRule(m)
+        >>> rule.for_corpus("abc") is rule, rule.for_corpus("xyz").threshold
+        (True, 0.3)
+        >>> rule.for_corpus("xyz").decide(Signals(overlap=1.0)).grounded
+        True
+        >>> rule.for_corpus("abc", "other").calibration
+        'other'
+        """
+        if calibration not in ("auto", "tuned", "other"):
+            raise ModelError(f"calibration must be auto, tuned or other, got {calibration!r}")
+        other = self.manifest.get("other")
+        wanted = (calibration if calibration != "auto" else
+                  "tuned" if fingerprint is not None
+                  and fingerprint == self.manifest.get("tuned_corpus") else "other")
+        if not other or wanted == "tuned":
+            return self
+        rule = LearnedRule({**self.manifest, **{k: other[k] for k in
+                                                ("signals", "mean", "scale", "coef",
+                                                 "intercept", "threshold", "sure")}},
+                           self.min_confidence, self.path)
+        rule.calibration = "other"
+        return rule
 
     def mismatch(self, reranker: Any, cross: Any, extractor: Any, checker: Any = None
                  ) -> str | None:

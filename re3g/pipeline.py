@@ -243,6 +243,23 @@ class Re3G:
                                                             self.config.top_n))
 
     @property
+    def corpus_fingerprint(self) -> str | None:
+        """The documents' :func:`re3g.retrieve.index.corpus_fingerprint` (the index manifest's
+        when the documents are not at hand; None when neither is): the learned decision's
+        calibration depends on whether the models were trained on this corpus."""
+        def load() -> str | None:
+            from re3g.retrieve.index import corpus_fingerprint, read_manifest
+
+            docs = self.documents
+            if docs:
+                return corpus_fingerprint(docs.values())
+            with contextlib.suppress(Re3GError, OSError, KeyError, TypeError):
+                return str(read_manifest(self.index_dir)["corpus"]["sha256"])
+            return None
+
+        return self._once("corpus_fingerprint", load)
+
+    @property
     def extractor_kind(self) -> str:
         """"extractor" (trained model), "dense-fallback", "passage" (no documents) or "off"."""
         if not self.config.extract:
@@ -274,7 +291,7 @@ class Re3G:
                                        "ranking (%s): its confidence is less well calibrated; "
                                        "retrain it with `%s`", path, ", ".join(differs),
                                        ANSWERABILITY_TRAIN_CMD)
-                    return rule
+                    return rule.for_corpus(self.corpus_fingerprint, self.config.calibration)
                 if want is True:
                     raise ModelError(f"the answerability model in {path} {mismatch}")
             elif want is True:
@@ -515,6 +532,7 @@ class Re3G:
         }
         if signals is not None:
             extra["signals"] = signals.as_dict()
+            extra["calibration"] = getattr(self.rule, "calibration", "tuned")
         return Answer("", evidence, hits, timings, decision.confidence, decision.grounded,
                       extra)
 

@@ -268,6 +268,56 @@ def test_written_rows_weigh_like_doc2dial_and_the_threshold_serves_both() -> Non
     assert model["sure"] == round(sure, 4) > model["threshold"]
 
 
+
+def test_written_rows_give_the_decision_its_other_documents_calibration() -> None:
+    """The written rows (turns over documents no model here was trained on) also fit a second
+    regression alone, ``other``, whose threshold answers ``answer_rate`` of their answerable
+    turns out of fold. Here a signal (``relevance``) separates on doc2dial only and another
+    (``cross``) on the written set only, as the doc2dial-trained signals do: the shared
+    regression leans on ``relevance``, the other one on ``cross``, and each corpus gets its
+    own. The rule picks the calibration by the corpus's fingerprint; a config can force one."""
+    import random
+
+    from re3g.decide import LearnedRule, Signals
+    from re3g.train.answerability import fit
+
+    rng = random.Random(11)
+    rows = []
+    for source, n in (("doc2dial", 400), ("written", 150)):
+        for i in range(n):
+            ok = i % 4 != 0
+            sig = {"relevance": rng.gauss(0, 1), "cross": rng.gauss(0, 1)}
+            sig["relevance" if source == "doc2dial" else "cross"] += 2.0 if ok else 0.0
+            rows.append({"dial_id": f"{source}-{i // 5}", "kind": "answerable" if ok else
+                         "written_unanswerable", "answerable": ok, "source": source,
+                         "signals": sig})
+    model, report = fit(rows, folds=5, answer_rate=0.9, seed=0, written_weight=0.1,
+                        signals=["relevance", "cross"])
+    other = model["other"]
+    assert abs(model["coef"][0]) > abs(model["coef"][1])  # the shared one: relevance
+    assert abs(other["coef"][1]) > abs(other["coef"][0])  # the other one: cross
+    assert report["other"]["rows"] == 150 and report["other"]["answered"] >= 0.9
+    assert report["other"]["AUROC"] > report["by_source_written"]["AUROC"]
+    assert other["sure"] >= other["threshold"]
+    rule = LearnedRule({**model, "tuned_corpus": "d2d"})
+    assert rule.calibrations == ("tuned", "other")
+    tuned, rest = rule.for_corpus("d2d"), rule.for_corpus("my-own-documents")
+    assert (tuned.calibration, rest.calibration) == ("tuned", "other")
+    assert rest.threshold == other["threshold"] and rest.sure == other["sure"]
+    # a written-style answerable turn: cross high, relevance at its unanswerable level
+    turn = Signals(relevance=0.0, cross=2.5)
+    assert rest.probability(turn) > tuned.probability(turn)
+    assert rule.for_corpus(None).calibration == "other"  # no fingerprint: not the tuned corpus
+    assert rule.for_corpus("my-own-documents", "tuned") is rule
+    # the user's threshold holds in both calibrations
+    assert LearnedRule(rule.manifest, 0.42).for_corpus("x").threshold == 0.42
+    # a model trained without written sets has one calibration for every corpus
+    plain, _ = fit([r for r in rows if r["source"] == "doc2dial"], folds=5, answer_rate=0.9,
+                   seed=0, signals=["relevance", "cross"])
+    assert "other" not in plain and LearnedRule(plain).for_corpus("x").calibration == "tuned"
+    with pytest.raises(ModelError, match="calibration"):
+        rule.for_corpus("x", "sideways")
+
 def test_the_decision_reads_the_signals_that_separate_on_every_source() -> None:
     """``--signals agree`` keeps a signal only when it separates answerable from
     unanswerable turns on doc2dial and on the written set alone, in the same direction; a

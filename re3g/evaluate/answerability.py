@@ -139,7 +139,8 @@ def _turn_record(bot: Any, example: Example) -> dict[str, Any]:
             "right": is_right(example, answer) if example.answerable else None,
             "document_change": document_changed(example) if example.answerable else None,
             "evidence": [top.doc_id, top.span_ids] if top else None,
-            "signals": answer.extra.get("signals")}
+            "signals": answer.extra.get("signals"),
+            "calibration": answer.extra.get("calibration")}
 
 
 def turn_records(bot: Any, example: Example, docs: dict[str, Any], synthetic: bool

@@ -27,6 +27,13 @@ questions about nothing any corpus covers) are asked over doc2dial and every wri
 and a topic gate learnt from them (:func:`fit`, :data:`TOPIC_MISS`) refuses such turns whatever
 the first regression says.
 
+Since session 27 the written rows also give the model a second calibration, ``other``
+(:func:`fit_other`): a regression and threshold fitted on them alone, which the pipeline uses
+on every corpus but the one the models were trained on (the manifest's ``tuned_corpus``,
+:meth:`re3g.decide.LearnedRule.for_corpus`). Session 26 measured why (docs/answerability.md):
+the doc2dial-trained signals read differently over other documents, and one regression over
+both sources fits neither well.
+
 The model (a few numbers) goes to ``models/answerability/manifest.json``; the pipeline uses
 it when ``[answer] learned`` is "auto" or true and it was trained with the same reranker,
 cross-encoder and extractor. Runs are cached line by line (``--cache``), so an interrupted
@@ -480,7 +487,80 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
         sc, tclf, floor = topic_model(idx)
         fitted["topic"] = {**block(topic_names, sc, tclf), "floor": floor,
                            "miss": topic_miss}
+    if written.any() and 0 < y[written].sum() < written.sum():
+        fitted["other"], report["other"] = fit_other(
+            x, y, groups, written, reach, folds, answer_rate, seed, signals,
+            off & (source == "written"))
     return fitted, report
+
+
+def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
+              answer_rate: float, seed: int, signals: Sequence[str], written_off: Any
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(block, report) of the decision's "other" calibration (:meth:`re3g.decide.LearnedRule.
+    for_corpus`): a logistic regression over ``signals`` fitted on the written rows alone
+    (``written``: answerable turns and real unanswerable ones over documents no model here
+    was trained on), its threshold the out-of-fold probability that keeps ``answer_rate`` of
+    their answerable turns answered, a row the topic gate stops (``reach`` < 1, out of fold)
+    counting as refused. ``written_off``: the off-topic rows over the written corpora, scored
+    in the report only.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.r_[np.ones(60), np.zeros(60)].astype(int)
+    >>> x = np.c_[y + rng.normal(0, 0.8, 120)]
+    >>> written = np.ones(120, bool)
+    >>> fitted, report = fit_other(x, y, np.arange(120) // 3, written, np.ones(120), 5, 0.9, 0,
+    ...                            ["cross"], np.zeros(120, bool))
+    >>> sorted(fitted), report["answered"] >= 0.9, report["AUROC"] > 0.7
+    (['coef', 'intercept', 'mean', 'scale', 'signals', 'sure', 'threshold'], True, True)
+    """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+    from sklearn.preprocessing import StandardScaler
+
+    def model(idx: Any) -> tuple[Any, Any]:
+        sc = StandardScaler().fit(x[idx])
+        clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000,
+                                 random_state=seed).fit(sc.transform(x[idx]), y[idx])
+        return sc, clf
+
+    rows = np.flatnonzero(written)
+    oof = np.zeros(len(y))
+    splits = min(folds, len(set(groups[rows].tolist())))
+    for tr, te in GroupKFold(n_splits=splits).split(rows, y[rows], groups[rows]):
+        sc, clf = model(rows[tr])
+        oof[rows[te]] = clf.predict_proba(sc.transform(x[rows[te]]))[:, 1]
+    oof = np.where(reach < 1.0, 0.0, oof)  # stopped by the topic gate: refused at any level
+    pos, neg = written & (y == 1), written & (y == 0)
+    threshold = rate_threshold(oof[pos], answer_rate)
+    sc, clf = model(rows)
+    fitted = {**block(signals, sc, clf), "threshold": round(threshold, 4),
+              "sure": round(max(threshold, rate_threshold(oof[pos], SURE_RATE)), 4)}
+    report = {"rows": int(written.sum()), "folds": splits,
+              "AUROC": round(float(roc_auc_score(y[written], oof[written])), 4),
+              "answered": round(float((oof[pos] >= threshold).mean()), 4),
+              "refused_unanswerable": round(float((oof[neg] < threshold).mean()), 4)}
+    if written_off.any():  # never trained on: the whole model scores them
+        p = clf.predict_proba(sc.transform(x[written_off]))[:, 1]
+        p = np.where(reach[written_off] < 1.0, 0.0, p)
+        report["refused_off_topic"] = round(float((p < threshold).mean()), 4)
+    return fitted, report
+
+
+def rate_threshold(prob: Any, rate: float) -> float:
+    """The highest of ``prob`` (probabilities of answerable turns) at which a share ``rate``
+    of them is still answered (``prob >= threshold``).
+
+    >>> rate_threshold([0.1, 0.2, 0.3, 0.4, 0.5], 0.8)
+    0.2
+    """
+    import numpy as np
+
+    p = np.sort(np.asarray(prob, dtype=float))[::-1]
+    return float(p[max(0, int(np.ceil(rate * len(p))) - 1)])
 
 
 def choose_topic_miss(rows: list[dict[str, Any]], args: argparse.Namespace,
@@ -551,6 +631,9 @@ def run(args: argparse.Namespace) -> int:
                    + (f" --checker {args.checker}" if args.checker else ""),
         "data": common.data_files([args.docs, args.train, *(f for _, f in written)]),
         **fitted, "requires": requires, "ranking": ranking,
+        # the corpus whose turns the "tuned" calibration is for; any other corpus gets the
+        # "other" one when there is one (re3g.decide.LearnedRule.for_corpus)
+        "tuned_corpus": bot.corpus_fingerprint,
         "metrics": {"train_out_of_fold": report},
         "training": {"seconds": round(time.time() - t0, 1), "seed": args.seed},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
