@@ -186,6 +186,9 @@ def test_config_files(tmp_path):
         Config.load(bad)
     with pytest.raises(DataError, match="generator"):
         Config(generator="gpt").validate()
+    bad.write_text('[answer]\ncalibration = "doc2dial"\n')
+    with pytest.raises(DataError, match=r"bad\.toml.*calibration.*auto, tuned, other"):
+        Config.load(bad).validate()
     with pytest.raises(DataError, match="no such config file"):
         Config.load(tmp_path / "none.toml")
 

@@ -81,6 +81,12 @@ Session 17: the regression over the signals that separate on every source answer
 questions of bench/abstention.py's off-topic list over doc2dial, the sample and the development
 corpus ("What is the capital of France?" 0.45 against a threshold of 0.32), and the shipped
 one 29 of them."""
+CALIBRATIONS = 2
+"""``--calibrations``: with written sets, two calibrations (doc2dial's turns, and turns over
+other documents, :func:`fit_other`) rather than one regression over both. Session 27, on the
+cached rows of the shipped command (train out of fold): doc2dial's AUROC 0.730 (one
+regression, written rows at weight 0.1) -> 0.743 (its own), the written set's on-topic turns
+... (docs/answerability.md, Session 27)."""
 OFF_TOPIC = "off_topic"
 """The kind of the rows made from ``--off-topic`` questions."""
 SURE_RATE = 0.8
@@ -107,6 +113,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--written-weight", type=float, default=WRITTEN_WEIGHT,
                         help="total weight of the written rows relative to the doc2dial rows "
                              f"(default {WRITTEN_WEIGHT})")
+    parser.add_argument("--calibrations", type=int, choices=(1, 2), default=CALIBRATIONS,
+                        help="2 (default): the written sets' turns train a calibration of "
+                             "their own for documents no model here was trained on, the "
+                             "doc2dial turns the other; 1: one regression for both, the "
+                             "written rows weighing --written-weight")
     parser.add_argument("--signals", default="all",
                         help='which signals the model reads: "all" (default), "agree" (those '
                              'that separate on every source alone, see AGREE_AUROC), or a '
@@ -354,12 +365,18 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
 
 def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
         written_weight: float = 1.0, signals: Sequence[str] = SIGNALS,
-        topic_miss: float = TOPIC_MISS[0]) -> tuple[dict[str, Any], dict[str, Any]]:
+        topic_miss: float = TOPIC_MISS[0], calibrations: int = 1
+        ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(model, report): a logistic regression over ``signals``, its threshold and its
     out-of-fold metrics (folds by dialogue). Rows of a hand-written set (``source`` "written")
     weigh ``written_weight`` times the doc2dial rows in all; the threshold is the highest
     probability at which the answerable turns of each source are still answered
     ``answer_rate`` of the time on average.
+
+    With ``calibrations`` 2 and written rows, they train a calibration of their own instead
+    (the model's ``other``, :func:`fit_other`), and the first regression and its threshold
+    are the doc2dial rows' alone (``written_weight`` is then unused); the report's
+    ``by_source_written`` still scores the first one on them, for comparison.
 
     With off-topic rows (kind :data:`OFF_TOPIC`) a topic gate is learnt too (the model's
     ``topic``): a regression of answerable against off-topic rows over the signals that
@@ -385,8 +402,10 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     source = np.array([r.get("source", "doc2dial") for r in rows])
     weight = np.ones(len(rows))
     written = (source == "written") & ~off
+    separate = calibrations == 2 and bool(written.any()) and bool((~written & ~off).any())
     if written.any() and (~written & ~off).any():
         weight[written] = written_weight * (~written & ~off).sum() / written.sum()
+    first = ~off & ~written if separate else ~off  # the rows the first regression learns
     gate = off.any()
     topic_names: list[str] = []
     if gate:
@@ -415,7 +434,7 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     oof = np.zeros(len(rows))
     reach = np.ones(len(rows))  # out of fold: under the gate of the other folds
     for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
-        main = tr[~off[tr]]
+        main = tr[first[tr]]
         scaler = StandardScaler().fit(x[main])
         clf = model().fit(scaler.transform(x[main]), y[main], sample_weight=weight[main])
         oof[te] = clf.predict_proba(scaler.transform(x[te]))[:, 1]
@@ -425,7 +444,7 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     gated = reach < 1.0
     raw = oof.copy()
     oof = np.where(gated, 0.0, oof)  # refused at any threshold while choosing it
-    sources = sorted(set(source.tolist()))
+    sources = sorted(set(source.tolist()) - ({"written"} if separate else set()))
 
     def answered(t: float) -> float:
         return float(np.mean([(oof[(y == 1) & (source == s)] >= t).mean() for s in sources
@@ -444,6 +463,20 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
                         f"topic gate at miss {topic_miss} stops too many)")
     # the confidence the pipeline reports: a gated row keeps min(p, threshold x reach)
     oof = np.where(gated, np.minimum(raw, threshold * reach), raw)
+    refused = oof < threshold
+    other: tuple[dict[str, Any], dict[str, Any]] | None = None
+    if separate and 0 < y[written].sum() < written.sum():
+        mine = source == "written"  # its turns and the off-topic questions over its corpora
+        other_fit, other_report, other_p = fit_other(
+            x, y, groups, written, reach, folds, answer_rate, seed, signals, off & mine)
+        if other_report["answered"] < answer_rate:
+            from re3g.errors import DataError
+
+            raise DataError(f"no threshold answers {answer_rate:.0%} of the written sets' "
+                            f"answerable turns (the topic gate at miss {topic_miss} stops too "
+                            "many)")
+        refused = np.where(mine, other_p < other_fit["threshold"], refused)
+        other = other_fit, other_report
     kinds = sorted({r["kind"] for r in rows})
     by_kind = {k: [i for i, r in enumerate(rows) if r["kind"] == k] for k in kinds}
     report = {
@@ -456,7 +489,7 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
                                   else None},
         "answered": round(float((oof[y == 1] >= threshold).mean()), 4),
         "refused_unanswerable": round(float((oof[y == 0] < threshold).mean()), 4),
-        "refused_by_kind": {k: round(float((oof[idx] < threshold).mean()), 4)
+        "refused_by_kind": {k: round(float(refused[idx].mean()), 4)
                             for k, idx in by_kind.items() if k not in ("answerable", "written")},
     }
     # what other operating points would give (``[answer] min_confidence`` sets one)
@@ -468,8 +501,9 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
                        (oof[(y == 0) & (source == s)] < t).mean()), 4)}
                for s in sources if ((y == 0) & (source == s)).any()}}
         for rate in TRADEOFF_RATES for t in (threshold_for(rate),)}
-    for s in sources:
+    for s in sorted(set(source.tolist())):
         pos, neg = (y == 1) & (source == s), (y == 0) & (source == s)
+        turns = (source == s) & ~off  # without the off-topic questions
         both = pos.any() and neg.any()
         report[f"by_source_{s}"] = {
             "rows": int((source == s).sum()),
@@ -477,9 +511,11 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
             "refused_unanswerable": (round(float((oof[neg] < threshold).mean()), 4)
                                      if neg.any() else None),
             "AUROC": round(float(roc_auc_score(y[source == s], oof[source == s])), 4)
-            if both else None}
-    scaler = StandardScaler().fit(x[~off])
-    clf = model().fit(scaler.transform(x[~off]), y[~off], sample_weight=weight[~off])
+            if both else None,
+            "AUROC_on_topic": round(float(roc_auc_score(y[turns], oof[turns])), 4)
+            if 0 < y[turns].sum() < turns.sum() else None}
+    scaler = StandardScaler().fit(x[first])
+    clf = model().fit(scaler.transform(x[first]), y[first], sample_weight=weight[first])
     fitted = {**block(signals, scaler, clf), "threshold": round(threshold, 4),
               "sure": round(max(threshold, threshold_for(SURE_RATE)), 4)}
     if gate:
@@ -487,31 +523,31 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
         sc, tclf, floor = topic_model(idx)
         fitted["topic"] = {**block(topic_names, sc, tclf), "floor": floor,
                            "miss": topic_miss}
-    if written.any() and 0 < y[written].sum() < written.sum():
-        fitted["other"], report["other"] = fit_other(
-            x, y, groups, written, reach, folds, answer_rate, seed, signals,
-            off & (source == "written"))
+    if other is not None:
+        fitted["other"], report["other"] = other
     return fitted, report
 
 
 def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
               answer_rate: float, seed: int, signals: Sequence[str], written_off: Any
-              ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(block, report) of the decision's "other" calibration (:meth:`re3g.decide.LearnedRule.
+              ) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """(block, report, probabilities) of the decision's "other" calibration (:meth:`re3g.decide.LearnedRule.
     for_corpus`): a logistic regression over ``signals`` fitted on the written rows alone
     (``written``: answerable turns and real unanswerable ones over documents no model here
     was trained on), its threshold the out-of-fold probability that keeps ``answer_rate`` of
     their answerable turns answered, a row the topic gate stops (``reach`` < 1, out of fold)
-    counting as refused. ``written_off``: the off-topic rows over the written corpora, scored
-    in the report only.
+    counting as refused. ``written_off``: the off-topic rows over the written corpora, never
+    trained on: the model fitted on all written rows scores them. The probabilities: out of
+    fold for the written rows, that model's for ``written_off``, 0 where the gate stops a
+    row, NaN elsewhere.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> y = np.r_[np.ones(60), np.zeros(60)].astype(int)
     >>> x = np.c_[y + rng.normal(0, 0.8, 120)]
     >>> written = np.ones(120, bool)
-    >>> fitted, report = fit_other(x, y, np.arange(120) // 3, written, np.ones(120), 5, 0.9, 0,
-    ...                            ["cross"], np.zeros(120, bool))
+    >>> fitted, report, p = fit_other(x, y, np.arange(120) // 3, written, np.ones(120), 5,
+    ...                               0.9, 0, ["cross"], np.zeros(120, bool))
     >>> sorted(fitted), report["answered"] >= 0.9, report["AUROC"] > 0.7
     (['coef', 'intercept', 'mean', 'scale', 'signals', 'sure', 'threshold'], True, True)
     """
@@ -528,26 +564,26 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
         return sc, clf
 
     rows = np.flatnonzero(written)
-    oof = np.zeros(len(y))
+    oof = np.full(len(y), np.nan)
     splits = min(folds, len(set(groups[rows].tolist())))
     for tr, te in GroupKFold(n_splits=splits).split(rows, y[rows], groups[rows]):
         sc, clf = model(rows[tr])
         oof[rows[te]] = clf.predict_proba(sc.transform(x[rows[te]]))[:, 1]
+    sc, clf = model(rows)
+    if written_off.any():  # never trained on: the whole model scores them
+        oof[written_off] = clf.predict_proba(sc.transform(x[written_off]))[:, 1]
     oof = np.where(reach < 1.0, 0.0, oof)  # stopped by the topic gate: refused at any level
     pos, neg = written & (y == 1), written & (y == 0)
     threshold = rate_threshold(oof[pos], answer_rate)
-    sc, clf = model(rows)
     fitted = {**block(signals, sc, clf), "threshold": round(threshold, 4),
               "sure": round(max(threshold, rate_threshold(oof[pos], SURE_RATE)), 4)}
     report = {"rows": int(written.sum()), "folds": splits,
               "AUROC": round(float(roc_auc_score(y[written], oof[written])), 4),
               "answered": round(float((oof[pos] >= threshold).mean()), 4),
               "refused_unanswerable": round(float((oof[neg] < threshold).mean()), 4)}
-    if written_off.any():  # never trained on: the whole model scores them
-        p = clf.predict_proba(sc.transform(x[written_off]))[:, 1]
-        p = np.where(reach[written_off] < 1.0, 0.0, p)
-        report["refused_off_topic"] = round(float((p < threshold).mean()), 4)
-    return fitted, report
+    if written_off.any():
+        report["refused_off_topic"] = round(float((oof[written_off] < threshold).mean()), 4)
+    return fitted, report, oof
 
 
 def rate_threshold(prob: Any, rate: float) -> float:
@@ -571,13 +607,14 @@ def choose_topic_miss(rows: list[dict[str, Any]], args: argparse.Namespace,
     from re3g.errors import DataError
 
     if not any(r["kind"] == OFF_TOPIC for r in rows):
-        return fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight, names)
+        return fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight, names,
+                   calibrations=args.calibrations)
     best: tuple[float, dict[str, Any], dict[str, Any]] | None = None
     grid: dict[str, Any] = {}
     for miss in TOPIC_MISS:
         try:
             fitted, report = fit(rows, args.folds, args.answer_rate, args.seed,
-                                 args.written_weight, names, miss)
+                                 args.written_weight, names, miss, args.calibrations)
         except DataError as exc:
             grid[str(miss)] = str(exc)
             continue
@@ -625,7 +662,9 @@ def run(args: argparse.Namespace) -> int:
                        "versions of them (re3g.evaluate.unanswerable)",
         "command": f"{TRAIN_CMD} --dialogues {args.dialogues} --answer-rate {args.answer_rate}"
                    + "".join(f" --written {d} {f}" for d, f in written)
-                   + (f" --written-weight {args.written_weight}" if written else "")
+                   + (f" --written-weight {args.written_weight}"
+                      if written and args.calibrations == 1 else "")
+                   + (f" --calibrations {args.calibrations}" if written else "")
                    + f" --signals {args.signals}"
                    + (f" --off-topic {args.off_topic}" if args.off_topic else "")
                    + (f" --checker {args.checker}" if args.checker else ""),
