@@ -536,10 +536,10 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
     fitted on the written rows alone (``written``: answerable turns and real unanswerable
     ones over documents no model here was trained on), its threshold the out-of-fold
     probability that keeps ``answer_rate`` of their answerable turns answered, a row the
-    topic gate stops (``reach`` < 1, out of fold) counting as refused. ``written_off``: the off-topic rows over the written corpora, never
-    trained on: the model fitted on all written rows scores them. The probabilities: out of
-    fold for the written rows, that model's for ``written_off``, 0 where the gate stops a
-    row, NaN elsewhere.
+    topic gate stops (``reach`` < 1, out of fold) counting as refused. ``written_off``: the
+    off-topic rows over the written corpora, never trained on: the model fitted on all
+    written rows scores them. The probabilities: out of fold for the written rows, that
+    model's for ``written_off``, 0 where the gate stops a row, NaN elsewhere.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
