@@ -201,8 +201,8 @@ def test_learned_rule_checks_its_components_and_file(tmp_path: Path) -> None:
                      "intercept": 0, "threshold": 0.5})
 
 
-def test_shipped_decision_matches_the_default_ranking(caplog: pytest.LogCaptureFixture
-                                                     ) -> None:
+def test_shipped_decision_matches_the_default_ranking(caplog: pytest.LogCaptureFixture,
+                                                     doc2dial_docs) -> None:
     """The shipped answerability model was trained on the default ranking's signals; a
     pipeline with another ranking still uses it but says so once, naming the setting."""
     import logging
@@ -214,6 +214,16 @@ def test_shipped_decision_matches_the_default_ranking(caplog: pytest.LogCaptureF
 
     rule = LearnedRule.load(model_path("answerability"))
     assert rule.manifest["ranking"]["current_weight"] == Config().current_weight
+    # two calibrations: doc2dial's turns get the one it was trained for, the sample corpus
+    # (documents no model here was trained on) the other one
+    from re3g.retrieve.index import corpus_fingerprint
+
+    assert rule.calibrations == ("tuned", "other")
+    d2d = corpus_fingerprint(doc2dial_docs.values())
+    assert rule.for_corpus(d2d).calibration == "tuned"
+    sample = Re3G(Config())
+    assert sample.rule.calibration == "other"
+    assert sample.rule.threshold == rule.manifest["other"]["threshold"] != rule.threshold
     assert rule.ranking_differs(Config(), Re3G(Config()).cascade()) == []
     # the cascade's depth is unset in the config (the cross-encoder's manifest decides), so
     # the check compares what the pipeline resolved
@@ -291,14 +301,20 @@ def test_written_rows_give_the_decision_its_other_documents_calibration() -> Non
             rows.append({"dial_id": f"{source}-{i // 5}", "kind": "answerable" if ok else
                          "written_unanswerable", "answerable": ok, "source": source,
                          "signals": sig})
-    model, report = fit(rows, folds=5, answer_rate=0.9, seed=0, written_weight=0.1,
-                        signals=["relevance", "cross"])
+    model, report = fit(rows, folds=5, answer_rate=0.9, seed=0, signals=["relevance", "cross"],
+                        calibrations=2)
     other = model["other"]
-    assert abs(model["coef"][0]) > abs(model["coef"][1])  # the shared one: relevance
+    assert abs(model["coef"][0]) > abs(model["coef"][1])  # doc2dial's: relevance
     assert abs(other["coef"][1]) > abs(other["coef"][0])  # the other one: cross
     assert report["other"]["rows"] == 150 and report["other"]["answered"] >= 0.9
+    # doc2dial's threshold is its own (no longer an average with the written rows')
+    assert report["by_source_doc2dial"]["answered"] >= 0.9
     assert report["other"]["AUROC"] > report["by_source_written"]["AUROC"]
     assert other["sure"] >= other["threshold"]
+    # with one calibration the written rows join the first regression, as before
+    one, one_report = fit(rows, folds=5, answer_rate=0.9, seed=0, written_weight=0.1,
+                          signals=["relevance", "cross"])
+    assert "other" not in one and "other" not in one_report
     rule = LearnedRule({**model, "tuned_corpus": "d2d"})
     assert rule.calibrations == ("tuned", "other")
     tuned, rest = rule.for_corpus("d2d"), rule.for_corpus("my-own-documents")
@@ -313,7 +329,7 @@ def test_written_rows_give_the_decision_its_other_documents_calibration() -> Non
     assert LearnedRule(rule.manifest, 0.42).for_corpus("x").threshold == 0.42
     # a model trained without written sets has one calibration for every corpus
     plain, _ = fit([r for r in rows if r["source"] == "doc2dial"], folds=5, answer_rate=0.9,
-                   seed=0, signals=["relevance", "cross"])
+                   seed=0, signals=["relevance", "cross"], calibrations=2)
     assert "other" not in plain and LearnedRule(plain).for_corpus("x").calibration == "tuned"
     with pytest.raises(ModelError, match="calibration"):
         rule.for_corpus("x", "sideways")
@@ -390,7 +406,8 @@ def test_a_topic_gate_learnt_from_off_topic_questions_refuses_them() -> None:
     from re3g.train.answerability import TOPIC_MISS, choose_topic_miss
 
     rows = _gate_rows()
-    args = SimpleNamespace(folds=5, answer_rate=0.9, seed=0, written_weight=0.1)
+    args = SimpleNamespace(folds=5, answer_rate=0.9, seed=0, written_weight=0.1,
+                           calibrations=1)
     model, report = choose_topic_miss(rows, args, ["cross"])
     gate = model["topic"]
     assert "relevance" in gate["signals"] and "cross" not in gate["signals"]
@@ -406,6 +423,13 @@ def test_a_topic_gate_learnt_from_off_topic_questions_refuses_them() -> None:
     decision = rule.decide(sure_by_cross)
     assert not decision.grounded and 0.0 <= decision.confidence < rule.threshold
     assert rule.decide(Signals(cross=4.0, relevance=0.0)).grounded
+    # with two calibrations the gate serves both, and the miss chosen leaves the written
+    # rows' own threshold answering its share (a gate that stopped more would leave none)
+    args.calibrations = 2
+    two, two_report = choose_topic_miss(rows, args, ["cross"])
+    assert two_report["other"]["answered"] >= 0.9
+    assert two_report["other"]["refused_off_topic"] > 0.8
+    assert LearnedRule(two).for_corpus("x").decide(sure_by_cross).grounded is False
     # without off-topic rows there is no gate, as before
     plain, plain_report = choose_topic_miss([r for r in rows if r["kind"] != "off_topic"],
                                             args, ["cross"])

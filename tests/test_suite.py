@@ -30,13 +30,17 @@ SUITE = ROOT / "data" / "suite"
 # refused or tentative 47.1, AUROC 0.73, right or runner-up 74.2. Session 24 (the checker's
 # null as a fifth signal): sample answered 98.9, right 72.8, refused 20.8, refused or tentative
 # 58.3, AUROC 0.84, right or runner-up 76.1; other documents 91.9, 72.6, 11.8, 47.1, 0.75, 73.4.
+# Session 27 (the decision's own calibration for other documents, fitted on both development
+# sets, and the checker trained on passages without their answer): sample 98.9, 72.8, 20.8,
+# 54.2, 0.86, 77.2; other documents 93.6, 73.4, 14.7, 38.2, 0.79, 74.2 (the other calibration's
+# caution level sits nearer its threshold, so fewer unanswerable turns are cautioned).
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 95.0, "right": 68.0, "AUROC": 0.78, "refused_or_tentative": 54.0,
+               {"answered": 95.0, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 50.0,
                 "refused_unanswerable": 14.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 89.0, "right": 70.0, "AUROC": 0.68, "refused_or_tentative": 42.0,
-                   "refused_unanswerable": 8.0, "right_or_runner_up": 70.0}),
+                  {"answered": 89.0, "right": 70.0, "AUROC": 0.74, "refused_or_tentative": 34.0,
+                   "refused_unanswerable": 11.0, "right_or_runner_up": 70.0}),
 }
 
 

@@ -83,10 +83,11 @@ corpus ("What is the capital of France?" 0.45 against a threshold of 0.32), and 
 one 29 of them."""
 CALIBRATIONS = 2
 """``--calibrations``: with written sets, two calibrations (doc2dial's turns, and turns over
-other documents, :func:`fit_other`) rather than one regression over both. Session 27, on the
-cached rows of the shipped command (train out of fold): doc2dial's AUROC 0.730 (one
-regression, written rows at weight 0.1) -> 0.743 (its own), the written set's on-topic turns
-... (docs/answerability.md, Session 27)."""
+other documents, :func:`fit_other`) rather than one regression over both. Session 27, train
+out of fold, both development sets written, the checker trained with ``--blanked-nulls 1``:
+doc2dial's on-topic turns AUROC 0.723 -> 0.728 and refused 17.3 -> 28.2% at 98.6 -> 95.0%
+answered (one threshold had averaged the two sources), the written turns 0.715 -> 0.758 and
+17.1 -> 17.8% at 91.6 -> 95.0% (docs/answerability.md, Session 27)."""
 OFF_TOPIC = "off_topic"
 """The kind of the rows made from ``--off-topic`` questions."""
 SURE_RATE = 0.8
