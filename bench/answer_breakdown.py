@@ -35,11 +35,13 @@ def bucket(row: dict[str, Any], gold: set[tuple[str, str]], passage_of: dict[Any
         return "refused"
     if row.get("right"):
         return "right"
+    if not row.get("evidence"):
+        return "wrong_document"  # answered from no span at all
     doc_id, spans = row["evidence"]
     if doc_id not in {d for d, _ in gold}:
         return "wrong_document"
-    mine = {passage_of.get((doc_id, s)) for s in spans}
-    golds = {passage_of.get(g) for g in gold}
+    mine = {passage_of[(doc_id, s)] for s in spans if (doc_id, s) in passage_of}
+    golds = {passage_of[g] for g in gold if g in passage_of}
     return "right_passage_wrong_sentence" if mine & golds else "right_document_wrong_passage"
 
 

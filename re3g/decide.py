@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from re3g.config import CALIBRATIONS
 from re3g.errors import ModelError
 from re3g.logistic import probability as standard_logistic
 from re3g.rank.base import Ranker
@@ -208,8 +209,9 @@ class LearnedRule:
         self.manifest = manifest
         self.path = path
         # which calibration this is: "tuned" (the corpus the models were trained on, or a
-        # model with one calibration) or "other" (:meth:`for_corpus`)
+        # model with one calibration) or "other" (:meth:`for_corpus`), and the rule it came from
         self.calibration = "tuned"
+        self.base = self
 
     @classmethod
     def load(cls, path: Path, min_confidence: float | None = None) -> LearnedRule:
@@ -225,8 +227,9 @@ class LearnedRule:
     @property
     def calibrations(self) -> tuple[str, ...]:
         """The calibrations the model holds: ("tuned",), or ("tuned", "other") when it was
-        trained with written sets over other documents (``re3g train answerability
-        --written``), which give it a second regression and threshold for them.
+        trained with written sets over other documents and two calibrations (``re3g train
+        answerability --written ... --calibrations 2``, the default), which give it a second
+        regression and threshold for them.
 
         >>> LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [], "intercept": 0,
         ...              "threshold": 0.5}).calibrations
@@ -253,20 +256,29 @@ class LearnedRule:
         True
         >>> rule.for_corpus("abc", "other").calibration
         'other'
+        >>> rule.for_corpus("xyz").for_corpus("abc") is rule    # always from the model itself
+        True
         """
-        if calibration not in ("auto", "tuned", "other"):
-            raise ModelError(f"calibration must be auto, tuned or other, got {calibration!r}")
-        other = self.manifest.get("other")
+        if calibration not in CALIBRATIONS:
+            raise ModelError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got "
+                             f"{calibration!r}")
+        base = self.base
+        other = base.manifest.get("other")
         wanted = (calibration if calibration != "auto" else
                   "tuned" if fingerprint is not None
-                  and fingerprint == self.manifest.get("tuned_corpus") else "other")
+                  and fingerprint == base.manifest.get("tuned_corpus") else "other")
         if not other or wanted == "tuned":
-            return self
-        rule = LearnedRule({**self.manifest, **{k: other[k] for k in
-                                                ("signals", "mean", "scale", "coef",
-                                                 "intercept", "threshold", "sure")}},
-                           self.min_confidence, self.path)
-        rule.calibration = "other"
+            return base
+        try:
+            block = {k: other[k] for k in ("signals", "mean", "scale", "coef", "intercept",
+                                           "threshold")}
+            rule = LearnedRule({**base.manifest, **block, "sure": other.get("sure", 0.0)},
+                               base.min_confidence, base.path)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{base.path or 'answerability model'}: its 'other' calibration is "
+                             f"not usable ({exc!r}); retrain it with `re3g train "
+                             f"answerability`") from exc
+        rule.calibration, rule.base = "other", base
         return rule
 
     def mismatch(self, reranker: Any, cross: Any, extractor: Any, checker: Any = None
@@ -379,7 +391,8 @@ class LearnedRule:
         reach = self.on_topic(signals)
         if reach < 1.0:
             p = round(min(p, self.threshold * reach), 4)
-        return Decision(p, p >= self.threshold, self.threshold, self.sure)
+        # a turn the gate stops is refused even where a threshold of 0 would take any p
+        return Decision(p, p >= self.threshold and reach >= 1.0, self.threshold, self.sure)
 
 
 def caution(decision: Decision, sure: float | None, sureness: Any) -> dict[str, Any]:

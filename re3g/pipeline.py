@@ -101,6 +101,7 @@ class Re3G:
         self._lock = threading.RLock()
         # components loaded on first use (None is a valid loaded value: "off")
         self._parts: dict[str, Any] = {}
+        self._documents_given = documents is not None
         if documents is not None:
             self._parts["documents"] = documents
         if retriever is not None:
@@ -244,15 +245,18 @@ class Re3G:
 
     @property
     def corpus_fingerprint(self) -> str | None:
-        """The documents' :func:`re3g.retrieve.index.corpus_fingerprint` (the index manifest's
-        when the documents are not at hand; None when neither is): the learned decision's
-        calibration depends on whether the models were trained on this corpus."""
+        """The corpus's :func:`re3g.retrieve.index.corpus_fingerprint`: of the documents given
+        to the pipeline (``documents=``), else the one the index manifest recorded at build
+        time (the documents read from the index are checked against it); None when neither is
+        at hand. The learned decision's calibration depends on whether the models were trained
+        on this corpus. A pipeline given a ``retriever=`` should be given its ``documents=``
+        too (or ``[answer] calibration``), as the evaluation runner does: otherwise the
+        configured index names the corpus."""
         def load() -> str | None:
             from re3g.retrieve.index import corpus_fingerprint, read_manifest
 
-            docs = self.documents
-            if docs:
-                return corpus_fingerprint(docs.values())
+            if self._documents_given:
+                return corpus_fingerprint(self.documents.values()) if self.documents else None
             with contextlib.suppress(Re3GError, OSError, KeyError, TypeError):
                 return str(read_manifest(self.index_dir)["corpus"]["sha256"])
             return None
@@ -532,7 +536,7 @@ class Re3G:
         }
         if signals is not None:
             extra["signals"] = signals.as_dict()
-            extra["calibration"] = getattr(self.rule, "calibration", "tuned")
+            extra["calibration"] = self.rule.calibration
         return Answer("", evidence, hits, timings, decision.confidence, decision.grounded,
                       extra)
 

@@ -224,6 +224,9 @@ def test_shipped_decision_matches_the_default_ranking(caplog: pytest.LogCaptureF
     sample = Re3G(Config())
     assert sample.rule.calibration == "other"
     assert sample.rule.threshold == rule.manifest["other"]["threshold"] != rule.threshold
+    assert sample.answer("How much does a day pass cost?").extra["calibration"] == "other"
+    forced = Re3G(Config(calibration="tuned"))
+    assert forced.rule.calibration == "tuned" and forced.rule.threshold == rule.threshold
     assert rule.ranking_differs(Config(), Re3G(Config()).cascade()) == []
     # the cascade's depth is unset in the config (the cross-encoder's manifest decides), so
     # the check compares what the pipeline resolved
@@ -278,7 +281,6 @@ def test_written_rows_weigh_like_doc2dial_and_the_threshold_serves_both() -> Non
     assert model["sure"] == round(sure, 4) > model["threshold"]
 
 
-
 def test_written_rows_give_the_decision_its_other_documents_calibration() -> None:
     """The written rows (turns over documents no model here was trained on) also fit a second
     regression alone, ``other``, whose threshold answers ``answer_rate`` of their answerable
@@ -307,6 +309,7 @@ def test_written_rows_give_the_decision_its_other_documents_calibration() -> Non
     assert abs(model["coef"][0]) > abs(model["coef"][1])  # doc2dial's: relevance
     assert abs(other["coef"][1]) > abs(other["coef"][0])  # the other one: cross
     assert report["other"]["rows"] == 150 and report["other"]["answered"] >= 0.9
+    assert 0.0 < other["threshold"] < 1.0
     # doc2dial's threshold is its own (no longer an average with the written rows')
     assert report["by_source_doc2dial"]["answered"] >= 0.9
     assert report["other"]["AUROC"] > report["by_source_written"]["AUROC"]
@@ -333,6 +336,36 @@ def test_written_rows_give_the_decision_its_other_documents_calibration() -> Non
     assert "other" not in plain and LearnedRule(plain).for_corpus("x").calibration == "tuned"
     with pytest.raises(ModelError, match="calibration"):
         rule.for_corpus("x", "sideways")
+    broken = LearnedRule({**rule.manifest, "other": {"signals": ["cross"]}}, path="m")
+    with pytest.raises(ModelError, match="m: its 'other' calibration is not usable"):
+        broken.for_corpus("x")
+
+
+def test_a_topic_gate_that_stops_too_many_written_turns_is_refused_not_switched_off() -> None:
+    """When the gate stops more written answerable turns than ``1 - answer_rate``, no
+    threshold of the other calibration answers its share: the fit says so (a threshold of 0
+    would otherwise answer every turn, the gated ones included), and a rule never answers a
+    turn its gate stops."""
+    import numpy as np
+
+    from re3g.decide import LearnedRule, Signals
+    from re3g.train.answerability import fit_other
+
+    rng = np.random.default_rng(1)
+    y = np.r_[np.ones(80), np.zeros(40)].astype(int)
+    x = np.c_[y + rng.normal(0, 0.8, 120)]
+    reach = np.ones(120)
+    reach[:16] = 0.5  # the gate stops 20% of the answerable turns
+    _, report, _ = fit_other(x, y, np.arange(120) // 3, np.ones(120, bool), reach, 5, 0.9, 0,
+                             ["cross"], np.zeros(120, bool))
+    assert report["answered"] < 0.9
+    gate = {"signals": ["relevance"], "mean": [0.0], "scale": [1.0], "coef": [10.0],
+            "intercept": -2.0, "floor": 0.5}
+    rule = LearnedRule({"signals": ["cross"], "mean": [0.0], "scale": [1.0], "coef": [1.0],
+                        "intercept": 0.0, "threshold": 0.0, "topic": gate})
+    assert not rule.decide(Signals(relevance=0.0, cross=3.0)).grounded
+    assert rule.decide(Signals(relevance=1.0, cross=3.0)).grounded
+
 
 def test_the_decision_reads_the_signals_that_separate_on_every_source() -> None:
     """``--signals agree`` keeps a signal only when it separates answerable from
@@ -424,10 +457,11 @@ def test_a_topic_gate_learnt_from_off_topic_questions_refuses_them() -> None:
     assert not decision.grounded and 0.0 <= decision.confidence < rule.threshold
     assert rule.decide(Signals(cross=4.0, relevance=0.0)).grounded
     # with two calibrations the gate serves both, and the miss chosen leaves the written
-    # rows' own threshold answering its share (a gate that stopped more would leave none)
+    # rows' own threshold answering its share (a miss whose gate stops more is refused:
+    # test_a_topic_gate_that_stops_too_many_written_turns_is_refused_not_switched_off)
     args.calibrations = 2
     two, two_report = choose_topic_miss(rows, args, ["cross"])
-    assert two_report["other"]["answered"] >= 0.9
+    assert two_report["other"]["answered"] >= 0.9 and two["other"]["threshold"] > 0.0
     assert two_report["other"]["refused_off_topic"] > 0.8
     assert LearnedRule(two).for_corpus("x").decide(sure_by_cross).grounded is False
     # without off-topic rows there is no gate, as before

@@ -81,7 +81,7 @@ Session 17: the regression over the signals that separate on every source answer
 questions of bench/abstention.py's off-topic list over doc2dial, the sample and the development
 corpus ("What is the capital of France?" 0.45 against a threshold of 0.32), and the shipped
 one 29 of them."""
-CALIBRATIONS = 2
+DEFAULT_CALIBRATIONS = 2
 """``--calibrations``: with written sets, two calibrations (doc2dial's turns, and turns over
 other documents, :func:`fit_other`) rather than one regression over both. Session 27, train
 out of fold, both development sets written, the checker trained with ``--blanked-nulls 1``:
@@ -114,7 +114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--written-weight", type=float, default=WRITTEN_WEIGHT,
                         help="total weight of the written rows relative to the doc2dial rows "
                              f"(default {WRITTEN_WEIGHT})")
-    parser.add_argument("--calibrations", type=int, choices=(1, 2), default=CALIBRATIONS,
+    parser.add_argument("--calibrations", type=int, choices=(1, 2), default=DEFAULT_CALIBRATIONS,
                         help="2 (default): the written sets' turns train a calibration of "
                              "their own for documents no model here was trained on, the "
                              "doc2dial turns the other; 1: one regression for both, the "
@@ -403,7 +403,9 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     source = np.array([r.get("source", "doc2dial") for r in rows])
     weight = np.ones(len(rows))
     written = (source == "written") & ~off
-    separate = calibrations == 2 and bool(written.any()) and bool((~written & ~off).any())
+    # two calibrations need written rows of both kinds (and doc2dial rows for the first)
+    separate = (calibrations == 2 and 0 < int(y[written].sum()) < int(written.sum())
+                and bool((~written & ~off).any()))
     if written.any() and (~written & ~off).any():
         weight[written] = written_weight * (~written & ~off).sum() / written.sum()
     first = ~off & ~written if separate else ~off  # the rows the first regression learns
@@ -447,9 +449,9 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     oof = np.where(gated, 0.0, oof)  # refused at any threshold while choosing it
     sources = sorted(set(source.tolist()) - ({"written"} if separate else set()))
 
-    def answered(t: float) -> float:
-        return float(np.mean([(oof[(y == 1) & (source == s)] >= t).mean() for s in sources
-                              if ((y == 1) & (source == s)).any()]))
+    def answered(t: float) -> float:  # a row the gate stops is refused at any threshold
+        return float(np.mean([((oof >= t) & ~gated)[(y == 1) & (source == s)].mean()
+                              for s in sources if ((y == 1) & (source == s)).any()]))
 
     cands = np.unique(oof[y == 1])
 
@@ -464,9 +466,10 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
                         f"topic gate at miss {topic_miss} stops too many)")
     # the confidence the pipeline reports: a gated row keeps min(p, threshold x reach)
     oof = np.where(gated, np.minimum(raw, threshold * reach), raw)
-    refused = oof < threshold
+    refused = (oof < threshold) | gated
+    final = oof  # each row's probability under the calibration that decides it
     other: tuple[dict[str, Any], dict[str, Any]] | None = None
-    if separate and 0 < y[written].sum() < written.sum():
+    if separate:
         mine = source == "written"  # its turns and the off-topic questions over its corpora
         other_fit, other_report, other_p = fit_other(
             x, y, groups, written, reach, folds, answer_rate, seed, signals, off & mine)
@@ -476,20 +479,21 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
             raise DataError(f"no threshold answers {answer_rate:.0%} of the written sets' "
                             f"answerable turns (the topic gate at miss {topic_miss} stops too "
                             "many)")
-        refused = np.where(mine, other_p < other_fit["threshold"], refused)
+        refused = np.where(mine, (other_p < other_fit["threshold"]) | gated, refused)
+        final = np.where(mine, other_p, oof)
         other = other_fit, other_report
     kinds = sorted({r["kind"] for r in rows})
     by_kind = {k: [i for i, r in enumerate(rows) if r["kind"] == k] for k in kinds}
     report = {
         "rows": len(rows), "turns": int(y.sum()), "dialogues": len(set(groups.tolist())),
-        "folds": folds, "AUROC": round(float(roc_auc_score(y, oof)), 4),
-        "brier": round(float(brier_score_loss(y, oof)), 4),
+        "folds": folds, "AUROC": round(float(roc_auc_score(y, final)), 4),
+        "brier": round(float(brier_score_loss(y, final)), 4),
         "stopped_by_topic_gate": {"answerable": round(float(gated[y == 1].mean()), 4),
                                   "unanswerable": round(float(gated[(y == 0) & ~off].mean()), 4),
                                   OFF_TOPIC: round(float(gated[off].mean()), 4) if gate
                                   else None},
-        "answered": round(float((oof[y == 1] >= threshold).mean()), 4),
-        "refused_unanswerable": round(float((oof[y == 0] < threshold).mean()), 4),
+        "answered": round(float((~refused[y == 1]).mean()), 4),
+        "refused_unanswerable": round(float(refused[y == 0].mean()), 4),
         "refused_by_kind": {k: round(float(refused[idx].mean()), 4)
                             for k, idx in by_kind.items() if k not in ("answerable", "written")},
     }
@@ -564,10 +568,20 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
                                  random_state=seed).fit(sc.transform(x[idx]), y[idx])
         return sc, clf
 
+    from re3g.errors import DataError
+
     rows = np.flatnonzero(written)
     oof = np.full(len(y), np.nan)
     splits = min(folds, len(set(groups[rows].tolist())))
+    if splits < 2:
+        raise DataError("the other-documents calibration needs written turns from at least two "
+                        "dialogues (out-of-fold threshold); add a written set or use "
+                        "--calibrations 1")
     for tr, te in GroupKFold(n_splits=splits).split(rows, y[rows], groups[rows]):
+        if len(set(y[rows[tr]].tolist())) < 2:
+            raise DataError("a fold of the written turns holds only one kind (answerable or "
+                            "not); the written sets need more unanswerable turns, or use "
+                            "--calibrations 1")
         sc, clf = model(rows[tr])
         oof[rows[te]] = clf.predict_proba(sc.transform(x[rows[te]]))[:, 1]
     sc, clf = model(rows)
@@ -578,12 +592,14 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
     threshold = rate_threshold(oof[pos], answer_rate)
     fitted = {**block(signals, sc, clf), "threshold": round(threshold, 4),
               "sure": round(max(threshold, rate_threshold(oof[pos], SURE_RATE)), 4)}
+    stopped = reach < 1.0  # refused whatever the threshold (0 included)
     report = {"rows": int(written.sum()), "folds": splits,
               "AUROC": round(float(roc_auc_score(y[written], oof[written])), 4),
-              "answered": round(float((oof[pos] >= threshold).mean()), 4),
-              "refused_unanswerable": round(float((oof[neg] < threshold).mean()), 4)}
+              "answered": round(float(((oof >= threshold) & ~stopped)[pos].mean()), 4),
+              "refused_unanswerable": round(float(((oof < threshold) | stopped)[neg].mean()), 4)}
     if written_off.any():
-        report["refused_off_topic"] = round(float((oof[written_off] < threshold).mean()), 4)
+        report["refused_off_topic"] = round(float(((oof < threshold) | stopped)[written_off]
+                                                  .mean()), 4)
     return fitted, report, oof
 
 
