@@ -115,7 +115,8 @@ def main() -> int:
 
     best = max(sorted(MARGINS, reverse=True), key=objective)
     result = {"checker": Path(checker.path).name,
-              "checker_command": checker.manifest.get("command", ""), "chosen_on": chosen_on, "chosen_margin": str(best),
+              "checker_command": checker.manifest.get("command", ""), "chosen_on": chosen_on,
+              "chosen_margin": str(best),
               "turns": {n: len(rows) for n, rows in runs.items()}, "by_margin": table}
     for name in runs:
         print(f"{name}: reader {table[name]['inf']['right_pick']}%  ->  d={best}: "
