@@ -112,7 +112,7 @@ UNRECORDED_RANKING = {"title_weight": 0.0, "base_weight": 0.0}
 """Ranking settings a decision trained before they existed was trained without (their value
 then), for :meth:`LearnedRule.ranking_differs`."""
 SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap",
-           "evidence_cosine", "null", "sure", "check_null")
+           "evidence_cosine", "null", "sure", "check_null", "doc_cover", "corpus_missing")
 @dataclass(frozen=True)
 class Signals:
     """What the learned decision reads about one turn (:data:`SIGNALS`, in that order):
@@ -142,10 +142,16 @@ class Signals:
       reader (``models/checker``, ``[answer] checker``), the project's reader continued on
       hand-written conversations over other documents (``data/train``), which tells "the
       passage does not say it" apart better there (development set AUROC 0.77 against the
-      reader's 0.67); 0 without a checker.
+      reader's 0.67); 0 without a checker;
+    - ``doc_cover``: share of the turn's new content stems (those of the user's last turn that
+      no earlier turn has, :func:`re3g.data.words.new_stems`) found anywhere in the document
+      of the top evidence (of the best passage when there is none); 1 when the turn brings no
+      new word. A question the page does not answer often names what the page never mentions
+      ("Is there parking?" over a page that says nothing of cars);
+    - ``corpus_missing``: how many of those new stems no document of the corpus has.
 
     >>> Signals(relevance=0.6, overlap=0.5).vector()
-    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     """
 
     relevance: float = 0.0
@@ -159,6 +165,8 @@ class Signals:
     null: float = 0.0
     sure: float = 0.0
     check_null: float = 0.0
+    doc_cover: float = 0.0
+    corpus_missing: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in SIGNALS]

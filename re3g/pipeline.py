@@ -62,7 +62,7 @@ from typing import Any, TypeVar
 
 from re3g.config import Config
 from re3g.data.query import build_query, normalize_history
-from re3g.data.words import stem_overlap, word_overlap
+from re3g.data.words import content_stems, cover_share, new_stems, stem_overlap, word_overlap
 from re3g.decide import AbstainRule, Decision, LearnedRule, Signals, caution
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor, SpanExtractor
@@ -146,6 +146,18 @@ class Re3G:
         from re3g.retrieve.locate import index_documents
 
         return self._once("documents", lambda: index_documents(self.index_dir, self.config.docs))
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Content stems of every document of the corpus (:func:`re3g.data.words.content_stems`
+        of title and text); what the decision's ``corpus_missing`` signal counts against. Empty
+        when the documents are not found."""
+        def load() -> frozenset[str]:
+            docs = self.documents or {}
+            return frozenset().union(*(content_stems(f"{d.title} {d.text}")
+                                       for d in docs.values()))
+
+        return self._once("vocabulary", load)
 
     @property
     def encoder(self) -> Any:
@@ -451,6 +463,11 @@ class Re3G:
             read = [next((h for h in hits if h.passage.pid == pid), hits[0])]
             with model_errors("the checker failed"):
                 check = self.checker.null_score(query, read, docs, self.checker.question(turns))
+        doc_cover, missing = 1.0, 0.0
+        if not isinstance(rule, LearnedRule) or rule.reads("doc_cover") \
+                or rule.reads("corpus_missing"):
+            doc_cover, missing = self._coverage(turns, evidence[0].doc_id if evidence
+                                                else top.doc_id, passage_contents(top), docs)
         return Signals(relevance=rr.relevance(ranking.top_score) if rr is not None else 0.0,
                        cross=ranking.cross_logits.get(top.pid, 0.0),
                        reader=evidence[0].score if evidence else 0.0,
@@ -462,7 +479,20 @@ class Re3G:
                        evidence_cosine=float(vecs[0] @ vecs[2]) if evidence else 0.0,
                        null=null,
                        sure=evidence[0].sure or 0.0 if evidence else 0.0,
-                       check_null=check)
+                       check_null=check, doc_cover=doc_cover, corpus_missing=missing)
+
+    def _coverage(self, turns: Sequence[Turn], doc_id: str, passage: str,
+                  documents: dict[str, Document] | None) -> tuple[float, float]:
+        """(``doc_cover``, ``corpus_missing``) of :class:`re3g.decide.Signals`: the turn's new
+        stems against the document ``doc_id`` (``passage``'s text when the document is not at
+        hand) and against the corpus (nothing counts as missing without documents)."""
+        asked = new_stems(turns[-1].utterance or "", [t.utterance or "" for t in turns[:-1]])
+        doc = (documents or {}).get(doc_id)
+        known = content_stems(f"{doc.title} {doc.text}") if doc is not None \
+            else content_stems(passage)
+        vocabulary = self.vocabulary
+        missing = len(asked - vocabulary) if vocabulary else 0
+        return cover_share(asked, known), float(missing)
 
     def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,
                evidence: list[Evidence], documents: dict[str, Document] | None = None

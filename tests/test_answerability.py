@@ -515,3 +515,29 @@ def test_cached_signal_rows_of_other_models_are_not_reused(tmp_path: Path, monke
     assert json.loads(buf.getvalue()) == {"id": "t", "kind": "answerable", "stamp": after}
     shutil.rmtree(root / "extractor-qa")
     assert pipeline_stamp(index, None) != after
+
+
+def test_coverage_signals_count_what_the_turn_newly_asks() -> None:
+    """``doc_cover`` and ``corpus_missing`` read only the words the user's last turn brings
+    (not those of earlier turns): a question naming what no sample page mentions (electric
+    scooters) leaves words uncovered and missing from the corpus; a follow-up that brings no
+    new word is fully covered; what the corpus says is not missing."""
+    from re3g.config import Config
+    from re3g.data.query import normalize_history
+    from re3g.pipeline import Re3G
+
+    bot = Re3G(Config(learned=False))
+
+    def read(*texts: str) -> tuple[float, float]:
+        turns, _ = normalize_history(list(texts))
+        _, hits = bot.candidates(turns)
+        ranking, evidence, _, _ = bot.assess(turns, bot.build_query(turns), hits)
+        s = bot.signals(turns, ranking, evidence)
+        return s.doc_cover, s.corpus_missing
+
+    day = ("How much is a day pass?", "A day pass costs 8 dollars.")
+    assert read(day[0]) == (1.0, 0.0)
+    cover, missing = read(*day, "Can I rent electric scooters at the dock?")
+    assert missing == 2.0 and cover <= 0.5  # electr, scooter; rent and dock are in the corpus
+    assert read(*day, "A day pass?") == (1.0, 0.0)
+    assert "scooter" not in bot.vocabulary and {"rent", "dock", "garden"} <= bot.vocabulary

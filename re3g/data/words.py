@@ -11,6 +11,7 @@ plural -s; ``content_stems`` goes further with NLTK's Porter stemmer (so "rented
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -89,6 +90,28 @@ def stem_overlap(question: str, text: str) -> float:
     """
     asked = content_stems(question)
     return len(asked & content_stems(text)) / len(asked) if asked else 0.0
+
+
+def new_stems(current: str, earlier: Iterable[str]) -> frozenset[str]:
+    """Content stems of ``current`` (the user's last turn) that no ``earlier`` turn has: what
+    the turn newly asks about.
+
+    >>> sorted(new_stems("And is there parking?", ["How much is a day pass?"]))
+    ['park']
+    """
+    said: set[str] = set()
+    for text in earlier:
+        said |= content_stems(text)
+    return content_stems(current) - said
+
+
+def cover_share(asked: frozenset[str], known: frozenset[str] | set[str]) -> float:
+    """Share of ``asked`` (stems) found in ``known``; 1 when nothing is asked.
+
+    >>> cover_share(frozenset({"park", "car"}), {"car", "bike"})
+    0.5
+    """
+    return len(asked & known) / len(asked) if asked else 1.0
 
 
 def key_share(asked: frozenset[str], text: str) -> float:
