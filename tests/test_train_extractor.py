@@ -242,6 +242,7 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
     root = WRITTEN[0].parents[1]
     for docs, dialogues in [(root / "dev" / "documents", root / "dev" / "dialogues.json"),
                             (root / "dev2" / "documents", root / "dev2" / "dialogues.json"),
+                            (root / "dev3" / "documents", root / "dev3" / "dialogues.json"),
                             (root / "sample", root / "suite" / "sample_dialogues.json")]:
         bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
                                   "--written", str(docs), str(dialogues), *data_args()])
