@@ -167,12 +167,23 @@ class Signals:
     check_null: float = 0.0
     doc_cover: float = 0.0
     corpus_missing: float = 0.0
+    skipped: tuple[str, ...] = ()
+    """Signals not computed for this turn because the decision does not read them
+    (:meth:`re3g.pipeline.Re3G.signals`); :meth:`as_dict` leaves them out."""
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in SIGNALS]
 
     def as_dict(self) -> dict[str, float]:
-        return {name: round(float(getattr(self, name)), 4) for name in SIGNALS}
+        """The computed signals by name, rounded (what the records and ``Answer.extra`` show).
+
+        >>> Signals(overlap=0.5, skipped=("check_null",)).as_dict()["overlap"]
+        0.5
+        >>> "check_null" in Signals(skipped=("check_null",)).as_dict()
+        False
+        """
+        return {name: round(float(getattr(self, name)), 4) for name in SIGNALS
+                if name not in self.skipped}
 
 
 class LearnedRule:

@@ -464,10 +464,13 @@ class Re3G:
             with model_errors("the checker failed"):
                 check = self.checker.null_score(query, read, docs, self.checker.question(turns))
         doc_cover, missing = 1.0, 0.0
+        skipped = [] if wanted else ["check_null"]  # unread: not computed, not recorded
         if not isinstance(rule, LearnedRule) or rule.reads("doc_cover") \
                 or rule.reads("corpus_missing"):
             doc_cover, missing = self._coverage(turns, evidence[0].doc_id if evidence
                                                 else top.doc_id, passage_contents(top), docs)
+        else:
+            skipped += ["doc_cover", "corpus_missing"]
         return Signals(relevance=rr.relevance(ranking.top_score) if rr is not None else 0.0,
                        cross=ranking.cross_logits.get(top.pid, 0.0),
                        reader=evidence[0].score if evidence else 0.0,
@@ -479,7 +482,8 @@ class Re3G:
                        evidence_cosine=float(vecs[0] @ vecs[2]) if evidence else 0.0,
                        null=null,
                        sure=evidence[0].sure or 0.0 if evidence else 0.0,
-                       check_null=check, doc_cover=doc_cover, corpus_missing=missing)
+                       check_null=check, doc_cover=doc_cover, corpus_missing=missing,
+                       skipped=tuple(skipped))
 
     def _coverage(self, turns: Sequence[Turn], doc_id: str, passage: str,
                   documents: dict[str, Document] | None) -> tuple[float, float]:

@@ -541,3 +541,6 @@ def test_coverage_signals_count_what_the_turn_newly_asks() -> None:
     assert missing == 2.0 and cover <= 0.5  # electr, scooter; rent and dock are in the corpus
     assert read(*day, "A day pass?") == (1.0, 0.0)
     assert "scooter" not in bot.vocabulary and {"rent", "dock", "garden"} <= bot.vocabulary
+    # a decision that does not read them (the shipped one) neither computes nor shows them
+    shown = Re3G(Config()).answer("How much is a day pass?").extra["signals"]
+    assert "check_null" in shown and "doc_cover" not in shown and "corpus_missing" not in shown

@@ -34,13 +34,16 @@ SUITE = ROOT / "data" / "suite"
 # sets, and the checker trained on passages without their answer): sample 98.9, 72.8, 20.8,
 # 54.2, 0.86, 77.2; other documents 93.6, 73.4, 14.7, 38.2, 0.79, 74.2 (the other calibration's
 # caution level sits nearer its threshold, so fewer unanswerable turns are cautioned).
+# Session 28 (the decision refitted with a third development set, data/dev3; `agree` now keeps
+# the reranker's relevance too): sample 98.9, 72.8, 25.0, 50.0, 0.87, 77.2; other documents
+# 92.7, 73.4, 26.5, 44.1, 0.79, 74.2.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 95.0, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 50.0,
-                "refused_unanswerable": 14.0, "right_or_runner_up": 74.0}),
+               {"answered": 95.0, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 46.0,
+                "refused_unanswerable": 18.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 89.0, "right": 70.0, "AUROC": 0.74, "refused_or_tentative": 34.0,
-                   "refused_unanswerable": 11.0, "right_or_runner_up": 70.0}),
+                  {"answered": 89.0, "right": 70.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
+                   "refused_unanswerable": 20.0, "right_or_runner_up": 70.0}),
 }
 
 
