@@ -517,7 +517,7 @@ def test_cached_signal_rows_of_other_models_are_not_reused(tmp_path: Path, monke
     assert pipeline_stamp(index, None) != after
 
 
-def test_coverage_signals_count_what_the_turn_newly_asks() -> None:
+def test_coverage_signals_count_what_the_turn_newly_asks(tmp_path: Path) -> None:
     """``doc_cover`` and ``corpus_missing`` read only the words the user's last turn brings
     (not those of earlier turns): a question naming what no sample page mentions (electric
     scooters) leaves words uncovered and missing from the corpus; a follow-up that brings no
@@ -541,6 +541,15 @@ def test_coverage_signals_count_what_the_turn_newly_asks() -> None:
     assert missing == 2.0 and cover <= 0.5  # electr, scooter; rent and dock are in the corpus
     assert read(*day, "A day pass?") == (1.0, 0.0)
     assert "scooter" not in bot.vocabulary and {"rent", "dock", "garden"} <= bot.vocabulary
-    # a decision that does not read them (the shipped one) neither computes nor shows them
+    # the shipped decision's topic gate reads them; a decision that does not (the shipped one
+    # without its gate and second calibration) neither computes nor shows them
+    from re3g.models import model_path
+
     shown = Re3G(Config()).answer("How much is a day pass?").extra["signals"]
+    assert {"check_null", "doc_cover", "corpus_missing"} <= set(shown)
+    manifest = json.loads((model_path("answerability") / "manifest.json").read_text())
+    del manifest["topic"], manifest["other"]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    shown = Re3G(Config(answerability=str(tmp_path))).answer("How much is a day pass?"
+                                                             ).extra["signals"]
     assert "check_null" in shown and "doc_cover" not in shown and "corpus_missing" not in shown
