@@ -88,7 +88,8 @@ def separation(rows: list[dict[str, Any]]) -> dict[str, Any]:
     y = np.array([int(r["answerable"]) for r in rows])
     scored = {"confidence": [r["confidence"] for r in rows]}
     if all(r.get("signals") for r in rows):
-        for name in rows[0]["signals"]:
+        # a run records only the signals its decision read (re3g.decide.Signals.skipped)
+        for name in set.intersection(*(set(r["signals"]) for r in rows)):
             scored[name] = [r["signals"][name] for r in rows]
     out: dict[str, Any] = {"answerable": int(y.sum()), "unanswerable": int((1 - y).sum())}
     for name, values in scored.items():
@@ -129,6 +130,11 @@ def other_documents_decision(fit: list[list[dict[str, Any]]],
                 "refused": round(100 * float((p[y == 0] < cut).mean()), 1)}
 
     rows = [r for run in fit for r in run]
+    lacking = sorted({n for run in (*fit, *rest) for r in run for n in signals
+                      if n not in r["signals"]})
+    if lacking:
+        sys.exit(f"the runs did not record {lacking} (their decision does not read them): pick "
+                 "other --signals, or run them with a decision that reads these")
     run_of = np.array([i for i, run in enumerate(fit) for _ in run])
     x, y = arrays(rows)
     groups = np.array([r["id"].rsplit("_", 1)[0] for r in rows])

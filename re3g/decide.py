@@ -113,6 +113,9 @@ UNRECORDED_RANKING = {"title_weight": 0.0, "base_weight": 0.0}
 then), for :meth:`LearnedRule.ranking_differs`."""
 SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap",
            "evidence_cosine", "null", "sure", "check_null", "doc_cover", "corpus_missing")
+LAZY_SIGNALS = ("check_null", "doc_cover", "corpus_missing")
+"""Signals that cost a model pass or a corpus-wide table: the pipeline computes them only when
+its decision reads them (:attr:`Signals.skipped` names those it left out)."""
 @dataclass(frozen=True)
 class Signals:
     """What the learned decision reads about one turn (:data:`SIGNALS`, in that order):
@@ -406,6 +409,9 @@ class LearnedRule:
         >>> rule.decide(Signals(relevance=0.1, overlap=1.0))
         Decision(confidence=0.2152, grounded=False, threshold=0.4)
         """
+        unread = [n for n in signals.skipped if self.reads(n)]
+        if unread:
+            raise ValueError(f"signals {unread} were not computed but this decision reads them")
         p = self.probability(signals)
         reach = self.on_topic(signals)
         if reach < 1.0:

@@ -62,8 +62,9 @@ from typing import Any, TypeVar
 
 from re3g.config import Config
 from re3g.data.query import build_query, normalize_history
+from re3g.data.vocabulary import Vocabulary
 from re3g.data.words import content_stems, cover_share, new_stems, stem_overlap, word_overlap
-from re3g.decide import AbstainRule, Decision, LearnedRule, Signals, caution
+from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signals, caution
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor, SpanExtractor
 from re3g.generate.base import Generator
@@ -148,16 +149,10 @@ class Re3G:
         return self._once("documents", lambda: index_documents(self.index_dir, self.config.docs))
 
     @property
-    def vocabulary(self) -> frozenset[str]:
-        """Content stems of every document of the corpus (:func:`re3g.data.words.content_stems`
-        of title and text); what the decision's ``corpus_missing`` signal counts against. Empty
-        when the documents are not found."""
-        def load() -> frozenset[str]:
-            docs = self.documents or {}
-            return frozenset().union(*(content_stems(f"{d.title} {d.text}")
-                                       for d in docs.values()))
-
-        return self._once("vocabulary", load)
+    def vocabulary(self) -> Vocabulary:
+        """The content stems of the corpus's documents (:class:`re3g.data.vocabulary.Vocabulary`;
+        empty when the documents are not found): what the decision's coverage signals read."""
+        return self._once("vocabulary", lambda: Vocabulary(self.documents or {}))
 
     @property
     def encoder(self) -> Any:
@@ -436,8 +431,11 @@ class Re3G:
         """What the learned decision reads about this turn (:class:`re3g.decide.Signals`);
         ``documents`` as given to :meth:`extract` (the reader's null comes from its memory)."""
         hits = ranking.hits
+        rule = self.rule  # a decision that does not read a costly signal does not compute it
+        skipped = tuple(n for n in LAZY_SIGNALS
+                        if isinstance(rule, LearnedRule) and not rule.reads(n))
         if not hits:
-            return Signals()
+            return Signals(skipped=skipped)
         from re3g.data.passages import passage_contents
         from re3g.retrieve.dense import encode
 
@@ -456,21 +454,15 @@ class Re3G:
         if ex is not None and ex.kind == "qa":
             with model_errors("span extraction failed"):
                 null = ex.null_score(query, hits, docs, ex.question(turns))
-        rule = self.rule  # a decision that does not read the checker costs no second read
-        wanted = not isinstance(rule, LearnedRule) or rule.reads("check_null")
-        if wanted and self.checker is not None:
-            pid = evidence[0].passage_id if evidence else ""
-            read = [next((h for h in hits if h.passage.pid == pid), hits[0])]
+        pid = evidence[0].passage_id if evidence else ""
+        read = next((h for h in hits if h.passage.pid == pid), hits[0])  # the top evidence's
+        if "check_null" not in skipped and self.checker is not None:
             with model_errors("the checker failed"):
-                check = self.checker.null_score(query, read, docs, self.checker.question(turns))
+                check = self.checker.null_score(query, [read], docs,
+                                                self.checker.question(turns))
         doc_cover, missing = 1.0, 0.0
-        skipped = [] if wanted else ["check_null"]  # unread: not computed, not recorded
-        if not isinstance(rule, LearnedRule) or rule.reads("doc_cover") \
-                or rule.reads("corpus_missing"):
-            doc_cover, missing = self._coverage(turns, evidence[0].doc_id if evidence
-                                                else top.doc_id, passage_contents(top), docs)
-        else:
-            skipped += ["doc_cover", "corpus_missing"]
+        if "doc_cover" not in skipped or "corpus_missing" not in skipped:
+            doc_cover, missing = self._coverage(turns, read, documents)
         return Signals(relevance=rr.relevance(ranking.top_score) if rr is not None else 0.0,
                        cross=ranking.cross_logits.get(top.pid, 0.0),
                        reader=evidence[0].score if evidence else 0.0,
@@ -483,19 +475,23 @@ class Re3G:
                        null=null,
                        sure=evidence[0].sure or 0.0 if evidence else 0.0,
                        check_null=check, doc_cover=doc_cover, corpus_missing=missing,
-                       skipped=tuple(skipped))
+                       skipped=skipped)
 
-    def _coverage(self, turns: Sequence[Turn], doc_id: str, passage: str,
+    def _coverage(self, turns: Sequence[Turn], read: Hit,
                   documents: dict[str, Document] | None) -> tuple[float, float]:
         """(``doc_cover``, ``corpus_missing``) of :class:`re3g.decide.Signals`: the turn's new
-        stems against the document ``doc_id`` (``passage``'s text when the document is not at
-        hand) and against the corpus (nothing counts as missing without documents)."""
+        stems against the document of ``read`` (the top evidence's passage; its own text when
+        the document is not at hand) and against the corpus, as ``documents`` holds it when
+        given (a document removed or blanked for a synthetic unanswerable turn counts as gone);
+        nothing counts as missing when the documents are not found."""
         asked = new_stems(turns[-1].utterance or "", [t.utterance or "" for t in turns[:-1]])
-        doc = (documents or {}).get(doc_id)
-        known = content_stems(f"{doc.title} {doc.text}") if doc is not None \
-            else content_stems(passage)
         vocabulary = self.vocabulary
-        missing = len(asked - vocabulary) if vocabulary else 0
+        known = vocabulary.stems(read.passage.doc_id, documents)
+        if known is None:
+            from re3g.data.passages import passage_contents
+
+            known = content_stems(passage_contents(read.passage))
+        missing = vocabulary.missing(asked, documents) if vocabulary else 0
         return cover_share(asked, known), float(missing)
 
     def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,

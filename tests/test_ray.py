@@ -231,8 +231,9 @@ def test_serve_answers_as_the_pipeline_does(cluster, single):
         status, got = post(f"{url}/answer", {"session": "s1", "message": q1})
         assert status == 200 and got["session"] == "s1"
         a1 = answer_from_wire(got["answer"])
-        assert (a1.text, a1.evidence, a1.confidence, a1.grounded) == (
-            want1.text, want1.evidence, want1.confidence, want1.grounded)
+        assert (a1.text, a1.evidence, a1.grounded) == (want1.text, want1.evidence, want1.grounded)
+        # a replica's torch runs on its own thread count, so the last digits may differ
+        assert a1.confidence == pytest.approx(want1.confidence, abs=1e-6)
         assert [h.passage.pid for h in a1.passages] == [h.passage.pid for h in want1.passages]
         # the server kept the conversation: the second turn is answered in its context
         want2 = bot.answer([q1, want1.text, q2])

@@ -36,7 +36,8 @@ MIN_CANDIDATES = 5  # a variant with fewer candidates left is not built
 @dataclass
 class Variant:
     """One version of a turn: ``kind`` ("answerable" or one of :data:`KINDS`), its
-    first-stage candidates, and the documents to read them in (None: the index's)."""
+    first-stage candidates, and the documents to read them in (None: the index's): the corpus
+    without the removed documents, or with the blanked ones."""
 
     kind: str
     hits: list[Hit]
@@ -88,13 +89,15 @@ def turn_variants(bot: Any, example: Example, documents: dict[str, Document],
         _, deep = bot.candidates(turns, 3 * k)
         kept = [h for h in deep if h.passage.doc_id not in gold_docs]
         if len(kept) >= MIN_CANDIDATES:
-            yield Variant("no_gold_document", renumber(kept, k))
+            yield Variant("no_gold_document", renumber(kept, k),
+                          {d: doc for d, doc in documents.items() if d not in gold_docs})
     if "other_domain" in kinds:
         domains = {documents[d].domain for d in gold_docs if d in documents}
         _, wide = bot.candidates(turns, 20 * k)
         kept = [h for h in wide if h.passage.domain not in domains]
         if len(kept) >= MIN_CANDIDATES:
-            yield Variant("other_domain", renumber(kept, k))
+            yield Variant("other_domain", renumber(kept, k),
+                          {d: doc for d, doc in documents.items() if doc.domain not in domains})
     if "gold_removed" in kinds:
         changed = {d: blank_spans(documents[d], {s for dd, s in example.gold_span_ids
                                                  if dd == d})

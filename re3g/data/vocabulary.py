@@ -1,0 +1,70 @@
+"""Which content stems the documents of a corpus hold: the decision's coverage signals
+(``doc_cover``, ``corpus_missing`` in :class:`re3g.decide.Signals`) read a turn's new words
+against them. A corpus with documents removed or changed (the synthetic unanswerable turns of
+:mod:`re3g.evaluate.unanswerable`) is read as what it is without rebuilding the counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Set
+
+from re3g.data.words import content_stems
+from re3g.types import Document
+
+
+def document_stems(doc: Document) -> frozenset[str]:
+    """Content stems of a document's title and text (not kept in the per-sentence cache).
+
+    >>> sorted(document_stems(Document("d", "Bikes", "Rent one at a dock.")))
+    ['bike', 'dock', 'rent']
+    """
+    return content_stems.__wrapped__(f"{doc.title} {doc.text}")  # type: ignore[attr-defined, no-any-return]
+
+
+class Vocabulary:
+    """The content stems of each document of ``documents`` and how many documents hold each.
+
+    >>> docs = {"a": Document("a", "Bikes", "Rent a bike at a dock."),
+    ...         "b": Document("b", "Garden", "Plots, compost and bikes.")}
+    >>> v = Vocabulary(docs)
+    >>> sorted(v.stems("a"))
+    ['bike', 'dock', 'rent']
+    >>> v.missing({"bike", "scooter"})           # no document has "scooter"
+    1
+    >>> v.missing({"dock", "bike"}, {"b": docs["b"]})   # the corpus without document "a"
+    1
+    """
+
+    def __init__(self, documents: Mapping[str, Document]) -> None:
+        self.documents = documents
+        self._stems = {doc_id: document_stems(doc) for doc_id, doc in documents.items()}
+        self.counts = Counter(s for stems in self._stems.values() for s in stems)
+
+    def __bool__(self) -> bool:
+        return bool(self.documents)
+
+    def stems(self, doc_id: str, documents: Mapping[str, Document] | None = None
+              ) -> frozenset[str] | None:
+        """Content stems of document ``doc_id`` as ``documents`` (default: the corpus's own)
+        hold it; None when it is not there."""
+        doc = (self.documents if documents is None else documents).get(doc_id)
+        if doc is None:
+            return None
+        return self._stems[doc_id] if self.documents.get(doc_id) is doc else document_stems(doc)
+
+    def missing(self, asked: Set[str], documents: Mapping[str, Document] | None = None) -> int:
+        """How many stems of ``asked`` no document holds: of the corpus, or of ``documents``
+        when given (documents missing from it, or another object under the same id, count as
+        removed or changed)."""
+        if documents is None or documents is self.documents:
+            return sum(1 for s in asked if not self.counts[s])
+        count = {s: self.counts[s] for s in asked}
+        for doc_id, doc in self.documents.items():
+            if documents.get(doc_id) is not doc:  # removed or changed
+                for s in asked & self._stems[doc_id]:
+                    count[s] -= 1
+        for doc_id, doc in documents.items():
+            if self.documents.get(doc_id) is not doc:  # added or changed
+                for s in asked & document_stems(doc):
+                    count[s] += 1
+        return sum(1 for n in count.values() if n <= 0)
