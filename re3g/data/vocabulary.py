@@ -12,6 +12,11 @@ from re3g.data.words import content_stems
 from re3g.types import Document
 
 
+def _same(a: Document | None, b: Document) -> bool:
+    """Whether ``a`` is ``b`` or holds the same title and text (a corpus read again)."""
+    return a is b or (a is not None and a.title == b.title and a.text == b.text)
+
+
 def document_stems(doc: Document) -> frozenset[str]:
     """Content stems of a document's title and text (not kept in the per-sentence cache).
 
@@ -33,6 +38,8 @@ class Vocabulary:
     1
     >>> v.missing({"dock", "bike"}, {"b": docs["b"]})   # the corpus without document "a"
     1
+    >>> v.missing({"dock"}, {d: Document(x.doc_id, x.title, x.text) for d, x in docs.items()})
+    0
     """
 
     def __init__(self, documents: Mapping[str, Document]) -> None:
@@ -50,21 +57,22 @@ class Vocabulary:
         doc = (self.documents if documents is None else documents).get(doc_id)
         if doc is None:
             return None
-        return self._stems[doc_id] if self.documents.get(doc_id) is doc else document_stems(doc)
+        mine = self.documents.get(doc_id)
+        return self._stems[doc_id] if mine is not None and _same(doc, mine) else document_stems(doc)
 
     def missing(self, asked: Set[str], documents: Mapping[str, Document] | None = None) -> int:
         """How many stems of ``asked`` no document holds: of the corpus, or of ``documents``
-        when given (documents missing from it, or another object under the same id, count as
-        removed or changed)."""
+        when given (documents missing from it, or with another title or text under the same id,
+        count as removed or changed; the same documents read again cost no stemming)."""
         if documents is None or documents is self.documents:
             return sum(1 for s in asked if not self.counts[s])
         count = {s: self.counts[s] for s in asked}
         for doc_id, doc in self.documents.items():
-            if documents.get(doc_id) is not doc:  # removed or changed
+            if not _same(documents.get(doc_id), doc):  # removed or changed
                 for s in asked & self._stems[doc_id]:
                     count[s] -= 1
         for doc_id, doc in documents.items():
-            if self.documents.get(doc_id) is not doc:  # added or changed
+            if not _same(self.documents.get(doc_id), doc):  # added or changed
                 for s in asked & document_stems(doc):
                     count[s] += 1
         return sum(1 for n in count.values() if n <= 0)
