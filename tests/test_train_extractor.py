@@ -243,6 +243,7 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
     for docs, dialogues in [(root / "dev" / "documents", root / "dev" / "dialogues.json"),
                             (root / "dev2" / "documents", root / "dev2" / "dialogues.json"),
                             (root / "dev3" / "documents", root / "dev3" / "dialogues.json"),
+                            (root / "dev4" / "documents", root / "dev4" / "dialogues.json"),
                             (root / "sample", root / "suite" / "sample_dialogues.json")]:
         bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
                                   "--written", str(docs), str(dialogues), *data_args()])
