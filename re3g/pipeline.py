@@ -217,7 +217,9 @@ class Re3G:
 
     @property
     def extractor(self) -> Extractor | None:
-        """The trained span extractor, or None (dense fallback, or extraction off)."""
+        """The trained span extractor, or None (dense fallback, or extraction off); a reader
+        with settings for other documents uses them unless this corpus is the one it was tuned
+        on (:meth:`re3g.extract.SpanExtractor.for_corpus`, ``[answer] calibration``)."""
         from re3g.extract import SpanExtractor, load_extractor
 
         def load() -> Extractor | None:
@@ -225,6 +227,8 @@ class Re3G:
             if isinstance(ex, SpanExtractor):  # the span vectors the index stores
                 with contextlib.suppress(Exception):  # an optimisation only: else on demand
                     ex.prime_from_index(self.index_dir)
+                if ex.other:  # its settings for documents it was not tuned on
+                    ex.for_corpus(self.corpus_fingerprint, self.config.calibration)
             return ex
 
         return self._once("extractor", load)

@@ -398,3 +398,53 @@ def test_key_weight_points_the_reader_at_the_table_row_the_user_names(tmp_path: 
     steered = ex.select_ranges(readings, hits, docs, 1, None, question)
     assert not alone[0].text.startswith("Day: Friday")
     assert steered[0].text.startswith("Day: Friday;")
+
+
+def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
+                                                                tmp_path: Path) -> None:
+    """A reader may carry range settings for documents it was not tuned on (chosen on the
+    written development sets alone, ``select_reader --other``; the shipped reader has none,
+    session 29): a pipeline over any corpus but doc2dial (the sample corpus here) uses them,
+    doc2dial keeps the reader's own, and ``[answer] calibration`` forces either, as it does
+    for the learned decision. A typo under ``other`` is named."""
+    from re3g.config import Config
+    from re3g.extract import SpanExtractor
+    from re3g.pipeline import Re3G
+    from re3g.retrieve.index import corpus_fingerprint
+
+    shipped = ROOT / "models" / "extractor-qa"
+    assert not SpanExtractor.load(shipped).other
+
+    def reader(other: dict) -> Path:  # the shipped reader's files, ``other`` in its manifest
+        out = tmp_path / f"reader{len(list(tmp_path.iterdir()))}"
+        out.mkdir()
+        for f in shipped.iterdir():
+            if f.name != "manifest.json":
+                (out / f.name).symlink_to(f.resolve())
+        manifest = json.loads((shipped / "manifest.json").read_text())
+        manifest["settings"]["other"] = other
+        (out / "manifest.json").write_text(json.dumps(manifest))
+        return out
+
+    d2d = corpus_fingerprint(doc2dial_docs.values())
+    other = {"tuned_corpus": d2d, "cosine_weight": 20.0, "reader_weight": 0.25,
+             "unsure_margin": -10.0, "unsure": {"cosine_weight": 5.0}}
+    path = reader(other)
+    ex = SpanExtractor.load(path)
+    own = (ex.cosine_weight, ex.reader_weight, ex.unsure_margin, dict(ex.unsure))
+    assert ex.for_corpus(d2d) == "tuned"
+    assert (ex.cosine_weight, ex.reader_weight, ex.unsure_margin, ex.unsure) == own
+    assert ex.for_corpus("another corpus") == "other"
+    assert (ex.cosine_weight, ex.reader_weight, ex.unsure_margin, ex.unsure) == \
+        (20.0, 0.25, -10.0, {"cosine_weight": 5.0})
+    assert ex.key_weight == SpanExtractor.load(shipped).key_weight  # not named: kept
+    assert ex.for_corpus("another corpus", "tuned") == "tuned"  # forced, and back again
+    assert (ex.cosine_weight, ex.reader_weight, ex.unsure_margin, ex.unsure) == own
+
+    sample = Re3G(Config(extractor=str(path)))  # the sample corpus: no model was tuned on it
+    assert sample.extractor.regime == "other" and sample.extractor.cosine_weight == 20.0
+    assert sample.answer("How much does a day pass cost?").evidence
+    assert Re3G(Config(extractor=str(path), calibration="tuned")).extractor.regime == "tuned"
+
+    with pytest.raises(ModelError, match="magic_weight"):
+        SpanExtractor.load(reader({**other, "magic_weight": 1.0}))

@@ -35,6 +35,8 @@ RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", 
                   "judge_weight", "key_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
+OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure"})
+"""Keys of a reader's ``other`` settings besides :data:`RANGE_SETTINGS`."""
 
 
 def default_extractor_path() -> Path:
@@ -105,6 +107,16 @@ class SpanExtractor(LoadedModel):
             raise ModelError(f"{path}: unknown settings under 'unsure': {unknown}; "
                              f"known: {list(RANGE_SETTINGS)}")
         self.ranges_kept = int(st.get("ranges_kept", 10))
+        # start/end readers: the range settings for documents the reader was not tuned on
+        # (chosen on the written development sets alone, ``select_reader --other``), which
+        # :meth:`for_corpus` puts in place of the ones above on any other corpus
+        self.other: dict[str, Any] = dict(st.get("other") or {})
+        unknown = sorted(set(self.other) - set(RANGE_SETTINGS) - OTHER_KEYS)
+        if unknown:
+            raise ModelError(f"{path}: unknown settings under 'other': {unknown}; known: "
+                             f"{[*RANGE_SETTINGS, *sorted(OTHER_KEYS)]}")
+        self._tuned = self._ranges()
+        self.regime = "tuned"
         # start/end readers: which turns their question holds (re3g.data.build_query roles)
         self.query_roles = str(st.get("query_roles", "user"))
         # start/end readers: the project's span scorer (a tower extractor) as a second opinion;
@@ -118,6 +130,44 @@ class SpanExtractor(LoadedModel):
         # pick stands out from the runner-up (re3g.extract.sureness; select_reader --sureness)
         model = st.get("sureness")
         self.sureness = Sureness(model) if model else None
+
+    def _ranges(self) -> dict[str, Any]:
+        return {**{k: getattr(self, k) for k in RANGE_SETTINGS},
+                "unsure_margin": self.unsure_margin, "unsure": dict(self.unsure)}
+
+    def for_corpus(self, fingerprint: str | None, calibration: str = "auto") -> str:
+        """Put the range settings for a corpus in place and say which: "tuned" (the manifest's
+        own, on the corpus the reader was tuned on, its ``other.tuned_corpus``) or "other"
+        (``other``'s, on any other corpus, or when the fingerprint is unknown).
+        ``calibration`` "tuned" or "other" forces one (the same switch as the learned
+        decision's, :meth:`re3g.decide.LearnedRule.for_corpus`). A reader without ``other``
+        settings is always "tuned".
+
+        >>> ex = SpanExtractor("qa", None, {"settings": {"cosine_weight": 2.0,
+        ...     "other": {"tuned_corpus": "abc", "cosine_weight": 20.0, "unsure_margin": None}}})
+        >>> ex.for_corpus("xyz"), ex.cosine_weight, ex.for_corpus("abc"), ex.cosine_weight
+        ('other', 20.0, 'tuned', 2.0)
+        """
+        wanted = calibration if calibration != "auto" else (
+            "tuned" if fingerprint is not None
+            and fingerprint == self.other.get("tuned_corpus") else "other")
+        if not self.other:
+            wanted = "tuned"
+        base = self._tuned
+        for k in RANGE_SETTINGS:
+            setattr(self, k, base[k])
+        self.unsure_margin, self.unsure = base["unsure_margin"], dict(base["unsure"])
+        if wanted == "other":
+            for k in RANGE_SETTINGS:
+                if k in self.other:
+                    v = self.other[k]
+                    setattr(self, k, int(v) if k == "n_passages" else float(v))
+            if "unsure_margin" in self.other:
+                m = self.other["unsure_margin"]
+                self.unsure_margin = float("-inf") if m is None else float(m)
+                self.unsure = {k: float(v) for k, v in (self.other.get("unsure") or {}).items()}
+        self.regime = wanted
+        return wanted
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod

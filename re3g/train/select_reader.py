@@ -505,6 +505,9 @@ def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path,
     judge_dir = args.reader.parent / judge if judge else None
     rows = []
     for n, part in enumerate(parts):
+        # doc2dial's part under the reader's own settings, a written set under its ``other``
+        # ones (what the pipeline uses there)
+        ex.for_corpus(None, "tuned" if n == 0 else "other")
         got = read_part(part, ex, depth)
         judged = (judge_part(part, got, ex, judge_dir) if judge_dir is not None
                   else [None] * len(part.examples))
@@ -536,6 +539,54 @@ def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path,
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote the sureness model into {mpath}")
     return 0
+
+
+def run_other(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Path]],
+              t0: float) -> int:
+    """``--other``: :func:`select` on the written sets alone (no doc2dial part, no bound),
+    then (without ``--dry-run``) the chosen settings written into the reader's manifest as its
+    ``other`` settings, with the fingerprint of the corpus it was tuned on (doc2dial's: there
+    the reader keeps its own) and where they were chosen."""
+    from re3g.errors import DataError
+    from re3g.evaluate.report import write_atomic
+    from re3g.retrieve.index import corpus_fingerprint
+
+    if len(parts) < 2:
+        raise DataError("--other chooses on the written sets: give at least one --written")
+    chosen, report = select(parts[1:], args.reader, None, args.judge,
+                            reduced=args.grid == "reduced")
+    chosen = whole_counts(chosen)
+    chosen.pop("judge", None)
+    report["seconds"] = round(time.time() - t0, 1)
+    print(json.dumps({"other": chosen, **report}, indent=2))
+    if not args.dry_run:
+        mpath = args.reader / "manifest.json"
+        manifest = json.loads(mpath.read_text())
+        manifest["settings"]["other"] = {
+            "tuned_corpus": corpus_fingerprint(parts[0].docs.values()), **chosen}
+        stale_sureness(manifest)
+        manifest["other_selection"] = {
+            "where": "written sets " + ", ".join(str(d) for d, _ in written)
+                     + "; never doc2dial, never validation, never the test suite",
+            "command": " ".join(["python -m re3g.train.select_reader --other"]
+                                + [a for d, f in written for a in ("--written", str(d), str(f))]
+                                + (["--grid", args.grid] if args.grid != "full" else [])),
+            **report}
+        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
+        print(f"wrote the settings for other documents into {mpath}")
+    return 0
+
+
+def whole_counts(chosen: dict[str, Any]) -> dict[str, Any]:
+    """Chosen settings with the passage counts (in both regimes) as whole numbers.
+
+    >>> whole_counts({"n_passages": 3.0, "unsure": {"n_passages": 2.0}})
+    {'n_passages': 3, 'unsure': {'n_passages': 2}}
+    """
+    out = {k: (int(v) if k == "n_passages" else v) for k, v in chosen.items()}
+    if "n_passages" in out.get("unsure", {}):
+        out["unsure"] = {**out["unsure"], "n_passages": int(out["unsure"]["n_passages"])}
+    return out
 
 
 def hash_fold(dial_id: str) -> int:
@@ -588,6 +639,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sureness-keep", type=float, default=SURENESS_KEEP,
                     help="share of right picks (in each part) the sureness floor leaves "
                          f"untouched (default {SURENESS_KEEP})")
+    ap.add_argument("--other", action="store_true",
+                    help="instead of the reader's own settings: choose its settings for other "
+                         "documents (those of the corpus it was not tuned on) on the written "
+                         "sets alone, with --grid")
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
     if args.sweep:
@@ -610,12 +665,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_sweep(args, parts, written, t0)
     if args.sureness:
         return run_sureness(args, parts, written, t0)
+    if args.other:
+        return run_other(args, parts, written, t0)
     chosen, report = select(parts, args.reader,
                             args.keep_doc2dial if args.keep_doc2dial >= 0 else None, args.judge,
                             reduced=args.grid == "reduced")
-    chosen = {k: (int(v) if k == "n_passages" else v) for k, v in chosen.items()}
-    if "n_passages" in chosen.get("unsure", {}):
-        chosen["unsure"]["n_passages"] = int(chosen["unsure"]["n_passages"])
+    chosen = whole_counts(chosen)
     chosen["ranges_kept"] = RANGES_KEPT
     report["seconds"] = round(time.time() - t0, 1)
     print(json.dumps({"chosen": chosen, **report}, indent=2))
