@@ -448,3 +448,5 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
 
     with pytest.raises(ModelError, match="magic_weight"):
         SpanExtractor.load(reader({**other, "magic_weight": 1.0}))
+    with pytest.raises(ModelError, match="cosine_wieght"):
+        SpanExtractor.load(reader({**other, "unsure": {"cosine_wieght": 5.0}}))

@@ -111,7 +111,8 @@ class SpanExtractor(LoadedModel):
         # (chosen on the written development sets alone, ``select_reader --other``), which
         # :meth:`for_corpus` puts in place of the ones above on any other corpus
         self.other: dict[str, Any] = dict(st.get("other") or {})
-        unknown = sorted(set(self.other) - set(RANGE_SETTINGS) - OTHER_KEYS)
+        unknown = sorted(set(self.other) - set(RANGE_SETTINGS) - OTHER_KEYS
+                         | set(self.other.get("unsure") or {}) - set(RANGE_SETTINGS))
         if unknown:
             raise ModelError(f"{path}: unknown settings under 'other': {unknown}; known: "
                              f"{[*RANGE_SETTINGS, *sorted(OTHER_KEYS)]}")
