@@ -78,6 +78,25 @@ SECTIONS: dict[str, dict[str, str]] = {
 CALIBRATIONS = ("auto", "tuned", "other")
 """``[answer] calibration``: the learned decision's calibration (:class:`Config`)."""
 
+
+def corpus_calibration(calibration: str, fingerprint: str | None, tuned: str | None) -> str:
+    """Which settings a model uses on a corpus: ``calibration`` when it forces one ("tuned",
+    "other"), else ("auto") "tuned" on the corpus the model was tuned on (its ``tuned``
+    fingerprint) and "other" on any other corpus or an unknown one (``fingerprint`` None).
+    The one switch of the learned decision's calibrations and a reader's range settings.
+
+    >>> corpus_calibration("auto", "abc", "abc"), corpus_calibration("auto", None, "abc")
+    ('tuned', 'other')
+    >>> corpus_calibration("other", "abc", "abc")
+    'other'
+    """
+    if calibration not in CALIBRATIONS:
+        raise ValueError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got "
+                         f"{calibration!r}")
+    if calibration != "auto":
+        return calibration
+    return "tuned" if fingerprint is not None and fingerprint == tuned else "other"
+
 _Bad = Callable[[str, str], DataError]  # (key, message) -> the error to raise
 
 

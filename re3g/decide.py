@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from re3g.config import CALIBRATIONS
+from re3g.config import corpus_calibration
 from re3g.errors import ModelError
 from re3g.logistic import probability as standard_logistic
 from re3g.rank.base import Ranker
@@ -281,14 +281,13 @@ class LearnedRule:
         >>> rule.for_corpus("xyz").for_corpus("abc") is rule    # always from the model itself
         True
         """
-        if calibration not in CALIBRATIONS:
-            raise ModelError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got "
-                             f"{calibration!r}")
         base = self.base
         other = base.manifest.get("other")
-        wanted = (calibration if calibration != "auto" else
-                  "tuned" if fingerprint is not None
-                  and fingerprint == base.manifest.get("tuned_corpus") else "other")
+        try:
+            wanted = corpus_calibration(calibration, fingerprint,
+                                        base.manifest.get("tuned_corpus"))
+        except ValueError as exc:
+            raise ModelError(str(exc)) from exc
         if not other or wanted == "tuned":
             return base
         try:

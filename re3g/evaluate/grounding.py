@@ -201,10 +201,11 @@ def grounding_setup(ctx: Any, index: str | None) -> GroundingSetup:
     cfg = Config.load(opts["config"]) if opts.get("config") else Config()
     reranker = Reranker.load(opts.get("reranker") or cfg.reranker)
     extractor = SpanExtractor.load(opts.get("extractor") or cfg.extractor)
-    if extractor.other and ctx.docs:  # as the pipeline does (Re3G.extractor)
+    if extractor.other:  # as the pipeline does (Re3G.extractor)
         from re3g.retrieve.index import corpus_fingerprint
 
-        extractor.for_corpus(corpus_fingerprint(ctx.docs.values()), cfg.calibration)
+        extractor.for_corpus(corpus_fingerprint(ctx.docs.values()) if ctx.docs else None,
+                             cfg.calibration)
     cross = load_cross(cfg.cross, cfg.cross_model)
     depth, cross_weight = cross_settings(cross, cfg.cross_depth, cfg.cross_weight)
     hybrid = ctx.retriever

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from re3g import models
-from re3g.config import Config
+from re3g.config import Config, corpus_calibration
 from re3g.errors import ModelError, Re3GError
 from re3g.extract.spans import Candidate, candidates_for, passage_spans, snap, span_text
 from re3g.extract.sureness import Sureness, pick_features
@@ -116,7 +116,8 @@ class SpanExtractor(LoadedModel):
         if unknown:
             raise ModelError(f"{path}: unknown settings under 'other': {unknown}; known: "
                              f"{[*RANGE_SETTINGS, *sorted(OTHER_KEYS)]}")
-        self._tuned = self._ranges()
+        self._tuned = {**{k: getattr(self, k) for k in RANGE_SETTINGS},
+                       "unsure_margin": self.unsure_margin, "unsure": dict(self.unsure)}
         self.regime = "tuned"
         # start/end readers: which turns their question holds (re3g.data.build_query roles)
         self.query_roles = str(st.get("query_roles", "user"))
@@ -132,10 +133,6 @@ class SpanExtractor(LoadedModel):
         model = st.get("sureness")
         self.sureness = Sureness(model) if model else None
 
-    def _ranges(self) -> dict[str, Any]:
-        return {**{k: getattr(self, k) for k in RANGE_SETTINGS},
-                "unsure_margin": self.unsure_margin, "unsure": dict(self.unsure)}
-
     def for_corpus(self, fingerprint: str | None, calibration: str = "auto") -> str:
         """Put the range settings for a corpus in place and say which: "tuned" (the manifest's
         own, on the corpus the reader was tuned on, its ``other.tuned_corpus``) or "other"
@@ -149,9 +146,10 @@ class SpanExtractor(LoadedModel):
         >>> ex.for_corpus("xyz"), ex.cosine_weight, ex.for_corpus("abc"), ex.cosine_weight
         ('other', 20.0, 'tuned', 2.0)
         """
-        wanted = calibration if calibration != "auto" else (
-            "tuned" if fingerprint is not None
-            and fingerprint == self.other.get("tuned_corpus") else "other")
+        try:
+            wanted = corpus_calibration(calibration, fingerprint, self.other.get("tuned_corpus"))
+        except ValueError as exc:
+            raise ModelError(str(exc)) from exc
         if not self.other:
             wanted = "tuned"
         base = self._tuned
