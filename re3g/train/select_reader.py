@@ -41,7 +41,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -462,15 +462,11 @@ def run_sweep(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
               t0: float) -> int:
     """``--sweep TERM=V1,V2,...``: :func:`sweep`, then (without ``--dry-run``) the chosen
     value written into the reader's manifest, in both regimes, with where it was chosen."""
-    from re3g.evaluate.report import write_atomic
 
     term, values = sweep_spec(args.sweep)
     value, report = sweep(parts, args.reader, term, values, args.judge)
-    report["seconds"] = round(time.time() - t0, 1)
-    print(json.dumps({"chosen": {report["term"]: value}, **report}, indent=2))
-    if not args.dry_run:
-        mpath = args.reader / "manifest.json"
-        manifest = json.loads(mpath.read_text())
+
+    def change(manifest: dict[str, Any]) -> None:
         manifest["settings"][report["term"]] = value
         stale_sureness(manifest)
         if manifest["settings"].get("unsure"):
@@ -479,14 +475,12 @@ def run_sweep(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
             manifest["settings"]["judge"] = (os.path.relpath(args.judge, args.reader.parent)
                                              if value else None)
         manifest.setdefault("sweeps", {})[report["term"]] = {
-            "where": f"train dev part: {args.dialogues} train dialogues (seed {args.seed})"
-                     + "".join(f" + written set {d}" for d, _ in written)
-                     + "; never validation, never the test suite",
+            "where": where_chosen(args, written),
             "command": f"python -m re3g.train.select_reader --sweep {args.sweep}"
                        + (f" --judge {args.judge}" if args.judge else ""), **report}
-        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
-        print(f"wrote {report['term']} = {value:g} into {mpath}")
-    return 0
+
+    return report_and_write(args, {"chosen": {report["term"]: value}}, report, t0, change,
+                            f"{report['term']} = {value:g}")
 
 
 def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Path]],
@@ -494,7 +488,6 @@ def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path,
     """``--sureness``: fit the reader's sureness model (:mod:`re3g.train.sureness`) on the
     parts' cached readings with the reader's settings as they are, then (without
     ``--dry-run``) write it into the manifest with where it was fitted."""
-    from re3g.evaluate.report import write_atomic
     from re3g.extract import SpanExtractor
     from re3g.train.sureness import RIGHT_F1, fit_sureness
 
@@ -522,23 +515,17 @@ def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path,
             rows.append({"features": found, "part": n, "group": f"{n}:{e.dial_id}",
                          "right": qa_eval._f1s([ev[0].text], [ref])[0] >= RIGHT_F1})
     block, report = fit_sureness(rows, [p.name for p in parts], args.sureness_keep)
-    report["seconds"] = round(time.time() - t0, 1)
-    print(json.dumps({"sureness": block, **report}, indent=2))
-    if not args.dry_run:
-        mpath = args.reader / "manifest.json"
-        manifest = json.loads(mpath.read_text())
+
+    def change(manifest: dict[str, Any]) -> None:
         manifest["settings"]["sureness"] = {
             **block,
-            "where": f"train dev part: {args.dialogues} train dialogues (seed {args.seed})"
-                     + "".join(f" + written set {d}" for d, _ in written)
-                     + "; never validation, never the test suite",
+            "where": where_chosen(args, written),
             "command": "python -m re3g.train.select_reader --sureness"
                        + (f" --sureness-keep {args.sureness_keep:g}"
                           if args.sureness_keep != SURENESS_KEEP else ""),
             "report": report}
-        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
-        print(f"wrote the sureness model into {mpath}")
-    return 0
+
+    return report_and_write(args, {"sureness": block}, report, t0, change, "the sureness model")
 
 
 def run_other(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Path]],
@@ -548,7 +535,6 @@ def run_other(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
     ``other`` settings, with the fingerprint of the corpus it was tuned on (doc2dial's: there
     the reader keeps its own) and where they were chosen."""
     from re3g.errors import DataError
-    from re3g.evaluate.report import write_atomic
     from re3g.retrieve.index import corpus_fingerprint
 
     if len(parts) < 2:
@@ -557,11 +543,8 @@ def run_other(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
                             reduced=args.grid == "reduced")
     chosen = whole_counts(chosen)
     chosen.pop("judge", None)
-    report["seconds"] = round(time.time() - t0, 1)
-    print(json.dumps({"other": chosen, **report}, indent=2))
-    if not args.dry_run:
-        mpath = args.reader / "manifest.json"
-        manifest = json.loads(mpath.read_text())
+
+    def change(manifest: dict[str, Any]) -> None:
         manifest["settings"]["other"] = {
             "tuned_corpus": corpus_fingerprint(parts[0].docs.values()), **chosen}
         stale_sureness(manifest)
@@ -572,8 +555,34 @@ def run_other(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
                                 + [a for d, f in written for a in ("--written", str(d), str(f))]
                                 + (["--grid", args.grid] if args.grid != "full" else [])),
             **report}
+
+    return report_and_write(args, {"other": chosen}, report, t0, change,
+                            "the settings for other documents")
+
+
+def where_chosen(args: Any, written: Sequence[tuple[Path, Path]]) -> str:
+    """Where settings chosen on the train dev part and the written sets were chosen (the
+    manifest's record)."""
+    return (f"train dev part: {args.dialogues} train dialogues (seed {args.seed})"
+            + "".join(f" + written set {d}" for d, _ in written)
+            + "; never validation, never the test suite")
+
+
+def report_and_write(args: Any, shown: dict[str, Any], report: dict[str, Any], t0: float,
+                     change: Callable[[dict[str, Any]], None], what: str) -> int:
+    """Print what was chosen (``shown``) with its ``report`` (and the seconds since ``t0``),
+    then, without ``--dry-run``, apply ``change`` to the reader's manifest and write it back
+    in one atomic step."""
+    from re3g.evaluate.report import write_atomic
+
+    report["seconds"] = round(time.time() - t0, 1)
+    print(json.dumps({**shown, **report}, indent=2))
+    if not args.dry_run:
+        mpath = args.reader / "manifest.json"
+        manifest = json.loads(mpath.read_text())
+        change(manifest)
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
-        print(f"wrote the settings for other documents into {mpath}")
+        print(f"wrote {what} into {mpath}")
     return 0
 
 
@@ -654,7 +663,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = common.written_sets(args)
 
     from re3g.data import load_documents
-    from re3g.evaluate.report import write_atomic
 
     t0 = time.time()
     docs = load_documents(args.docs)
@@ -672,17 +680,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                             reduced=args.grid == "reduced")
     chosen = whole_counts(chosen)
     chosen["ranges_kept"] = RANGES_KEPT
-    report["seconds"] = round(time.time() - t0, 1)
-    print(json.dumps({"chosen": chosen, **report}, indent=2))
-    if not args.dry_run:
-        mpath = args.reader / "manifest.json"
-        manifest = json.loads(mpath.read_text())
+
+    def change(manifest: dict[str, Any]) -> None:
         manifest["settings"].update(chosen)
         stale_sureness(manifest)
         manifest["selection"] = {
-            "where": f"train dev part: {args.dialogues} train dialogues (seed {args.seed})"
-                     + "".join(f" + written set {d}" for d, _ in written)
-                     + "; never validation, never the test suite",
+            "where": where_chosen(args, written),
             "command": " ".join(["python -m re3g.train.select_reader", "--dialogues",
                                  str(args.dialogues), "--seed", str(args.seed)]
                                 + [a for d, f in written for a in ("--written", str(d), str(f))]
@@ -691,9 +694,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 + ([f"--keep-doc2dial {args.keep_doc2dial:g}"]
                                    if args.keep_doc2dial != KEEP_FIRST else [])),
             **report}
-        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
-        print(f"wrote the chosen settings into {mpath}")
-    return 0
+
+    return report_and_write(args, {"chosen": chosen}, report, t0, change,
+                            "the chosen settings")
 
 
 if __name__ == "__main__":
