@@ -444,7 +444,7 @@ def test_a_topic_gate_learnt_from_off_topic_questions_refuses_them() -> None:
 
     rows = _gate_rows()
     args = SimpleNamespace(folds=5, answer_rate=0.9, seed=0, written_weight=0.1,
-                           calibrations=1)
+                           calibrations=1, other_threshold="rate", other_signals="same")
     model, report = choose_topic_miss(rows, args, ["cross"])
     gate = model["topic"]
     assert "relevance" in gate["signals"] and "cross" not in gate["signals"]
@@ -489,6 +489,56 @@ def test_a_bad_off_topic_file_is_named_with_its_key(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"off\.json: not a readable JSON file"):
         load_off_topic(path)
     assert load_off_topic(ROOT / "data" / "dev" / "off_topic.json")[0].endswith("?")
+
+
+def test_the_other_calibration_reads_its_own_signals_and_can_weigh_refusals() -> None:
+    """``--other-signals``: the other calibration may read signals the first one does not (a
+    signal that separates on the written set only, ``doc_cover`` here); the pipeline then reads
+    them on other corpora. ``--other-threshold right-rate``: its threshold keeps the answer
+    rate of the answerable turns whose pick is right, so where wrong picks score low it refuses
+    more unanswerable turns than the plain rate does; a bad name is named."""
+    import argparse
+    import random
+
+    from re3g.decide import LearnedRule, Signals
+    from re3g.train.answerability import fit, other_names
+
+    rng = random.Random(5)
+    rows = []
+    for source, n in (("doc2dial", 300), ("written", 200)):
+        for i in range(n):
+            ok, right = i % 4 != 0, i % 4 == 1 or i % 4 == 2  # a third of the picks wrong
+            sig = {"relevance": rng.gauss(0, 1), "cross": rng.gauss(0, 1),
+                   "doc_cover": rng.gauss(0, 1)}
+            sig["relevance" if source == "doc2dial" else "doc_cover"] += \
+                2.0 if right else (1.0 if ok else 0.0)
+            rows.append({"dial_id": f"{source}-{i // 5}", "kind": "answerable" if ok else
+                         "written_unanswerable", "answerable": ok, "source": source,
+                         "signals": sig, "right": right if ok else None})
+    same, same_report = fit(rows, folds=5, answer_rate=0.9, seed=0,
+                            signals=["relevance", "cross"], calibrations=2)
+    own, own_report = fit(rows, folds=5, answer_rate=0.9, seed=0, signals=["relevance", "cross"],
+                          calibrations=2, other_signals=["relevance", "cross", "doc_cover"])
+    assert same["other"]["signals"] == ["relevance", "cross"] == own["signals"]
+    assert own["other"]["signals"] == ["relevance", "cross", "doc_cover"]
+    assert own_report["other"]["AUROC"] > same_report["other"]["AUROC"] + 0.2
+    assert own_report["other"]["answered"] >= 0.9
+    rule = LearnedRule({**own, "tuned_corpus": "d2d"})
+    assert rule.for_corpus("mine").reads("doc_cover") and not rule.for_corpus("d2d").reads(
+        "doc_cover")
+    assert rule.for_corpus("mine").probability(Signals(doc_cover=3.0)) > 0.5
+    balanced, bal_report = fit(rows, folds=5, answer_rate=0.9, seed=0,
+                               signals=["relevance", "cross"], calibrations=2,
+                               other_threshold="right-rate",
+                               other_signals=["relevance", "cross", "doc_cover"])
+    assert balanced["other"]["threshold"] > own["other"]["threshold"]
+    assert bal_report["other"]["refused_unanswerable"] > own_report["other"][
+        "refused_unanswerable"]
+    assert bal_report["other"]["threshold_rule"] == "right-rate"
+    assert bal_report["other"]["right"] >= 0.9 * 2 / 3  # 90% of the right picks answered
+    assert balanced["threshold"] == own["threshold"]  # doc2dial's is not touched
+    with pytest.raises(DataError, match="--other-signals: unknown signals"):
+        other_names(argparse.Namespace(other_signals="cross,nope"), ["cross"])
 
 
 def test_cached_signal_rows_of_other_models_are_not_reused(tmp_path: Path, monkeypatch) -> None:

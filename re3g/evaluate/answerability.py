@@ -47,9 +47,23 @@ SYNTHETIC = "synthetic"
 
 def is_right(example: Example, answer: Any) -> bool:
     """Answered, with its top evidence on one of the example's reference spans."""
-    if not answer.grounded or not answer.evidence:
+    return bool(answer.grounded) and pick_right(example, answer.evidence)
+
+
+def pick_right(example: Example, evidence: Sequence[Any]) -> bool:
+    """Whether the top of ``evidence`` (answered or not) lies on one of the example's
+    reference spans.
+
+    >>> from re3g.types import Evidence, Reference, Turn
+    >>> ex = Example("d_1", "d", "x", [Turn(1, "user", "a")], [Reference("fees", "2")], "e")
+    >>> pick_right(ex, [Evidence("fees", "Fees", "8 dollars", 0, 9, ["2", "3"])])
+    True
+    >>> pick_right(ex, [])
+    False
+    """
+    if not evidence:
         return False
-    top = answer.evidence[0]
+    top = evidence[0]
     return any((top.doc_id, s) in example.gold_span_ids for s in top.span_ids)
 
 

@@ -117,7 +117,11 @@ def turn_variants(bot: Any, example: Example, documents: dict[str, Document],
 
 def variant_signals(bot: Any, example: Example, variant: Variant) -> dict[str, Any]:
     """Rank, extract and decide one variant as the pipeline would; returns a record with the
-    decision's signals (``bot.signals``), its confidence and whether it answered."""
+    decision's signals (``bot.signals``), its confidence, whether it answered, and, for a
+    turn that keeps its references (not one of :data:`KINDS`), whether its top evidence is on
+    one of them (``right``, answered or not; None otherwise)."""
+    from re3g.evaluate.answerability import pick_right
+
     turns = example.history
     query = bot.build_query(turns)
     ranking, evidence, decision, read = bot.assess(turns, query, variant.hits, variant.documents)
@@ -127,4 +131,6 @@ def variant_signals(bot: Any, example: Example, variant: Variant) -> dict[str, A
             "answerable": variant.answerable, "signals": signals.as_dict(),
             "confidence": round(decision.confidence, 4), "grounded": decision.grounded,
             "tentative": decision.tentative,
-            "top_doc": top}
+            "top_doc": top,
+            "right": (pick_right(example, evidence)
+                      if example.references and variant.kind not in KINDS else None)}

@@ -90,6 +90,17 @@ answered (one threshold had averaged the two sources), the written turns 0.715 -
 17.1 -> 17.8% at 91.6 -> 95.0% (docs/answerability.md, Session 27)."""
 OFF_TOPIC = "off_topic"
 """The kind of the rows made from ``--off-topic`` questions."""
+OTHER_THRESHOLDS = ("rate", "right-rate")
+"""``--other-threshold``: how the other-documents calibration (:func:`fit_other`) sets its
+threshold. ``rate``: the probability that keeps ``--answer-rate`` of the written sets'
+answerable turns answered (out of fold), as for doc2dial; ``right-rate``: the one that keeps
+``--answer-rate`` of the answerable turns whose pick is right answered (the pick's top
+evidence on a reference span, recorded with each row): an answerable turn whose pick is wrong
+gains nothing from being answered."""
+DEFAULT_OTHER_THRESHOLD = "rate"
+DEFAULT_OTHER_SIGNALS = "same"
+"""``--other-signals``: the signals the other-documents calibration reads: ``same`` (those
+``--signals`` chose for both), ``all``, or a comma-separated list."""
 SURE_RATE = 0.8
 """An answer stands without a caution from the confidence that this share of the answerable
 turns reach (mean over the sources, out of fold: the manifest's ``sure``); below it the answer
@@ -119,6 +130,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "their own for documents no model here was trained on, the "
                              "doc2dial turns the other; 1: one regression for both, the "
                              "written rows weighing --written-weight")
+    parser.add_argument("--other-threshold", choices=OTHER_THRESHOLDS,
+                        default=DEFAULT_OTHER_THRESHOLD,
+                        help="with --calibrations 2: the other calibration's threshold keeps "
+                             "--answer-rate of the written answerable turns answered (rate), or "
+                             "of those whose pick is right (right-rate); default "
+                             f"{DEFAULT_OTHER_THRESHOLD}")
+    parser.add_argument("--other-signals", default=DEFAULT_OTHER_SIGNALS,
+                        help="with --calibrations 2: the signals the other calibration reads: "
+                             '"same" (those --signals chose), "all", or a comma-separated list '
+                             f"(default {DEFAULT_OTHER_SIGNALS})")
     parser.add_argument("--signals", default="all",
                         help='which signals the model reads: "all" (default), "agree" (those '
                              'that separate on every source alone, see AGREE_AUROC), or a '
@@ -205,8 +226,9 @@ def agreeing_signals(rows: list[dict[str, Any]], floor: float = AGREE_AUROC
     return keep or list(SIGNALS), single
 
 
-def chosen_signals(spec: str, rows: list[dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
-    """The signals ``--signals`` names (see :func:`agreeing_signals`) and why."""
+def chosen_signals(spec: str, rows: list[dict[str, Any]], flag: str = "--signals"
+                   ) -> tuple[list[str], dict[str, Any]]:
+    """The signals ``--signals`` (or ``flag``) names (see :func:`agreeing_signals`) and why."""
     from re3g.errors import DataError
 
     if spec == "agree":
@@ -218,7 +240,7 @@ def chosen_signals(spec: str, rows: list[dict[str, Any]]) -> tuple[list[str], di
     names = [n.strip() for n in spec.split(",") if n.strip()]
     unknown = sorted(set(names) - set(SIGNALS))
     if unknown or not names:
-        raise DataError(f"--signals: unknown signals {unknown or spec!r}; known: "
+        raise DataError(f"{flag}: unknown signals {unknown or spec!r}; known: "
                         f"{', '.join(SIGNALS)} (or 'agree', 'all')")
     return names, {"rule": "named"}
 
@@ -338,8 +360,10 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
         for line in args.cache.read_text().splitlines():
             try:
                 rec = json.loads(line)
-                if set(rec["signals"]) != set(SIGNALS) or rec.pop("stamp", None) != stamp:
-                    continue  # written with other models, or before the signals changed
+                if (set(rec["signals"]) != set(SIGNALS) or "right" not in rec
+                        or rec.pop("stamp", None) != stamp):
+                    continue  # written with other models, or before the signals (or the
+                    # pick's rightness) were recorded
                 done[(rec["id"], rec["kind"])] = rec
             except (ValueError, KeyError):
                 continue  # a torn last line
@@ -366,7 +390,9 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
 
 def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
         written_weight: float = 1.0, signals: Sequence[str] = SIGNALS,
-        topic_miss: float = TOPIC_MISS[0], calibrations: int = 1
+        topic_miss: float = TOPIC_MISS[0], calibrations: int = 1,
+        other_threshold: str = DEFAULT_OTHER_THRESHOLD,
+        other_signals: Sequence[str] | None = None
         ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(model, report): a logistic regression over ``signals``, its threshold and its
     out-of-fold metrics (folds by dialogue). Rows of a hand-written set (``source`` "written")
@@ -377,7 +403,9 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     With ``calibrations`` 2 and written rows, they train a calibration of their own instead
     (the model's ``other``, :func:`fit_other`), and the first regression and its threshold
     are the doc2dial rows' alone (``written_weight`` is then unused); the report's
-    ``by_source_written`` still scores the first one on them, for comparison.
+    ``by_source_written`` still scores the first one on them, for comparison;
+    ``other_threshold`` (:data:`OTHER_THRESHOLDS`) says how its threshold is set and
+    ``other_signals`` what it reads (None: ``signals``).
 
     With off-topic rows (kind :data:`OFF_TOPIC`) a topic gate is learnt too (the model's
     ``topic``): a regression of answerable against off-topic rows over the signals that
@@ -471,9 +499,13 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     other: tuple[dict[str, Any], dict[str, Any]] | None = None
     if separate:
         mine = source == "written"  # its turns and the off-topic questions over its corpora
+        right = np.array([bool(r.get("right")) for r in rows])
+        names = list(other_signals or signals)
         other_fit, other_report, other_p = fit_other(
-            x, y, groups, written, reach, folds, answer_rate, seed, signals, off & mine)
-        if other_report["answered"] < answer_rate:
+            np.array([[r["signals"][n] for n in names] for r in rows], dtype=float), y, groups,
+            written, reach, folds, answer_rate, seed, names, off & mine,
+            right if other_threshold == "right-rate" else None)
+        if other_threshold == "rate" and other_report["answered"] < answer_rate:
             from re3g.errors import DataError
 
             raise DataError(f"no threshold answers {answer_rate:.0%} of the written sets' "
@@ -534,8 +566,8 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
 
 
 def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
-              answer_rate: float, seed: int, signals: Sequence[str], written_off: Any
-              ) -> tuple[dict[str, Any], dict[str, Any], Any]:
+              answer_rate: float, seed: int, signals: Sequence[str], written_off: Any,
+              right: Any = None) -> tuple[dict[str, Any], dict[str, Any], Any]:
     """(block, report, probabilities) of the decision's "other" calibration
     (:meth:`re3g.decide.LearnedRule.for_corpus`): a logistic regression over ``signals``
     fitted on the written rows alone (``written``: answerable turns and real unanswerable
@@ -544,7 +576,10 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
     topic gate stops (``reach`` < 1, out of fold) counting as refused. ``written_off``: the
     off-topic rows over the written corpora, never trained on: the model fitted on all
     written rows scores them. The probabilities: out of fold for the written rows, that
-    model's for ``written_off``, 0 where the gate stops a row, NaN elsewhere.
+    model's for ``written_off``, 0 where the gate stops a row, NaN elsewhere. With ``right``
+    (per row: an answerable turn's top evidence is on a reference span) the threshold keeps
+    ``answer_rate`` of the answerable turns with a right pick answered instead, and the report
+    gains ``right`` (the share of answerable turns answered right).
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -589,14 +624,17 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
         oof[written_off] = clf.predict_proba(sc.transform(x[written_off]))[:, 1]
     oof = np.where(reach < 1.0, 0.0, oof)  # stopped by the topic gate: refused at any level
     pos, neg = written & (y == 1), written & (y == 0)
-    threshold = rate_threshold(oof[pos], answer_rate)
+    stopped = reach < 1.0  # refused whatever the threshold (0 included)
+    threshold = rate_threshold(oof[pos if right is None else pos & right], answer_rate)
     fitted = {**block(signals, sc, clf), "threshold": round(threshold, 4),
               "sure": round(max(threshold, rate_threshold(oof[pos], SURE_RATE)), 4)}
-    stopped = reach < 1.0  # refused whatever the threshold (0 included)
     report = {"rows": int(written.sum()), "folds": splits,
               "AUROC": round(float(roc_auc_score(y[written], oof[written])), 4),
               "answered": round(float(((oof >= threshold) & ~stopped)[pos].mean()), 4),
               "refused_unanswerable": round(float(((oof < threshold) | stopped)[neg].mean()), 4)}
+    if right is not None:
+        report["right"] = round(float(((oof >= threshold) & ~stopped & right)[pos].mean()), 4)
+        report["threshold_rule"] = "right-rate"
     if written_off.any():
         report["refused_off_topic"] = round(float(((oof < threshold) | stopped)[written_off]
                                                   .mean()), 4)
@@ -625,13 +663,15 @@ def choose_topic_miss(rows: list[dict[str, Any]], args: argparse.Namespace,
 
     if not any(r["kind"] == OFF_TOPIC for r in rows):
         return fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight, names,
-                   calibrations=args.calibrations)
+                   calibrations=args.calibrations, other_threshold=args.other_threshold,
+                   other_signals=other_names(args, names))
     best: tuple[float, dict[str, Any], dict[str, Any]] | None = None
     grid: dict[str, Any] = {}
     for miss in TOPIC_MISS:
         try:
             fitted, report = fit(rows, args.folds, args.answer_rate, args.seed,
-                                 args.written_weight, names, miss, args.calibrations)
+                                 args.written_weight, names, miss, args.calibrations,
+                                 args.other_threshold, other_names(args, names))
         except DataError as exc:
             grid[str(miss)] = str(exc)
             continue
@@ -644,6 +684,25 @@ def choose_topic_miss(rows: list[dict[str, Any]], args: argparse.Namespace,
                         "the answerable turns answered")
     best[2]["topic_miss"] = {"chosen": best[1]["topic"]["miss"], "grid": grid}
     return best[1], best[2]
+
+
+def other_names(args: argparse.Namespace, names: Sequence[str]) -> list[str]:
+    """The signals ``--other-signals`` names for the other calibration (``names``: those
+    ``--signals`` chose).
+
+    >>> other_names(argparse.Namespace(other_signals="same"), ["cross"])
+    ['cross']
+    >>> other_names(argparse.Namespace(other_signals="cross, sure"), ["cross"])
+    ['cross', 'sure']
+    """
+    if args.other_signals == "same":
+        return list(names)
+    if args.other_signals == "agree":
+        from re3g.errors import DataError
+
+        raise DataError("--other-signals: 'agree' is for --signals; use 'same', 'all' or a "
+                        "comma-separated list")
+    return chosen_signals(args.other_signals, [], "--other-signals")[0]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -666,7 +725,8 @@ def run(args: argparse.Namespace) -> int:
                 "extractor": Path(bot.extractor.path).name if bot.extractor else None,
                 # a decision that does not read the checker does not make the pipeline load it
                 "checker": Path(bot.checker.path).name if bot.checker and "check_null" in
-                [*names, *fitted.get("topic", {}).get("signals", [])] else None}
+                [*names, *fitted.get("topic", {}).get("signals", []),
+                 *fitted.get("other", {}).get("signals", [])] else None}
     # the ranking the signals came from (the decision is only as good as the match)
     ranking = {name: getattr(bot.config, name) for name in
                ("current_weight", "document_weight", "document_temperature",
@@ -683,6 +743,10 @@ def run(args: argparse.Namespace) -> int:
                       if written and args.calibrations == 1 else "")
                    + (f" --calibrations {args.calibrations}" if written else "")
                    + f" --signals {args.signals}"
+                   + (f" --other-signals {args.other_signals}"
+                      if args.other_signals != "same" else "")
+                   + (f" --other-threshold {args.other_threshold}"
+                      if args.other_threshold != "rate" else "")
                    + (f" --off-topic {args.off_topic}" if args.off_topic else "")
                    + (f" --checker {args.checker}" if args.checker else ""),
         "data": common.data_files([args.docs, args.train, *(f for _, f in written)]),
