@@ -286,8 +286,8 @@ def written_training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[P
     """
     from re3g.errors import DataError
 
-    def held_out(folder: Path) -> bool:  # data/dev, dev2-dev5, data/suite, data/sample
-        held = {"dev", "dev2", "dev3", "dev4", "dev5", "suite", "sample"}
+    def held_out(folder: Path) -> bool:  # data/dev, dev2-dev6, data/suite, data/sample
+        held = {"dev", "dev2", "dev3", "dev4", "dev5", "dev6", "suite", "sample"}
         return folder.parent.name == "data" and folder.name in held
 
     sets = [(Path(d), Path(f)) for d, f in (pairs or [])]
