@@ -100,6 +100,13 @@ def test_synthetic_variants_take_the_answer_away(small_index, small_corpus_files
                    if h.passage.doc_id == doc_id and len(gold.text.strip()) > 20)
     rec = variant_signals(bot, example, blanked)
     assert rec["kind"] == "gold_removed" and not rec["answerable"]
+    assert rec["pick_right"] is None  # whether the pick is right: only where the gold stays
+    kept = variant_signals(bot, example, variants["answerable"])
+    from re3g.evaluate.answerability import pick_right
+
+    ranking, evidence, _, _ = bot.assess(example.history, bot.build_query(example.history),
+                                         variants["answerable"].hits)
+    assert kept["pick_right"] is pick_right(example, evidence)
     from re3g.decide import SIGNALS
 
     assert set(rec["signals"]) == set(SIGNALS) and "evidence_overlap" in SIGNALS
@@ -444,7 +451,7 @@ def test_a_topic_gate_learnt_from_off_topic_questions_refuses_them() -> None:
 
     rows = _gate_rows()
     args = SimpleNamespace(folds=5, answer_rate=0.9, seed=0, written_weight=0.1,
-                           calibrations=1, other_threshold="rate", other_signals="same")
+                           calibrations=1, other_threshold="rate")
     model, report = choose_topic_miss(rows, args, ["cross"])
     gate = model["topic"]
     assert "relevance" in gate["signals"] and "cross" not in gate["signals"]
@@ -514,7 +521,7 @@ def test_the_other_calibration_reads_its_own_signals_and_can_weigh_refusals() ->
                 2.0 if right else (1.0 if ok else 0.0)
             rows.append({"dial_id": f"{source}-{i // 5}", "kind": "answerable" if ok else
                          "written_unanswerable", "answerable": ok, "source": source,
-                         "signals": sig, "right": right if ok else None})
+                         "signals": sig, "pick_right": right if ok else None})
     same, same_report = fit(rows, folds=5, answer_rate=0.9, seed=0,
                             signals=["relevance", "cross"], calibrations=2)
     own, own_report = fit(rows, folds=5, answer_rate=0.9, seed=0, signals=["relevance", "cross"],
@@ -535,10 +542,24 @@ def test_the_other_calibration_reads_its_own_signals_and_can_weigh_refusals() ->
     assert bal_report["other"]["refused_unanswerable"] > own_report["other"][
         "refused_unanswerable"]
     assert bal_report["other"]["threshold_rule"] == "right-rate"
-    assert bal_report["other"]["right"] >= 0.9 * 2 / 3  # 90% of the right picks answered
+    assert bal_report["other"]["right_kept"] >= 0.9  # of the right picks
+    assert bal_report["other"]["right"] <= bal_report["other"]["answered"]
     assert balanced["threshold"] == own["threshold"]  # doc2dial's is not touched
-    with pytest.raises(DataError, match="--other-signals: unknown signals"):
-        other_names(argparse.Namespace(other_signals="cross,nope"), ["cross"])
+    # the trainer checks the options before its runs: a bad name, or no other calibration
+    ok = argparse.Namespace(calibrations=2, other_threshold="rate", other_signals="cross,nope")
+    with pytest.raises(DataError, match="--other-signals: unknown signals.*'same', 'all'"):
+        other_names(ok, [("docs", "dialogues")])
+    for args, written in ((argparse.Namespace(**{**vars(ok), "other_signals": "all",
+                                                 "calibrations": 1}), ["x"]),
+                          (argparse.Namespace(**{**vars(ok), "other_signals": "same",
+                                                 "other_threshold": "right-rate"}), [])):
+        with pytest.raises(DataError, match="needs --calibrations 2 and at least one"):
+            other_names(args, written)
+    # right-rate with no right pick among the written turns: named, not an IndexError
+    wrong = [{**r, "pick_right": False if r["answerable"] else None} for r in rows]
+    with pytest.raises(DataError, match="no answerable written turn has a right pick"):
+        fit(wrong, folds=5, answer_rate=0.9, seed=0, signals=["relevance", "cross"],
+            calibrations=2, other_threshold="right-rate")
 
 
 def test_cached_signal_rows_of_other_models_are_not_reused(tmp_path: Path, monkeypatch) -> None:

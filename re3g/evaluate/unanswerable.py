@@ -119,7 +119,7 @@ def variant_signals(bot: Any, example: Example, variant: Variant) -> dict[str, A
     """Rank, extract and decide one variant as the pipeline would; returns a record with the
     decision's signals (``bot.signals``), its confidence, whether it answered, and, for a
     turn that keeps its references (not one of :data:`KINDS`), whether its top evidence is on
-    one of them (``right``, answered or not; None otherwise)."""
+    one of them (``pick_right``, answered or not; None otherwise)."""
     from re3g.evaluate.answerability import pick_right
 
     turns = example.history
@@ -132,5 +132,5 @@ def variant_signals(bot: Any, example: Example, variant: Variant) -> dict[str, A
             "confidence": round(decision.confidence, 4), "grounded": decision.grounded,
             "tentative": decision.tentative,
             "top_doc": top,
-            "right": (pick_right(example, evidence)
+            "pick_right": (pick_right(example, evidence)
                       if example.references and variant.kind not in KINDS else None)}

@@ -226,9 +226,10 @@ def agreeing_signals(rows: list[dict[str, Any]], floor: float = AGREE_AUROC
     return keep or list(SIGNALS), single
 
 
-def chosen_signals(spec: str, rows: list[dict[str, Any]], flag: str = "--signals"
-                   ) -> tuple[list[str], dict[str, Any]]:
-    """The signals ``--signals`` (or ``flag``) names (see :func:`agreeing_signals`) and why."""
+def chosen_signals(spec: str, rows: list[dict[str, Any]], flag: str = "--signals",
+                   also: str = "'agree', 'all'") -> tuple[list[str], dict[str, Any]]:
+    """The signals ``--signals`` (or ``flag``, whose other values are ``also``) names (see
+    :func:`agreeing_signals`) and why."""
     from re3g.errors import DataError
 
     if spec == "agree":
@@ -241,7 +242,7 @@ def chosen_signals(spec: str, rows: list[dict[str, Any]], flag: str = "--signals
     unknown = sorted(set(names) - set(SIGNALS))
     if unknown or not names:
         raise DataError(f"{flag}: unknown signals {unknown or spec!r}; known: "
-                        f"{', '.join(SIGNALS)} (or 'agree', 'all')")
+                        f"{', '.join(SIGNALS)} (or {also})")
     return names, {"rule": "named"}
 
 
@@ -360,7 +361,7 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
         for line in args.cache.read_text().splitlines():
             try:
                 rec = json.loads(line)
-                if (set(rec["signals"]) != set(SIGNALS) or "right" not in rec
+                if (set(rec["signals"]) != set(SIGNALS) or "pick_right" not in rec
                         or rec.pop("stamp", None) != stamp):
                     continue  # written with other models, or before the signals (or the
                     # pick's rightness) were recorded
@@ -419,6 +420,9 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
 
+    if other_threshold not in OTHER_THRESHOLDS:
+        raise ValueError(f"other_threshold must be one of {OTHER_THRESHOLDS}, got "
+                         f"{other_threshold!r}")
     x = np.array([[r["signals"][n] for n in signals] for r in rows], dtype=float)
     y = np.array([1 if r["answerable"] else 0 for r in rows])
     off = np.array([r["kind"] == OFF_TOPIC for r in rows])
@@ -499,18 +503,20 @@ def fit(rows: list[dict[str, Any]], folds: int, answer_rate: float, seed: int,
     other: tuple[dict[str, Any], dict[str, Any]] | None = None
     if separate:
         mine = source == "written"  # its turns and the off-topic questions over its corpora
-        right = np.array([bool(r.get("right")) for r in rows])
+        right = np.array([bool(r.get("pick_right")) for r in rows])
         names = list(other_signals or signals)
         other_fit, other_report, other_p = fit_other(
             np.array([[r["signals"][n] for n in names] for r in rows], dtype=float), y, groups,
             written, reach, folds, answer_rate, seed, names, off & mine,
             right if other_threshold == "right-rate" else None)
-        if other_threshold == "rate" and other_report["answered"] < answer_rate:
+        kept = other_report["answered" if other_threshold == "rate" else "right_kept"]
+        if kept < answer_rate:
             from re3g.errors import DataError
 
             raise DataError(f"no threshold answers {answer_rate:.0%} of the written sets' "
-                            f"answerable turns (the topic gate at miss {topic_miss} stops too "
-                            "many)")
+                            "answerable turns" + (" with a right pick" if other_threshold !=
+                                                  "rate" else "")
+                            + f" (the topic gate at miss {topic_miss} stops too many)")
         refused = np.where(mine, (other_p < other_fit["threshold"]) | gated, refused)
         final = np.where(mine, other_p, oof)
         other = other_fit, other_report
@@ -579,7 +585,9 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
     model's for ``written_off``, 0 where the gate stops a row, NaN elsewhere. With ``right``
     (per row: an answerable turn's top evidence is on a reference span) the threshold keeps
     ``answer_rate`` of the answerable turns with a right pick answered instead, and the report
-    gains ``right`` (the share of answerable turns answered right).
+    gains ``right`` (the share of answerable turns answered right) and ``right_kept`` (of
+    those with a right pick, the share answered). ``sure`` is read off all answerable turns
+    either way.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -625,6 +633,9 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
     oof = np.where(reach < 1.0, 0.0, oof)  # stopped by the topic gate: refused at any level
     pos, neg = written & (y == 1), written & (y == 0)
     stopped = reach < 1.0  # refused whatever the threshold (0 included)
+    if right is not None and not (pos & right).any():
+        raise DataError("--other-threshold right-rate: no answerable written turn has a right "
+                        "pick (the rows' pick_right); use --other-threshold rate")
     threshold = rate_threshold(oof[pos if right is None else pos & right], answer_rate)
     fitted = {**block(signals, sc, clf), "threshold": round(threshold, 4),
               "sure": round(max(threshold, rate_threshold(oof[pos], SURE_RATE)), 4)}
@@ -632,8 +643,10 @@ def fit_other(x: Any, y: Any, groups: Any, written: Any, reach: Any, folds: int,
               "AUROC": round(float(roc_auc_score(y[written], oof[written])), 4),
               "answered": round(float(((oof >= threshold) & ~stopped)[pos].mean()), 4),
               "refused_unanswerable": round(float(((oof < threshold) | stopped)[neg].mean()), 4)}
-    if right is not None:
+    if right is not None:  # answered right, of the answerable turns / of the right picks
         report["right"] = round(float(((oof >= threshold) & ~stopped & right)[pos].mean()), 4)
+        report["right_kept"] = round(float(((oof >= threshold) & ~stopped)[pos & right]
+                                           .mean()), 4)
         report["threshold_rule"] = "right-rate"
     if written_off.any():
         report["refused_off_topic"] = round(float(((oof < threshold) | stopped)[written_off]
@@ -655,23 +668,25 @@ def rate_threshold(prob: Any, rate: float) -> float:
 
 
 def choose_topic_miss(rows: list[dict[str, Any]], args: argparse.Namespace,
-                      names: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+                      names: Sequence[str], other: Sequence[str] | None = None
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     """:func:`fit` at the :data:`TOPIC_MISS` that refuses the most unanswerable train turns out
     of fold (mean over their kinds) at ``--answer-rate``; just :func:`fit` without off-topic
-    rows. The report gains ``topic_miss``: every candidate's refusals."""
+    rows. The report gains ``topic_miss``: every candidate's refusals. ``other``: the other
+    calibration's signals (None: ``names``)."""
     from re3g.errors import DataError
 
-    if not any(r["kind"] == OFF_TOPIC for r in rows):
+    def fit_at(miss: float) -> tuple[dict[str, Any], dict[str, Any]]:
         return fit(rows, args.folds, args.answer_rate, args.seed, args.written_weight, names,
-                   calibrations=args.calibrations, other_threshold=args.other_threshold,
-                   other_signals=other_names(args, names))
+                   miss, args.calibrations, args.other_threshold, other)
+
+    if not any(r["kind"] == OFF_TOPIC for r in rows):
+        return fit_at(TOPIC_MISS[0])
     best: tuple[float, dict[str, Any], dict[str, Any]] | None = None
     grid: dict[str, Any] = {}
     for miss in TOPIC_MISS:
         try:
-            fitted, report = fit(rows, args.folds, args.answer_rate, args.seed,
-                                 args.written_weight, names, miss, args.calibrations,
-                                 args.other_threshold, other_names(args, names))
+            fitted, report = fit_at(miss)
         except DataError as exc:
             grid[str(miss)] = str(exc)
             continue
@@ -686,23 +701,31 @@ def choose_topic_miss(rows: list[dict[str, Any]], args: argparse.Namespace,
     return best[1], best[2]
 
 
-def other_names(args: argparse.Namespace, names: Sequence[str]) -> list[str]:
-    """The signals ``--other-signals`` names for the other calibration (``names``: those
-    ``--signals`` chose).
+def other_names(args: argparse.Namespace, written: Sequence[Any]) -> list[str] | None:
+    """The signals ``--other-signals`` names for the other calibration (None: "same", those
+    ``--signals`` chose); checked before any run, like ``--written``. The two options for the
+    other calibration need one: ``--calibrations 2`` and ``written`` sets.
 
-    >>> other_names(argparse.Namespace(other_signals="same"), ["cross"])
-    ['cross']
-    >>> other_names(argparse.Namespace(other_signals="cross, sure"), ["cross"])
+    >>> ok = argparse.Namespace(calibrations=2, other_threshold="rate", other_signals="same")
+    >>> other_names(ok, [("d", "f")]) is None
+    True
+    >>> other_names(argparse.Namespace(**{**vars(ok), "other_signals": "cross, sure"}), ["x"])
     ['cross', 'sure']
     """
-    if args.other_signals == "same":
-        return list(names)
-    if args.other_signals == "agree":
-        from re3g.errors import DataError
+    from re3g.errors import DataError
 
+    if args.other_signals == "same":
+        names = None
+    elif args.other_signals == "agree":
         raise DataError("--other-signals: 'agree' is for --signals; use 'same', 'all' or a "
                         "comma-separated list")
-    return chosen_signals(args.other_signals, [], "--other-signals")[0]
+    else:
+        names = chosen_signals(args.other_signals, [], "--other-signals", "'same', 'all'")[0]
+    if (names is not None or args.other_threshold != DEFAULT_OTHER_THRESHOLD) and (
+            args.calibrations != 2 or not written):
+        raise DataError("--other-signals and --other-threshold shape the calibration for other "
+                        "documents, which needs --calibrations 2 and at least one --written set")
+    return names
 
 
 def run(args: argparse.Namespace) -> int:
@@ -716,9 +739,10 @@ def run(args: argparse.Namespace) -> int:
     written = common.written_sets(args)  # a bad --written fails now, not after the runs
     if args.off_topic:
         load_off_topic(args.off_topic)  # and so does a bad --off-topic file
+    other = other_names(args, written)  # and so do the other calibration's options
     rows, bot = collect(args)
     names, why = chosen_signals(args.signals, [r for r in rows if r["kind"] != OFF_TOPIC])
-    fitted, report = choose_topic_miss(rows, args, names)
+    fitted, report = choose_topic_miss(rows, args, names, other)
     report["signals_chosen"] = why
     requires = {"reranker": Path(bot.reranker.path).name if bot.reranker else None,
                 "cross": bot.cross_reranker is not None,
@@ -743,8 +767,7 @@ def run(args: argparse.Namespace) -> int:
                       if written and args.calibrations == 1 else "")
                    + (f" --calibrations {args.calibrations}" if written else "")
                    + f" --signals {args.signals}"
-                   + (f" --other-signals {args.other_signals}"
-                      if args.other_signals != "same" else "")
+                   + (f" --other-signals {','.join(other)}" if other else "")
                    + (f" --other-threshold {args.other_threshold}"
                       if args.other_threshold != "rate" else "")
                    + (f" --off-topic {args.off_topic}" if args.off_topic else "")

@@ -1,0 +1,132 @@
+"""Which signals and which threshold rule should the decision's calibration for other documents
+use? Leave one written set out at a time.
+
+    .venv/bin/python bench/other_calibration.py [--cache .cache/answerability-train.jsonl]
+        [--signals NAMES ...] [--answer-rate 0.95] [--name NAME]
+
+Reads the rows ``re3g train answerability`` cached for its written sets (run it first with
+every ``--written`` set to compare; each row holds the turn's signals and, since session 30,
+``pick_right``: whether the pipeline's top evidence is on a reference span). For each set of
+``--signals`` (comma-separated names, or ``agree`` for the shipped model's other calibration's
+own signals) and each written set left out, a standardised logistic regression (scikit-learn,
+balanced classes, as :func:`re3g.train.answerability.fit_other`) is fitted on the other sets'
+rows and scored on the left-out one:
+
+- AUROC, answerable against unanswerable (turns the shipped topic gate stops score 0);
+- with the threshold at ``--answer-rate`` of the training sets' answerable turns answered
+  (``rate``) and of those with a right pick (``right-rate``), both out of fold by dialogue on
+  the training sets: the left-out set's answered, right (answered with a right pick) and
+  refused shares.
+
+Writes ``bench/results/NAME.json`` (default ``other_calibration``). No timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _common import save  # noqa: E402
+
+
+def load_rows(cache: Path) -> list[dict[str, Any]]:
+    """The cached written rows (answerable and unanswerable turns, not off-topic ones) that
+    record ``pick_right``, one per turn (the last line wins), each with its set's name."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in cache.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a torn last line
+        if rec.get("source") == "written" and rec.get("kind") != "off_topic" \
+                and "pick_right" in rec:
+            rec["set"] = Path(rec["id"].split(":")[0]).parent.name
+            rows[(rec["id"], rec["kind"])] = rec
+    return list(rows.values())
+
+
+def main() -> int:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+    from sklearn.preprocessing import StandardScaler
+
+    from re3g.logistic import probability
+    from re3g.models import model_path
+    from re3g.train.answerability import rate_threshold
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cache", type=Path, default=ROOT / ".cache/answerability-train.jsonl")
+    ap.add_argument("--signals", nargs="+", default=["agree"])
+    ap.add_argument("--answer-rate", type=float, default=0.95)
+    ap.add_argument("--name", default="other_calibration")
+    args = ap.parse_args()
+
+    manifest = json.loads((model_path("answerability") / "manifest.json").read_text())
+    gate = manifest["topic"]
+    rows = load_rows(args.cache)
+    sets = sorted({r["set"] for r in rows})
+    if len(sets) < 2:
+        raise SystemExit(f"{args.cache}: written rows of at least two sets with pick_right "
+                         "are needed; run re3g train answerability with several --written")
+
+    def reach(rs: list[dict[str, Any]]) -> Any:
+        p = np.array([probability(gate, r["signals"].__getitem__) for r in rs])
+        return np.where(p >= gate["floor"], 1.0, p / gate["floor"])
+
+    def fitted(names: list[str], train: list[dict[str, Any]]) -> Any:
+        x = np.array([[r["signals"][n] for n in names] for r in train])
+        y = np.array([int(r["answerable"]) for r in train])
+        sc = StandardScaler().fit(x)
+        clf = LogisticRegression(class_weight="balanced", max_iter=2000).fit(sc.transform(x), y)
+        return lambda rs: np.where(reach(rs) < 1, 0.0, clf.predict_proba(sc.transform(
+            np.array([[r["signals"][n] for n in names] for r in rs])))[:, 1])
+
+    def shares(rs: list[dict[str, Any]], p: Any, t: float) -> dict[str, float]:
+        pos = np.array([bool(r["answerable"]) for r in rs])
+        good = np.array([bool(r["pick_right"]) for r in rs])
+        answered = (p >= t) & (reach(rs) >= 1)
+        return {"answered": round(100 * float(answered[pos].mean()), 1),
+                "right": round(100 * float((answered & good)[pos].mean()), 1),
+                "refused": round(100 * float((~answered)[~pos].mean()), 1)}
+
+    out: dict[str, Any] = {"sets": {s: sum(r["set"] == s for r in rows) for s in sets},
+                           "answer_rate": args.answer_rate, "runs": {}}
+    for spec in args.signals:
+        names = manifest["other"]["signals"] if spec == "agree" else spec.split(",")
+        per: dict[str, Any] = {}
+        for left in sets:
+            train = [r for r in rows if r["set"] != left]
+            test = [r for r in rows if r["set"] == left]
+            oof = np.zeros(len(train))
+            groups = [r["dial_id"] for r in train]
+            for tr, te in GroupKFold(n_splits=5).split(train, groups=groups):
+                oof[te] = fitted(names, [train[i] for i in tr])([train[i] for i in te])
+            pos = np.array([bool(r["answerable"]) for r in train])
+            good = pos & np.array([bool(r["pick_right"]) for r in train])
+            p = fitted(names, train)(test)
+            per[left] = {"AUROC": round(float(roc_auc_score(
+                [int(r["answerable"]) for r in test], p)), 3)}
+            for rule, mask in (("rate", pos), ("right-rate", good)):
+                per[left][rule] = shares(test, p, rate_threshold(oof[mask], args.answer_rate))
+        mean = {"AUROC": round(float(np.mean([v["AUROC"] for v in per.values()])), 3)}
+        for rule in ("rate", "right-rate"):
+            mean[rule] = {k: round(float(np.mean([v[rule][k] for v in per.values()])), 1)
+                          for k in ("answered", "right", "refused")}
+        out["runs"][",".join(names)] = {"per_set": per, "mean": mean}
+        print(f"{len(names):2d} signals: AUROC " + " ".join(
+            f"{s} {per[s]['AUROC']:.3f}" for s in sets) + f" | mean {mean['AUROC']:.3f} | "
+            f"rate {mean['rate']} | right-rate {mean['right-rate']}")
+    print("wrote", save(args.name, out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
