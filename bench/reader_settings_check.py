@@ -43,6 +43,7 @@ SESSION_29_OTHER = {"n_passages": 3, "rerank_weight": 20.0, "null_weight": 0.0,
 def main() -> int:
     import numpy as np
 
+    from re3g.evaluate.answerability import pick_right
     from re3g.extract import SpanExtractor
     from re3g.train import qa_eval
     from re3g.train import select_reader as sr
@@ -67,14 +68,9 @@ def main() -> int:
             if other:
                 ex.other = {"tuned_corpus": "none", **other}
                 ex.for_corpus(None, "other")
-            f1s, right = [], 0
-            for e, reading, hits, cur, cos, ref in zip(
-                    part.examples, got["readings"], got["runs"], got["currents"],
-                    got["cosines"], got["refs"], strict=True):
-                ev = ex.select_ranges(reading, hits, part.docs, 1, None, cur, cos)
-                f1s.append(qa_eval._f1s([ev[0].text if ev else ""], [ref])[0])
-                right += bool(ev) and any((ev[0].doc_id, s) in e.gold_span_ids
-                                          for s in ev[0].span_ids)
+            picks = sr.top_picks(ex, part, got)
+            f1s = qa_eval._f1s([ev[0].text if ev else "" for ev in picks], got["refs"])
+            right = sum(pick_right(e, ev) for e, ev in zip(part.examples, picks, strict=True))
             scores[name] = {"grounding_F1": round(float(np.mean(f1s)), 2),
                             "right": round(100 * right / len(part.examples), 1)}
         out["sets"][str(folder)] = {"turns": len(part.examples), **scores}

@@ -402,11 +402,7 @@ def sweep(parts: Sequence[Part], reader_dir: Path, term: str, values: Sequence[f
         for v in values:
             setattr(ex, term, float(v))
             ex.unsure = {**unsure, term: float(v)} if unsure else {}
-            preds = []
-            for rd, hits, cur, cos, jd in zip(got["readings"], got["runs"], got["currents"],
-                                              got["cosines"], judged, strict=True):
-                ev = ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, judged=jd)
-                preds.append(ev[0].text if ev else "")
+            preds = [ev[0].text if ev else "" for ev in top_picks(ex, part, got, judged)]
             per_value.append(qa_eval._f1s(preds, got["refs"]))
         rows.append(np.array(per_value))
         folds += [hash_fold(e.dial_id) for e in part.examples]
@@ -436,6 +432,16 @@ def sweep(parts: Sequence[Part], reader_dir: Path, term: str, values: Sequence[f
     return float(values[best]), report
 
 
+def top_picks(ex: Any, part: Part, got: dict[str, Any],
+              judged: Sequence[Any] | None = None) -> list[list[Any]]:
+    """Each turn's evidence (at most one) under the reader ``ex``'s range settings as they are
+    now, from a part's cached readings (:func:`read_part`; ``judged``: :func:`judge_part`'s)."""
+    judged = judged if judged is not None else [None] * len(part.examples)
+    return [ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, judged=jd)
+            for rd, hits, cur, cos, jd in zip(got["readings"], got["runs"], got["currents"],
+                                               got["cosines"], judged, strict=True)]
+
+
 def sweep_spec(spec: str) -> tuple[str, list[float]]:
     """``TERM=V1,V2,...`` as (term, values); a clear error for anything else.
 
@@ -462,7 +468,6 @@ def run_sweep(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
               t0: float) -> int:
     """``--sweep TERM=V1,V2,...``: :func:`sweep`, then (without ``--dry-run``) the chosen
     value written into the reader's manifest, in both regimes, with where it was chosen."""
-
     term, values = sweep_spec(args.sweep)
     value, report = sweep(parts, args.reader, term, values, args.judge)
 
