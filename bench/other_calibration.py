@@ -8,9 +8,10 @@ Reads the rows ``re3g train answerability`` cached for its written sets (run it 
 every ``--written`` set to compare; each row holds the turn's signals and, since session 30,
 ``pick_right``: whether the pipeline's top evidence is on a reference span). For each set of
 ``--signals`` (comma-separated names, or ``agree`` for the shipped model's other calibration's
-own signals) and each written set left out, a standardised logistic regression (scikit-learn,
-balanced classes, as :func:`re3g.train.answerability.fit_other`) is fitted on the other sets'
-rows and scored on the left-out one:
+own signals) and each written set left out, the trainer's own
+:func:`re3g.train.answerability.fit_other` (a standardised logistic regression, scikit-learn,
+balanced classes; thresholds out of fold by dialogue) is fitted on the other sets' rows and
+scored on the left-out one:
 
 - AUROC, answerable against unanswerable (turns the shipped topic gate stops score 0);
 - with the threshold at ``--answer-rate`` of the training sets' answerable turns answered
@@ -53,14 +54,11 @@ def load_rows(cache: Path) -> list[dict[str, Any]]:
 
 def main() -> int:
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold
-    from sklearn.preprocessing import StandardScaler
 
     from re3g.logistic import probability
     from re3g.models import model_path
-    from re3g.train.answerability import rate_threshold
+    from re3g.train.answerability import fit_other, topic_reach
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache/answerability-train.jsonl")
@@ -77,24 +75,18 @@ def main() -> int:
         raise SystemExit(f"{args.cache}: written rows of at least two sets with pick_right "
                          "are needed; run re3g train answerability with several --written")
 
-    def reach(rs: list[dict[str, Any]]) -> Any:
-        p = np.array([probability(gate, r["signals"].__getitem__) for r in rs])
-        return np.where(p >= gate["floor"], 1.0, p / gate["floor"])
+    def column(rs: list[dict[str, Any]], key: str) -> Any:
+        return np.array([bool(r[key]) for r in rs])
 
-    def fitted(names: list[str], train: list[dict[str, Any]]) -> Any:
-        x = np.array([[r["signals"][n] for n in names] for r in train])
-        y = np.array([int(r["answerable"]) for r in train])
-        sc = StandardScaler().fit(x)
-        clf = LogisticRegression(class_weight="balanced", max_iter=2000).fit(sc.transform(x), y)
-        return lambda rs: np.where(reach(rs) < 1, 0.0, clf.predict_proba(sc.transform(
-            np.array([[r["signals"][n] for n in names] for r in rs])))[:, 1])
+    def reach(rs: list[dict[str, Any]]) -> Any:  # the shipped topic gate, as the trainer reads it
+        return topic_reach(np.array([probability(gate, r["signals"].__getitem__) for r in rs]),
+                           float(gate["floor"]))
 
     def shares(rs: list[dict[str, Any]], p: Any, t: float) -> dict[str, float]:
-        pos = np.array([bool(r["answerable"]) for r in rs])
-        good = np.array([bool(r["pick_right"]) for r in rs])
+        pos = column(rs, "answerable")
         answered = (p >= t) & (reach(rs) >= 1)
         return {"answered": round(100 * float(answered[pos].mean()), 1),
-                "right": round(100 * float((answered & good)[pos].mean()), 1),
+                "right": round(100 * float((answered & column(rs, "pick_right"))[pos].mean()), 1),
                 "refused": round(100 * float((~answered)[~pos].mean()), 1)}
 
     out: dict[str, Any] = {"sets": {s: sum(r["set"] == s for r in rows) for s in sets},
@@ -105,17 +97,19 @@ def main() -> int:
         for left in sets:
             train = [r for r in rows if r["set"] != left]
             test = [r for r in rows if r["set"] == left]
-            oof = np.zeros(len(train))
-            groups = [r["dial_id"] for r in train]
-            for tr, te in GroupKFold(n_splits=5).split(train, groups=groups):
-                oof[te] = fitted(names, [train[i] for i in tr])([train[i] for i in te])
-            pos = np.array([bool(r["answerable"]) for r in train])
-            good = pos & np.array([bool(r["pick_right"]) for r in train])
-            p = fitted(names, train)(test)
-            per[left] = {"AUROC": round(float(roc_auc_score(
-                [int(r["answerable"]) for r in test], p)), 3)}
-            for rule, mask in (("rate", pos), ("right-rate", good)):
-                per[left][rule] = shares(test, p, rate_threshold(oof[mask], args.answer_rate))
+            x = np.array([[r["signals"][n] for n in names] for r in train], dtype=float)
+            y = column(train, "answerable").astype(int)
+            every, none = np.ones(len(train), bool), np.zeros(len(train), bool)
+            fits = {rule: fit_other(x, y, np.array([r["dial_id"] for r in train]), every,
+                                    reach(train), 5, args.answer_rate, 0, names, none,
+                                    column(train, "pick_right") if rule == "right-rate"
+                                    else None)[0]
+                    for rule in ("rate", "right-rate")}  # the same regression, two thresholds
+            p = np.where(reach(test) < 1, 0.0, [probability(fits["rate"], r["signals"].__getitem__)
+                                                for r in test])
+            per[left] = {"AUROC": round(float(roc_auc_score(column(test, "answerable"), p)), 3),
+                         **{rule: shares(test, p, fit["threshold"])
+                            for rule, fit in fits.items()}}
         mean = {"AUROC": round(float(np.mean([v["AUROC"] for v in per.values()])), 3)}
         for rule in ("rate", "right-rate"):
             mean[rule] = {k: round(float(np.mean([v[rule][k] for v in per.values()])), 1)

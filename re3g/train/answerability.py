@@ -769,7 +769,7 @@ def run(args: argparse.Namespace) -> int:
                    + f" --signals {args.signals}"
                    + (f" --other-signals {','.join(other)}" if other else "")
                    + (f" --other-threshold {args.other_threshold}"
-                      if args.other_threshold != "rate" else "")
+                      if args.other_threshold != DEFAULT_OTHER_THRESHOLD else "")
                    + (f" --off-topic {args.off_topic}" if args.off_topic else "")
                    + (f" --checker {args.checker}" if args.checker else ""),
         "data": common.data_files([args.docs, args.train, *(f for _, f in written)]),
