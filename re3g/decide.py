@@ -265,7 +265,8 @@ class LearnedRule:
         the model's ``other`` calibration, fitted on turns over documents no model here was
         trained on (the signals of the doc2dial-trained models read differently there).
         ``calibration`` "tuned" or "other" forces one; a model without ``other`` has only
-        "tuned". The topic gate, requirements and ranking stay those of the model.
+        "tuned". The topic gate and requirements stay those of the model; the ranking is the
+        "other" block's when it records one.
 
         >>> m = {"signals": ["overlap"], "mean": [0.0], "scale": [1.0], "coef": [1.0],
         ...      "intercept": 0.0, "threshold": 0.5, "tuned_corpus": "abc",
@@ -293,8 +294,11 @@ class LearnedRule:
         try:
             block = {k: other[k] for k in ("signals", "mean", "scale", "coef", "intercept",
                                            "threshold")}
-            rule = LearnedRule({**base.manifest, **block, "sure": other.get("sure", 0.0)},
-                               base.min_confidence, base.path)
+            # the other calibration's signals came from its own ranking when it records one
+            # (a cross-encoder for other documents, re3g.rank.other_cross)
+            ranking = {"ranking": other["ranking"]} if other.get("ranking") else {}
+            rule = LearnedRule({**base.manifest, **block, "sure": other.get("sure", 0.0),
+                                **ranking}, base.min_confidence, base.path)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{base.path or 'answerability model'}: its 'other' calibration is "
                              f"not usable ({exc!r}); retrain it with `re3g train "

@@ -183,16 +183,39 @@ class Re3G:
     @property
     def cross_reranker(self) -> Ranker | None:
         """The cross-encoder of the cascade's second step, or None (off, or "auto" and none
-        trained, or no first-step reranker)."""
+        trained, or no first-step reranker). Without ``[rerank] cross_model``, a corpus other
+        than doc2dial gets the project's cross-encoder for other documents when it is trained
+        (:func:`re3g.rank.load_cross`, ``[answer] calibration``)."""
         def load() -> Ranker | None:
             if self.reranker is None:
                 return None
             from re3g.rank import load_cross
 
             with model_errors(f"cannot load the cross-encoder {self.config.cross_model or ''}"):
-                return load_cross(self.config.cross, self.config.cross_model)
+                corpus = self.corpus_fingerprint if self.config.cross_model is None else None
+                return load_cross(self.config.cross, self.config.cross_model, corpus,
+                                  self.config.calibration)
 
         return self._once("cross", load)
+
+    @property
+    def signal_cross(self) -> Ranker | None:
+        """The cross-encoder whose logit of the top passage the learned decision reads (its
+        ``cross`` signal): the ranking's own, except where the ranking uses the cross-encoder
+        for other documents. That one ranks other documents' passages better but its logit
+        tells answerable from unanswerable turns less well (single-signal AUROC on the written
+        sets 0.66 with the doc2dial one, 0.59 with it; docs/answerability.md, Session 31), so
+        the doc2dial one scores the top passage for the decision there (one more forward pass)."""
+        def load() -> Ranker | None:
+            from re3g.rank import OTHER_CROSS, load_cross
+
+            cross = self.cross_reranker
+            if cross is None or Path(cross.path).name != OTHER_CROSS:
+                return cross
+            with model_errors("cannot load the cross-encoder models/cross-reranker"):
+                return load_cross(self.config.cross, None)
+
+        return self._once("signal_cross", load)
 
     def cascade(self) -> dict[str, Any]:
         """The cross-encoder step's depth and weight as this pipeline resolves them (config,
@@ -300,13 +323,14 @@ class Re3G:
                 mismatch = rule.mismatch(self.reranker, self.cross_reranker, self.extractor,
                                          self.checker if rule.needs_checker else None)
                 if mismatch is None:
+                    rule = rule.for_corpus(self.corpus_fingerprint, self.config.calibration)
                     differs = rule.ranking_differs(self.config, self.cascade())
                     if differs:
                         logger.warning("the answerability model in %s was trained on another "
                                        "ranking (%s): its confidence is less well calibrated; "
                                        "retrain it with `%s`", path, ", ".join(differs),
                                        ANSWERABILITY_TRAIN_CMD)
-                    return rule.for_corpus(self.corpus_fingerprint, self.config.calibration)
+                    return rule
                 if want is True:
                     raise ModelError(f"the answerability model in {path} {mismatch}")
             elif want is True:
@@ -359,7 +383,8 @@ class Re3G:
         """
         def warm() -> bool:
             _ = (self.retriever, self.encoder, self.documents, self.chain, self.extractor,
-                 self.fallback, self.rule, self.generator)  # the rule loads its checker
+                 self.fallback, self.rule, self.generator,  # the rule loads its checker
+                 self.signal_cross)
             passages = self.retriever.passages
             words = (f"{passages[0].title} {passages[0].text}" if passages else "").split()
             opening = " ".join(words[:8]) or "What do the documents say?"
@@ -464,11 +489,17 @@ class Re3G:
             with model_errors("the checker failed"):
                 check = self.checker.null_score(query, [read], docs,
                                                 self.checker.question(turns))
+        cross = ranking.cross_logits.get(top.pid, 0.0)
+        judge = self.signal_cross
+        if judge is not None and judge is not self.cross_reranker and top.pid in \
+                ranking.cross_logits:
+            with model_errors("the cross-encoder failed"):
+                cross = float(judge.score(judge.question(turns) or query, [top])[0])
         doc_cover, missing = 1.0, 0.0
         if "doc_cover" not in skipped or "corpus_missing" not in skipped:
             doc_cover, missing = self._coverage(turns, read, documents)
         return Signals(relevance=rr.relevance(ranking.top_score) if rr is not None else 0.0,
-                       cross=ranking.cross_logits.get(top.pid, 0.0),
+                       cross=cross,
                        reader=evidence[0].score if evidence else 0.0,
                        cosine=float(min(1.0, max(0.0, vecs[0] @ vecs[1]))),
                        overlap=word_overlap(current, passage_contents(top)),

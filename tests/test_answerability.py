@@ -590,6 +590,13 @@ def test_cached_signal_rows_of_other_models_are_not_reused(tmp_path: Path, monke
     assert json.loads(buf.getvalue()) == {"id": "t", "kind": "answerable", "stamp": after}
     shutil.rmtree(root / "extractor-qa")
     assert pipeline_stamp(index, None) != after
+    # doc2dial rows never read the cross-encoder for other documents: a new one leaves their
+    # stamp (skip) as it was and changes the written rows' stamp
+    now = pipeline_stamp(index, None)
+    (root / "cross-reranker-other").mkdir()
+    (root / "cross-reranker-other" / "manifest.json").write_text('{"tuned_corpus": "x"}')
+    assert pipeline_stamp(index, None, skip=("cross-reranker-other",)) == now
+    assert pipeline_stamp(index, None) != now
 
 
 def test_coverage_signals_count_what_the_turn_newly_asks(tmp_path: Path) -> None:

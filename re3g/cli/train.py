@@ -13,6 +13,7 @@ TRAINERS = {
     "generator": "re3g.train.generator",
     "answerability": "re3g.train.answerability",
     "judge": "re3g.train.judge",
+    "cross-other": "re3g.train.cross_other",
 }
 
 

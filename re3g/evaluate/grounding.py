@@ -201,12 +201,13 @@ def grounding_setup(ctx: Any, index: str | None) -> GroundingSetup:
     cfg = Config.load(opts["config"]) if opts.get("config") else Config()
     reranker = Reranker.load(opts.get("reranker") or cfg.reranker)
     extractor = SpanExtractor.load(opts.get("extractor") or cfg.extractor)
-    if extractor.other:  # as the pipeline does (Re3G.extractor)
-        from re3g.retrieve.index import corpus_fingerprint
+    from re3g.retrieve.index import corpus_fingerprint
 
-        extractor.for_corpus(corpus_fingerprint(ctx.docs.values()) if ctx.docs else None,
-                             cfg.calibration)
-    cross = load_cross(cfg.cross, cfg.cross_model)
+    corpus = corpus_fingerprint(ctx.docs.values()) if ctx.docs else None
+    if extractor.other:  # as the pipeline does (Re3G.extractor)
+        extractor.for_corpus(corpus, cfg.calibration)
+    # the corpus's cross-encoder, as the pipeline picks it (Re3G.cross_reranker)
+    cross = load_cross(cfg.cross, cfg.cross_model, corpus, cfg.calibration)
     depth, cross_weight = cross_settings(cross, cfg.cross_depth, cfg.cross_weight)
     hybrid = ctx.retriever
     passages = hybrid.passages if hybrid is not None else None

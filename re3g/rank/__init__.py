@@ -14,17 +14,19 @@ from re3g.rank.chain import Ranking, RankingChain, cascade, dialogue_pool, reran
 from re3g.rank.prior import agent_text, apply_document_prior, document_prior, document_priors
 from re3g.rank.reranker import (
     CROSS_TRAIN_CMD,
+    OTHER_CROSS,
     TRAIN_CMD,
     CrossScorer,
     Reranker,
     cross_settings,
     load_cross,
     load_reranker,
+    other_cross,
 )
 
 __all__ = [
-    "CROSS_TRAIN_CMD", "TRAIN_CMD", "CrossScorer", "Ranker", "Ranking", "RankingChain",
-    "Reranker", "agent_text", "apply_document_prior", "cascade", "cross_settings",
-    "dialogue_pool", "document_prior", "document_priors", "load_cross", "load_reranker",
-    "rerank_dialogue",
+    "CROSS_TRAIN_CMD", "OTHER_CROSS", "TRAIN_CMD", "CrossScorer", "Ranker", "Ranking",
+    "RankingChain", "Reranker", "agent_text", "apply_document_prior", "cascade",
+    "cross_settings", "dialogue_pool", "document_prior", "document_priors", "load_cross",
+    "load_reranker", "other_cross", "rerank_dialogue",
 ]

@@ -32,6 +32,7 @@ from re3g.data.passages import passage_contents
 from re3g.errors import ModelError
 from re3g.models import (
     BASE_MODEL,
+    MANIFEST,
     PASSAGE_MAX_TOKENS,
     LoadedModel,
     base_encoder,
@@ -303,14 +304,28 @@ def load_reranker(want: bool | str = "auto", name: str | None = None) -> Reranke
     return Reranker.load(name)
 
 
-def load_cross(want: bool | str = "auto", name: str | None = None) -> Reranker | None:
-    """The cascade's cross-encoder: ``name`` (folder or hub id) or ``models/cross-reranker``.
+OTHER_CROSS = "cross-reranker-other"
+"""The project's cross-encoder for documents other than doc2dial (``re3g train cross-other``)."""
 
-    ``want`` "auto" gives None when no name is given and the project has not trained one;
-    False gives None; True requires one (ModelError naming the training command).
+
+def load_cross(want: bool | str = "auto", name: str | None = None,
+               corpus: str | None = None, calibration: str = "tuned") -> Reranker | None:
+    """The cascade's cross-encoder: ``name`` (folder or hub id) or the project's own.
+
+    Without a name, a corpus other than the one ``models/cross-reranker-other`` names as
+    ``tuned_corpus`` (``corpus``: the corpus's fingerprint, None when unknown) gets that model
+    when it is trained, any other corpus ``models/cross-reranker``, when ``calibration`` is
+    "auto" (as the pipeline asks, with ``[answer] calibration``); "tuned" (the default: callers
+    that do not know the corpus) or "other" forces the choice
+    (:func:`re3g.config.corpus_calibration`, the same switch as the learned decision's and the
+    reader's). ``want`` "auto" gives None when no name is given and
+    the project has not trained one; False gives None; True requires one (ModelError naming
+    the training command).
     """
     if want is False:
         return None
+    if name is None:
+        name = other_cross(corpus, calibration)
     path = model_path("cross-reranker")
     if name is None and not trained("cross-reranker"):
         if want == "auto":
@@ -321,6 +336,29 @@ def load_cross(want: bool | str = "auto", name: str | None = None) -> Reranker |
         raise ModelError(f"no cross-encoder at {name}: train one with `{CROSS_TRAIN_CMD}` "
                          f"(or name a hub cross-encoder)")
     return Reranker.load(name or path)
+
+
+def other_cross(corpus: str | None, calibration: str = "auto") -> str | None:
+    """The folder of the project's cross-encoder for other documents when it is trained and
+    the corpus (fingerprint ``corpus``) is not the one it names as ``tuned_corpus``; else
+    None (the default cross-encoder).
+
+    >>> other_cross("fingerprint-of-a-corpus", calibration="tuned") is None
+    True
+    """
+    from re3g.config import corpus_calibration
+
+    folder = model_path(OTHER_CROSS)
+    if not trained(OTHER_CROSS):
+        return None
+    try:
+        tuned = json.loads((folder / MANIFEST).read_text()).get("tuned_corpus")
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{folder / MANIFEST}: unreadable manifest ({exc}); retrain with "
+                         f"`re3g train cross-other`") from exc
+    if corpus_calibration(calibration, corpus, tuned) == "other":
+        return str(folder)
+    return None
 
 
 def cross_settings(cross: Reranker | None, depth: int | None = None,

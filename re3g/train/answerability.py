@@ -306,10 +306,24 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
     return rows + collect_off_topic(bot, str(docs_dir), "written", off_topic, cache, fh)
 
 
-def pipeline_stamp(index: Path, checker: str | None) -> str:
+def other_cascade(bot: Any) -> dict[str, Any]:
+    """The cross-encoder step's depth and weight on a corpus other than ``bot``'s tuned one
+    (:func:`re3g.rank.load_cross` picks the cross-encoder for other documents there when it
+    is trained); empty without a cross-encoder."""
+    from re3g.rank import cross_settings, load_cross
+
+    if bot.cross_reranker is None:
+        return {}
+    cross = load_cross(bot.config.cross, bot.config.cross_model, None, "other")
+    depth, weight = cross_settings(cross, bot.config.cross_depth, bot.config.cross_weight)
+    return {"cross_depth": depth, "cross_weight": weight}
+
+
+def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = ()) -> str:
     """What a cached signal row depends on besides its turn: the files and manifests of every
-    model folder under ``models/`` but the decision's own (a reader's settings, its judge, the
-    checker...), the checker named, and the index's files.
+    model folder under ``models/`` but the decision's own and ``skip`` (folders the row's
+    pipeline never loads: a doc2dial row does not depend on the cross-encoder for other
+    documents), the checker named, and the index's files.
 
     >>> len(pipeline_stamp(Path("no-such-index"), None))
     16
@@ -319,8 +333,8 @@ def pipeline_stamp(index: Path, checker: str | None) -> str:
     from re3g.train.select_reader import files_stamp
 
     root = model_path("answerability").parent
-    folders = sorted(f for f in root.iterdir() if f.is_dir() and f.name != "answerability") \
-        if root.is_dir() else []
+    folders = sorted(f for f in root.iterdir() if f.is_dir()
+                     and f.name not in ("answerability", *skip)) if root.is_dir() else []
     seen = [[f.name, files_stamp(f), (f / "manifest.json").read_text()
              if (f / "manifest.json").is_file() else ""] for f in folders]
     return hashlib.sha1(json.dumps([seen, str(checker), str(index), files_stamp(index)],
@@ -356,11 +370,16 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
     chosen = set(dial_ids[: args.dialogues])
     examples = [e for e in examples if e.dial_id in chosen]
     done: dict[tuple[str, str], dict[str, Any]] = {}
-    stamp = pipeline_stamp(Path(args.index), args.checker)
+    from re3g.rank import OTHER_CROSS
+
+    # doc2dial rows never read the cross-encoder for other documents; written rows do
+    stamps = {"doc2dial": pipeline_stamp(Path(args.index), args.checker, skip=(OTHER_CROSS,)),
+              "written": pipeline_stamp(Path(args.index), args.checker)}
     if args.cache.is_file():
         for line in args.cache.read_text().splitlines():
             try:
                 rec = json.loads(line)
+                stamp = stamps["written" if rec.get("source") == "written" else "doc2dial"]
                 if (set(rec["signals"]) != set(SIGNALS) or "pick_right" not in rec
                         or rec.pop("stamp", None) != stamp):
                     continue  # written with other models, or before the signals (or the
@@ -373,7 +392,7 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
     rows: list[dict[str, Any]] = []
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     with args.cache.open("a", encoding="utf-8") as raw:
-        fh = CacheFile(raw, stamp)
+        fh = CacheFile(raw, stamps["doc2dial"])
         for ex in tqdm(examples, desc="answerability runs", unit="turn"):
             if (ex.id, "answerable") in done:
                 rows += [r for (i, _), r in done.items() if i == ex.id]
@@ -384,8 +403,9 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                 fh.write(rec)
         questions = load_off_topic(args.off_topic) if args.off_topic else []
         rows += collect_off_topic(bot, "doc2dial", "doc2dial", questions, done, fh)
+        written = CacheFile(raw, stamps["written"])
         for docs_dir, dialogues in common.written_sets(args):
-            rows += collect_written(docs_dir, dialogues, done, fh, questions, args.checker)
+            rows += collect_written(docs_dir, dialogues, done, written, questions, args.checker)
     return rows, bot
 
 
@@ -756,6 +776,8 @@ def run(args: argparse.Namespace) -> int:
                ("current_weight", "document_weight", "document_temperature",
                 "document_margin", "title_weight", "base_weight")}
     ranking.update(bot.cascade())  # the cross-encoder step's depth and weight, as resolved
+    if "other" in fitted:  # other corpora may get their own cross-encoder (and cascade)
+        fitted["other"]["ranking"] = {**ranking, **other_cascade(bot)}
     manifest = {
         "kind": "answerability", "format": 1,
         "description": "logistic regression over the decision's signals: P(the documents "

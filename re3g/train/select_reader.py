@@ -151,15 +151,18 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
     # the cascade's depth and weight in the cross-encoder's manifest (what the pipeline uses
     # unless the config sets them), so a change there alone is not served from old readings;
     # read from the file, without loading the model a second time
-    mpath = model_path("cross-reranker") / MANIFEST
-    st = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
-    cascade = [st.get("depth"), st.get("cross_weight")]
+    cascade = []
+    for name in ("cross-reranker", "cross-reranker-other"):
+        mpath = model_path(name) / MANIFEST
+        st = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
+        cascade += [st.get("depth"), st.get("cross_weight")]
     key = hashlib.sha1(json.dumps([
         part.name, str(part.index), depth, RANGES_KEPT, ex.query_roles,
         [[e.id, [t.utterance for t in e.history],
           [[r.doc_id, r.span_id] for r in e.references]] for e in part.examples],
         [files_stamp(d) for d in (Path(ex.path) if ex.path else None,
-                                  model_path("reranker"), model_path("cross-reranker"))],
+                                  model_path("reranker"), model_path("cross-reranker"),
+                                  model_path("cross-reranker-other"))],
         [getattr(rk, n) for n in RANKING_FIELDS], cascade,
     ], default=str).encode()).hexdigest()[:16]
     path = cache_dir / f"{key}.pkl" if cache_dir else None
@@ -193,14 +196,19 @@ def _read_part(part: Part, ex: Any, depth: int) -> dict[str, Any]:
     from re3g.evaluate.grounding import pipeline_runs
     from re3g.rank import Reranker, load_cross
     from re3g.retrieve import open_index
+    from re3g.retrieve.index import corpus_fingerprint
 
     cfg = Config()
     retriever = open_index(part.index, mode="hybrid")
     tower = Reranker.load()
     tower.prime_from_index(part.index, retriever.passages)
     queries = [build_query(e.history, roles="user") for e in part.examples]
+    # a written set gets the cross-encoder the pipeline gives its corpus (Re3G.cross_reranker)
+    corpus = (corpus_fingerprint(part.docs.values()) if part.name.startswith("written:")
+              else None)
     runs = pipeline_runs(retriever, tower, part.examples, queries, cfg.k, progress=True,
-                         cross=load_cross(cfg.cross, cfg.cross_model))
+                         cross=load_cross(cfg.cross, cfg.cross_model, corpus, cfg.calibration
+                                          if corpus else "tuned"))
     asked = [ex.question(e.history) or q for e, q in zip(part.examples, queries, strict=True)]
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], part.docs, keep=RANGES_KEPT)
                 for q, hits in tqdm(list(zip(asked, runs, strict=True)),
