@@ -13,6 +13,7 @@ from test_rerank import tiny_bert
 from re3g.models import BASE_MODEL
 from re3g.rank import OTHER_CROSS, load_cross, other_cross
 from re3g.train.cross_other import RankedTurn, choose_cascade, top_passage_rate
+from re3g.types import Turn
 
 
 def _model(root: Path, name: str, tuned: str | None = None) -> Path:
@@ -57,22 +58,39 @@ def test_every_corpus_but_the_tuned_one_gets_the_cross_encoder_for_other_documen
     assert Path(load_cross("auto", str(tuned), "any-corpus", "auto").path) == tuned
 
 
-def test_the_pipeline_picks_the_cross_encoder_by_corpus_and_the_decision_its_ranking() -> None:
+def test_the_pipeline_picks_the_cross_encoder_by_corpus_and_the_decision_reads_the_tuned_one(
+        models_root: Path) -> None:
+    """The project's models, with a (tiny) cross-encoder for other documents beside them: the
+    sample corpus ranks with it, the decision's cross signal still comes from the doc2dial
+    one, and ``calibration = "tuned"`` forces the doc2dial one for both."""
+    from re3g.models import project_root
     from re3g.pipeline import Re3G
     from re3g.rank import cross_settings
 
-    if other_cross("x") is None:
-        pytest.skip("models/cross-reranker-other is not trained")
+    for folder in (project_root() / "models").iterdir():
+        if folder.is_dir() and folder.name != OTHER_CROSS:
+            (models_root / folder.name).symlink_to(folder)
+    _model(models_root, OTHER_CROSS, tuned="doc2dial-fingerprint")
     sample = Re3G.from_config()  # the embedded sample corpus: not doc2dial
     assert Path(sample.cross_reranker.path).name == OTHER_CROSS
-    depth, weight = cross_settings(sample.cross_reranker)
-    assert sample.cascade() == {"cross_depth": depth, "cross_weight": weight}
-    rule = sample.rule
-    assert rule.calibration == "other"
-    # the decision was trained on this ranking: no mismatch for the other calibration
-    assert rule.ranking_differs(sample.config, sample.cascade()) == []
+    assert sample.cascade() == {"cross_depth": 2, "cross_weight": 0.02}
+    assert sample.cascade() == dict(zip(("cross_depth", "cross_weight"),
+                                        cross_settings(sample.cross_reranker), strict=True))
+    assert sample.rule.calibration == "other"
+    # the decision's cross signal is the doc2dial cross-encoder's logit of the top passage
+    assert Path(sample.signal_cross.path).name == "cross-reranker"
+    turns = [Turn(1, "user", "How much is a day pass?")]
+    ranking = sample.rank(*sample.candidates(turns), turns)
+    top = ranking.hits[0].passage
+    signals = sample.signals(turns, ranking, [])
+    own = sample.signal_cross.score(sample.signal_cross.question(turns), [top])[0]
+    assert signals.cross == pytest.approx(float(own), abs=1e-5)
+    assert signals.cross != pytest.approx(ranking.cross_logits[top.pid], abs=1e-3)
+    answer = sample.answer("How much is a day pass?")
+    assert answer.evidence and answer.passages[0].source == "cross"
     forced = Re3G.from_config(calibration="tuned")
     assert Path(forced.cross_reranker.path).name == "cross-reranker"
+    assert forced.signal_cross is forced.cross_reranker
 
 
 def _turn(scores: list[float], gold: list[bool]) -> RankedTurn:

@@ -7,17 +7,20 @@ it 76.1 / 75.8 on ``data/dev`` and 64.3 / 66.9 on ``data/dev6``). This trainer c
 the answerable turns of hand-written conversations over other documents (``--written``,
 default ``data/train``), with hard negatives from exactly what it will rescore there: the
 pipeline's own ranking before the cross-encoder step on that corpus (top ``--depth``). The
-result (``models/cross-reranker-other``) is what the pipeline uses on any corpus but the one
-the first cross-encoder was tuned on (``tuned_corpus`` in its manifest; the same switch as the
-learned decision's and the reader's, :func:`re3g.config.corpus_calibration`).
+result (``models/cross-reranker-other``) is what the pipeline uses, when it is there, on any
+corpus but the one the first cross-encoder was tuned on (``tuned_corpus`` in its manifest; the
+same switch as the learned decision's and the reader's, :func:`re3g.config.corpus_calibration`).
+Session 31 measured it and did not ship it (docs/answerability.md): it ranks better on every
+held-out set, but the answers barely follow and fewer unanswerable turns are refused.
 
 The cascade's depth and weight are then chosen on other written sets (``--choose``, default
 ``data/dev`` .. ``data/dev5``; never the suites or ``data/dev6``, which are held out): every
 turn's ranking before the cross step and the new model's logits of its top passages are
-computed once, each (depth, weight) of :data:`GRID` is scored by the top-passage rate (a
-reference span in the top passage) pooled over the sets, and the shallowest depth within
-:data:`re3g.train.select_ranking.DEPTH_TOLERANCE` of the best is taken (the cross-encoder
-costs time per passage). The grid and each set's figures go to the manifest's ``selection``.
+computed once, each (depth, weight) of :data:`GRID_DEPTHS` × :data:`GRID_WEIGHTS` is scored
+by the top-passage rate (a reference span in the top passage) pooled over the sets, and the
+shallowest depth within :data:`re3g.train.select_ranking.DEPTH_TOLERANCE` of the best is
+taken (the cross-encoder costs time per passage). The grid and each set's figures go to the
+manifest's ``selection``.
 
     re3g train cross-other                               # models/cross-reranker-other
     re3g train cross-other --profile quick --out /tmp/co # seconds, for tests
@@ -168,10 +171,13 @@ def choose_cascade(sets: dict[str, list[RankedTurn]], logits: dict[str, list[lis
 def _written_sets(pairs: Sequence[Sequence[Path]] | None,
                  default: Sequence[tuple[str, str]]) -> list[tuple[Path, Path]]:
     from re3g.errors import DataError
+    from re3g.models import project_root
 
+    held = [(project_root() / h).resolve() for h in HELD_OUT]
     sets = [(Path(d), Path(g)) for d, g in (pairs or default)]
     for docs_dir, _ in sets:
-        if any(docs_dir.as_posix().startswith(h) for h in HELD_OUT):
+        where = docs_dir.resolve()
+        if any(where == h or h in where.parents for h in held):
             raise DataError(f"{docs_dir}: a held-out set ({', '.join(HELD_OUT)}) must not "
                             f"train or choose the cross-encoder for other documents")
     return sets
