@@ -16,9 +16,9 @@ import argparse
 import json
 from pathlib import Path
 
-from re3g.models import model_path
+from re3g.models import model_path, trained
 from re3g.rank import OTHER_CROSS, Reranker, cross_settings
-from re3g.train.cross_other import ranked_turns, top_passage_rate
+from re3g.train.cross_other import ranked_turns, top_passage_rate, turn_logits
 
 SETS = {"suite": ("data/suite/documents", "data/suite/dialogues.json"),
         "sample": ("data/sample", "data/suite/sample_dialogues.json"),
@@ -30,18 +30,20 @@ def main() -> None:
     ap.add_argument("--sets", nargs="+", default=list(SETS))
     ap.add_argument("--out", type=Path, default=Path("bench/results/cross_other.json"))
     args = ap.parse_args()
+    if not trained(OTHER_CROSS):
+        raise SystemExit(f"no {model_path(OTHER_CROSS)}: make it with `re3g train cross-other`")
     models = {"doc2dial": Reranker.load(model_path("cross-reranker")),
               "other": Reranker.load(model_path(OTHER_CROSS))}
     results = {}
     for name in args.sets:
         docs, dials = SETS.get(name, (f"data/{name}/documents", f"data/{name}/dialogues.json"))
-        row: dict[str, float | int] = {}
+        # both models read the same question (the new one keeps the first one's query_roles)
+        turns, _ = ranked_turns(Path(docs), Path(dials), models["doc2dial"].question,
+                                progress=False)
+        row: dict[str, float | int] = {"turns": len(turns)}
         for tag, cross in models.items():
-            turns, _ = ranked_turns(Path(docs), Path(dials), cross.question, progress=False)
             depth, weight = cross_settings(cross)
-            logits = [[float(x) for x in cross.score(t.asked, [h.passage for h in t.hits])]
-                      for t in turns]
-            row["turns"] = len(turns)
+            logits = turn_logits(cross, turns)
             row["without"] = round(100 * top_passage_rate(turns, logits, 0, 0.0) / len(turns), 1)
             row[f"{tag} ({depth}, {weight:g})"] = round(
                 100 * top_passage_rate(turns, logits, depth, weight) / len(turns), 1)

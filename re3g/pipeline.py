@@ -207,10 +207,11 @@ class Re3G:
         sets 0.66 with the doc2dial one, 0.59 with it; docs/answerability.md, Session 31), so
         the doc2dial one scores the top passage for the decision there (one more forward pass)."""
         def load() -> Ranker | None:
-            from re3g.rank import OTHER_CROSS, load_cross
+            from re3g.rank import load_cross, other_cross
 
             cross = self.cross_reranker
-            if cross is None or Path(cross.path).name != OTHER_CROSS:
+            if cross is None or self.config.cross_model is not None or other_cross(
+                    self.corpus_fingerprint, self.config.calibration) is None:
                 return cross
             with model_errors("cannot load the cross-encoder models/cross-reranker"):
                 return load_cross(self.config.cross, None)

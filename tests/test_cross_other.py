@@ -119,6 +119,11 @@ def test_the_trainer_refuses_held_out_sets_before_any_work(tmp_path: Path, capsy
         err = capsys.readouterr().err
         assert rc == 2 and docs in err and "held-out" in err
         assert not (tmp_path / "o").exists()
+    rc = main(["train", "cross-other", "--written", "data/dev/documents", "no-such.json",
+               "--out", str(tmp_path / "o")])
+    assert rc == 2 and "no-such.json not found" in capsys.readouterr().err
+    rc = main(["train", "cross-other", "--depth", "9", "--out", str(tmp_path / "o")])
+    assert rc == 2 and "--depth must be between 1 and 8" in capsys.readouterr().err
 
 
 def test_the_quick_trainer_writes_a_model_with_its_corpus_and_chosen_cascade(
@@ -138,9 +143,9 @@ def test_the_quick_trainer_writes_a_model_with_its_corpus_and_chosen_cascade(
         load_documents(DATA_DIR / "doc2dial_doc.json").values())
     assert m["architecture"] == "cross-encoder" and m["training"]["steps"] == 2
     assert m["settings"]["depth"] in (2, 3, 5, 8) and m["settings"]["cross_weight"] > 0
-    assert list(m["selection"]["sets"]) == ["data/dev5/documents"]
+    assert list(m["selection"]["sets"]) == ["data/dev5/dialogues.json"]
     assert "--written data/dev4/documents data/dev4/dialogues.json" in m["command"]
-    assert not list(tmp_path.glob(".co.ckpt.pt"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["co"]  # no checkpoint, no staging
 
 
 def test_the_other_calibration_is_checked_against_the_ranking_it_was_fitted_on() -> None:

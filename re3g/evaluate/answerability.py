@@ -184,8 +184,15 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     if not ctx.unanswerable and not synthetic:
         return
     bot = ctx.local_worker().pipeline("answerability")
+    from re3g.evaluate.response import _model_stamp
+
+    # the models behind the records (a cross-encoder for other documents appears or goes
+    # with its folder, the config unchanged)
+    models = [_model_stamp(m) for m in (bot.reranker, bot.cross_reranker, bot.signal_cross,
+                                        bot.extractor if bot.config.extract else None,
+                                        bot.rule)]
     sig = hashlib.sha1(json.dumps([report["index"], synthetic, code_stamp(),
-                                   bot.config.as_dict()], sort_keys=True, default=str
+                                   bot.config.as_dict(), models], sort_keys=True, default=str
                                   ).encode()).hexdigest()[:10]
     cache = LineCache(ctx.out / "cache" / f"answerability-{sig}.jsonl")
     failures = report.setdefault("failures", [])

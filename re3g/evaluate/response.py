@@ -137,7 +137,7 @@ def _index_sha(report: dict[str, Any]) -> str:
 def _model_stamp(model: Any) -> str:
     """When the trained folder a loaded model came from was last written ("" for none or a
     hub model): cached evidence is reused only while every model behind it is unchanged."""
-    path = model.path if model is not None else ""
+    path = getattr(model, "path", "") or ""
     if not path:
         return ""
     try:

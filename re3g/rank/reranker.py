@@ -353,9 +353,12 @@ def other_cross(corpus: str | None, calibration: str = "auto") -> str | None:
         return None
     try:
         tuned = json.loads((folder / MANIFEST).read_text()).get("tuned_corpus")
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, json.JSONDecodeError, AttributeError) as exc:
         raise ModelError(f"{folder / MANIFEST}: unreadable manifest ({exc}); retrain with "
                          f"`re3g train cross-other`") from exc
+    if not isinstance(tuned, str):
+        raise ModelError(f"{folder / MANIFEST}: key 'tuned_corpus' (the corpus the model is "
+                         f"not for) is missing; retrain with `re3g train cross-other`")
     if corpus_calibration(calibration, corpus, tuned) == "other":
         return str(folder)
     return None

@@ -362,6 +362,7 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
     from re3g.data import load_documents, load_examples
     from re3g.evaluate.unanswerable import turn_variants, variant_signals
     from re3g.pipeline import Re3G
+    from re3g.rank import OTHER_CROSS, other_cross
 
     docs = load_documents(args.docs)
     examples = load_examples(args.train, docs)
@@ -370,10 +371,13 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
     chosen = set(dial_ids[: args.dialogues])
     examples = [e for e in examples if e.dial_id in chosen]
     done: dict[tuple[str, str], dict[str, Any]] = {}
-    from re3g.rank import OTHER_CROSS
-
-    # doc2dial rows never read the cross-encoder for other documents; written rows do
-    stamps = {"doc2dial": pipeline_stamp(Path(args.index), args.checker, skip=(OTHER_CROSS,)),
+    bot = Re3G(Config(index=str(args.index), docs=str(args.docs), learned=False,
+                      checker=args.checker), documents=docs)
+    # the doc2dial rows do not read the cross-encoder for other documents (unless that model
+    # says doc2dial is another corpus to it); written rows do
+    skip = (OTHER_CROSS,) if other_cross(bot.corpus_fingerprint,
+                                         bot.config.calibration) is None else ()
+    stamps = {"doc2dial": pipeline_stamp(Path(args.index), args.checker, skip=skip),
               "written": pipeline_stamp(Path(args.index), args.checker)}
     if args.cache.is_file():
         for line in args.cache.read_text().splitlines():
@@ -387,8 +391,6 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                 done[(rec["id"], rec["kind"])] = rec
             except (ValueError, KeyError):
                 continue  # a torn last line
-    bot = Re3G(Config(index=str(args.index), docs=str(args.docs), learned=False,
-                      checker=args.checker), documents=docs)
     rows: list[dict[str, Any]] = []
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     with args.cache.open("a", encoding="utf-8") as raw:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -37,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from re3g.models import model_path
+from re3g.rank.reranker import OTHER_CROSS
 from re3g.train import common
 
-DEFAULT_OUT = model_path("cross-reranker-other")
+DEFAULT_OUT = model_path(OTHER_CROSS)
 DEFAULT_WRITTEN = [("data/train/documents", "data/train/dialogues.json")]
 DEFAULT_CHOOSE = [(f"data/{n}/documents", f"data/{n}/dialogues.json")
                   for n in ("dev", "dev2", "dev3", "dev4", "dev5")]
@@ -124,6 +126,24 @@ def ranked_turns(docs_dir: Path, dialogues: Path, question: Any, limit: int | No
     return out, list(bot.retriever.passages)
 
 
+def turn_logits(cross: Any, turns: Sequence[RankedTurn]) -> list[list[float]]:
+    """The cross-encoder's logit of each turn's ranked passages (what the cascade adds)."""
+    return [[float(x) for x in cross.score(t.asked, [h.passage for h in t.hits])]
+            for t in turns]
+
+
+def _move_into_place(staging: Path, out: Path) -> None:
+    """Replace ``out`` by the finished ``staging`` folder (the old one is removed after)."""
+    import shutil
+
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.replace(old)
+    staging.replace(out)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 def top_passage_rate(turns: Sequence[RankedTurn], logits: Sequence[Sequence[float]],
                      depth: int, weight: float) -> int:
     """How many turns have a reference span in the top passage after the cascade's step
@@ -175,11 +195,14 @@ def _written_sets(pairs: Sequence[Sequence[Path]] | None,
 
     held = [(project_root() / h).resolve() for h in HELD_OUT]
     sets = [(Path(d), Path(g)) for d, g in (pairs or default)]
-    for docs_dir, _ in sets:
-        where = docs_dir.resolve()
-        if any(where == h or h in where.parents for h in held):
-            raise DataError(f"{docs_dir}: a held-out set ({', '.join(HELD_OUT)}) must not "
-                            f"train or choose the cross-encoder for other documents")
+    for docs_dir, dialogues in sets:
+        for where in (docs_dir.resolve(), dialogues.resolve()):
+            if any(where == h or h in where.parents for h in held):
+                raise DataError(f"{where}: a held-out set ({', '.join(HELD_OUT)}) must not "
+                                f"train or choose the cross-encoder for other documents")
+        if not (docs_dir.is_dir() and dialogues.is_file()):
+            raise DataError(f"written set {docs_dir} / {dialogues} not found (a folder of "
+                            f"documents and a dialogues file)")
     return sets
 
 
@@ -202,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
     if init_manifest.get("architecture") != "cross-encoder":
         raise DataError(f"--init {args.init}: not a cross-encoder (its manifest says "
                         f"{init_manifest.get('architecture')!r})")
+    if not 1 <= args.depth <= POOL_DEPTH:
+        raise DataError(f"--depth must be between 1 and {POOL_DEPTH}, got {args.depth}")
     cfg = common.config_from_args(args, PROFILES)
     common.set_seed(cfg.seed)
     quick = args.profile == "quick"
@@ -209,6 +234,9 @@ def run(args: argparse.Namespace) -> int:
     limit = QUICK_TURNS if quick else None
     first = Reranker.load(args.init)
     tok = AutoTokenizer.from_pretrained(str(args.init))
+    # the sets the cascade is chosen on, ranked before any training (the new model reads the
+    # same question as the one it continues: its query_roles are copied)
+    sets = {str(g): ranked_turns(d, g, first.question, limit, progress)[0] for d, g in choose}
     groups = []
     for docs_dir, dialogues in written:
         turns, passages = ranked_turns(docs_dir, dialogues, first.question, limit, progress)
@@ -223,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
                 "n_groups": len(groups), "written": [[str(d), str(g)] for d, g in written],
                 "negatives_from": f"the pipeline's ranking before the cross step, top "
                                   f"{args.depth} (non-reference passages)"}
-    ck = args.checkpoint or args.out.parent / f".{args.out.name}.ckpt.pt"
+    ck = common.checkpoint_path(args)
     if args.restart and ck.exists():
         ck.unlink()
     model = AutoModelForSequenceClassification.from_pretrained(str(args.init), num_labels=1)
@@ -247,18 +275,22 @@ def run(args: argparse.Namespace) -> int:
         "data": common.data_files([g for _, g in written + choose] + [args.tuned_docs]),
         "settings": settings, "metrics": {}, "training": stats, "tuned_corpus": tuned,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    common.save_model_folder(model, tok, args.out, manifest)
-    if ck.exists():
-        ck.unlink()
-    new = Reranker.load(args.out)
-    sets = {str(d): ranked_turns(d, g, new.question, limit, progress)[0] for d, g in choose}
-    logits = {n: [[float(x) for x in new.score(t.asked, [h.passage for h in t.hits])]
-                  for t in turns] for n, turns in sets.items()}
+    # written beside --out and moved into place only once the cascade is chosen: the pipeline
+    # uses the folder as soon as it is there
+    staging = args.out.parent / f".{args.out.name}.staging-{os.getpid()}"
+    common.save_model_folder(model, tok, staging, manifest)
+    new = Reranker.load(staging)
+    logits = {n: turn_logits(new, turns) for n, turns in sets.items()}
     chosen, record = choose_cascade(sets, logits)
     manifest["settings"].update(chosen)
     manifest["selection"] = record
     manifest["training"]["wall_seconds"] = round(time.time() - t0, 1)
-    write_atomic(args.out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    write_atomic(staging / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    _move_into_place(staging, args.out)
+    if ck.exists():
+        ck.unlink()
+    print(f"the pipeline now uses {args.out} on every corpus but doc2dial (remove the folder, "
+          f"or set [answer] calibration = \"tuned\", to go back)")
     print(json.dumps({"out": str(args.out), "chosen": chosen, "sets": record["sets"],
                       "training": manifest["training"]}, indent=2))
     return 0

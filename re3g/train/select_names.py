@@ -53,13 +53,18 @@ def part_hits(part: Part, weights: Sequence[float], base_weights: Sequence[float
     from re3g.evaluate.retrieval import is_relevant
     from re3g.rank import Reranker, load_cross
     from re3g.retrieve import open_index
+    from re3g.retrieve.index import corpus_fingerprint
     from re3g.train.select_ranking import MemoRanker
 
     cfg = Config()
     retriever = open_index(part.index, mode="hybrid")
     tower = Reranker.load()
     tower.prime_from_index(part.index, retriever.passages)
-    cross = load_cross(cfg.cross, cfg.cross_model)
+    # a written set gets the cross-encoder the pipeline gives its corpus (Re3G.cross_reranker)
+    corpus = (corpus_fingerprint(part.docs.values()) if part.name.startswith("written:")
+              else None)
+    cross = load_cross(cfg.cross, cfg.cross_model, corpus,
+                       cfg.calibration if corpus else "tuned")
     base = default_chain(retriever, tower, cross)
     memo_cross = MemoRanker(cross) if cross is not None else None
     queries = [build_query(e.history, roles=cfg.query_roles) for e in part.examples]

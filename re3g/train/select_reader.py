@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from re3g.models import model_path
+from re3g.rank.reranker import OTHER_CROSS
 from re3g.train import common, qa_eval
 from re3g.train.sureness import KEEP as SURENESS_KEEP
 from re3g.train.sureness import stale_sureness
@@ -152,7 +153,7 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
     # unless the config sets them), so a change there alone is not served from old readings;
     # read from the file, without loading the model a second time
     cascade = []
-    for name in ("cross-reranker", "cross-reranker-other"):
+    for name in ("cross-reranker", OTHER_CROSS):
         mpath = model_path(name) / MANIFEST
         st = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
         cascade += [st.get("depth"), st.get("cross_weight")]
@@ -162,7 +163,7 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
           [[r.doc_id, r.span_id] for r in e.references]] for e in part.examples],
         [files_stamp(d) for d in (Path(ex.path) if ex.path else None,
                                   model_path("reranker"), model_path("cross-reranker"),
-                                  model_path("cross-reranker-other"))],
+                                  model_path(OTHER_CROSS))],
         [getattr(rk, n) for n in RANKING_FIELDS], cascade,
     ], default=str).encode()).hexdigest()[:16]
     path = cache_dir / f"{key}.pkl" if cache_dir else None
