@@ -1,5 +1,5 @@
-"""``re3g train {reranker,extractor,generator,answerability}``: fine-tune the project's
-models and learn the "not in the documents" decision."""
+"""``re3g train {reranker,extractor,generator,answerability,judge,cross-other}``: fine-tune the
+project's models and learn the "not in the documents" decision."""
 
 from __future__ import annotations
 
