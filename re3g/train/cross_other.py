@@ -33,7 +33,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,7 @@ def ranked_turns(docs_dir: Path, dialogues: Path, question: Any, limit: int | No
 
     from re3g.config import PASSAGE_MAX_WORDS, Config
     from re3g.errors import DataError
+    from re3g.evaluate.retrieval import is_relevant
     from re3g.evaluate.runner import ensure_index
     from re3g.pipeline import Re3G
 
@@ -114,14 +115,14 @@ def ranked_turns(docs_dir: Path, dialogues: Path, question: Any, limit: int | No
     if not examples:
         raise DataError(f"{dialogues}: no answerable turn to train or choose on")
     index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
-    bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False), documents=docs)
-    chain = replace(bot.chain, cross=None)
+    # the chain before the cross-encoder step: no cross-encoder is loaded
+    bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False, cross=False),
+               documents=docs)
     out = []
     for ex in tqdm(examples, desc=f"rankings ({docs_dir})", unit="turn", disable=not progress):
         query, hits = bot.candidates(ex.history)
-        top = chain.rank(query, hits, ex.history).hits[:POOL_DEPTH]
-        gold = [any((h.passage.doc_id, s) in ex.gold_span_ids for s in h.passage.span_ids)
-                for h in top]
+        top = bot.rank(query, hits, ex.history).hits[:POOL_DEPTH]
+        gold = [is_relevant(h, ex) for h in top]
         out.append(RankedTurn(ex, question(ex.history) or query, top, gold))
     return out, list(bot.retriever.passages)
 

@@ -60,11 +60,9 @@ def part_hits(part: Part, weights: Sequence[float], base_weights: Sequence[float
     retriever = open_index(part.index, mode="hybrid")
     tower = Reranker.load()
     tower.prime_from_index(part.index, retriever.passages)
-    # a written set gets the cross-encoder the pipeline gives its corpus (Re3G.cross_reranker)
-    corpus = (corpus_fingerprint(part.docs.values()) if part.name.startswith("written:")
-              else None)
-    cross = load_cross(cfg.cross, cfg.cross_model, corpus,
-                       cfg.calibration if corpus else "tuned")
+    # the cross-encoder the pipeline gives the part's corpus (Re3G.cross_reranker)
+    cross = load_cross(cfg.cross, cfg.cross_model, corpus_fingerprint(part.docs.values()),
+                       cfg.calibration)
     base = default_chain(retriever, tower, cross)
     memo_cross = MemoRanker(cross) if cross is not None else None
     queries = [build_query(e.history, roles=cfg.query_roles) for e in part.examples]

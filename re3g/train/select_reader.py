@@ -204,12 +204,11 @@ def _read_part(part: Part, ex: Any, depth: int) -> dict[str, Any]:
     tower = Reranker.load()
     tower.prime_from_index(part.index, retriever.passages)
     queries = [build_query(e.history, roles="user") for e in part.examples]
-    # a written set gets the cross-encoder the pipeline gives its corpus (Re3G.cross_reranker)
-    corpus = (corpus_fingerprint(part.docs.values()) if part.name.startswith("written:")
-              else None)
+    # the cross-encoder the pipeline gives the part's corpus (Re3G.cross_reranker)
+    cross = load_cross(cfg.cross, cfg.cross_model, corpus_fingerprint(part.docs.values()),
+                       cfg.calibration)
     runs = pipeline_runs(retriever, tower, part.examples, queries, cfg.k, progress=True,
-                         cross=load_cross(cfg.cross, cfg.cross_model, corpus, cfg.calibration
-                                          if corpus else "tuned"))
+                         cross=cross)
     asked = [ex.question(e.history) or q for e, q in zip(part.examples, queries, strict=True)]
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], part.docs, keep=RANGES_KEPT)
                 for q, hits in tqdm(list(zip(asked, runs, strict=True)),
