@@ -310,10 +310,12 @@ def other_cascade(bot: Any) -> dict[str, Any]:
     """The cross-encoder step's depth and weight on a corpus other than ``bot``'s tuned one
     (:func:`re3g.rank.load_cross` picks the cross-encoder for other documents there when it
     is trained); empty without a cross-encoder."""
-    from re3g.rank import cross_settings, load_cross
+    from re3g.rank import cross_settings, load_cross, other_cross
 
     if bot.cross_reranker is None:
         return {}
+    if bot.config.cross_model is not None or other_cross(None, "other") is None:
+        return bot.cascade()  # other corpora get the same cross-encoder (no second load)
     cross = load_cross(bot.config.cross, bot.config.cross_model, None, "other")
     depth, weight = cross_settings(cross, bot.config.cross_depth, bot.config.cross_weight)
     return {"cross_depth": depth, "cross_weight": weight}
