@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from _common import save  # noqa: E402
 
+from re3g.evaluate.replay import replay, summary  # noqa: E402
+
 
 def user_only_copy(folder: Path, into: Path) -> Path:
     """``folder`` under ``into`` with the same name, its manifest's ``query_roles`` set to
@@ -44,29 +46,6 @@ def user_only_copy(folder: Path, into: Path) -> Path:
     manifest.setdefault("settings", {})["query_roles"] = "user"
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return out
-
-
-def replay(bot: Any, examples: list[Any]) -> list[dict[str, Any]]:
-    """Per user turn, in dialogue order, what the chat would show with its own history."""
-    from tqdm.auto import tqdm
-
-    from re3g.evaluate.answerability import document_changed, is_right
-
-    records: list[dict[str, Any]] = []
-    history: dict[str, list[str]] = {}
-    for ex in tqdm(examples, desc="replay", unit="turn"):
-        said = history.setdefault(ex.dial_id, [])
-        question = ex.history[-1].utterance or ""
-        answer = bot.answer([*said, question])
-        if answer.grounded:
-            said += [question, answer.text.strip()]
-        top = answer.evidence[0].doc_id if answer.evidence else None
-        records.append({"id": ex.id, "answerable": ex.answerable, "grounded": answer.grounded,
-                        "top_doc": top, "gold_docs": sorted(ex.gold_doc_ids),
-                        "right": is_right(ex, answer) if ex.answerable else None,
-                        "document_change": document_changed(ex) if ex.answerable else None,
-                        "confidence": round(answer.confidence, 4)})
-    return records
 
 
 def overrides(pairs: list[str]) -> dict[str, Any]:
@@ -133,21 +112,6 @@ def doc2dial_dev(args: argparse.Namespace) -> int:
     tag = set_tag(args.set) + ("-spliced" if args.spliced_only else "")
     print("wrote", save(f"own_replies-doc2dial-dev-{args.roles}{tag}", result))
     return 0
-
-
-def summary(records: list[dict[str, Any]]) -> dict[str, Any]:
-    pos = [r for r in records if r["answerable"]]
-    neg = [r for r in records if not r["answerable"]]
-    moved = [r for r in pos if r["document_change"]]
-
-    def pct(rows: list[dict[str, Any]], key: str, want: bool = True) -> float | None:
-        return round(100 * sum(bool(r[key]) == want for r in rows) / len(rows), 1) if rows \
-            else None
-
-    return {"n_answerable": len(pos), "n_unanswerable": len(neg),
-            "answered": pct(pos, "grounded"), "right": pct(pos, "right"),
-            "right_after_document_change": pct(moved, "right"), "n_document_change": len(moved),
-            "refused_unanswerable": pct(neg, "grounded", want=False)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from re3g import models
-from re3g.config import Config, corpus_calibration
+from re3g.config import QUERY_ROLES, Config, corpus_calibration
 from re3g.errors import ModelError, Re3GError
 from re3g.extract.spans import Candidate, candidates_for, passage_spans, snap, span_text
 from re3g.extract.sureness import Sureness, pick_features
@@ -35,8 +35,9 @@ RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", 
                   "judge_weight", "key_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
-OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure"})
-"""Keys of a reader's ``other`` settings besides :data:`RANGE_SETTINGS`."""
+OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure", "query_roles"})
+"""Keys of a reader's ``other`` settings besides :data:`RANGE_SETTINGS` (``query_roles``: which
+turns its question holds on other documents, ``python -m re3g.train.select_reader --roles``)."""
 
 
 def default_extractor_path() -> Path:
@@ -116,11 +117,18 @@ class SpanExtractor(LoadedModel):
         if unknown:
             raise ModelError(f"{path}: unknown settings under 'other': {unknown}; known: "
                              f"{[*RANGE_SETTINGS, *sorted(OTHER_KEYS)]}")
-        self._tuned = {**{k: getattr(self, k) for k in RANGE_SETTINGS},
-                       "unsure_margin": self.unsure_margin, "unsure": dict(self.unsure)}
-        self.regime = "tuned"
-        # start/end readers: which turns their question holds (re3g.data.build_query roles)
+        # start/end readers: which turns their question holds (re3g.data.build_query roles);
+        # ``other`` may name others for documents the reader was not tuned on
         self.query_roles = str(st.get("query_roles", "user"))
+        for where, roles in (("query_roles", self.query_roles),
+                             ("other.query_roles", self.other.get("query_roles", "user"))):
+            if roles not in QUERY_ROLES:
+                raise ModelError(f"{path}: settings key {where} is {roles!r}; expected one of "
+                                 f"{list(QUERY_ROLES)}")
+        self._tuned = {**{k: getattr(self, k) for k in RANGE_SETTINGS},
+                       "unsure_margin": self.unsure_margin, "unsure": dict(self.unsure),
+                       "query_roles": self.query_roles}
+        self.regime = "tuned"
         # start/end readers: the project's span scorer (a tower extractor) as a second opinion;
         # each range gains helper_weight x the mean log-probability of its spans under it
         self.helper: SpanExtractor | None = None
@@ -156,6 +164,7 @@ class SpanExtractor(LoadedModel):
         for k in RANGE_SETTINGS:
             setattr(self, k, base[k])
         self.unsure_margin, self.unsure = base["unsure_margin"], dict(base["unsure"])
+        self.query_roles = self.roles_for(wanted)
         if wanted == "other":
             for k in RANGE_SETTINGS:
                 if k in self.other:
@@ -167,6 +176,21 @@ class SpanExtractor(LoadedModel):
                 self.unsure = {k: float(v) for k, v in (self.other.get("unsure") or {}).items()}
         self.regime = wanted
         return wanted
+
+    def roles_for(self, regime: str) -> str:
+        """The turns the reader's question holds (:func:`re3g.data.build_query` roles) under
+        ``regime`` ("tuned" or "other", :meth:`for_corpus`'s answer): the manifest's
+        ``query_roles``, or ``other.query_roles`` on other documents when it is set.
+
+        >>> ex = SpanExtractor("qa", None, {"settings": {"query_roles": "all",
+        ...     "other": {"tuned_corpus": "abc", "query_roles": "user"}}})
+        >>> ex.roles_for("tuned"), ex.roles_for("other"), ex.for_corpus("xyz"), ex.query_roles
+        ('all', 'user', 'other', 'user')
+        """
+        tuned = str(self._tuned["query_roles"])
+        if regime != "other" or not self.other:
+            return tuned
+        return str(self.other.get("query_roles", tuned))
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod

@@ -38,6 +38,11 @@ from re3g.models import (
 
 DATA_DIR = Path("../shared/data/doc2dial")
 DEV_SET = (Path("data/dev/documents"), Path("data/dev/dialogues.json"))
+CHOOSE_SETS = [(f"data/{n}/documents", f"data/{n}/dialogues.json")
+               for n in ("dev", "dev2", "dev3", "dev4", "dev5")]
+"""The written development sets settings for other documents are chosen on."""
+HELD_OUT = ("data/suite", "data/dev6", "data/sample")
+"""Written sets that neither train nor choose anything (they check the result)."""
 """The hand-written development set over documents outside doc2dial (``data/README.md``):
 settings and the learned decision are chosen on it beside doc2dial train; the behaviour-test
 suite in ``data/suite`` is never used for choosing."""
@@ -88,6 +93,27 @@ def written_sets(args: Any) -> list[tuple[Path, Path]]:
         if not (d.is_dir() and f.is_file()):
             raise DataError(f"written set {d} / {f} not found (build the dialogues with `python "
                             "data/suite/build.py --conversations ...`, or pass --no-written)")
+    return sets
+
+
+def checked_sets(pairs: Sequence[Sequence[Path]] | None, default: Sequence[tuple[str, str]],
+                 what: str) -> list[tuple[Path, Path]]:
+    """Written sets (folder of documents, dialogues file) as given, else ``default``: each
+    must exist and none may lie in a :data:`HELD_OUT` set (a DataError naming the path and
+    ``what`` it must not do)."""
+    from re3g.errors import DataError
+    from re3g.models import project_root
+
+    held = [(project_root() / h).resolve() for h in HELD_OUT]
+    sets = [(Path(d), Path(g)) for d, g in (pairs or default)]
+    for docs_dir, dialogues in sets:
+        for where in (docs_dir.resolve(), dialogues.resolve()):
+            if any(where == h or h in where.parents for h in held):
+                raise DataError(f"{where}: a held-out set ({', '.join(HELD_OUT)}) must not "
+                                f"{what}")
+        if not (docs_dir.is_dir() and dialogues.is_file()):
+            raise DataError(f"written set {docs_dir} / {dialogues} not found (a folder of "
+                            f"documents and a dialogues file)")
     return sets
 
 

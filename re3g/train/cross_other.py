@@ -43,10 +43,7 @@ from re3g.train import common
 
 DEFAULT_OUT = model_path(OTHER_CROSS)
 DEFAULT_WRITTEN = [("data/train/documents", "data/train/dialogues.json")]
-DEFAULT_CHOOSE = [(f"data/{n}/documents", f"data/{n}/dialogues.json")
-                  for n in ("dev", "dev2", "dev3", "dev4", "dev5")]
-HELD_OUT = ("data/suite", "data/dev6", "data/sample")
-"""Sets that neither train nor choose anything here (they check the result)."""
+DEFAULT_CHOOSE = common.CHOOSE_SETS
 GRID_DEPTHS = (2, 3, 5, 8)
 GRID_WEIGHTS = (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2)
 PROFILES: dict[str, dict[str, Any]] = {
@@ -189,24 +186,6 @@ def choose_cascade(sets: dict[str, list[RankedTurn]], logits: dict[str, list[lis
     return {"depth": depth, "cross_weight": weight}, record
 
 
-def _written_sets(pairs: Sequence[Sequence[Path]] | None,
-                 default: Sequence[tuple[str, str]]) -> list[tuple[Path, Path]]:
-    from re3g.errors import DataError
-    from re3g.models import project_root
-
-    held = [(project_root() / h).resolve() for h in HELD_OUT]
-    sets = [(Path(d), Path(g)) for d, g in (pairs or default)]
-    for docs_dir, dialogues in sets:
-        for where in (docs_dir.resolve(), dialogues.resolve()):
-            if any(where == h or h in where.parents for h in held):
-                raise DataError(f"{where}: a held-out set ({', '.join(HELD_OUT)}) must not "
-                                f"train or choose the cross-encoder for other documents")
-        if not (docs_dir.is_dir() and dialogues.is_file()):
-            raise DataError(f"written set {docs_dir} / {dialogues} not found (a folder of "
-                            f"documents and a dialogues file)")
-    return sets
-
-
 def run(args: argparse.Namespace) -> int:
     """Train, save (``--out``, manifest with the chosen cascade) and report."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -220,8 +199,9 @@ def run(args: argparse.Namespace) -> int:
     from re3g.train.cross import build_groups, group_loss
 
     t0 = time.time()
-    written = _written_sets(args.written, DEFAULT_WRITTEN)
-    choose = _written_sets(args.choose, DEFAULT_CHOOSE)
+    what = "train or choose the cross-encoder for other documents"
+    written = common.checked_sets(args.written, DEFAULT_WRITTEN, what)
+    choose = common.checked_sets(args.choose, DEFAULT_CHOOSE, what)
     init_manifest = read_model_manifest(args.init, "reranker", CROSS_TRAIN_CMD)
     if init_manifest.get("architecture") != "cross-encoder":
         raise DataError(f"--init {args.init}: not a cross-encoder (its manifest says "

@@ -4,6 +4,8 @@
         [--written data/dev/documents data/dev/dialogues.json] [--dry-run]
     python -m re3g.train.select_reader --sweep key_weight=0,2,4    # one range term
     python -m re3g.train.select_reader --sureness                  # how sure of its sentence
+    python -m re3g.train.select_reader --roles [--written D F]...  # its question's turns on
+                                                                   # other documents
 
 The start/end reader ``models/extractor-qa`` reads the pipeline's candidates (the hybrid
 dialogue pool ranked by :class:`re3g.rank.RankingChain`: tower, document prior, cross-encoder)
@@ -28,6 +30,12 @@ DOCS DIALOGUES``), so they suit documents no model here was tuned on. The behavi
 ``--sureness`` fits, on the same parts and cached readings, the model of how sure the reader
 is of its sentence (:mod:`re3g.train.sureness`, :mod:`re3g.extract.sureness`) under the
 settings as they are; choosing new settings drops it, to be refitted.
+
+``--roles`` chooses which turns the reader's question holds on documents it was not tuned on
+(``other.query_roles``: every turn, as on doc2dial, or the user's alone), on the written
+development sets replayed as the chat holds them (:mod:`re3g.evaluate.replay`), where the agent
+turns are the bot's own word-for-word replies and reading them can hold a follow-up on the
+sentence last quoted.
 
 The reader was trained on all of train, so a dev part of train flatters it: the figures here
 say which settings are best relative to each other, not what unseen dialogues get; validation
@@ -158,7 +166,7 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
         st = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
         cascade += [st.get("depth"), st.get("cross_weight")]
     key = hashlib.sha1(json.dumps([
-        part.name, str(part.index), depth, RANGES_KEPT, ex.query_roles,
+        part.name, str(part.index), depth, RANGES_KEPT, part_roles(part, ex),
         [[e.id, [t.utterance for t in e.history],
           [[r.doc_id, r.span_id] for r in e.references]] for e in part.examples],
         [files_stamp(d) for d in (Path(ex.path) if ex.path else None,
@@ -178,6 +186,30 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
             pickle.dump(got, fh)
         tmp.replace(path)
     return got
+
+
+def part_roles(part: Part, ex: Any) -> str:
+    """The turns the reader's question holds on ``part``'s corpus, as the pipeline asks it
+    there (:meth:`re3g.extract.SpanExtractor.roles_for`: its ``other.query_roles`` on
+    documents it was not tuned on, when set)."""
+    if not ex.other:
+        return str(ex.roles_for("tuned"))
+    from re3g.config import Config, corpus_calibration
+    from re3g.retrieve.index import corpus_fingerprint
+
+    regime = corpus_calibration(Config().calibration, corpus_fingerprint(part.docs.values()),
+                                ex.other.get("tuned_corpus"))
+    return str(ex.roles_for(regime))
+
+
+def part_question(ex: Any, roles: str, history: Sequence[Any]) -> str | None:
+    """The reader's question with ``roles`` (None for user-only readers: they read the
+    pipeline's dialogue query, as :meth:`re3g.extract.SpanExtractor.question`)."""
+    if ex.kind != "qa" or roles == "user":
+        return None
+    from re3g.data import build_query
+
+    return build_query(history, roles=roles)
 
 
 def files_stamp(folder: Path | None) -> list[Any]:
@@ -209,7 +241,9 @@ def _read_part(part: Part, ex: Any, depth: int) -> dict[str, Any]:
                        cfg.calibration)
     runs = pipeline_runs(retriever, tower, part.examples, queries, cfg.k, progress=True,
                          cross=cross)
-    asked = [ex.question(e.history) or q for e, q in zip(part.examples, queries, strict=True)]
+    roles = part_roles(part, ex)
+    asked = [part_question(ex, roles, e.history) or q
+             for e, q in zip(part.examples, queries, strict=True)]
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], part.docs, keep=RANGES_KEPT)
                 for q, hits in tqdm(list(zip(asked, runs, strict=True)),
                                     desc=f"read passages ({part.name})")]
@@ -232,7 +266,9 @@ def judge_part(part: Part, got: dict[str, Any], ex: Any, judge_dir: Path,
 
     from re3g.extract.judge import load_judge
 
-    asked = [ex.question(e.history) or e.history[-1].utterance or "" for e in part.examples]
+    roles = part_roles(part, ex)
+    asked = [part_question(ex, roles, e.history) or e.history[-1].utterance or ""
+             for e in part.examples]
     passages = [[r.passage for r in rd] for rd in got["readings"]]
     key = hashlib.sha1(json.dumps([
         "judge", part.name, asked, [[p.pid for p in ps] for ps in passages],
@@ -573,6 +609,93 @@ def run_other(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
                             "the settings for other documents")
 
 
+ROLES_REFUSAL_SLACK = 2
+"""Unanswerable turns (pooled) a change of question roles may stop refusing (``--roles``)."""
+
+
+def run_roles(args: Any, t0: float) -> int:
+    """``--roles``: which turns the reader's question holds on other documents, chosen on
+    conversations replayed as the chat holds them (:mod:`re3g.evaluate.replay`: the bot's
+    own replies as the agent turns) over the written sets (default
+    :data:`re3g.train.common.CHOOSE_SETS`; never a held-out set). Each of
+    :data:`re3g.config.QUERY_ROLES` is replayed with the shipped pipeline, its reader given
+    that value as ``other.query_roles``; a value other than today's is taken only when it
+    answers more answerable turns right, pooled, and stops refusing at most
+    :data:`ROLES_REFUSAL_SLACK` more unanswerable ones. Without ``--dry-run`` the choice goes
+    into the reader's manifest (``settings.other.query_roles``, with ``roles_selection``).
+    doc2dial keeps the manifest's own ``query_roles``: its agents walk through a document,
+    and reading their turns helps there (session 16)."""
+    import tempfile
+
+    from re3g.config import PASSAGE_MAX_WORDS, QUERY_ROLES, Config
+    from re3g.data import load_documents
+    from re3g.evaluate.replay import replay, summary
+    from re3g.evaluate.runner import ensure_index
+    from re3g.extract import SpanExtractor
+    from re3g.pipeline import Re3G
+    from re3g.retrieve.index import corpus_fingerprint
+
+    sets = common.checked_sets(args.written, common.CHOOSE_SETS,
+                               "choose the reader's question roles")
+    reader = SpanExtractor.load(args.reader)
+    tuned = reader.other.get("tuned_corpus") or corpus_fingerprint(
+        load_documents(args.docs).values())
+    today = reader.roles_for("other")
+    per_set: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for roles in QUERY_ROLES:
+            folder = roles_copy(args.reader, Path(tmp) / roles, tuned, roles)
+            for docs_dir, dialogues in sets:
+                docs, _, examples = common.load_written(docs_dir, dialogues)
+                index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
+                bot = Re3G(Config(index=str(index), docs=str(docs_dir), extractor=str(folder)),
+                           documents=docs)
+                per_set.setdefault(str(docs_dir), {})[roles] = summary(replay(bot, examples))
+    pooled = {roles: {k: sum(per_set[d][roles][k] for d in per_set)
+                      for k in ("right_turns", "refused_turns", "n_answerable",
+                                "n_unanswerable")} for roles in QUERY_ROLES}
+    chosen = today
+    for roles in QUERY_ROLES:
+        if (pooled[roles]["right_turns"] > pooled[chosen]["right_turns"]
+                and pooled[roles]["refused_turns"]
+                >= pooled[today]["refused_turns"] - ROLES_REFUSAL_SLACK):
+            chosen = roles
+    report = {"objective": "answerable turns right, pooled over the sets, replayed with the "
+                           "bot's own replies (refused: at most "
+                           f"{ROLES_REFUSAL_SLACK} fewer unanswerable turns)",
+              "today": today, "pooled": pooled, "sets": per_set}
+
+    def change(manifest: dict[str, Any]) -> None:
+        other = manifest["settings"].setdefault("other", {})
+        other.setdefault("tuned_corpus", tuned)
+        other["query_roles"] = chosen
+        manifest["roles_selection"] = {
+            "where": "written sets " + ", ".join(str(d) for d, _ in sets)
+                     + ", replayed with the bot's own replies; never doc2dial, never "
+                       "validation, never a held-out set",
+            "command": " ".join(["python -m re3g.train.select_reader --roles"]
+                                + [a for d, f in sets for a in ("--written", str(d), str(f))]),
+            "chosen": chosen, **report}
+
+    return report_and_write(args, {"query_roles": chosen}, report, t0, change,
+                            f"query_roles = {chosen} for other documents")
+
+
+def roles_copy(reader: Path, into: Path, tuned: str, roles: str) -> Path:
+    """A copy of the reader folder ``reader`` at ``into`` (files linked, not copied) whose
+    manifest gives it ``roles`` as ``other.query_roles`` on corpora other than ``tuned``."""
+    into.mkdir(parents=True)
+    for f in reader.iterdir():
+        if f.name != "manifest.json":
+            (into / f.name).symlink_to(f.resolve())
+    manifest = json.loads((reader / "manifest.json").read_text())
+    other = manifest["settings"].setdefault("other", {})
+    other.setdefault("tuned_corpus", tuned)
+    other["query_roles"] = roles
+    (into / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return into
+
+
 def where_chosen(args: Any, written: Sequence[tuple[Path, Path]]) -> str:
     """Where settings chosen on the train dev part and the written sets were chosen (the
     manifest's record)."""
@@ -665,6 +788,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="instead of the reader's own settings: choose its settings for other "
                          "documents (those of the corpus it was not tuned on) on the written "
                          "sets alone, with --grid")
+    ap.add_argument("--roles", action="store_true",
+                    help="instead of range settings: choose which turns the reader's question "
+                         "holds on other documents, on the --written sets (default data/dev.."
+                         "data/dev5) replayed with the bot's own replies")
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
     if args.sweep:
@@ -673,6 +800,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from re3g.errors import DataError
 
         raise DataError(f"--sureness-keep must be a share in (0, 1], got {args.sureness_keep}")
+    if args.roles:
+        return run_roles(args, time.time())
     written = common.written_sets(args)
 
     from re3g.data import load_documents
