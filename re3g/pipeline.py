@@ -446,7 +446,7 @@ class Re3G:
             with model_errors("span scoring with the dense encoder failed"):
                 return self.fallback.extract(query, hits)
         with model_errors("span extraction failed"):
-            asked = ex.question(turns) if turns else None
+            asked = ex.question(turns, documents or self.documents) if turns else None
             if self.reranker is None and ex.kind == "qa":
                 # a reader's passage weighting was chosen on reranked scores; first-stage
                 # scores (BM25, RRF) are on other scales, so it reads the top passage only
@@ -483,7 +483,7 @@ class Re3G:
         query = self.build_query(turns)
         if ex is not None and ex.kind == "qa":
             with model_errors("span extraction failed"):
-                null = ex.null_score(query, hits, docs, ex.question(turns))
+                null = ex.null_score(query, hits, docs, ex.question(turns, docs))
         pid = evidence[0].passage_id if evidence else ""
         read = next((h for h in hits if h.passage.pid == pid), hits[0])  # the top evidence's
         if "check_null" not in skipped and self.checker is not None:

@@ -87,30 +87,37 @@ def _tiny_set(tmp_path: Path, dialogues: int = 2) -> tuple[Path, Path]:
 
 def test_the_roles_are_chosen_on_replays_and_written_with_where_they_were_chosen(
         tmp_path: Path, capsys) -> None:
-    from re3g.config import QUERY_ROLES
     from re3g.extract import default_extractor_path
-    from re3g.train.select_reader import main, roles_copy
+    from re3g.train.select_reader import ROLE_VARIANTS, main, roles_copy
 
     reader = roles_copy(default_extractor_path(), tmp_path / "reader", "doc2dial-fp", "all")
+    # the copy keeps the folder's name: the learned decision checks it (requires.extractor)
+    assert reader.name == default_extractor_path().name
     docs, dialogues = _tiny_set(tmp_path)
     assert main(["--roles", "--reader", str(reader),
                  "--written", str(docs), str(dialogues)]) == 0
     manifest = json.loads((reader / "manifest.json").read_text())
     other = manifest["settings"]["other"]
-    assert other["query_roles"] in QUERY_ROLES and other["tuned_corpus"] == "doc2dial-fp"
     chosen = manifest["roles_selection"]
-    assert chosen["chosen"] == other["query_roles"] and "--roles" in chosen["command"]
+    assert other["tuned_corpus"] == "doc2dial-fp" and "--roles" in chosen["command"]
+    assert ROLE_VARIANTS[chosen["chosen"]] == (other["query_roles"], other["skip_quotes"])
     pooled = chosen["pooled"]
-    assert set(pooled) == set(QUERY_ROLES)
+    assert set(pooled) == set(ROLE_VARIANTS) and chosen["today"] == "all"
     assert {p["n_answerable"] for p in pooled.values()} == {
         chosen["sets"][str(docs)]["all"]["n_answerable"]} != {0}
-    # a value other than today's ("all") is taken only when it is right more often
-    if other["query_roles"] == "user":
-        assert pooled["user"]["right_turns"] > pooled["all"]["right_turns"]
+    # a pipeline with the copy keeps the learned decision (it checks the reader folder's name)
+    from re3g.config import Config
+    from re3g.decide import LearnedRule
+    from re3g.pipeline import Re3G
+
+    assert isinstance(Re3G(Config(extractor=str(reader))).rule, LearnedRule)
+    # a variant other than today's ("all") is taken only when it is right more often
+    if chosen["chosen"] != "all":
+        assert pooled[chosen["chosen"]]["right_turns"] > pooled["all"]["right_turns"]
     # the range settings and the sureness model are untouched
     shipped = json.loads((default_extractor_path() / "manifest.json").read_text())["settings"]
     assert manifest["settings"]["sureness"] == shipped["sureness"]
-    assert "query_roles = " in capsys.readouterr().out
+    assert "the question roles" in capsys.readouterr().out
 
 
 def test_the_roles_selection_refuses_held_out_sets_before_any_work(tmp_path: Path) -> None:
@@ -122,3 +129,23 @@ def test_the_roles_selection_refuses_held_out_sets_before_any_work(tmp_path: Pat
     with pytest.raises(DataError, match="not found"):
         main(["--roles", "--dry-run", "--written", str(tmp_path / "nothing"),
               str(tmp_path / "none.json")])
+
+
+def test_agent_turns_that_quote_the_documents_can_be_left_out_on_other_documents() -> None:
+    from re3g.types import Document
+
+    docs = {"d": Document("d", "Rides", "Each ride can last up to 45 minutes for members. "
+                                        "Single rides last 30 minutes.")}
+    history = [Turn(1, "user", "How long can a ride last?"),
+               Turn(2, "agent", "Each ride can last up to 45 minutes for members."),
+               Turn(3, "user", "And for members?")]
+    ex = _reader({"query_roles": "all",
+                  "other": {"tuned_corpus": "doc2dial", "skip_quotes": True}})
+    ex.for_corpus("doc2dial")
+    assert "45 minutes" in ex.question(history, docs)  # doc2dial: every turn, as trained
+    ex.for_corpus("my-documents")
+    assert ex.question(history, docs) == "And for members? || How long can a ride last?"
+    # a paraphrase stays; without the documents nothing is left out
+    said = [*history[:1], Turn(2, "agent", "Members may ride for 45 minutes."), history[2]]
+    assert "Members may ride" in ex.question(said, docs)
+    assert "45 minutes" in ex.question(history)

@@ -75,7 +75,7 @@ def ground_turn(chain: RankingChain, extractor: Any, docs: dict[str, Document],
     ranking = chain.rank(query, list(hits), example.history, prior)
     weight = chain.current_weight
     current = (example.history[-1].utterance or "") if weight > 0 else None
-    asked = extractor.question(example.history)
+    asked = extractor.question(example.history, docs)
     ev = extractor.extract(query, ranking.hits, docs, top_n=1, current=current,
                            current_weight=weight, reader_query=asked)
     seconds = time.perf_counter() - t0

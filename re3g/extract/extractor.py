@@ -35,9 +35,11 @@ RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", 
                   "judge_weight", "key_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
-OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure", "query_roles"})
+OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure", "query_roles",
+                        "skip_quotes"})
 """Keys of a reader's ``other`` settings besides :data:`RANGE_SETTINGS` (``query_roles``: which
-turns its question holds on other documents, ``python -m re3g.train.select_reader --roles``)."""
+turns its question holds on other documents, ``python -m re3g.train.select_reader --roles``;
+``skip_quotes``: whether it leaves out agent turns that quote the documents word for word)."""
 
 
 def default_extractor_path() -> Path:
@@ -125,9 +127,14 @@ class SpanExtractor(LoadedModel):
             if roles not in QUERY_ROLES:
                 raise ModelError(f"{path}: settings key {where} is {roles!r}; expected one of "
                                  f"{list(QUERY_ROLES)}")
+        # start/end readers: leave out of the question the agent turns that quote the
+        # documents word for word (the chat's own extractive replies; doc2dial's agents
+        # paraphrase, and a reader trained on them moves off a sentence it sees quoted)
+        self.skip_quotes = bool(st.get("skip_quotes", False))
+        self._quoted: tuple[int, str] = (0, "")
         self._tuned = {**{k: getattr(self, k) for k in RANGE_SETTINGS},
                        "unsure_margin": self.unsure_margin, "unsure": dict(self.unsure),
-                       "query_roles": self.query_roles}
+                       "query_roles": self.query_roles, "skip_quotes": self.skip_quotes}
         self.regime = "tuned"
         # start/end readers: the project's span scorer (a tower extractor) as a second opinion;
         # each range gains helper_weight x the mean log-probability of its spans under it
@@ -165,6 +172,8 @@ class SpanExtractor(LoadedModel):
             setattr(self, k, base[k])
         self.unsure_margin, self.unsure = base["unsure_margin"], dict(base["unsure"])
         self.query_roles = self.roles_for(wanted)
+        self.skip_quotes = bool(self.other.get("skip_quotes", base["skip_quotes"])
+                                if wanted == "other" else base["skip_quotes"])
         if wanted == "other":
             for k in RANGE_SETTINGS:
                 if k in self.other:
@@ -441,15 +450,38 @@ class SpanExtractor(LoadedModel):
                         score=min(1.0, max(0.0, conf)), passage_id=p.pid, section=p.section)
 
     # -- start/end readers -------------------------------------------------------------------
-    def question(self, history: Sequence[Turn]) -> str | None:
+    def question(self, history: Sequence[Turn],
+                 documents: dict[str, Document] | None = None) -> str | None:
         """The question a start/end reader was trained with, built from ``history`` with its
         ``query_roles``; None for other extractors and for user-only readers (they read the
-        pipeline's dialogue query)."""
+        pipeline's dialogue query). With ``skip_quotes`` and ``documents``, agent turns that
+        quote the documents word for word are left out.
+
+        >>> from re3g.types import Document, Turn
+        >>> ex = SpanExtractor("qa", None, {"settings": {"query_roles": "all",
+        ...                                              "skip_quotes": True}})
+        >>> docs = {"d": Document("d", "Fees", "A day pass costs 8 dollars in all.")}
+        >>> ex.question([Turn(1, "user", "Day pass?"),
+        ...              Turn(2, "agent", "A day pass costs 8 dollars in all."),
+        ...              Turn(3, "user", "And for members?")], docs)
+        'And for members? || Day pass?'
+        """
         if self.kind != "qa" or self.query_roles == "user":
             return None
         from re3g.data.query import build_query
 
+        if self.skip_quotes and documents:
+            corpus = self._corpus_text(documents)
+            history = [t for t in history
+                       if t.role != "agent" or not quotes_documents(t.utterance, corpus)]
         return build_query(history, roles=self.query_roles)
+
+    def _corpus_text(self, documents: dict[str, Document]) -> str:
+        """The documents' text, normalised as :func:`quotes_documents` reads it (kept for
+        the last corpus seen)."""
+        if self._quoted[0] != id(documents):
+            self._quoted = (id(documents), " ".join(_flat(d.text) for d in documents.values()))
+        return self._quoted[1]
 
     def read(self, query: str, hits: Sequence[Hit], documents: dict[str, Document] | None
              ) -> list[Any]:
@@ -684,3 +716,24 @@ def load_checker(name: str | None = None, loaded: SpanExtractor | None = None
         raise ModelError(f"the checker {name} is a {getattr(ex, 'kind', None)!r} extractor; it "
                          "must be a start/end reader (re3g train extractor --arch qa)")
     return ex
+
+
+def _flat(text: str | None) -> str:
+    return " ".join((text or "").lower().split())
+
+
+def quotes_documents(text: str | None, corpus: str) -> bool:
+    """Whether every sentence of four words or more of ``text`` occurs word for word in
+    ``corpus`` (:meth:`SpanExtractor._corpus_text`), and there is one: a reply that quotes
+    the documents, as the extractive generator's do ("Yes." or "No." before it is allowed).
+
+    >>> quotes_documents("Yes. A day pass costs 8 dollars.", "a day pass costs 8 dollars.")
+    True
+    >>> quotes_documents("It is 8 dollars for a whole day.", "a day pass costs 8 dollars.")
+    False
+    """
+    import re
+
+    sentences = [s.rstrip(".!?") for s in re.split(r"(?<=[.!?])\s+", _flat(text))
+                 if len(s.split()) >= 4]
+    return bool(sentences) and all(s in corpus for s in sentences)

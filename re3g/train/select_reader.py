@@ -32,7 +32,8 @@ is of its sentence (:mod:`re3g.train.sureness`, :mod:`re3g.extract.sureness`) un
 settings as they are; choosing new settings drops it, to be refitted.
 
 ``--roles`` chooses which turns the reader's question holds on documents it was not tuned on
-(``other.query_roles``: every turn, as on doc2dial, or the user's alone), on the written
+(``other.query_roles`` and ``other.skip_quotes``: every turn, as on doc2dial; the user's
+alone; or every turn but agent turns that quote the documents word for word), on the written
 development sets replayed as the chat holds them (:mod:`re3g.evaluate.replay`), where the agent
 turns are the bot's own word-for-word replies and reading them can hold a follow-up on the
 sentence last quoted.
@@ -166,7 +167,8 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
         st = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
         cascade += [st.get("depth"), st.get("cross_weight")]
     key = hashlib.sha1(json.dumps([
-        part.name, str(part.index), depth, RANGES_KEPT, part_roles(part, ex),
+        part.name, str(part.index), depth, RANGES_KEPT,
+        [part_reader(part, ex).query_roles, part_reader(part, ex).skip_quotes],
         [[e.id, [t.utterance for t in e.history],
           [[r.doc_id, r.span_id] for r in e.references]] for e in part.examples],
         [files_stamp(d) for d in (Path(ex.path) if ex.path else None,
@@ -188,28 +190,18 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
     return got
 
 
-def part_roles(part: Part, ex: Any) -> str:
-    """The turns the reader's question holds on ``part``'s corpus, as the pipeline asks it
-    there (:meth:`re3g.extract.SpanExtractor.roles_for`: its ``other.query_roles`` on
-    documents it was not tuned on, when set)."""
-    if not ex.other:
-        return str(ex.roles_for("tuned"))
-    from re3g.config import Config, corpus_calibration
+def part_reader(part: Part, ex: Any) -> Any:
+    """A view of the reader ``ex`` (same model) with the settings the pipeline gives it on
+    ``part``'s corpus (:meth:`re3g.extract.SpanExtractor.for_corpus`): what its question
+    holds there (``other.query_roles``, ``other.skip_quotes``) follows."""
+    import copy
+
+    from re3g.config import Config
     from re3g.retrieve.index import corpus_fingerprint
 
-    regime = corpus_calibration(Config().calibration, corpus_fingerprint(part.docs.values()),
-                                ex.other.get("tuned_corpus"))
-    return str(ex.roles_for(regime))
-
-
-def part_question(ex: Any, roles: str, history: Sequence[Any]) -> str | None:
-    """The reader's question with ``roles`` (None for user-only readers: they read the
-    pipeline's dialogue query, as :meth:`re3g.extract.SpanExtractor.question`)."""
-    if ex.kind != "qa" or roles == "user":
-        return None
-    from re3g.data import build_query
-
-    return build_query(history, roles=roles)
+    view = copy.copy(ex)
+    view.for_corpus(corpus_fingerprint(part.docs.values()), Config().calibration)
+    return view
 
 
 def files_stamp(folder: Path | None) -> list[Any]:
@@ -241,8 +233,8 @@ def _read_part(part: Part, ex: Any, depth: int) -> dict[str, Any]:
                        cfg.calibration)
     runs = pipeline_runs(retriever, tower, part.examples, queries, cfg.k, progress=True,
                          cross=cross)
-    roles = part_roles(part, ex)
-    asked = [part_question(ex, roles, e.history) or q
+    view = part_reader(part, ex)
+    asked = [view.question(e.history, part.docs) or q
              for e, q in zip(part.examples, queries, strict=True)]
     readings = [ex.model.read(q, [h.passage for h in hits[:depth]], part.docs, keep=RANGES_KEPT)
                 for q, hits in tqdm(list(zip(asked, runs, strict=True)),
@@ -266,8 +258,8 @@ def judge_part(part: Part, got: dict[str, Any], ex: Any, judge_dir: Path,
 
     from re3g.extract.judge import load_judge
 
-    roles = part_roles(part, ex)
-    asked = [part_question(ex, roles, e.history) or e.history[-1].utterance or ""
+    view = part_reader(part, ex)
+    asked = [view.question(e.history, part.docs) or e.history[-1].utterance or ""
              for e in part.examples]
     passages = [[r.passage for r in rd] for rd in got["readings"]]
     key = hashlib.sha1(json.dumps([
@@ -611,6 +603,16 @@ def run_other(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path, Pa
 
 ROLES_REFUSAL_SLACK = 2
 """Unanswerable turns (pooled) a change of question roles may stop refusing (``--roles``)."""
+ROLE_VARIANTS: dict[str, tuple[str, bool]] = {
+    "all": ("all", False),
+    "all-but-quotes": ("all", True),
+    "user": ("user", False),
+}
+"""What ``--roles`` chooses among, as (``query_roles``, ``skip_quotes``), in order of how much
+they leave out of the question: every turn; every turn but agent turns that quote the
+documents word for word (the chat's own extractive replies); the user's turns alone. A later
+variant must be strictly better than the best before it, so a tie goes to the smaller
+change."""
 
 
 def run_roles(args: Any, t0: float) -> int:
@@ -618,16 +620,16 @@ def run_roles(args: Any, t0: float) -> int:
     conversations replayed as the chat holds them (:mod:`re3g.evaluate.replay`: the bot's
     own replies as the agent turns) over the written sets (default
     :data:`re3g.train.common.CHOOSE_SETS`; never a held-out set). Each of
-    :data:`re3g.config.QUERY_ROLES` is replayed with the shipped pipeline, its reader given
-    that value as ``other.query_roles``; a value other than today's is taken only when it
-    answers more answerable turns right, pooled, and stops refusing at most
+    :data:`ROLE_VARIANTS` is replayed with the shipped pipeline, its reader given it as
+    ``other.query_roles`` and ``other.skip_quotes``; a variant other than today's is taken
+    only when it answers more answerable turns right, pooled, and stops refusing at most
     :data:`ROLES_REFUSAL_SLACK` more unanswerable ones. Without ``--dry-run`` the choice goes
-    into the reader's manifest (``settings.other.query_roles``, with ``roles_selection``).
-    doc2dial keeps the manifest's own ``query_roles``: its agents walk through a document,
-    and reading their turns helps there (session 16)."""
+    into the reader's manifest (``settings.other``, with ``roles_selection``). doc2dial keeps
+    the manifest's own settings: its agents walk through a document, and reading their turns
+    helps there (session 16)."""
     import tempfile
 
-    from re3g.config import PASSAGE_MAX_WORDS, QUERY_ROLES, Config
+    from re3g.config import PASSAGE_MAX_WORDS, Config
     from re3g.data import load_documents
     from re3g.evaluate.replay import replay, summary
     from re3g.evaluate.runner import ensure_index
@@ -640,26 +642,29 @@ def run_roles(args: Any, t0: float) -> int:
     reader = SpanExtractor.load(args.reader)
     tuned = reader.other.get("tuned_corpus") or corpus_fingerprint(
         load_documents(args.docs).values())
-    today = reader.roles_for("other")
+    reader.for_corpus(None, "other")
+    today = next((name for name, v in ROLE_VARIANTS.items()
+                  if v == (reader.query_roles, reader.skip_quotes)), "all")
     per_set: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for roles in QUERY_ROLES:
-            folder = roles_copy(args.reader, Path(tmp) / roles, tuned, roles)
+        for name, variant in ROLE_VARIANTS.items():
+            folder = roles_copy(args.reader, Path(tmp) / name, tuned, *variant)
             for docs_dir, dialogues in sets:
                 docs, _, examples = common.load_written(docs_dir, dialogues)
                 index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
                 bot = Re3G(Config(index=str(index), docs=str(docs_dir), extractor=str(folder)),
                            documents=docs)
-                per_set.setdefault(str(docs_dir), {})[roles] = summary(replay(bot, examples))
-    pooled = {roles: {k: sum(per_set[d][roles][k] for d in per_set)
-                      for k in ("right_turns", "refused_turns", "n_answerable",
-                                "n_unanswerable")} for roles in QUERY_ROLES}
+                per_set.setdefault(str(docs_dir), {})[name] = summary(replay(bot, examples))
+    pooled = {name: {k: sum(per_set[d][name][k] for d in per_set)
+                     for k in ("right_turns", "refused_turns", "n_answerable",
+                               "n_unanswerable")} for name in ROLE_VARIANTS}
     chosen = today
-    for roles in QUERY_ROLES:
-        if (pooled[roles]["right_turns"] > pooled[chosen]["right_turns"]
-                and pooled[roles]["refused_turns"]
+    for name in ROLE_VARIANTS:  # in order: a tie goes to the smaller change
+        if (pooled[name]["right_turns"] > pooled[chosen]["right_turns"]
+                and pooled[name]["refused_turns"]
                 >= pooled[today]["refused_turns"] - ROLES_REFUSAL_SLACK):
-            chosen = roles
+            chosen = name
+    roles, skip = ROLE_VARIANTS[chosen]
     report = {"objective": "answerable turns right, pooled over the sets, replayed with the "
                            "bot's own replies (refused: at most "
                            f"{ROLES_REFUSAL_SLACK} fewer unanswerable turns)",
@@ -668,7 +673,7 @@ def run_roles(args: Any, t0: float) -> int:
     def change(manifest: dict[str, Any]) -> None:
         other = manifest["settings"].setdefault("other", {})
         other.setdefault("tuned_corpus", tuned)
-        other["query_roles"] = chosen
+        other["query_roles"], other["skip_quotes"] = roles, skip
         manifest["roles_selection"] = {
             "where": "written sets " + ", ".join(str(d) for d, _ in sets)
                      + ", replayed with the bot's own replies; never doc2dial, never "
@@ -677,13 +682,17 @@ def run_roles(args: Any, t0: float) -> int:
                                 + [a for d, f in sets for a in ("--written", str(d), str(f))]),
             "chosen": chosen, **report}
 
-    return report_and_write(args, {"query_roles": chosen}, report, t0, change,
-                            f"query_roles = {chosen} for other documents")
+    return report_and_write(args, {"chosen": chosen}, report, t0, change,
+                            f"the question roles {chosen} for other documents")
 
 
-def roles_copy(reader: Path, into: Path, tuned: str, roles: str) -> Path:
-    """A copy of the reader folder ``reader`` at ``into`` (files linked, not copied) whose
-    manifest gives it ``roles`` as ``other.query_roles`` on corpora other than ``tuned``."""
+def roles_copy(reader: Path, into: Path, tuned: str, roles: str, skip_quotes: bool = False
+               ) -> Path:
+    """A copy of the reader folder ``reader`` in ``into``, under the same name (the learned
+    decision checks the folder name it was trained with), files linked, not copied, its
+    manifest giving it ``roles`` and ``skip_quotes`` as its ``other`` settings (corpora other
+    than ``tuned``)."""
+    into = into / reader.name
     into.mkdir(parents=True)
     for f in reader.iterdir():
         if f.name != "manifest.json":
@@ -691,7 +700,7 @@ def roles_copy(reader: Path, into: Path, tuned: str, roles: str) -> Path:
     manifest = json.loads((reader / "manifest.json").read_text())
     other = manifest["settings"].setdefault("other", {})
     other.setdefault("tuned_corpus", tuned)
-    other["query_roles"] = roles
+    other["query_roles"], other["skip_quotes"] = roles, skip_quotes
     (into / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return into
 
