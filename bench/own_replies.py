@@ -37,15 +37,9 @@ from re3g.evaluate.replay import replay, summary  # noqa: E402
 def user_only_copy(folder: Path, into: Path) -> Path:
     """``folder`` under ``into`` with the same name, its manifest's ``query_roles`` set to
     "user", every other file a link to the original."""
-    out = into / folder.name
-    out.mkdir(parents=True)
-    for f in folder.iterdir():
-        if f.name != "manifest.json":
-            (out / f.name).symlink_to(f.resolve())
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest.setdefault("settings", {})["query_roles"] = "user"
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return out
+    from re3g.train.select_reader import linked_copy
+
+    return linked_copy(folder, into, lambda settings: settings.update(query_roles="user"))
 
 
 def overrides(pairs: list[str]) -> dict[str, Any]:

@@ -158,6 +158,7 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
     from re3g.models import MANIFEST
 
     rk = Config()
+    view = part_reader(part, ex)  # what the reader's question holds on this corpus
     # the cascade's depth and weight in the cross-encoder's manifest (what the pipeline uses
     # unless the config sets them), so a change there alone is not served from old readings;
     # read from the file, without loading the model a second time
@@ -167,8 +168,7 @@ def read_part(part: Part, ex: Any, depth: int, cache_dir: Path | None = CACHE_DI
         st = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
         cascade += [st.get("depth"), st.get("cross_weight")]
     key = hashlib.sha1(json.dumps([
-        part.name, str(part.index), depth, RANGES_KEPT,
-        [part_reader(part, ex).query_roles, part_reader(part, ex).skip_quotes],
+        part.name, str(part.index), depth, RANGES_KEPT, [view.query_roles, view.skip_quotes],
         [[e.id, [t.utterance for t in e.history],
           [[r.doc_id, r.span_id] for r in e.references]] for e in part.examples],
         [files_stamp(d) for d in (Path(ex.path) if ex.path else None,
@@ -688,21 +688,30 @@ def run_roles(args: Any, t0: float) -> int:
 
 def roles_copy(reader: Path, into: Path, tuned: str, roles: str, skip_quotes: bool = False
                ) -> Path:
-    """A copy of the reader folder ``reader`` in ``into``, under the same name (the learned
-    decision checks the folder name it was trained with), files linked, not copied, its
-    manifest giving it ``roles`` and ``skip_quotes`` as its ``other`` settings (corpora other
-    than ``tuned``)."""
-    into = into / reader.name
-    into.mkdir(parents=True)
-    for f in reader.iterdir():
+    """A copy of the reader folder ``reader`` in ``into`` (:func:`linked_copy`) whose manifest
+    gives it ``roles`` and ``skip_quotes`` as its ``other`` settings (corpora other than
+    ``tuned``)."""
+    def change(settings: dict[str, Any]) -> None:
+        other = settings.setdefault("other", {})
+        other.setdefault("tuned_corpus", tuned)
+        other["query_roles"], other["skip_quotes"] = roles, skip_quotes
+
+    return linked_copy(reader, into, change)
+
+
+def linked_copy(folder: Path, into: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """``folder`` copied into ``into`` under the same name (the learned decision checks the
+    reader folder's name it was trained with), its files linked, its manifest's ``settings``
+    edited by ``change``."""
+    out = into / folder.name
+    out.mkdir(parents=True)
+    for f in folder.iterdir():
         if f.name != "manifest.json":
-            (into / f.name).symlink_to(f.resolve())
-    manifest = json.loads((reader / "manifest.json").read_text())
-    other = manifest["settings"].setdefault("other", {})
-    other.setdefault("tuned_corpus", tuned)
-    other["query_roles"], other["skip_quotes"] = roles, skip_quotes
-    (into / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return into
+            (out / f.name).symlink_to(f.resolve())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    change(manifest.setdefault("settings", {}))
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return out
 
 
 def where_chosen(args: Any, written: Sequence[tuple[Path, Path]]) -> str:
