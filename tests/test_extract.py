@@ -404,16 +404,18 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
                                                                 tmp_path: Path) -> None:
     """A reader may carry range settings for documents it was not tuned on (chosen on the
     written development sets alone, ``select_reader --other``; the shipped reader has none,
-    session 29): a pipeline over any corpus but doc2dial (the sample corpus here) uses them,
-    doc2dial keeps the reader's own, and ``[answer] calibration`` forces either, as it does
-    for the learned decision. A typo under ``other`` is named."""
+    session 29, only the question settings of session 33): a pipeline over any corpus but
+    doc2dial (the sample corpus here) uses them, doc2dial keeps the reader's own, and
+    ``[answer] calibration`` forces either, as it does for the learned decision. A typo under
+    ``other`` is named."""
     from re3g.config import Config
     from re3g.extract import SpanExtractor
+    from re3g.extract.extractor import RANGE_SETTINGS
     from re3g.pipeline import Re3G
     from re3g.retrieve.index import corpus_fingerprint
 
     shipped = ROOT / "models" / "extractor-qa"
-    assert not SpanExtractor.load(shipped).other
+    assert not set(SpanExtractor.load(shipped).other) & {*RANGE_SETTINGS, "unsure"}
 
     def reader(other: dict) -> Path:  # the shipped reader's files, ``other`` in its manifest
         out = tmp_path / f"reader{len(list(tmp_path.iterdir()))}"

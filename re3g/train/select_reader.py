@@ -693,7 +693,7 @@ def roles_copy(reader: Path, into: Path, tuned: str, roles: str, skip_quotes: bo
     ``tuned``)."""
     def change(settings: dict[str, Any]) -> None:
         other = settings.setdefault("other", {})
-        other.setdefault("tuned_corpus", tuned)
+        other["tuned_corpus"] = tuned
         other["query_roles"], other["skip_quotes"] = roles, skip_quotes
 
     return linked_copy(reader, into, change)
