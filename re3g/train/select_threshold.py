@@ -1,0 +1,152 @@
+"""The learned decision's threshold for other documents, re-chosen on replayed conversations
+when the ranking there changes (the cross-encoder for other documents,
+``models/cross-reranker-other``).
+
+    python -m re3g.train.select_threshold [--written DOCS DIALOGUES]... [--dry-run]
+
+A better ranking also finds a more plausible passage for a question the documents do not
+answer, so at the same threshold the decision refuses fewer of them (docs/answerability.md,
+Sessions 31 and 33). This replays the written development sets (default
+:data:`re3g.train.common.CHOOSE_SETS`; the suites and ``data/dev6`` are refused) as the chat
+holds them (:mod:`re3g.evaluate.replay`) twice: with the doc2dial cross-encoder (the reference:
+``[rerank] cross_model`` set to it) and with the pipeline as it is. The other calibration's new
+threshold is the lowest confidence at or above the trained one at which the second replay
+refuses, pooled, at least as many unanswerable turns as the reference; right answers are
+reported for both. It is written into the answerability manifest's ``other`` block with the
+ranking it was chosen on (``other.ranking``) and its record (``other.threshold_selection``);
+the regression's coefficients are the trained ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from re3g.train import common
+
+
+def refused_at(records: Sequence[dict[str, Any]], threshold: float) -> int:
+    """Unanswerable turns of replay ``records`` refused at ``threshold`` (refused already, or
+    a confidence below it).
+
+    >>> refused_at([{"answerable": False, "grounded": True, "confidence": 0.3},
+    ...             {"answerable": False, "grounded": False, "confidence": 0.1}], 0.35)
+    2
+    """
+    return sum(1 for r in records if not r["answerable"]
+               and (not r["grounded"] or r["confidence"] < threshold))
+
+
+def right_at(records: Sequence[dict[str, Any]], threshold: float) -> int:
+    """Answerable turns of replay ``records`` still answered right at ``threshold``.
+
+    >>> right_at([{"answerable": True, "right": True, "confidence": 0.3}], 0.35)
+    0
+    """
+    return sum(1 for r in records if r["answerable"] and r["right"]
+               and r["confidence"] >= threshold)
+
+
+def lowest_matching(records: Sequence[dict[str, Any]], trained: float, target: int
+                    ) -> float:
+    """The lowest threshold at or above ``trained`` at which ``records`` refuse at least
+    ``target`` unanswerable turns: ``trained`` when they already do, else just above the
+    confidence of the last unanswerable turn it takes (confidences have four decimals).
+
+    >>> rows = [{"answerable": False, "grounded": True, "confidence": c} for c in (0.3, 0.5)]
+    >>> lowest_matching(rows, 0.2, 0), lowest_matching(rows, 0.2, 1), lowest_matching(rows, 0.2, 2)
+    (0.2, 0.3001, 0.5001)
+    """
+    need = target - refused_at(records, trained)
+    if need <= 0:
+        return trained
+    answered = sorted(r["confidence"] for r in records
+                      if not r["answerable"] and r["grounded"] and r["confidence"] >= trained)
+    return round(answered[min(need, len(answered)) - 1] + 1e-4, 4)
+
+
+def replay_sets(sets: Sequence[tuple[Path, Path]], **config: Any) -> list[dict[str, Any]]:
+    """Replay records of every set (each with its set's folder under ``set``), the pipeline
+    built with ``config`` over each set's documents."""
+    from re3g.config import PASSAGE_MAX_WORDS, Config
+    from re3g.evaluate.replay import replay
+    from re3g.evaluate.runner import ensure_index
+    from re3g.pipeline import Re3G
+
+    out: list[dict[str, Any]] = []
+    for docs_dir, dialogues in sets:
+        docs, _, examples = common.load_written(docs_dir, dialogues)
+        index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
+        bot = Re3G(Config(index=str(index), docs=str(docs_dir), **config), documents=docs)
+        out += [{**r, "set": str(docs_dir)} for r in replay(bot, examples)]
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from re3g.evaluate.report import write_atomic
+    from re3g.models import model_path, trained
+    from re3g.rank import OTHER_CROSS, cross_settings, load_cross
+
+    p = argparse.ArgumentParser(prog="python -m re3g.train.select_threshold",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--written", nargs=2, action="append", type=Path,
+                   metavar=("DOCS", "DIALOGUES"), help="choose sets (default dev..dev5)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="answerability model folder (default models/answerability)")
+    p.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    args = p.parse_args(argv)
+    t0 = time.time()
+    sets = common.checked_sets(args.written, common.CHOOSE_SETS,
+                               "choose the decision's threshold for other documents")
+    if not trained(OTHER_CROSS):
+        raise SystemExit(f"no cross-encoder for other documents at {model_path(OTHER_CROSS)}: "
+                         "train one with `re3g train cross-other` first")
+    folder = args.model or model_path("answerability")
+    mpath = folder / "manifest.json"
+    manifest = json.loads(mpath.read_text())
+    other = manifest.get("other")
+    if not other:
+        raise SystemExit(f"{mpath}: no 'other' calibration to re-choose the threshold of")
+    trained_threshold = float(other.get("threshold_selection", {}).get("trained_threshold",
+                                                                       other["threshold"]))
+    decision = {"answerability": str(folder), "min_confidence": trained_threshold}
+    reference = replay_sets(sets, cross_model=str(model_path("cross-reranker")), **decision)
+    candidate = replay_sets(sets, **decision)
+    target = refused_at(reference, trained_threshold)
+    chosen = lowest_matching(candidate, trained_threshold, target)
+    depth, weight = cross_settings(load_cross(True, str(model_path(OTHER_CROSS))))
+    report = {
+        "rule": "the lowest threshold at or above the trained one at which the replays with "
+                "the cross-encoder for other documents refuse, pooled, at least as many "
+                "unanswerable turns as with the doc2dial cross-encoder",
+        "trained_threshold": trained_threshold, "threshold": chosen,
+        "reference": {"right": right_at(reference, trained_threshold), "refused": target},
+        "at_trained": {"right": right_at(candidate, trained_threshold),
+                       "refused": refused_at(candidate, trained_threshold)},
+        "chosen": {"right": right_at(candidate, chosen),
+                   "refused": refused_at(candidate, chosen)},
+        "n_answerable": sum(r["answerable"] for r in candidate),
+        "n_unanswerable": sum(not r["answerable"] for r in candidate),
+        "where": "written sets " + ", ".join(str(d) for d, _ in sets) + ", replayed with "
+                 "the bot's own replies; never doc2dial, never validation, never a held-out "
+                 "set",
+        "command": " ".join(["python -m re3g.train.select_threshold"]
+                            + [a for d, f in sets for a in ("--written", str(d), str(f))]),
+        "seconds": round(time.time() - t0, 1)}
+    print(json.dumps(report, indent=2))
+    if not args.dry_run:
+        other["threshold"] = chosen
+        other["ranking"] = {**manifest.get("ranking", {}), "cross_depth": depth,
+                            "cross_weight": weight}
+        other["threshold_selection"] = report
+        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
+        print(f"wrote the other calibration's threshold {chosen} into {mpath}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

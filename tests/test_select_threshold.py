@@ -1,0 +1,88 @@
+"""The decision's threshold for other documents re-chosen on replays when a cross-encoder for
+other documents changes their ranking (re3g.train.select_threshold)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from test_cross_other import _model
+from test_reader_roles import _tiny_set
+
+from re3g.errors import DataError
+from re3g.rank import OTHER_CROSS
+from re3g.train.select_threshold import lowest_matching, main, refused_at, right_at
+
+
+def _row(answerable: bool, confidence: float, grounded: bool = True,
+         right: bool | None = None) -> dict:
+    return {"answerable": answerable, "confidence": confidence, "grounded": grounded,
+            "right": right}
+
+
+def test_the_lowest_threshold_that_refuses_as_many_unanswerable_turns() -> None:
+    rows = [_row(False, 0.10, grounded=False), _row(False, 0.25), _row(False, 0.40),
+            _row(True, 0.30, right=True), _row(True, 0.50, right=True), _row(True, 0.6)]
+    assert refused_at(rows, 0.2) == 1 and right_at(rows, 0.2) == 2
+    assert lowest_matching(rows, 0.2, 1) == 0.2  # the trained threshold already refuses one
+    assert lowest_matching(rows, 0.2, 2) == 0.2501  # just above the 0.25 turn
+    assert right_at(rows, 0.2501) == 2 and refused_at(rows, 0.2501) == 2
+    assert lowest_matching(rows, 0.2, 3) == 0.4001  # the 0.30 answerable turn is refused too
+    assert right_at(rows, 0.4001) == 1
+    assert lowest_matching(rows, 0.2, 4) == 0.4001  # no more to refuse: as far as it goes
+
+
+@pytest.fixture
+def models_root(tmp_path: Path, monkeypatch):
+    """The project's models with a tiny cross-encoder for other documents beside them."""
+    from re3g.models import models_dir, project_root
+
+    root = tmp_path / "models"
+    root.mkdir()
+    for folder in (project_root() / "models").iterdir():
+        if folder.is_dir() and folder.name != OTHER_CROSS:
+            (root / folder.name).symlink_to(folder)
+    monkeypatch.setenv("RE3G_MODELS_DIR", str(root))
+    models_dir.cache_clear()
+    yield root
+    models_dir.cache_clear()
+
+
+@pytest.mark.slow
+def test_the_threshold_is_chosen_on_replays_and_written_with_its_record(
+        models_root: Path, tmp_path: Path, capsys) -> None:
+    from re3g.models import project_root
+
+    decision = tmp_path / "answerability"
+    decision.mkdir()
+    shutil.copy(project_root() / "models" / "answerability" / "manifest.json", decision)
+    before = json.loads((decision / "manifest.json").read_text())
+    with pytest.raises(SystemExit, match="re3g train cross-other"):  # no model: nothing to do
+        main(["--model", str(decision), "--dry-run"])
+    _model(models_root, OTHER_CROSS, tuned=before["tuned_corpus"])
+    docs, dialogues = _tiny_set(tmp_path)
+    assert main(["--model", str(decision), "--written", str(docs), str(dialogues)]) == 0
+    other = json.loads((decision / "manifest.json").read_text())["other"]
+    record = other["threshold_selection"]
+    trained = before["other"]["threshold"]
+    assert record["trained_threshold"] == trained and other["threshold"] >= trained
+    assert record["chosen"]["refused"] >= record["reference"]["refused"]
+    assert (other["ranking"]["cross_depth"], other["ranking"]["cross_weight"]) == (2, 0.02)
+    assert "--written" in record["command"] and "held-out" in record["where"]
+    # the coefficients are the trained ones
+    assert other["coef"] == before["other"]["coef"]
+    assert "wrote the other calibration's threshold" in capsys.readouterr().out
+    # run again: it starts from the trained threshold, not from the one it wrote
+    assert main(["--model", str(decision), "--written", str(docs), str(dialogues),
+                 "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{"):out.rindex("}") + 1])["trained_threshold"] == trained
+
+
+def test_the_threshold_selection_refuses_held_out_sets_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="held-out set"):
+        main(["--dry-run", "--written", "data/suite/documents", "data/suite/dialogues.json"])
+    with pytest.raises(DataError, match="not found"):
+        main(["--dry-run", "--written", str(tmp_path / "nothing"), str(tmp_path / "none.json")])
