@@ -38,14 +38,14 @@ from re3g.models import (
 
 DATA_DIR = Path("../shared/data/doc2dial")
 DEV_SET = (Path("data/dev/documents"), Path("data/dev/dialogues.json"))
+"""The hand-written development set over documents outside doc2dial (``data/README.md``):
+settings and the learned decision are chosen on it beside doc2dial train; the behaviour-test
+suite in ``data/suite`` is never used for choosing."""
 CHOOSE_SETS = [(f"data/{n}/documents", f"data/{n}/dialogues.json")
                for n in ("dev", "dev2", "dev3", "dev4", "dev5")]
 """The written development sets settings for other documents are chosen on."""
 HELD_OUT = ("data/suite", "data/dev6", "data/sample")
 """Written sets that neither train nor choose anything (they check the result)."""
-"""The hand-written development set over documents outside doc2dial (``data/README.md``):
-settings and the learned decision are chosen on it beside doc2dial train; the behaviour-test
-suite in ``data/suite`` is never used for choosing."""
 
 
 DEV_DIALOGUES = 80
@@ -115,6 +115,24 @@ def checked_sets(pairs: Sequence[Sequence[Path]] | None, default: Sequence[tuple
             raise DataError(f"written set {docs_dir} / {dialogues} not found (a folder of "
                             f"documents and a dialogues file)")
     return sets
+
+
+def replay_sets(sets: Sequence[tuple[Path, Path]], **config: Any) -> list[dict[str, Any]]:
+    """Every written set replayed as the chat holds it (:func:`re3g.evaluate.replay.replay`),
+    the pipeline built with ``config`` over each set's documents (its index built once and
+    cached): one record per user turn, with its set's folder under ``set``."""
+    from re3g.config import PASSAGE_MAX_WORDS, Config
+    from re3g.evaluate.replay import replay
+    from re3g.evaluate.runner import ensure_index
+    from re3g.pipeline import Re3G
+
+    out: list[dict[str, Any]] = []
+    for docs_dir, dialogues in sets:
+        docs, _, examples = load_written(docs_dir, dialogues)
+        index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
+        bot = Re3G(Config(index=str(index), docs=str(docs_dir), **config), documents=docs)
+        out += [{**r, "set": str(docs_dir)} for r in replay(bot, examples)]
+    return out
 
 
 def load_written(docs_dir: Path, dialogues: Path) -> tuple[dict[str, Any], list[Any], list[Any]]:

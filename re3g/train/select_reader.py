@@ -629,12 +629,9 @@ def run_roles(args: Any, t0: float) -> int:
     helps there (session 16)."""
     import tempfile
 
-    from re3g.config import PASSAGE_MAX_WORDS, Config
     from re3g.data import load_documents
-    from re3g.evaluate.replay import replay, summary
-    from re3g.evaluate.runner import ensure_index
+    from re3g.evaluate.replay import summary
     from re3g.extract import SpanExtractor
-    from re3g.pipeline import Re3G
     from re3g.retrieve.index import corpus_fingerprint
 
     sets = common.checked_sets(args.written, common.CHOOSE_SETS,
@@ -649,12 +646,10 @@ def run_roles(args: Any, t0: float) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, variant in ROLE_VARIANTS.items():
             folder = roles_copy(args.reader, Path(tmp) / name, tuned, *variant)
-            for docs_dir, dialogues in sets:
-                docs, _, examples = common.load_written(docs_dir, dialogues)
-                index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
-                bot = Re3G(Config(index=str(index), docs=str(docs_dir), extractor=str(folder)),
-                           documents=docs)
-                per_set.setdefault(str(docs_dir), {})[name] = summary(replay(bot, examples))
+            records = common.replay_sets(sets, extractor=str(folder))
+            for docs_dir, _ in sets:
+                per_set.setdefault(str(docs_dir), {})[name] = summary(
+                    [r for r in records if r["set"] == str(docs_dir)])
     pooled = {name: {k: sum(per_set[d][name][k] for d in per_set)
                      for k in ("right_turns", "refused_turns", "n_answerable",
                                "n_unanswerable")} for name in ROLE_VARIANTS}

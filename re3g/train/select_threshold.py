@@ -69,27 +69,10 @@ def lowest_matching(records: Sequence[dict[str, Any]], trained: float, target: i
     return round(answered[min(need, len(answered)) - 1] + 1e-4, 4)
 
 
-def replay_sets(sets: Sequence[tuple[Path, Path]], **config: Any) -> list[dict[str, Any]]:
-    """Replay records of every set (each with its set's folder under ``set``), the pipeline
-    built with ``config`` over each set's documents."""
-    from re3g.config import PASSAGE_MAX_WORDS, Config
-    from re3g.evaluate.replay import replay
-    from re3g.evaluate.runner import ensure_index
-    from re3g.pipeline import Re3G
-
-    out: list[dict[str, Any]] = []
-    for docs_dir, dialogues in sets:
-        docs, _, examples = common.load_written(docs_dir, dialogues)
-        index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
-        bot = Re3G(Config(index=str(index), docs=str(docs_dir), **config), documents=docs)
-        out += [{**r, "set": str(docs_dir)} for r in replay(bot, examples)]
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     from re3g.evaluate.report import write_atomic
-    from re3g.models import model_path, trained
-    from re3g.rank import OTHER_CROSS, cross_settings, load_cross
+    from re3g.models import model_path, read_model_manifest, trained
+    from re3g.rank import OTHER_CROSS, Reranker, cross_settings
 
     p = argparse.ArgumentParser(prog="python -m re3g.train.select_threshold",
                                 description=__doc__.split("\n\n")[0])
@@ -114,11 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     trained_threshold = float(other.get("threshold_selection", {}).get("trained_threshold",
                                                                        other["threshold"]))
     decision = {"answerability": str(folder), "min_confidence": trained_threshold}
-    reference = replay_sets(sets, cross_model=str(model_path("cross-reranker")), **decision)
-    candidate = replay_sets(sets, **decision)
+    reference = common.replay_sets(sets, cross_model=str(model_path("cross-reranker")), **decision)
+    candidate = common.replay_sets(sets, **decision)
     target = refused_at(reference, trained_threshold)
     chosen = lowest_matching(candidate, trained_threshold, target)
-    depth, weight = cross_settings(load_cross(True, str(model_path(OTHER_CROSS))))
+    # the cascade the pipeline resolves from the model's manifest (no weights loaded)
+    depth, weight = cross_settings(Reranker("cross-encoder", None, read_model_manifest(
+        model_path(OTHER_CROSS), "reranker", "re3g train cross-other")))
     report = {
         "rule": "the lowest threshold at or above the trained one at which the replays with "
                 "the cross-encoder for other documents refuse, pooled, at least as many "
