@@ -131,7 +131,7 @@ class SpanExtractor(LoadedModel):
         # documents word for word (the chat's own extractive replies; doc2dial's agents
         # paraphrase, and a reader trained on them moves off a sentence it sees quoted)
         self.skip_quotes = bool(st.get("skip_quotes", False))
-        self._quoted: tuple[int, str] = (0, "")
+        self._quoted: tuple[int, str, dict[str, bool]] = (0, "", {})
         self._tuned = {**{k: getattr(self, k) for k in RANGE_SETTINGS},
                        "unsure_margin": self.unsure_margin, "unsure": dict(self.unsure),
                        "query_roles": self.query_roles, "skip_quotes": self.skip_quotes}
@@ -471,17 +471,23 @@ class SpanExtractor(LoadedModel):
         from re3g.data.query import build_query
 
         if self.skip_quotes and documents:
-            corpus = self._corpus_text(documents)
             history = [t for t in history
-                       if t.role != "agent" or not quotes_documents(t.utterance, corpus)]
+                       if t.role != "agent" or not self._quotes(t.utterance or "", documents)]
         return build_query(history, roles=self.query_roles)
 
-    def _corpus_text(self, documents: dict[str, Document]) -> str:
-        """The documents' text, normalised as :func:`quotes_documents` reads it (kept for
-        the last corpus seen)."""
+    def _quotes(self, text: str, documents: dict[str, Document]) -> bool:
+        """:func:`quotes_documents` over ``documents``, their normalised text built once and
+        each agent turn's answer kept (a turn's question is built more than once, and the
+        history's replies come back every turn), both for the last corpus seen."""
         if self._quoted[0] != id(documents):
-            self._quoted = (id(documents), " ".join(_flat(d.text) for d in documents.values()))
-        return self._quoted[1]
+            self._quoted = (id(documents),
+                            " ".join(_flat(d.text) for d in documents.values()), {})
+        seen = self._quoted[2]
+        if len(seen) > 4096:  # a long-running chat: keep the memory bounded
+            seen.clear()
+        if text not in seen:
+            seen[text] = quotes_documents(text, self._quoted[1])
+        return seen[text]
 
     def read(self, query: str, hits: Sequence[Hit], documents: dict[str, Document] | None
              ) -> list[Any]:
@@ -724,8 +730,9 @@ def _flat(text: str | None) -> str:
 
 def quotes_documents(text: str | None, corpus: str) -> bool:
     """Whether every sentence of four words or more of ``text`` occurs word for word in
-    ``corpus`` (:meth:`SpanExtractor._corpus_text`), and there is one: a reply that quotes
-    the documents, as the extractive generator's do ("Yes." or "No." before it is allowed).
+    ``corpus`` (normalised as :meth:`SpanExtractor._quotes` builds it), and there is one: a
+    reply that quotes the documents, as the extractive generator's do ("Yes." or "No." before
+    it is allowed).
 
     >>> quotes_documents("Yes. A day pass costs 8 dollars.", "a day pass costs 8 dollars.")
     True
