@@ -14,7 +14,8 @@ after a change of document and overall, and the share of unanswerable turns refu
 their folders whose manifests say so; same weights): they then read the user's turns only, so the
 bot's own earlier replies cannot pull them back to the passage they quoted; ``--roles
 reader-user`` does so for the reader alone. Writes
-``bench/results/own_replies-<set>-<roles>.json``.
+``bench/results/own_replies-<set>-<roles>.json``, and with ``--records FILE`` every turn's
+record (JSONL) for ``bench/paired_replays.py``.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dialogues", type=Path, default=ROOT / "data" / "dev" / "dialogues.json")
     ap.add_argument("--roles", choices=("manifest", "user", "reader-user"), default="manifest")
     ap.add_argument("--limit", type=int, default=0, help="first N user turns only")
+    ap.add_argument("--records", type=Path, default=None, metavar="FILE",
+                    help="also write every turn's record (JSONL), for bench/paired_replays.py")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a pipeline setting (re3g.config.Config field), e.g. document_weight=0")
     ap.add_argument("--doc2dial-dev", action="store_true",
@@ -140,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         bot = bot_for(args.roles, Path(tmp), index=str(index), docs=str(args.docs),
                       **overrides(args.set))
         records = replay(bot, examples)
+    if args.records:
+        from re3g.evaluate.report import write_atomic
+
+        write_atomic(args.records, "".join(json.dumps({**r, "set": str(args.docs)}) + "\n"
+                                           for r in records))
     result = {"docs": str(args.docs), "dialogues": str(args.dialogues), "roles": args.roles,
               **summary(records)}
     print(json.dumps(result, indent=1))

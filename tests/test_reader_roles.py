@@ -149,3 +149,45 @@ def test_agent_turns_that_quote_the_documents_can_be_left_out_on_other_documents
     said = [*history[:1], Turn(2, "agent", "Members may ride for 45 minutes."), history[2]]
     assert "Members may ride" in ex.question(said, docs)
     assert "45 minutes" in ex.question(history)
+
+
+def test_two_replays_are_compared_turn_by_turn_with_a_sign_test(tmp_path: Path) -> None:
+    """``paired`` counts the turns each run gets that the other does not (right answers,
+    refusals) per set and pooled, and tests the split: ten turns won and none lost is not
+    reshuffling, five each way is; runs over different turns are refused, and the bench
+    names a file and line that is not a record."""
+    import subprocess
+    import sys
+
+    from re3g.evaluate.replay import paired
+
+    root = Path(__file__).resolve().parents[1]
+
+    def rec(i: int, answerable: bool, good: bool, where: str = "a") -> dict:
+        return {"set": where, "id": f"d_{i}", "answerable": answerable,
+                "grounded": good if answerable else not good,
+                "right": good if answerable else None}
+
+    before = [rec(i, True, False) for i in range(10)] + [rec(i, False, i < 15, "b")
+                                                          for i in range(10, 20)]
+    after = [rec(i, True, True) for i in range(10)] + [rec(i, False, i >= 15, "b")
+                                                       for i in range(10, 20)]
+    got = paired(before, after)
+    assert got["right"] == {"lost": 0, "won": 10, "p": 0.002}
+    assert got["refused"] == {"lost": 5, "won": 5, "p": 1.0}
+    assert got["either"]["won"] == 15 and got["either"]["lost"] == 5
+    with pytest.raises(ValueError, match="different turns"):
+        paired(before, after[:-1])
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("".join(json.dumps(r) + "\n" for r in before))
+    b.write_text("".join(json.dumps(r) + "\n" for r in after))
+    out = subprocess.run([sys.executable, str(root / "bench" / "paired_replays.py"), str(a),
+                          str(b)], capture_output=True, text=True, check=True).stdout
+    shown = json.loads(out)
+    assert shown["pooled"] == got and shown["a"]["right"]["won"] == 10
+    assert shown["b"]["refused"] == {"lost": 5, "won": 5, "p": 1.0}
+    b.write_text(b.read_text() + "{not json\n")
+    bad = subprocess.run([sys.executable, str(root / "bench" / "paired_replays.py"), str(a),
+                          str(b)], capture_output=True, text=True)
+    assert bad.returncode != 0 and f"{b}, line 21: not a replay record" in bad.stderr

@@ -71,3 +71,49 @@ def summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "refused_unanswerable": pct(neg, "grounded", want=False),
             "right_turns": sum(bool(r["right"]) for r in pos),
             "refused_turns": sum(not r["grounded"] for r in neg)}
+
+
+def paired(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
+           ) -> dict[str, Any]:
+    """Two :func:`replay` runs of the same turns compared turn by turn (records keyed by
+    their ``set``, when they have one, and ``id``): answerable turns right only before /
+    only after, unanswerable turns refused only before / only after, and for each measure
+    and for both together (a turn won or lost either way) the two-sided exact sign test of
+    the turns that changed (:func:`scipy.stats.binomtest`): the chance of a split at least
+    this uneven if the change did nothing but reshuffle them.
+
+    Two settings that each win and lose many turns differ by little in total; the counts
+    say how much of a total's difference is such reshuffling.
+
+    >>> a = [{"id": "d_1", "answerable": True, "right": True, "grounded": True},
+    ...      {"id": "d_3", "answerable": False, "right": None, "grounded": True}]
+    >>> b = [{"id": "d_1", "answerable": True, "right": False, "grounded": True},
+    ...      {"id": "d_3", "answerable": False, "right": None, "grounded": False}]
+    >>> r = paired(a, b)
+    >>> r["right"], r["refused"], r["either"]["p"]
+    ({'lost': 1, 'won': 0, 'p': 1.0}, {'lost': 0, 'won': 1, 'p': 1.0}, 1.0)
+    """
+    from scipy.stats import binomtest
+
+    def key(r: dict[str, Any]) -> tuple[str, str]:
+        return (str(r.get("set", "")), str(r["id"]))
+
+    old = {key(r): r for r in before}
+    new = {key(r): r for r in after}
+    if old.keys() != new.keys():
+        missing = sorted(old.keys() ^ new.keys())[:3]
+        raise ValueError(f"the two runs hold different turns (e.g. {missing})")
+
+    def good(r: dict[str, Any]) -> bool:  # right when answerable, refused when not
+        return bool(r["right"]) if r["answerable"] else not r["grounded"]
+
+    def split(keys: list[tuple[str, str]]) -> dict[str, Any]:
+        lost = sum(good(old[k]) and not good(new[k]) for k in keys)
+        won = sum(good(new[k]) and not good(old[k]) for k in keys)
+        p = binomtest(won, won + lost).pvalue if won + lost else 1.0
+        return {"lost": lost, "won": won, "p": round(float(p), 4)}
+
+    answerable = [k for k in old if old[k]["answerable"]]
+    unanswerable = [k for k in old if not old[k]["answerable"]]
+    return {"right": split(answerable), "refused": split(unanswerable),
+            "either": split(answerable + unanswerable)}
