@@ -76,9 +76,17 @@ def test_the_threshold_is_chosen_on_replays_and_written_with_its_record(
     assert "wrote the other calibration's threshold" in capsys.readouterr().out
     # run again: it starts from the trained threshold, not from the one it wrote
     assert main(["--model", str(decision), "--written", str(docs), str(dialogues),
-                 "--dry-run"]) == 0
+                 "--dry-run", "--records", str(tmp_path / "records")]) == 0
     out = capsys.readouterr().out
-    assert json.loads(out[out.index("{"):out.rindex("}") + 1])["trained_threshold"] == trained
+    shown = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    assert shown["trained_threshold"] == trained
+    # both replays' turns are kept for a turn-by-turn comparison (bench/paired_replays.py)
+    from re3g.evaluate.replay import paired
+
+    kept = [[json.loads(line) for line in (tmp_path / "records" / f"{name}.jsonl").open()]
+            for name in ("reference", "candidate")]
+    assert len(kept[0]) == len(kept[1]) == shown["n_answerable"] + shown["n_unanswerable"]
+    assert paired(*kept)["right"]["won"] >= 0
 
 
 def test_the_threshold_selection_refuses_held_out_sets_before_any_work(tmp_path: Path) -> None:

@@ -14,7 +14,9 @@ threshold is the lowest confidence at or above the trained one at which the seco
 refuses, pooled, at least as many unanswerable turns as the reference; right answers are
 reported for both. It is written into the answerability manifest's ``other`` block with the
 ranking it was chosen on (``other.ranking``) and its record (``other.threshold_selection``);
-the regression's coefficients are the trained ones.
+the regression's coefficients are the trained ones. ``--records DIR`` keeps both replays'
+per-turn records, so ``bench/paired_replays.py`` can compare them turn by turn (which turns
+the new ranking wins and loses, and whether that is more than reshuffling).
 """
 
 from __future__ import annotations
@@ -80,7 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                    metavar=("DOCS", "DIALOGUES"), help="choose sets (default dev..dev5)")
     p.add_argument("--model", type=Path, default=None,
                    help="answerability model folder (default models/answerability)")
-    p.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    p.add_argument("--records", type=Path, default=None, metavar="DIR",
+                   help="also write both replays' per-turn records (reference.jsonl, "
+                        "candidate.jsonl) into DIR, for bench/paired_replays.py")
+    p.add_argument("--dry-run", action="store_true",
+                   help="report, write nothing into the model")
     args = p.parse_args(argv)
     t0 = time.time()
     sets = common.checked_sets(args.written, common.CHOOSE_SETS,
@@ -99,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     decision = {"answerability": str(folder), "min_confidence": trained_threshold}
     reference = common.replay_sets(sets, cross_model=str(model_path("cross-reranker")), **decision)
     candidate = common.replay_sets(sets, **decision)
+    if args.records:
+        args.records.mkdir(parents=True, exist_ok=True)
+        for name, records in (("reference", reference), ("candidate", candidate)):
+            write_atomic(args.records / f"{name}.jsonl",
+                         "".join(json.dumps(r) + "\n" for r in records))
     target = refused_at(reference, trained_threshold)
     chosen = lowest_matching(candidate, trained_threshold, target)
     # the cascade the pipeline resolves from the model's manifest (no weights loaded)
