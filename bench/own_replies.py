@@ -144,10 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                       **overrides(args.set))
         records = replay(bot, examples)
     if args.records:
-        from re3g.evaluate.report import write_atomic
+        from re3g.evaluate.report import write_jsonl
 
-        write_atomic(args.records, "".join(json.dumps({**r, "set": str(args.docs)}) + "\n"
-                                           for r in records))
+        write_jsonl(args.records, [{**r, "set": str(args.docs)} for r in records])
     result = {"docs": str(args.docs), "dialogues": str(args.dialogues), "roles": args.roles,
               **summary(records)}
     print(json.dumps(result, indent=1))

@@ -86,7 +86,14 @@ def test_the_threshold_is_chosen_on_replays_and_written_with_its_record(
     kept = [[json.loads(line) for line in (tmp_path / "records" / f"{name}.jsonl").open()]
             for name in ("reference", "candidate")]
     assert len(kept[0]) == len(kept[1]) == shown["n_answerable"] + shown["n_unanswerable"]
-    assert paired(*kept)["right"]["won"] >= 0
+    # the kept records are the ones the report was computed from
+    assert {"right": right_at(kept[0], trained), "refused": refused_at(kept[0], trained)} \
+        == shown["reference"]
+    assert {"right": right_at(kept[1], trained), "refused": refused_at(kept[1], trained)} \
+        == shown["at_trained"]
+    split = paired(*kept)
+    assert split["right"]["won"] - split["right"]["lost"] == \
+        shown["at_trained"]["right"] - shown["reference"]["right"]
 
 
 def test_the_threshold_selection_refuses_held_out_sets_before_any_work(tmp_path: Path) -> None:

@@ -177,7 +177,7 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     the module doc); write ``OUT/answerability.jsonl``."""
     from re3g.decide import LearnedRule
     from re3g.evaluate.records import LineCache, code_stamp, failure_record
-    from re3g.evaluate.report import write_atomic
+    from re3g.evaluate.report import write_jsonl
     from re3g.evaluate.turns import TurnFailure, dialogue_keys
 
     synthetic = ctx.options.get("unanswerable") == SYNTHETIC
@@ -220,5 +220,4 @@ def run_stage(ctx: Any, report: dict[str, Any]) -> None:
     block["decision"] = "learned" if isinstance(bot.rule, LearnedRule) else "rule"
     block["threshold"] = round(bot.min_confidence, 4)
     report["answerability"] = block
-    write_atomic(ctx.out / "answerability.jsonl",
-                 "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    write_jsonl(ctx.out / "answerability.jsonl", records)

@@ -19,6 +19,11 @@ def write_json(path: Path, obj: Any) -> None:
     write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
+def write_jsonl(path: Path, rows: Any) -> None:
+    """``rows`` (dicts) to ``path`` as JSON lines, in one atomic step (:func:`write_atomic`)."""
+    write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
 def _table(rows: dict[str, dict[str, float]], title: str) -> list[str]:
     if not rows:
         return []

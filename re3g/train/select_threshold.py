@@ -72,7 +72,7 @@ def lowest_matching(records: Sequence[dict[str, Any]], trained: float, target: i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from re3g.evaluate.report import write_atomic
+    from re3g.evaluate.report import write_atomic, write_jsonl
     from re3g.models import model_path, read_model_manifest, trained
     from re3g.rank import OTHER_CROSS, Reranker, cross_settings
 
@@ -108,8 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.records:
         args.records.mkdir(parents=True, exist_ok=True)
         for name, records in (("reference", reference), ("candidate", candidate)):
-            write_atomic(args.records / f"{name}.jsonl",
-                         "".join(json.dumps(r) + "\n" for r in records))
+            write_jsonl(args.records / f"{name}.jsonl", records)
     target = refused_at(reference, trained_threshold)
     chosen = lowest_matching(candidate, trained_threshold, target)
     # the cascade the pipeline resolves from the model's manifest (no weights loaded)
