@@ -246,6 +246,7 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
                             (root / "dev4" / "documents", root / "dev4" / "dialogues.json"),
                             (root / "dev5" / "documents", root / "dev5" / "dialogues.json"),
                             (root / "dev6" / "documents", root / "dev6" / "dialogues.json"),
+                            (root / "dev7" / "documents", root / "dev7" / "dialogues.json"),
                             (root / "sample", root / "suite" / "sample_dialogues.json")]:
         bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
                                   "--written", str(docs), str(dialogues), *data_args()])

@@ -44,7 +44,7 @@ suite in ``data/suite`` is never used for choosing."""
 CHOOSE_SETS = [(f"data/{n}/documents", f"data/{n}/dialogues.json")
                for n in ("dev", "dev2", "dev3", "dev4", "dev5")]
 """The written development sets settings for other documents are chosen on."""
-HELD_OUT = ("data/suite", "data/dev6", "data/sample")
+HELD_OUT = ("data/suite", "data/dev6", "data/dev7", "data/sample")
 """Written sets that neither train nor choose anything (they check the result)."""
 
 

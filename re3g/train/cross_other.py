@@ -14,12 +14,12 @@ Session 31 measured it and did not ship it (docs/answerability.md): it ranks bet
 held-out set, but the answers barely follow and fewer unanswerable turns are refused.
 
 The cascade's depth and weight are then chosen on other written sets (``--choose``, default
-``data/dev`` .. ``data/dev5``; never the suites or ``data/dev6``, which are held out): every
-turn's ranking before the cross step and the new model's logits of its top passages are
-computed once, each (depth, weight) of :data:`GRID_DEPTHS` × :data:`GRID_WEIGHTS` is scored
+``data/dev`` .. ``data/dev5``; never the suites, ``data/dev6`` or ``data/dev7``, which are held
+out): every turn's ranking before the cross step and the new model's logits of its top passages
+are computed once, each (depth, weight) of :data:`GRID_DEPTHS` × :data:`GRID_WEIGHTS` is scored
 by the top-passage rate (a reference span in the top passage) pooled over the sets, and the
-shallowest depth within :data:`re3g.train.select_ranking.DEPTH_TOLERANCE` of the best is
-taken (the cross-encoder costs time per passage). The grid and each set's figures go to the
+shallowest depth within :data:`re3g.train.select_ranking.DEPTH_TOLERANCE` of the best is taken
+(the cross-encoder costs time per passage). The grid and each set's figures go to the
 manifest's ``selection``.
 
     re3g train cross-other                               # models/cross-reranker-other

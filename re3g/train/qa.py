@@ -285,9 +285,11 @@ def written_training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[P
     []
     """
     from re3g.errors import DataError
+    from re3g.train.common import CHOOSE_SETS, HELD_OUT
 
-    def held_out(folder: Path) -> bool:  # data/dev, dev2-dev6, data/suite, data/sample
-        held = {"dev", "dev2", "dev3", "dev4", "dev5", "dev6", "suite", "sample"}
+    held = {Path(d).parent.name for d, _ in CHOOSE_SETS} | {Path(h).name for h in HELD_OUT}
+
+    def held_out(folder: Path) -> bool:  # the choose sets (data/dev..dev5) and the held-out ones
         return folder.parent.name == "data" and folder.name in held
 
     sets = [(Path(d), Path(f)) for d, f in (pairs or [])]

@@ -7,16 +7,17 @@ when the ranking there changes (the cross-encoder for other documents,
 A better ranking also finds a more plausible passage for a question the documents do not
 answer, so at the same threshold the decision refuses fewer of them (docs/answerability.md,
 Sessions 31 and 33). This replays the written development sets (default
-:data:`re3g.train.common.CHOOSE_SETS`; the suites and ``data/dev6`` are refused) as the chat
-holds them (:mod:`re3g.evaluate.replay`) twice: with the doc2dial cross-encoder (the reference:
-``[rerank] cross_model`` set to it) and with the pipeline as it is. The other calibration's new
-threshold is the lowest confidence at or above the trained one at which the second replay
-refuses, pooled, at least as many unanswerable turns as the reference; right answers are
-reported for both. It is written into the answerability manifest's ``other`` block with the
-ranking it was chosen on (``other.ranking``) and its record (``other.threshold_selection``);
-the regression's coefficients are the trained ones. ``--records DIR`` keeps both replays'
-per-turn records, so ``bench/paired_replays.py`` can compare them turn by turn (which turns
-the new ranking wins and loses, and whether that is more than reshuffling).
+:data:`re3g.train.common.CHOOSE_SETS`; the suites, ``data/dev6`` and ``data/dev7`` are refused)
+as the chat holds them (:mod:`re3g.evaluate.replay`) twice: with the doc2dial cross-encoder
+(the reference: ``[rerank] cross_model`` set to it) and with the pipeline as it is. The other
+calibration's new threshold is the lowest confidence at or above the trained one at which the
+second replay refuses, pooled, at least as many unanswerable turns as the reference; right
+answers are reported for both. It is written into the answerability manifest's ``other`` block
+with the ranking it was chosen on (``other.ranking``) and its record
+(``other.threshold_selection``); the regression's coefficients are the trained ones.
+``--records DIR`` keeps both replays' per-turn records, so ``bench/paired_replays.py`` can
+compare them turn by turn (which turns the new ranking wins and loses, and whether that is more
+than reshuffling).
 """
 
 from __future__ import annotations
