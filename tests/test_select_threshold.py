@@ -13,7 +13,13 @@ from test_reader_roles import _tiny_set
 
 from re3g.errors import DataError
 from re3g.rank import OTHER_CROSS
-from re3g.train.select_threshold import lowest_matching, main, refused_at, right_at
+from re3g.train.select_threshold import (
+    lowest_matching,
+    main,
+    most_right_and_refused,
+    refused_at,
+    right_at,
+)
 
 
 def _row(answerable: bool, confidence: float, grounded: bool = True,
@@ -32,6 +38,55 @@ def test_the_lowest_threshold_that_refuses_as_many_unanswerable_turns() -> None:
     assert lowest_matching(rows, 0.2, 3) == 0.4001  # the 0.30 answerable turn is refused too
     assert right_at(rows, 0.4001) == 1
     assert lowest_matching(rows, 0.2, 4) == 0.4001  # no more to refuse: as far as it goes
+
+
+def test_the_threshold_with_the_most_right_answers_plus_refusals() -> None:
+    rows = [_row(False, 0.10, grounded=False), _row(False, 0.25), _row(True, 0.28, right=False),
+            _row(False, 0.30), _row(True, 0.35, right=True), _row(False, 0.40),
+            _row(True, 0.50, right=True), _row(True, 0.6, right=False)]
+    # at 0.2: 2 right + 1 refused; just above 0.30: 2 + 3; above 0.40: 1 + 4 (a right one lost)
+    assert right_at(rows, 0.2) + refused_at(rows, 0.2) == 3
+    assert most_right_and_refused(rows, 0.2) == 0.3001  # the lowest of the best
+    assert right_at(rows, 0.3001) + refused_at(rows, 0.3001) == 5
+    assert right_at(rows, 0.4001) + refused_at(rows, 0.4001) == 5
+    # never below the trained threshold, even where a lower one would score more
+    assert most_right_and_refused(rows, 0.45) == 0.45
+    # nothing to gain: the trained threshold stays
+    assert most_right_and_refused([_row(True, 0.5, right=True)], 0.3) == 0.3
+
+
+@pytest.mark.slow
+def test_the_threshold_with_the_most_right_answers_plus_refusals_is_written_with_its_record(
+        tmp_path: Path, capsys) -> None:
+    from re3g.models import project_root
+
+    decision = tmp_path / "answerability"
+    decision.mkdir()
+    shutil.copy(project_root() / "models" / "answerability" / "manifest.json", decision)
+    before = json.loads((decision / "manifest.json").read_text())
+    docs, dialogues = _tiny_set(tmp_path)
+    # needs no cross-encoder for other documents
+    assert main(["--rule", "most", "--model", str(decision), "--written", str(docs),
+                 str(dialogues), "--records", str(tmp_path / "records")]) == 0
+    out = capsys.readouterr().out
+    shown = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    other = json.loads((decision / "manifest.json").read_text())["other"]
+    record = other["threshold_selection"]
+    trained = before["other"]["threshold"]
+    assert record == shown and record["trained_threshold"] == trained
+    assert other["threshold"] == record["threshold"] >= trained
+    assert "--rule most" in record["command"] and "held-out" in record["where"]
+    assert other["coef"] == before["other"]["coef"]
+    kept = [[json.loads(line) for line in (tmp_path / "records" / f"{name}.jsonl").open()]
+            for name in ("reference", "candidate")]
+    # the threshold is the best on the first replay's records, the figures the second's
+    assert most_right_and_refused(kept[0], trained) == record["threshold"]
+    assert {"right": right_at(kept[0], trained), "refused": refused_at(kept[0], trained)} \
+        == record["at_trained"]
+    chosen = record["threshold"]
+    assert {"right": right_at(kept[1], chosen), "refused": refused_at(kept[1], chosen)} \
+        == record["chosen"]
+    assert len(kept[1]) == record["n_answerable"] + record["n_unanswerable"]
 
 
 @pytest.fixture

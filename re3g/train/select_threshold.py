@@ -1,19 +1,27 @@
 """The learned decision's threshold for other documents, re-chosen on replayed conversations
-when the ranking there changes (the cross-encoder for other documents,
-``models/cross-reranker-other``).
+(the chat's own replies in the history) of the written development sets.
 
-    python -m re3g.train.select_threshold [--written DOCS DIALOGUES]... [--dry-run]
+    python -m re3g.train.select_threshold [--rule reference|most] [--written DOCS DIALOGUES]...
+        [--model DIR] [--records DIR] [--dry-run]
 
-A better ranking also finds a more plausible passage for a question the documents do not
-answer, so at the same threshold the decision refuses fewer of them (docs/answerability.md,
-Sessions 31 and 33). This replays the written development sets (default
-:data:`re3g.train.common.CHOOSE_SETS`; the suites, ``data/dev6`` and ``data/dev7`` are refused)
-as the chat holds them (:mod:`re3g.evaluate.replay`) twice: with the doc2dial cross-encoder
-(the reference: ``[rerank] cross_model`` set to it) and with the pipeline as it is. The other
-calibration's new threshold is the lowest confidence at or above the trained one at which the
-second replay refuses, pooled, at least as many unanswerable turns as the reference; right
-answers are reported for both. It is written into the answerability manifest's ``other`` block
-with the ranking it was chosen on (``other.ranking``) and its record
+``--rule most`` (session 35): the trained threshold keeps 95% of the written sets' answerable
+turns answered, whether their pick is right or not. This replays the choose sets at it and
+takes the lowest threshold at or above it with the most answerable turns answered right plus
+unanswerable turns refused, pooled (:func:`most_right_and_refused`; each turn counts once, as
+the suites' two measures do), then replays them again at that threshold for the exact figures
+(a refusal changes the history the next turn reads). ``--records DIR`` keeps the two replays.
+
+``--rule reference`` (the default), when the ranking changes (the cross-encoder for other
+documents, ``models/cross-reranker-other``): a better ranking also finds a more plausible
+passage for a question the documents do not answer, so at the same threshold the decision
+refuses fewer of them (docs/answerability.md, Sessions 31 and 33). This replays the written
+development sets (default :data:`re3g.train.common.CHOOSE_SETS`; the suites, ``data/dev6`` and
+``data/dev7`` are refused) as the chat holds them (:mod:`re3g.evaluate.replay`) twice: with the
+doc2dial cross-encoder (the reference: ``[rerank] cross_model`` set to it) and with the
+pipeline as it is. The other calibration's new threshold is the lowest confidence at or above
+the trained one at which the second replay refuses, pooled, at least as many unanswerable turns
+as the reference; right answers are reported for both. It is written into the answerability
+manifest's ``other`` block with the ranking it was chosen on (``other.ranking``) and its record
 (``other.threshold_selection``); the regression's coefficients are the trained ones.
 ``--records DIR`` keeps both replays' per-turn records, so ``bench/paired_replays.py`` can
 compare them turn by turn (which turns the new ranking wins and loses, and whether that is more
@@ -30,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from re3g.train import common
+
+RULES = ("reference", "most")
+"""How the threshold is re-chosen (``--rule``)."""
 
 
 def refused_at(records: Sequence[dict[str, Any]], threshold: float) -> int:
@@ -72,6 +83,22 @@ def lowest_matching(records: Sequence[dict[str, Any]], trained: float, target: i
     return round(answered[min(need, len(answered)) - 1] + 1e-4, 4)
 
 
+def most_right_and_refused(records: Sequence[dict[str, Any]], trained: float) -> float:
+    """The lowest threshold at or above ``trained`` at which ``records`` have the most
+    answerable turns answered right plus unanswerable turns refused (each turn counts once;
+    confidences have four decimals, so "just above" a turn is its confidence + 0.0001).
+
+    >>> rows = [{"answerable": False, "grounded": True, "confidence": 0.3, "right": None},
+    ...         {"answerable": True, "grounded": True, "confidence": 0.35, "right": False},
+    ...         {"answerable": True, "grounded": True, "confidence": 0.4, "right": True}]
+    >>> most_right_and_refused(rows, 0.2)  # refusing the 0.3 turn gains one, the rest none
+    0.3001
+    """
+    steps = {trained} | {round(r["confidence"] + 1e-4, 4) for r in records
+                         if r["grounded"] and r["confidence"] >= trained}
+    return max(sorted(steps), key=lambda t: right_at(records, t) + refused_at(records, t))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from re3g.evaluate.report import write_atomic, write_jsonl
     from re3g.models import model_path, read_model_manifest, trained
@@ -86,24 +113,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--records", type=Path, default=None, metavar="DIR",
                    help="also write both replays' per-turn records (reference.jsonl, "
                         "candidate.jsonl) into DIR, for bench/paired_replays.py")
+    p.add_argument("--rule", choices=RULES, default="reference",
+                   help="reference (default): refuse as many unanswerable turns as the "
+                        "replays with the doc2dial cross-encoder (needs the cross-encoder for "
+                        "other documents); most: the most right answers plus refusals on the "
+                        "replays with the pipeline as it is")
     p.add_argument("--dry-run", action="store_true",
                    help="report, write nothing into the model")
     args = p.parse_args(argv)
     t0 = time.time()
     sets = common.checked_sets(args.written, common.CHOOSE_SETS,
                                "choose the decision's threshold for other documents")
+    if args.rule == "most":
+        return choose_most(args, sets, t0)
     if not trained(OTHER_CROSS):
         raise SystemExit(f"no cross-encoder for other documents at {model_path(OTHER_CROSS)}: "
                          "train one with `re3g train cross-other` first")
-    folder = args.model or model_path("answerability")
-    mpath = folder / "manifest.json"
-    manifest = json.loads(mpath.read_text())
-    other = manifest.get("other")
-    if not other:
-        raise SystemExit(f"{mpath}: no 'other' calibration to re-choose the threshold of")
-    trained_threshold = float(other.get("threshold_selection", {}).get("trained_threshold",
-                                                                       other["threshold"]))
-    decision = {"answerability": str(folder), "min_confidence": trained_threshold}
+    mpath, manifest, other, trained_threshold = read_other(args.model)
+    decision = {"answerability": str(mpath.parent), "min_confidence": trained_threshold}
     reference = common.replay_sets(sets, cross_model=str(model_path("cross-reranker")), **decision)
     candidate = common.replay_sets(sets, **decision)
     if args.records:
@@ -138,6 +165,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         other["threshold"] = chosen
         other["ranking"] = {**manifest.get("ranking", {}), "cross_depth": depth,
                             "cross_weight": weight}
+        other["threshold_selection"] = report
+        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
+        print(f"wrote the other calibration's threshold {chosen} into {mpath}")
+    return 0
+
+
+def read_other(folder: Path | None) -> tuple[Path, dict[str, Any], dict[str, Any], float]:
+    """(manifest path, manifest, its ``other`` block, the other calibration's trained
+    threshold: the one before any earlier selection) of the answerability model ``folder``."""
+    from re3g.models import model_path
+
+    mpath = (folder or model_path("answerability")) / "manifest.json"
+    manifest = json.loads(mpath.read_text())
+    other = manifest.get("other")
+    if not other:
+        raise SystemExit(f"{mpath}: no 'other' calibration to re-choose the threshold of")
+    return mpath, manifest, other, float(
+        other.get("threshold_selection", {}).get("trained_threshold", other["threshold"]))
+
+
+def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0: float) -> int:
+    """``--rule most``: replay the choose sets at the trained threshold, take the threshold
+    with the most right answers plus refusals on those records
+    (:func:`most_right_and_refused`), and replay them again at it for the exact figures (a
+    refusal changes the history the next turn reads)."""
+    from re3g.evaluate.report import write_atomic, write_jsonl
+
+    mpath, manifest, other, trained_threshold = read_other(args.model)
+    decision = {"answerability": str(mpath.parent)}
+    at_trained = common.replay_sets(sets, min_confidence=trained_threshold, **decision)
+    chosen = most_right_and_refused(at_trained, trained_threshold)
+    replayed = common.replay_sets(sets, min_confidence=chosen, **decision)
+    if args.records:
+        args.records.mkdir(parents=True, exist_ok=True)
+        for name, records in (("reference", at_trained), ("candidate", replayed)):
+            write_jsonl(args.records / f"{name}.jsonl", records)
+    report = {
+        "rule": "the lowest threshold at or above the trained one with the most answerable "
+                "turns answered right plus unanswerable turns refused, pooled, on replays at "
+                "the trained threshold; 'chosen' is a second replay at it",
+        "trained_threshold": trained_threshold, "threshold": chosen,
+        "at_trained": {"right": right_at(at_trained, trained_threshold),
+                       "refused": refused_at(at_trained, trained_threshold)},
+        "chosen": {"right": right_at(replayed, chosen), "refused": refused_at(replayed, chosen)},
+        "n_answerable": sum(r["answerable"] for r in replayed),
+        "n_unanswerable": sum(not r["answerable"] for r in replayed),
+        "where": "written sets " + ", ".join(str(d) for d, _ in sets) + ", replayed with "
+                 "the bot's own replies; never doc2dial, never validation, never a held-out "
+                 "set",
+        "command": " ".join(["python -m re3g.train.select_threshold --rule most"]
+                            + [a for d, f in sets for a in ("--written", str(d), str(f))]),
+        "seconds": round(time.time() - t0, 1)}
+    print(json.dumps(report, indent=2))
+    if not args.dry_run:
+        other["threshold"] = chosen
         other["threshold_selection"] = report
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote the other calibration's threshold {chosen} into {mpath}")
