@@ -156,3 +156,5 @@ def test_the_threshold_selection_refuses_held_out_sets_before_any_work(tmp_path:
         main(["--dry-run", "--written", "data/suite/documents", "data/suite/dialogues.json"])
     with pytest.raises(DataError, match="not found"):
         main(["--dry-run", "--written", str(tmp_path / "nothing"), str(tmp_path / "none.json")])
+    with pytest.raises(SystemExit, match="no answerability model here"):
+        main(["--rule", "most", "--dry-run", "--model", str(tmp_path / "none")])

@@ -177,6 +177,9 @@ def read_other(folder: Path | None) -> tuple[Path, dict[str, Any], dict[str, Any
     from re3g.models import model_path
 
     mpath = (folder or model_path("answerability")) / "manifest.json"
+    if not mpath.is_file():
+        raise SystemExit(f"{mpath}: no answerability model here (train one with `re3g train "
+                         "answerability`)")
     manifest = json.loads(mpath.read_text())
     other = manifest.get("other")
     if not other:
