@@ -42,8 +42,9 @@ DEV_SET = (Path("data/dev/documents"), Path("data/dev/dialogues.json"))
 settings and the learned decision are chosen on it beside doc2dial train; the behaviour-test
 suite in ``data/suite`` is never used for choosing."""
 CHOOSE_SETS = [(f"data/{n}/documents", f"data/{n}/dialogues.json")
-               for n in ("dev", "dev2", "dev3", "dev4", "dev5")]
-"""The written development sets settings for other documents are chosen on."""
+               for n in ("dev", "dev2", "dev3", "dev4", "dev5", "dev8")]
+"""The written development sets settings for other documents are chosen on (``data/dev8``,
+written in ``data/dev6``'s users' styles, joined them in session 35)."""
 HELD_OUT = ("data/suite", "data/dev6", "data/dev7", "data/sample")
 """Written sets that neither train nor choose anything (they check the result)."""
 

@@ -289,7 +289,7 @@ def written_training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[P
 
     held = {Path(d).parent.name for d, _ in CHOOSE_SETS} | {Path(h).name for h in HELD_OUT}
 
-    def held_out(folder: Path) -> bool:  # the choose sets (data/dev..dev5) and the held-out ones
+    def held_out(folder: Path) -> bool:  # the choose sets and the held-out ones
         return folder.parent.name == "data" and folder.name in held
 
     sets = [(Path(d), Path(f)) for d, f in (pairs or [])]

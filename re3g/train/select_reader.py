@@ -804,7 +804,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--roles", action="store_true",
                     help="instead of range settings: choose which turns the reader's question "
                          "holds on other documents, on the --written sets (default data/dev.."
-                         "data/dev5) replayed with the bot's own replies")
+                         "data/dev5 and data/dev8) replayed with the bot's own replies")
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
     if args.sweep:

@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m re3g.train.select_threshold",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--written", nargs=2, action="append", type=Path,
-                   metavar=("DOCS", "DIALOGUES"), help="choose sets (default dev..dev5)")
+                   metavar=("DOCS", "DIALOGUES"), help="choose sets (default dev..dev5, dev8)")
     p.add_argument("--model", type=Path, default=None,
                    help="answerability model folder (default models/answerability)")
     p.add_argument("--records", type=Path, default=None, metavar="DIR",
