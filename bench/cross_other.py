@@ -6,7 +6,8 @@ cross-encoder at its cascade, the cross-encoder for other documents at its casca
 
 A turn counts when the top passage after the step holds a reference span (answerable turns
 only); the ranking before the step is the pipeline's own (re3g.train.cross_other.ranked_turns).
-The held-out sets (the suite's two corpora and data/dev6) neither trained nor chose anything.
+The held-out sets (the suite's two corpora, data/dev6 and data/dev7) neither trained nor chose
+anything.
 Writes bench/results/cross_other.json.
 """
 
@@ -22,7 +23,8 @@ from re3g.train.cross_other import ranked_turns, top_passage_rate, turn_logits
 
 SETS = {"suite": ("data/suite/documents", "data/suite/dialogues.json"),
         "sample": ("data/sample", "data/suite/sample_dialogues.json"),
-        "dev6": ("data/dev6/documents", "data/dev6/dialogues.json")}
+        "dev6": ("data/dev6/documents", "data/dev6/dialogues.json"),
+        "dev7": ("data/dev7/documents", "data/dev7/dialogues.json")}
 
 
 def main() -> None:

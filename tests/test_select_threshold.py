@@ -158,3 +158,25 @@ def test_the_threshold_selection_refuses_held_out_sets_before_any_work(tmp_path:
         main(["--dry-run", "--written", str(tmp_path / "nothing"), str(tmp_path / "none.json")])
     with pytest.raises(SystemExit, match="no answerability model here"):
         main(["--rule", "most", "--dry-run", "--model", str(tmp_path / "none")])
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text('{"other": {"coef": []}}')
+    with pytest.raises(SystemExit, match="not a readable answerability manifest"):
+        main(["--rule", "most", "--dry-run", "--model", str(broken)])
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(SystemExit, match="--records .*cannot write there"):
+        main(["--rule", "most", "--dry-run", "--records", str(tmp_path / "a-file")])
+
+
+def test_a_second_selection_starts_from_the_trained_threshold(tmp_path: Path) -> None:
+    from re3g.train.select_threshold import read_other
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"other": {
+        "threshold": 0.3331, "threshold_selection": {"trained_threshold": 0.2338}}}))
+    assert read_other(tmp_path)[3] == 0.2338
+    (tmp_path / "manifest.json").write_text(json.dumps({"other": {"threshold": 0.25}}))
+    assert read_other(tmp_path)[3] == 0.25
+    # thresholds stay within [0, 1]: a turn at 1.0 cannot be refused, one at 0.9999 can
+    assert most_right_and_refused([_row(False, 1.0)], 0.3) == 0.3
+    assert most_right_and_refused([_row(False, 1.0), _row(False, 0.9999)], 0.3) == 1.0
+    assert lowest_matching([_row(False, 1.0)], 0.3, 1) == 1.0

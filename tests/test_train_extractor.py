@@ -239,15 +239,15 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
     assert st["unanswerable_nulls"] == 1
     assert st["written_turns"] == {"answerable": 8, "unanswerable": 8}  # quick profile: 8 each
     assert any(d["path"].endswith("data/train/dialogues.json") for d in manifest["data"])
-    root = WRITTEN[0].parents[1]
-    for docs, dialogues in [(root / "dev" / "documents", root / "dev" / "dialogues.json"),
-                            (root / "dev2" / "documents", root / "dev2" / "dialogues.json"),
-                            (root / "dev3" / "documents", root / "dev3" / "dialogues.json"),
-                            (root / "dev4" / "documents", root / "dev4" / "dialogues.json"),
-                            (root / "dev5" / "documents", root / "dev5" / "dialogues.json"),
-                            (root / "dev6" / "documents", root / "dev6" / "dialogues.json"),
-                            (root / "dev7" / "documents", root / "dev7" / "dialogues.json"),
-                            (root / "sample", root / "suite" / "sample_dialogues.json")]:
+    from re3g.train.common import CHOOSE_SETS, HELD_OUT
+
+    root = WRITTEN[0].parents[2]  # the project: every choose set and held-out set is refused
+    refused = [(root / d, root / f) for d, f in CHOOSE_SETS]
+    refused += [(root / h / "documents", root / h / "dialogues.json") for h in HELD_OUT
+                if (root / h / "documents").is_dir()]
+    refused.append((root / "data" / "sample", root / "data" / "suite" / "sample_dialogues.json"))
+    assert len(refused) == len(CHOOSE_SETS) + len(HELD_OUT)
+    for docs, dialogues in refused:
         bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
                                   "--written", str(docs), str(dialogues), *data_args()])
         with pytest.raises(DataError, match="not for training a reader"):

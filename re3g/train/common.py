@@ -45,6 +45,8 @@ CHOOSE_SETS = [(f"data/{n}/documents", f"data/{n}/dialogues.json")
                for n in ("dev", "dev2", "dev3", "dev4", "dev5", "dev8")]
 """The written development sets settings for other documents are chosen on (``data/dev8``,
 written in ``data/dev6``'s users' styles, joined them in session 35)."""
+CHOOSE_NAMES = ", ".join(f"data/{Path(d).parent.name}" for d, _ in CHOOSE_SETS)
+"""The choose sets' folders, for help texts."""
 HELD_OUT = ("data/suite", "data/dev6", "data/dev7", "data/sample")
 """Written sets that neither train nor choose anything (they check the result)."""
 

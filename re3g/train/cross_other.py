@@ -14,8 +14,8 @@ Session 31 measured it and did not ship it (docs/answerability.md): it ranks bet
 held-out set, but the answers barely follow and fewer unanswerable turns are refused.
 
 The cascade's depth and weight are then chosen on other written sets (``--choose``, default
-``data/dev`` .. ``data/dev5`` and ``data/dev8``; never the suites, ``data/dev6`` or
-``data/dev7``, which are held out): every turn's ranking before the cross step and the new
+:data:`re3g.train.common.CHOOSE_SETS`; never the held-out sets,
+:data:`re3g.train.common.HELD_OUT`): every turn's ranking before the cross step and the new
 model's logits of its top passages are computed once, each (depth, weight) of
 :data:`GRID_DEPTHS` × :data:`GRID_WEIGHTS` is scored by the top-passage rate (a reference span
 in the top passage) pooled over the sets, and the shallowest depth within
@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "data/train/documents data/train/dialogues.json)")
     parser.add_argument("--choose", nargs=2, action="append", metavar=("DOCS", "DIALOGUES"),
                         type=Path, help="a written set the depth and weight are chosen on "
-                        "(repeatable; default data/dev .. data/dev5 and data/dev8)")
+                        f"(repeatable; default {common.CHOOSE_NAMES})")
     parser.add_argument("--init", type=Path, default=model_path("cross-reranker"),
                         help="the cross-encoder to continue (default models/cross-reranker)")
     parser.add_argument("--tuned-docs", type=Path, default=common.DATA_DIR / "doc2dial_doc.json",

@@ -278,8 +278,8 @@ def written_features(sets: Sequence[tuple[Path, Path]], tokenizer: Any, roles: s
 
 def written_training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[Path, Path]]:
     """The ``--written DOCS DIALOGUES`` sets a reader trains on, checked: each must exist, and
-    neither the development set (``data/dev``, where the reader's settings are chosen) nor the
-    behaviour-test suite (``data/suite``) may be one.
+    none may be a set settings are chosen on (:data:`re3g.train.common.CHOOSE_SETS`) or a
+    held-out one (:data:`re3g.train.common.HELD_OUT`: the suites, ``data/dev6``, ...).
 
     >>> written_training_sets(None)
     []
@@ -299,9 +299,9 @@ def written_training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[P
                             "data/suite/build.py --conversations ...`)")
         d_abs, f_abs = d.resolve(), f.resolve()
         if held_out(d_abs) or held_out(d_abs.parent) or held_out(f_abs.parent):
-            raise DataError(f"--written {d}: the development set and the test suite are not "
-                            "for training a reader (its settings are chosen on data/dev; "
-                            "data/suite is the test); train on data/train")
+            raise DataError(f"--written {d}: the sets settings are chosen on and the held-out "
+                            "sets (re3g.train.common.CHOOSE_SETS, HELD_OUT) are not for "
+                            "training a reader; train on data/train")
     return sets
 
 

@@ -803,8 +803,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "sets alone, with --grid")
     ap.add_argument("--roles", action="store_true",
                     help="instead of range settings: choose which turns the reader's question "
-                         "holds on other documents, on the --written sets (default data/dev.."
-                         "data/dev5 and data/dev8) replayed with the bot's own replies")
+                         "holds on other documents, on the --written sets (default "
+                         f"{common.CHOOSE_NAMES}) replayed with the bot's own replies")
     ap.add_argument("--dry-run", action="store_true", help="report, do not write the manifest")
     args = ap.parse_args(argv)
     if args.sweep:

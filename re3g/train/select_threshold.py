@@ -80,7 +80,7 @@ def lowest_matching(records: Sequence[dict[str, Any]], trained: float, target: i
         return trained
     answered = sorted(r["confidence"] for r in records
                       if not r["answerable"] and r["grounded"] and r["confidence"] >= trained)
-    return round(answered[min(need, len(answered)) - 1] + 1e-4, 4)
+    return min(round(answered[min(need, len(answered)) - 1] + 1e-4, 4), 1.0)
 
 
 def most_right_and_refused(records: Sequence[dict[str, Any]], trained: float) -> float:
@@ -94,7 +94,7 @@ def most_right_and_refused(records: Sequence[dict[str, Any]], trained: float) ->
     >>> most_right_and_refused(rows, 0.2)  # refusing the 0.3 turn gains one, the rest none
     0.3001
     """
-    steps = {trained} | {round(r["confidence"] + 1e-4, 4) for r in records
+    steps = {trained} | {min(round(r["confidence"] + 1e-4, 4), 1.0) for r in records
                          if r["grounded"] and r["confidence"] >= trained}
     return max(sorted(steps), key=lambda t: right_at(records, t) + refused_at(records, t))
 
@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m re3g.train.select_threshold",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--written", nargs=2, action="append", type=Path,
-                   metavar=("DOCS", "DIALOGUES"), help="choose sets (default dev..dev5, dev8)")
+                   metavar=("DOCS", "DIALOGUES"),
+                   help=f"choose sets (default {common.CHOOSE_NAMES})")
     p.add_argument("--model", type=Path, default=None,
                    help="answerability model folder (default models/answerability)")
     p.add_argument("--records", type=Path, default=None, metavar="DIR",
@@ -124,6 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.time()
     sets = common.checked_sets(args.written, common.CHOOSE_SETS,
                                "choose the decision's threshold for other documents")
+    if args.records:  # a bad folder fails now, not after the replays
+        try:
+            args.records.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SystemExit(f"--records {args.records}: cannot write there ({e})") from None
     if args.rule == "most":
         return choose_most(args, sets, t0)
     if not trained(OTHER_CROSS):
@@ -134,7 +140,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     reference = common.replay_sets(sets, cross_model=str(model_path("cross-reranker")), **decision)
     candidate = common.replay_sets(sets, **decision)
     if args.records:
-        args.records.mkdir(parents=True, exist_ok=True)
         for name, records in (("reference", reference), ("candidate", candidate)):
             write_jsonl(args.records / f"{name}.jsonl", records)
     target = refused_at(reference, trained_threshold)
@@ -180,12 +185,17 @@ def read_other(folder: Path | None) -> tuple[Path, dict[str, Any], dict[str, Any
     if not mpath.is_file():
         raise SystemExit(f"{mpath}: no answerability model here (train one with `re3g train "
                          "answerability`)")
-    manifest = json.loads(mpath.read_text())
-    other = manifest.get("other")
-    if not other:
-        raise SystemExit(f"{mpath}: no 'other' calibration to re-choose the threshold of")
-    return mpath, manifest, other, float(
-        other.get("threshold_selection", {}).get("trained_threshold", other["threshold"]))
+    try:
+        manifest = json.loads(mpath.read_text())
+        other = manifest.get("other")
+        if not other:
+            raise SystemExit(f"{mpath}: no 'other' calibration to re-choose the threshold of")
+        chosen = other.get("threshold_selection") or {}
+        return mpath, manifest, other, float(chosen.get("trained_threshold",
+                                                        other["threshold"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise SystemExit(f"{mpath}: not a readable answerability manifest with an 'other' "
+                         f"threshold ({type(e).__name__}: {e})") from None
 
 
 def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0: float) -> int:
@@ -194,6 +204,8 @@ def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0:
     (:func:`most_right_and_refused`), and replay them again at it for the exact figures (a
     refusal changes the history the next turn reads)."""
     from re3g.evaluate.report import write_atomic, write_jsonl
+    from re3g.models import trained
+    from re3g.rank import OTHER_CROSS
 
     mpath, manifest, other, trained_threshold = read_other(args.model)
     decision = {"answerability": str(mpath.parent)}
@@ -201,7 +213,6 @@ def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0:
     chosen = most_right_and_refused(at_trained, trained_threshold)
     replayed = common.replay_sets(sets, min_confidence=chosen, **decision)
     if args.records:
-        args.records.mkdir(parents=True, exist_ok=True)
         for name, records in (("reference", at_trained), ("candidate", replayed)):
             write_jsonl(args.records / f"{name}.jsonl", records)
     report = {
@@ -212,6 +223,7 @@ def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0:
         "at_trained": {"right": right_at(at_trained, trained_threshold),
                        "refused": refused_at(at_trained, trained_threshold)},
         "chosen": {"right": right_at(replayed, chosen), "refused": refused_at(replayed, chosen)},
+        "cross_other": trained(OTHER_CROSS),  # the ranking replayed: that model when trained
         "n_answerable": sum(r["answerable"] for r in replayed),
         "n_unanswerable": sum(not r["answerable"] for r in replayed),
         "where": "written sets " + ", ".join(str(d) for d, _ in sets) + ", replayed with "
