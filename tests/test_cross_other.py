@@ -122,6 +122,12 @@ def test_the_trainer_refuses_held_out_sets_before_any_work(tmp_path: Path, capsy
     rc = main(["train", "cross-other", "--written", "data/dev/documents", "no-such.json",
                "--out", str(tmp_path / "o")])
     assert rc == 2 and "no-such.json not found" in capsys.readouterr().err
+    # a set trained on must not choose the cascade (dev4 is one of the default choose sets)
+    rc = main(["train", "cross-other", "--written", "data/dev4/documents",
+               "data/dev4/dialogues.json", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "data/dev4/documents: also a set the cascade is chosen on" in err
+    assert not (tmp_path / "o").exists()
     rc = main(["train", "cross-other", "--depth", "9", "--out", str(tmp_path / "o")])
     assert rc == 2 and "--depth must be between 1 and 8" in capsys.readouterr().err
 

@@ -202,6 +202,10 @@ def run(args: argparse.Namespace) -> int:
     what = "train or choose the cross-encoder for other documents"
     written = common.checked_sets(args.written, DEFAULT_WRITTEN, what)
     choose = common.checked_sets(args.choose, DEFAULT_CHOOSE, what)
+    both = sorted({str(d) for d, _ in written if d.resolve() in {c.resolve() for c, _ in choose}})
+    if both:  # a set the model learnt from would flatter it when the cascade is chosen
+        raise DataError(f"--written {', '.join(both)}: also a set the cascade is chosen on "
+                        "(--choose); train and choose on different sets")
     init_manifest = read_model_manifest(args.init, "reranker", CROSS_TRAIN_CMD)
     if init_manifest.get("architecture") != "cross-encoder":
         raise DataError(f"--init {args.init}: not a cross-encoder (its manifest says "
