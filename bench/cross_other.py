@@ -6,8 +6,7 @@ cross-encoder at its cascade, the cross-encoder for other documents at its casca
 
 A turn counts when the top passage after the step holds a reference span (answerable turns
 only); the ranking before the step is the pipeline's own (re3g.train.cross_other.ranked_turns).
-The held-out sets (the suite's two corpora, data/dev6 and data/dev7) neither trained nor chose
-anything.
+The held-out sets (re3g.train.common.HELD_OUT_SETS) neither trained nor chose anything.
 Writes bench/results/cross_other.json.
 """
 
@@ -19,12 +18,8 @@ from pathlib import Path
 
 from re3g.models import model_path, trained
 from re3g.rank import OTHER_CROSS, Reranker, cross_settings
+from re3g.train.common import HELD_OUT_SETS as SETS
 from re3g.train.cross_other import ranked_turns, top_passage_rate, turn_logits
-
-SETS = {"suite": ("data/suite/documents", "data/suite/dialogues.json"),
-        "sample": ("data/sample", "data/suite/sample_dialogues.json"),
-        "dev6": ("data/dev6/documents", "data/dev6/dialogues.json"),
-        "dev7": ("data/dev7/documents", "data/dev7/dialogues.json")}
 
 
 def main() -> None:

@@ -239,15 +239,11 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
     assert st["unanswerable_nulls"] == 1
     assert st["written_turns"] == {"answerable": 8, "unanswerable": 8}  # quick profile: 8 each
     assert any(d["path"].endswith("data/train/dialogues.json") for d in manifest["data"])
-    from re3g.train.common import CHOOSE_SETS, HELD_OUT
+    from re3g.train.common import CHOOSE_SETS, HELD_OUT_SETS
 
     root = WRITTEN[0].parents[2]  # the project: every choose set and held-out set is refused
-    refused = [(root / d, root / f) for d, f in CHOOSE_SETS]
-    refused += [(root / h / "documents", root / h / "dialogues.json") for h in HELD_OUT
-                if (root / h / "documents").is_dir()]
-    refused.append((root / "data" / "sample", root / "data" / "suite" / "sample_dialogues.json"))
-    assert len(refused) == len(CHOOSE_SETS) + len(HELD_OUT)
-    for docs, dialogues in refused:
+    for docs, dialogues in [(root / d, root / f)
+                            for d, f in [*CHOOSE_SETS, *HELD_OUT_SETS.values()]]:
         bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
                                   "--written", str(docs), str(dialogues), *data_args()])
         with pytest.raises(DataError, match="not for training a reader"):

@@ -47,8 +47,15 @@ CHOOSE_SETS = [(f"data/{n}/documents", f"data/{n}/dialogues.json")
 written in ``data/dev6``'s users' styles, joined them in session 35)."""
 CHOOSE_NAMES = ", ".join(f"data/{Path(d).parent.name}" for d, _ in CHOOSE_SETS)
 """The choose sets' folders, for help texts."""
-HELD_OUT = ("data/suite", "data/dev6", "data/dev7", "data/sample")
-"""Written sets that neither train nor choose anything (they check the result)."""
+HELD_OUT_SETS = {"suite": ("data/suite/documents", "data/suite/dialogues.json"),
+                 "sample": ("data/sample", "data/suite/sample_dialogues.json"),
+                 "dev6": ("data/dev6/documents", "data/dev6/dialogues.json"),
+                 "dev7": ("data/dev7/documents", "data/dev7/dialogues.json")}
+"""Written sets that neither train nor choose anything (they check the result), by name:
+(folder of documents, dialogues file)."""
+HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
+                               for d, _ in HELD_OUT_SETS.values()))
+"""The folders :data:`HELD_OUT_SETS` live in (nothing under them may train or choose)."""
 
 
 DEV_DIALOGUES = 80

@@ -100,7 +100,6 @@ def most_right_and_refused(records: Sequence[dict[str, Any]], trained: float) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from re3g.evaluate.report import write_atomic, write_jsonl
     from re3g.models import model_path, read_model_manifest, trained
     from re3g.rank import OTHER_CROSS, Reranker, cross_settings
 
@@ -139,40 +138,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     decision = {"answerability": str(mpath.parent), "min_confidence": trained_threshold}
     reference = common.replay_sets(sets, cross_model=str(model_path("cross-reranker")), **decision)
     candidate = common.replay_sets(sets, **decision)
-    if args.records:
-        for name, records in (("reference", reference), ("candidate", candidate)):
-            write_jsonl(args.records / f"{name}.jsonl", records)
     target = refused_at(reference, trained_threshold)
     chosen = lowest_matching(candidate, trained_threshold, target)
     # the cascade the pipeline resolves from the model's manifest (no weights loaded)
     depth, weight = cross_settings(Reranker("cross-encoder", None, read_model_manifest(
         model_path(OTHER_CROSS), "reranker", "re3g train cross-other")))
+    other["ranking"] = {**manifest.get("ranking", {}), "cross_depth": depth,
+                        "cross_weight": weight}
     report = {
         "rule": "the lowest threshold at or above the trained one at which the replays with "
                 "the cross-encoder for other documents refuse, pooled, at least as many "
                 "unanswerable turns as with the doc2dial cross-encoder",
         "trained_threshold": trained_threshold, "threshold": chosen,
         "reference": {"right": right_at(reference, trained_threshold), "refused": target},
-        "at_trained": {"right": right_at(candidate, trained_threshold),
-                       "refused": refused_at(candidate, trained_threshold)},
-        "chosen": {"right": right_at(candidate, chosen),
-                   "refused": refused_at(candidate, chosen)},
-        "n_answerable": sum(r["answerable"] for r in candidate),
-        "n_unanswerable": sum(not r["answerable"] for r in candidate),
-        "where": "written sets " + ", ".join(str(d) for d, _ in sets) + ", replayed with "
-                 "the bot's own replies; never doc2dial, never validation, never a held-out "
-                 "set",
-        "command": " ".join(["python -m re3g.train.select_threshold"]
-                            + [a for d, f in sets for a in ("--written", str(d), str(f))]),
-        "seconds": round(time.time() - t0, 1)}
-    print(json.dumps(report, indent=2))
-    if not args.dry_run:
-        other["threshold"] = chosen
-        other["ranking"] = {**manifest.get("ranking", {}), "cross_depth": depth,
-                            "cross_weight": weight}
-        other["threshold_selection"] = report
-        write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
-        print(f"wrote the other calibration's threshold {chosen} into {mpath}")
+        "at_trained": counts(candidate, trained_threshold),
+        "chosen": counts(candidate, chosen)}
+    return finish(args, sets, t0, mpath, manifest, report, reference, candidate, "")
     return 0
 
 
@@ -203,41 +184,61 @@ def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0:
     with the most right answers plus refusals on those records
     (:func:`most_right_and_refused`), and replay them again at it for the exact figures (a
     refusal changes the history the next turn reads)."""
-    from re3g.evaluate.report import write_atomic, write_jsonl
     from re3g.models import trained
     from re3g.rank import OTHER_CROSS
 
-    mpath, manifest, other, trained_threshold = read_other(args.model)
+    mpath, manifest, _, trained_threshold = read_other(args.model)
     decision = {"answerability": str(mpath.parent)}
     at_trained = common.replay_sets(sets, min_confidence=trained_threshold, **decision)
     chosen = most_right_and_refused(at_trained, trained_threshold)
     replayed = common.replay_sets(sets, min_confidence=chosen, **decision)
-    if args.records:
-        for name, records in (("reference", at_trained), ("candidate", replayed)):
-            write_jsonl(args.records / f"{name}.jsonl", records)
     report = {
         "rule": "the lowest threshold at or above the trained one with the most answerable "
                 "turns answered right plus unanswerable turns refused, pooled, on replays at "
                 "the trained threshold; 'chosen' is a second replay at it",
         "trained_threshold": trained_threshold, "threshold": chosen,
-        "at_trained": {"right": right_at(at_trained, trained_threshold),
-                       "refused": refused_at(at_trained, trained_threshold)},
-        "chosen": {"right": right_at(replayed, chosen), "refused": refused_at(replayed, chosen)},
-        "cross_other": trained(OTHER_CROSS),  # the ranking replayed: that model when trained
-        "n_answerable": sum(r["answerable"] for r in replayed),
-        "n_unanswerable": sum(not r["answerable"] for r in replayed),
+        "at_trained": counts(at_trained, trained_threshold),
+        "chosen": counts(replayed, chosen),
+        "cross_other": trained(OTHER_CROSS)}  # the ranking replayed: that model when trained
+    return finish(args, sets, t0, mpath, manifest, report, at_trained, replayed, " --rule most")
+
+
+def counts(records: Sequence[dict[str, Any]], threshold: float) -> dict[str, int]:
+    """Right answers and refusals of replay ``records`` at ``threshold``.
+
+    >>> counts([{"answerable": False, "grounded": True, "confidence": 0.3}], 0.35)
+    {'right': 0, 'refused': 1}
+    """
+    return {"right": right_at(records, threshold), "refused": refused_at(records, threshold)}
+
+
+def finish(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0: float,
+           mpath: Path, manifest: dict[str, Any], report: dict[str, Any],
+           reference: list[dict[str, Any]], candidate: list[dict[str, Any]], flag: str) -> int:
+    """What both rules do with their choice: keep the two replays (``--records``), complete
+    and print the report, and (unless ``--dry-run``) write the threshold and its record into
+    the manifest's ``other`` block."""
+    from re3g.evaluate.report import write_atomic, write_jsonl
+
+    if args.records:
+        for name, records in (("reference", reference), ("candidate", candidate)):
+            write_jsonl(args.records / f"{name}.jsonl", records)
+    report.update({
+        "n_answerable": sum(r["answerable"] for r in candidate),
+        "n_unanswerable": sum(not r["answerable"] for r in candidate),
         "where": "written sets " + ", ".join(str(d) for d, _ in sets) + ", replayed with "
                  "the bot's own replies; never doc2dial, never validation, never a held-out "
                  "set",
-        "command": " ".join(["python -m re3g.train.select_threshold --rule most"]
+        "command": " ".join([f"python -m re3g.train.select_threshold{flag}"]
                             + [a for d, f in sets for a in ("--written", str(d), str(f))]),
-        "seconds": round(time.time() - t0, 1)}
+        "seconds": round(time.time() - t0, 1)})
     print(json.dumps(report, indent=2))
     if not args.dry_run:
-        other["threshold"] = chosen
+        other = manifest["other"]
+        other["threshold"] = report["threshold"]
         other["threshold_selection"] = report
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
-        print(f"wrote the other calibration's threshold {chosen} into {mpath}")
+        print(f"wrote the other calibration's threshold {report['threshold']} into {mpath}")
     return 0
 
 
