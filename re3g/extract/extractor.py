@@ -32,7 +32,7 @@ from re3g.types import Document, Evidence, Hit, Span, Turn
 TRAIN_CMD = "re3g train extractor --profile full"
 RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", "snap_ratio",
                   "span_penalty", "overlap_weight", "cosine_weight", "reader_weight",
-                  "judge_weight", "key_weight")
+                  "judge_weight", "key_weight", "type_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
 OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure", "query_roles",
@@ -96,6 +96,11 @@ class SpanExtractor(LoadedModel):
         # the user's last turn's content stems: rows of a table read alike to the reader and
         # the encoder, and the row the user names is the one asked about
         self.key_weight = float(st.get("key_weight", 0.0))
+        # start/end readers: score added when the user's last turn asks for a kind of answer
+        # (an amount of money, a date or time, a duration, a number: re3g.extract.answer_type)
+        # and the range holds one; a sentence that shares the question's words but holds no
+        # amount rarely answers "how much"
+        self.type_weight = float(st.get("type_weight", 0.0))
         # start/end readers: when the reader's margin (best range minus "no answer") on the
         # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
         # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
@@ -574,16 +579,20 @@ class SpanExtractor(LoadedModel):
         text (:func:`re3g.data.words.stem_overlap`), plus ``cosine_weight`` x the best cosine
         of ``current`` and the range's spans (``cosines``, else :meth:`span_cosines`), plus
         ``judge_weight`` x the sentence judge's best logit over the range's spans (``judged``,
-        :meth:`judged`); the best ranges, snapped to document spans and not overlapping,
-        become the evidence. With a ``sureness`` model in the manifest the top evidence gets
-        its :attr:`re3g.types.Evidence.sure`; a ``features`` dict receives what that model
-        reads (:meth:`pick_features`), for fitting it."""
+        :meth:`judged`), plus ``type_weight`` when ``current`` asks for a kind of answer
+        (money, a time, a duration, a number) and one of the range's spans holds one
+        (:mod:`re3g.extract.answer_type`); the best ranges, snapped to document spans and not
+        overlapping, become the evidence. With a ``sureness`` model in the manifest the top
+        evidence gets its :attr:`re3g.types.Evidence.sure`; a ``features`` dict receives what
+        that model reads (:meth:`pick_features`), for fitting it."""
         from re3g.data.words import content_stems, key_share
+        from re3g.extract.answer_type import asked_type, holds_type
 
         w = self.weights(readings)
         readings = readings[:max(1, int(w["n_passages"]))]
         asked = (content_stems(current)
                  if current and (w["overlap_weight"] or w["key_weight"]) else frozenset())
+        kind = asked_type(current) if current and w["type_weight"] else None
         if cosines is None and current and w["cosine_weight"]:
             cosines = self.span_cosines(current, [r.passage for r in readings], documents)
         scored = []
@@ -619,6 +628,8 @@ class SpanExtractor(LoadedModel):
                 if cosines and w["cosine_weight"]:
                     bonus += w["cosine_weight"] * max(cosines.get((p.doc_id, sp.id), 0.0)
                                                       for sp in run)
+                if kind and any(holds_type(kind, sp.text) for sp in run):
+                    bonus += w["type_weight"]
                 if judged and w["judge_weight"]:
                     bonus += w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
                                                      for sp in run)

@@ -1,0 +1,90 @@
+"""What kind of answer a question asks for, and whether a sentence holds one.
+
+One job: the reader's ``type_weight`` term (:meth:`re3g.extract.extractor.SpanExtractor.
+select_ranges`). A question that asks "how much" wants an amount of money, "when" a date or a
+time, "how long" a duration, "how many" a number; a sentence that holds no such thing rarely
+answers it, however much it shares the question's words. On the written choose sets
+(``re3g.train.common.CHOOSE_SETS``) 19% of the answerable user turns ask for one of these
+four kinds, their reference sentences hold it 63-94% of the time, and the other sentences of
+the same documents 24-58% of the time (session 36).
+
+The patterns are regular expressions over English help-page text. No package these machines
+can install ships an entity tagger with its weights (spaCy's English models are downloaded
+from GitHub, not from a package registry), and the four kinds need no more than this.
+
+    >>> asked_type("When do applications open?"), asked_type("How much is a day pass?")
+    ('time', 'money')
+    >>> holds_type("time", "Applications open on the first of February each year.")
+    True
+    >>> holds_type("money", "Plots are given out in the order that applications arrive.")
+    False
+    >>> asked_type("Can I add meat?") is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec")
+_DAYS = ("mondays?|tuesdays?|wednesdays?|thursdays?|fridays?|saturdays?|sundays?|weekdays?|"
+         "weekends?")
+_COUNT = (r"\d+(?:[.,]\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+          r"twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred|several|few|half an?")
+_UNITS = r"seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|business days?|" \
+         r"working days?"
+
+HOLDS: dict[str, re.Pattern[str]] = {
+    "money": re.compile(
+        r"[$€£¥]\s?\d|\d\s?(?:dollars?|euros?|pounds?|cents?|pence|usd|eur|gbp|chf|kr)\b"
+        r"|\b(?:free(?: of charge)?|no charge|no cost|costs? nothing|not charged)\b"
+        r"|\bno (?:\w+ )?fees?\b|\bfull price\b|\bat cost\b|\bhalf price\b|\bpercent\b|%",
+        re.I),
+    "time": re.compile(
+        rf"\b(?:{_MONTHS}|{_DAYS})\b|\b\d{{1,2}}(?:[:.]\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)"
+        r"|\b\d{1,2}:\d\d\b|\b(?:noon|midday|midnight|morning|afternoon|evening|sunset|"
+        r"sunrise|daily|every day|each year|every year|annually|yearly|today|tomorrow)\b"
+        r"|\b(?:19|20)\d\d\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:first|last) of\b", re.I),
+    "duration": re.compile(rf"\b(?:{_COUNT})[\s-]+(?:{_UNITS})\b", re.I),
+    "number": re.compile(
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+        r"thirty|fifty|hundred|thousand|dozen|no more than|up to|at most|at least)\b", re.I),
+}
+"""A sentence holds an answer of the kind when its pattern matches."""
+
+_AUX = r"(?:do|does|did|is|are|was|were|will|would|can|could|should|must|has|have|shall)"
+
+_ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("money", re.compile(
+        r"\bhow much\b(?! (?:time|longer|sooner|quicker|faster|more|less|space|room|water|"
+        r"data|weight|notice))"
+        rf"|\b(?:what|which)\b[^?.!]*\b(?:cost|costs|price|prices|fee|fees)\b"
+        rf"|\b{_AUX} (?:it|that|this|they|there|these|those) (?:\w+ )?cost\b"
+        r"|\bis there an? (?:\w+ )?(?:fee|charge)\b", re.I)),
+    ("duration", re.compile(r"\bhow (?:long|soon)\b|\bhow much (?:time|longer|notice)\b"
+                            rf"|\bhow many (?:{_UNITS})\b", re.I)),
+    ("time", re.compile(rf"(?:^|[,;:.!?]\s*|\band\s+|\bso\s+|\bbut\s+)when\b|\bwhen {_AUX}\b"
+                        r"|\bwhat time\b|\b(?:which|what) (?:day|days|date|dates|month|months|"
+                        r"year|hours)\b|\bopening hours\b|\bhow (?:late|early)\b"
+                        r"|\b(?:until|till|by) when\b|\bdeadline\b", re.I)),
+    ("number", re.compile(r"\bhow (?:many|old|far|big|large|heavy|tall|often|much (?:space|"
+                          r"room|water|data|weight))\b|\bwhat (?:percentage|percent|size|"
+                          r"number)\b|\bmaximum\b|\bminimum\b", re.I)),
+)
+
+
+def asked_type(question: str) -> str | None:
+    """The kind of answer ``question`` asks for (``"money"``, ``"duration"``, ``"time"``,
+    ``"number"``), or None when it asks for none of them (a yes/no question, a "how do I")."""
+    for kind, pattern in _ASKS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def holds_type(kind: str, text: str) -> bool:
+    """Whether ``text`` holds an answer of ``kind`` (:func:`asked_type`'s kinds); "when" is
+    also answered by a time relative to something ("two working days after ...")."""
+    return bool(HOLDS[kind].search(text)) or (kind == "time"
+                                               and bool(HOLDS["duration"].search(text)))
