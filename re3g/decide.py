@@ -108,6 +108,35 @@ class AbstainRule:
 
 # ---------------------------------------------------------------------------------------------
 # the learned decision
+def reader_settings(extractor: Any) -> dict[str, Any]:
+    """The reader's manifest settings as flat ``key`` / ``group.key`` pairs (what its pick
+    and the decision's reader signals depend on), with the sureness model as a digest of its
+    JSON: what the decision's manifest records (``reader``) and
+    :meth:`LearnedRule.reader_differs` compares. {} without a reader.
+
+    >>> class Reader: settings = {"cosine_weight": 2.0, "unsure": {"cosine_weight": 20.0}}
+    >>> reader_settings(Reader())
+    {'cosine_weight': 2.0, 'unsure.cosine_weight': 20.0}
+    """
+    import hashlib
+
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, block: dict[str, Any]) -> None:
+        for key, value in block.items():
+            name = f"{prefix}{key}"
+            if key == "sureness" and isinstance(value, dict):
+                out[name] = hashlib.sha1(json.dumps(value, sort_keys=True).encode()
+                                         ).hexdigest()[:12]
+            elif isinstance(value, dict):
+                walk(f"{name}.", value)
+            else:
+                out[name] = value
+
+    walk("", dict(getattr(extractor, "settings", None) or {}))
+    return out
+
+
 UNRECORDED_RANKING = {"title_weight": 0.0, "base_weight": 0.0}
 """Ranking settings a decision trained before they existed was trained without (their value
 then), for :meth:`LearnedRule.ranking_differs`."""
@@ -359,6 +388,29 @@ class LearnedRule:
         have.update({k: v for k, v in (cascade or {}).items() if k in trained})
         return [f"{k} {have[k]!r} (trained with {v!r})"
                 for k, v in trained.items() if k in have and have[k] != v]
+
+    def reader_differs(self, extractor: Any) -> list[str]:
+        """The reader settings (:func:`reader_settings`) on which ``extractor`` differs from
+        the ones the model was fitted under (``reader`` in the manifest; a decision fitted
+        before the trainer recorded them is not checked): its signals (the evidence's words
+        and cosine, how sure the reader is of its sentence, its null) then come from another
+        pick, so its confidence is less well calibrated. Session 35 found a shipped decision
+        read a reader question it was not fitted on, unnoticed for two sessions.
+
+        >>> rule = LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [],
+        ...                     "intercept": 0.0, "threshold": 0.5,
+        ...                     "reader": {"type_weight": 0.0, "other.skip_quotes": True}})
+        >>> class Reader: settings = {"type_weight": 4.0, "other": {"skip_quotes": True}}
+        >>> rule.reader_differs(Reader())
+        ['type_weight 4.0 (fitted with 0.0)']
+        """
+        fitted = self.manifest.get("reader")
+        if not fitted:
+            return []
+        have = reader_settings(extractor)
+        return [f"{k} {have.get(k)!r} (fitted with {v!r})"
+                for k, v in sorted({**dict.fromkeys(have), **fitted}.items())
+                if have.get(k) != v]
 
     @property
     def needs_checker(self) -> bool:

@@ -331,6 +331,12 @@ class Re3G:
                                        "ranking (%s): its confidence is less well calibrated; "
                                        "retrain it with `%s`", path, ", ".join(differs),
                                        ANSWERABILITY_TRAIN_CMD)
+                    differs = rule.reader_differs(self.extractor)
+                    if differs:
+                        logger.warning("the answerability model in %s was fitted under other "
+                                       "reader settings (%s): its confidence is less well "
+                                       "calibrated; refit it with `%s`", path,
+                                       ", ".join(differs), ANSWERABILITY_TRAIN_CMD)
                     return rule
                 if want is True:
                     raise ModelError(f"the answerability model in {path} {mismatch}")

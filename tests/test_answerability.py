@@ -212,6 +212,42 @@ def test_learned_rule_checks_its_components_and_file(tmp_path: Path) -> None:
                      "intercept": 0, "threshold": 0.5})
 
 
+def test_a_decision_fitted_under_other_reader_settings_is_named(
+        caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    """The decision's manifest records the reader settings its signals came from
+    (``reader``, written by ``re3g train answerability``); a pipeline whose reader has other
+    settings still uses it but says which, and a decision fitted under the reader in use
+    says nothing."""
+    import logging
+
+    from re3g.config import Config
+    from re3g.decide import LearnedRule, reader_settings
+    from re3g.models import model_path
+    from re3g.pipeline import Re3G
+
+    shipped = model_path("answerability")
+    manifest = json.loads((shipped / "manifest.json").read_text())
+    now = reader_settings(Re3G(Config(learned=False)).extractor)
+    assert now["other.skip_quotes"] is True and "sureness" in now
+    for name, reader in (("same", now), ("older", {**now, "other.skip_quotes": None,
+                                                    "type_weight": 4.0})):
+        folder = tmp_path / name / "answerability"
+        folder.mkdir(parents=True)
+        for f in shipped.iterdir():
+            if f.name != "manifest.json":
+                (folder / f.name).symlink_to(f.resolve())
+        (folder / "manifest.json").write_text(json.dumps({**manifest, "reader": reader}))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="re3g.pipeline"):
+            assert isinstance(Re3G(Config(answerability=str(folder))).rule, LearnedRule)
+        said = [r.getMessage() for r in caplog.records if "reader settings" in r.getMessage()]
+        if name == "same":
+            assert said == []
+        else:
+            assert len(said) == 1 and "other.skip_quotes True (fitted with None)" in said[0]
+            assert "type_weight None (fitted with 4.0)" in said[0]
+
+
 def test_shipped_decision_matches_the_default_ranking(caplog: pytest.LogCaptureFixture,
                                                      doc2dial_docs) -> None:
     """The shipped answerability model was trained on the default ranking's signals; a
@@ -597,6 +633,26 @@ def test_cached_signal_rows_of_other_models_are_not_reused(tmp_path: Path, monke
     (root / "cross-reranker-other" / "manifest.json").write_text('{"tuned_corpus": "x"}')
     assert pipeline_stamp(index, None, skip=("cross-reranker-other",)) == now
     assert pipeline_stamp(index, None) != now
+    # a candidate reader named with --extractor: its folder and settings are stamped too
+    cand = tmp_path / "cand" / "extractor-qa"
+    cand.mkdir(parents=True)
+    (cand / "manifest.json").write_text('{"settings": {"type_weight": 0}}')
+    named = pipeline_stamp(index, None, extractor=cand)
+    assert named != pipeline_stamp(index, None)
+    (cand / "manifest.json").write_text('{"settings": {"type_weight": 4}}')
+    assert pipeline_stamp(index, None, extractor=cand) != named
+
+
+def test_a_reader_folder_that_is_not_one_is_named_before_any_run(tmp_path: Path,
+                                                                  capsys) -> None:
+    """``re3g train answerability --extractor DIR`` (the decision refitted under a candidate
+    reader) names a folder without a reader manifest before any signal run."""
+    from re3g.cli import main
+
+    assert main(["train", "answerability", "--extractor", str(tmp_path / "nope"),
+                 "--cache", str(tmp_path / "cache.jsonl"), "--out", str(tmp_path / "out")]) == 2
+    assert "nope: not a reader folder (no manifest.json)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache.jsonl").exists()
 
 
 def test_coverage_signals_count_what_the_turn_newly_asks(tmp_path: Path) -> None:

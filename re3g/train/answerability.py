@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from re3g.decide import SIGNALS
+from re3g.decide import SIGNALS, reader_settings
 from re3g.logistic import block
 from re3g.models import model_path
 from re3g.train import common
@@ -152,6 +152,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checker", default=None,
                         help="the second reader whose null the decision reads (signal "
                              "check_null; default models/checker when it exists, \"off\": none)")
+    parser.add_argument("--extractor", type=Path, default=None,
+                        help="the reader whose signals the decision is fitted on (default the "
+                             "project's, models/extractor-qa): a candidate's reader folder, so "
+                             "the decision is refitted under the settings it would ship with")
     parser.add_argument("--out", type=Path, default=model_path("answerability"))
 
 
@@ -273,8 +277,8 @@ def collect_off_topic(bot: Any, corpus: str, source: str, questions: Sequence[st
 
 
 def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str], Any],
-                    fh: Any, off_topic: Sequence[str] = (), checker: str | None = None
-                    ) -> list[dict[str, Any]]:
+                    fh: Any, off_topic: Sequence[str] = (), checker: str | None = None,
+                    extractor: Path | None = None) -> list[dict[str, Any]]:
     """Signals of every turn of a hand-written set, run over its own corpus with the pipeline's
     defaults: answerable turns (kind "written") and unanswerable ones ("written_unanswerable");
     with ``off_topic`` questions, those too (:func:`collect_off_topic`)."""
@@ -288,8 +292,8 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
 
     docs, _, examples = load_written(docs_dir, dialogues)
     index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
-    bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False, checker=checker),
-               documents=docs)
+    bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False, checker=checker,
+                      extractor=str(extractor) if extractor else None), documents=docs)
     rows = []
     for ex in tqdm(examples, desc=f"answerability runs ({docs_dir})", unit="turn"):
         kind = "written" if ex.references else "written_unanswerable"
@@ -321,11 +325,13 @@ def other_cascade(bot: Any) -> dict[str, Any]:
     return {"cross_depth": depth, "cross_weight": weight}
 
 
-def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = ()) -> str:
+def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = (),
+                   extractor: Path | None = None) -> str:
     """What a cached signal row depends on besides its turn: the files and manifests of every
     model folder under ``models/`` but the decision's own and ``skip`` (folders the row's
     pipeline never loads: a doc2dial row does not depend on the cross-encoder for other
-    documents), the checker named, and the index's files.
+    documents), the checker named, the reader named instead of the project's (its files and
+    manifest) and the index's files.
 
     >>> len(pipeline_stamp(Path("no-such-index"), None))
     16
@@ -337,9 +343,12 @@ def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = ()) -
     root = model_path("answerability").parent
     folders = sorted(f for f in root.iterdir() if f.is_dir()
                      and f.name not in ("answerability", *skip)) if root.is_dir() else []
+    if extractor is not None:
+        folders.append(Path(extractor))
     seen = [[f.name, files_stamp(f), (f / "manifest.json").read_text()
              if (f / "manifest.json").is_file() else ""] for f in folders]
-    return hashlib.sha1(json.dumps([seen, str(checker), str(index), files_stamp(index)],
+    named = [] if extractor is None else [str(extractor)]  # older caches' stamps stay valid
+    return hashlib.sha1(json.dumps([seen, str(checker), str(index), files_stamp(index), *named],
                                    default=str).encode()).hexdigest()[:16]
 
 
@@ -374,13 +383,17 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
     examples = [e for e in examples if e.dial_id in chosen]
     done: dict[tuple[str, str], dict[str, Any]] = {}
     bot = Re3G(Config(index=str(args.index), docs=str(args.docs), learned=False,
-                      checker=args.checker), documents=docs)
+                      checker=args.checker,
+                      extractor=str(args.extractor) if args.extractor else None),
+               documents=docs)
     # the doc2dial rows do not read the cross-encoder for other documents (unless that model
     # says doc2dial is another corpus to it); written rows do
     skip = (OTHER_CROSS,) if other_cross(bot.corpus_fingerprint,
                                          bot.config.calibration) is None else ()
-    stamps = {"doc2dial": pipeline_stamp(Path(args.index), args.checker, skip=skip),
-              "written": pipeline_stamp(Path(args.index), args.checker)}
+    stamps = {"doc2dial": pipeline_stamp(Path(args.index), args.checker, skip=skip,
+                                         extractor=args.extractor),
+              "written": pipeline_stamp(Path(args.index), args.checker,
+                                        extractor=args.extractor)}
     if args.cache.is_file():
         for line in args.cache.read_text().splitlines():
             try:
@@ -409,7 +422,8 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
         rows += collect_off_topic(bot, "doc2dial", "doc2dial", questions, done, fh)
         written = CacheFile(raw, stamps["written"])
         for docs_dir, dialogues in common.written_sets(args):
-            rows += collect_written(docs_dir, dialogues, done, written, questions, args.checker)
+            rows += collect_written(docs_dir, dialogues, done, written, questions, args.checker,
+                                    args.extractor)
     return rows, bot
 
 
@@ -753,14 +767,15 @@ def other_names(args: argparse.Namespace, written: Sequence[Any]) -> list[str] |
 
 
 def run(args: argparse.Namespace) -> int:
+    from re3g.errors import DataError
     from re3g.evaluate.report import write_atomic
 
     if not 0.5 <= args.answer_rate < 1.0:
-        from re3g.errors import DataError
-
         raise DataError(f"--answer-rate must be in [0.5, 1), got {args.answer_rate}")
     t0 = time.time()
     written = common.written_sets(args)  # a bad --written fails now, not after the runs
+    if args.extractor is not None and not (args.extractor / "manifest.json").is_file():
+        raise DataError(f"--extractor {args.extractor}: not a reader folder (no manifest.json)")
     if args.off_topic:
         load_off_topic(args.off_topic)  # and so does a bad --off-topic file
     other = other_names(args, written)  # and so do the other calibration's options
@@ -797,9 +812,13 @@ def run(args: argparse.Namespace) -> int:
                    + (f" --other-threshold {args.other_threshold}"
                       if args.other_threshold != DEFAULT_OTHER_THRESHOLD else "")
                    + (f" --off-topic {args.off_topic}" if args.off_topic else "")
-                   + (f" --checker {args.checker}" if args.checker else ""),
+                   + (f" --checker {args.checker}" if args.checker else "")
+                   + (f" --extractor {args.extractor}" if args.extractor else ""),
         "data": common.data_files([args.docs, args.train, *(f for _, f in written)]),
         **fitted, "requires": requires, "ranking": ranking,
+        # the reader settings its reader signals came from (re3g.decide.reader_settings): the
+        # pipeline warns when the reader in use has others
+        "reader": reader_settings(bot.extractor),
         # the corpus whose turns the "tuned" calibration is for; any other corpus gets the
         # "other" one when there is one (re3g.decide.LearnedRule.for_corpus)
         "tuned_corpus": bot.corpus_fingerprint,
