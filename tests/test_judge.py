@@ -135,6 +135,19 @@ def test_reader_loads_the_judge_it_names(tmp_path: Path, quick_judge: Path) -> N
     got = ex.extract("annual membership price?", hits, docs, top_n=1,
                      current="annual membership price?")
     assert got and got[0].doc_id == "fees"
+    # weighed on other documents only (``other.judge_weight``, doc2dial's own weight 0):
+    # the judge is loaded, and read only where the other settings are in place
+    tuned = manifest["settings"]["other"]["tuned_corpus"]
+    manifest["settings"]["judge_weight"] = 0.0
+    manifest["settings"]["other"].update(judge_weight=1.0)
+    mpath.write_text(json.dumps(manifest))
+    ex = SpanExtractor.load(reader)
+    assert ex.judge is not None
+    readings = ex.read("annual membership price?", hits, docs)
+    ex.for_corpus(tuned)
+    assert ex.judged("annual membership price?", readings, docs) is None
+    ex.for_corpus("another corpus")
+    assert ex.judged("annual membership price?", readings, docs)
 
 
 def test_judge_grid_holds_the_shipped_settings() -> None:
@@ -197,3 +210,36 @@ def test_the_pipeline_reads_its_judge_and_its_checker_with_one_model(tmp_path: P
     got = ex.extract("annual membership price?", hits, docs, top_n=1,
                      current="annual membership price?")
     assert got and "3" in got[0].span_ids
+
+
+def test_a_judge_trains_on_written_pairs_and_never_on_a_choose_or_held_out_set(
+        tmp_path: Path) -> None:
+    """``--written DOCS DIALOGUES`` trains on a hand-written set's answerable turns over
+    other documents instead of doc2dial's (session 36); the manifest names the set and the
+    command repeats it. A set settings are chosen on (``data/dev``) is refused before any
+    work, naming it."""
+    from re3g.errors import DataError
+    from re3g.train import judge
+
+    def args(out: Path, *written: str) -> argparse.Namespace:
+        ap = argparse.ArgumentParser()
+        judge.add_arguments(ap)
+        return ap.parse_args(["--profile", "quick", "--out", str(out), "--no-progress",
+                              "--docs", str(DATA / "doc2dial_doc.json"),
+                              "--train", str(DATA / "doc2dial_dial_train.json"),
+                              "--validation", str(DATA / "doc2dial_dial_validation.json"),
+                              "--written", *written])
+
+    out = tmp_path / "judge"
+    train = (str(ROOT / "data" / "train" / "documents"),
+             str(ROOT / "data" / "train" / "dialogues.json"))
+    assert judge.run(args(out, *train)) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    st = manifest["settings"]
+    assert st["written"] == [list(train)] and st["n_train_turns"] == judge.QUICK_EXAMPLES
+    assert 0 < st["n_positive"] < st["n_pairs"] and not st["dev_part_left_out"]
+    assert f"--written {train[0]} {train[1]}" in manifest["command"]
+    with pytest.raises(DataError, match=r"--written .*dev/documents: the sets settings are"):
+        judge.run(args(tmp_path / "no", str(ROOT / "data" / "dev" / "documents"),
+                       str(ROOT / "data" / "dev" / "dialogues.json")))
+    assert not (tmp_path / "no").exists()

@@ -228,7 +228,10 @@ class SpanExtractor(LoadedModel):
         if helper and ex.helper_weight > 0:
             ex.helper = cls._load_helper(path, str(helper), q)
         judge = manifest.get("settings", {}).get("judge")
-        if judge and (ex.judge_weight or ex.unsure.get("judge_weight")):
+        # a judge weighed in either regime, on doc2dial or (``other``) on any other corpus
+        if judge and (ex.judge_weight or ex.unsure.get("judge_weight")
+                      or ex.other.get("judge_weight")
+                      or (ex.other.get("unsure") or {}).get("judge_weight")):
             ex.judge = cls._load_judge(path, str(judge))
         return ex
 

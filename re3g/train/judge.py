@@ -55,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-dev", action="store_true",
                         help="train on the dev part of train too (by default it is left out: "
                              "the judge's weight is chosen there)")
+    parser.add_argument("--written", nargs=2, action="append", metavar=("DOCS", "DIALOGUES"),
+                        default=None,
+                        help="train on the answerable turns of this hand-written set over other "
+                             "documents instead of doc2dial's train turns (repeatable; e.g. "
+                             "data/train/documents data/train/dialogues.json; never a choose or "
+                             "held-out set)")
 
 
 def holding_passages(ex: Example, by_doc: dict[str, list[Any]]) -> list[Any]:
@@ -170,9 +176,13 @@ def run(args: argparse.Namespace) -> int:
     from re3g.evaluate.report import write_atomic
     from re3g.models import BASE_MODEL, MANIFEST, device
     from re3g.train import common
+    from re3g.train.qa import written_training_sets
 
+    written = written_training_sets(args.written)  # a bad or held-out set fails before work
     t_start, cfg, quick, docs, train, val = common.start_run(args, PROFILES, QUICK_EXAMPLES)
-    if not args.keep_dev and not quick:
+    if written:
+        train, dev = [], []
+    elif not args.keep_dev and not quick:
         held = common.dev_dialogue_ids(train)
         dev = [e for e in train if e.dial_id in held]
         train = [e for e in train if e.dial_id not in held]
@@ -182,12 +192,23 @@ def run(args: argparse.Namespace) -> int:
     tok = AutoTokenizer.from_pretrained(init, local_files_only=True)
     passages = split_corpus(docs.values())
     ids, labels = build_pairs(train, passages, docs, tok, args.other, cfg.seed)
+    for docs_dir, dialogues in written:
+        w_docs, _, w_examples = common.load_written(docs_dir, dialogues)
+        w_examples = [e for e in w_examples if e.answerable]
+        if quick:
+            w_examples = w_examples[:QUICK_EXAMPLES]
+        got = build_pairs(w_examples, split_corpus(w_docs.values()), w_docs, tok, args.other,
+                          cfg.seed)
+        ids, labels = ids + got[0], labels + got[1]
+        train = train + w_examples
     if not ids:
-        raise DataError(f"{args.train}: no training turn has a reference span in a passage")
+        where = ", ".join(str(f) for _, f in written) or str(args.train)
+        raise DataError(f"{where}: no training turn has a reference span in a passage")
     settings = {"base_model": BASE_MODEL, "init": init, "profile": args.profile, **vars(cfg),
                 "other": args.other, "max_same": MAX_SAME, "n_pairs": len(ids),
                 "n_positive": int(sum(labels)), "n_train_turns": len(train),
-                "dev_part_left_out": not args.keep_dev and not quick,
+                "dev_part_left_out": not args.keep_dev and not quick and not written,
+                "written": [[str(d), str(f)] for d, f in written],
                 "max_length": MAX_LENGTH, "max_query_tokens": MAX_QUERY_TOKENS,
                 "query_roles": "all"}
     fp = common.settings_fingerprint(settings)
@@ -206,7 +227,8 @@ def run(args: argparse.Namespace) -> int:
     stats["device"] = device()
     command = (f"{JUDGE_TRAIN_CMD} --profile {args.profile}"
                + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
-               + (" --keep-dev" if args.keep_dev else "") + f" --out {args.out}")
+               + (" --keep-dev" if args.keep_dev else "")
+               + "".join(f" --written {d} {f}" for d, f in written) + f" --out {args.out}")
     manifest = common.model_manifest(
         "judge", "cross-encoder",
         "sentence judge (AutoModelForSequenceClassification, 1 logit) over (dialogue question, "
