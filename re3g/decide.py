@@ -403,14 +403,26 @@ class LearnedRule:
         >>> class Reader: settings = {"type_weight": 4.0, "other": {"skip_quotes": True}}
         >>> rule.reader_differs(Reader())
         ['type_weight 4.0 (fitted with 0.0)']
+        >>> class Later: settings = {"type_weight": 0.0, "judge_weight": 0,
+        ...                          "other": {"skip_quotes": True}}
+        >>> LearnedRule({**rule.manifest, "reader": {"other.skip_quotes": True}}
+        ...             ).reader_differs(Later())
+        []
         """
         fitted = self.manifest.get("reader")
         if not fitted:
             return []
         have = reader_settings(extractor)
-        return [f"{k} {have.get(k)!r} (fitted with {v!r})"
-                for k, v in sorted({**dict.fromkeys(have), **fitted}.items())
-                if have.get(k) != v]
+
+        def differs(key: str) -> bool:
+            # a key only one side names counts as unset there: a setting written out at its
+            # off value (0, false, null) by a later tool is not a change
+            if key not in have or key not in fitted:
+                return bool(have.get(key, fitted.get(key)))
+            return have[key] != fitted[key]
+
+        return [f"{k} {have.get(k)!r} (fitted with {fitted.get(k)!r})"
+                for k in sorted({*have, *fitted}) if differs(k)]
 
     @property
     def needs_checker(self) -> bool:

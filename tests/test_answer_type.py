@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
     ("It makes a loud noise when it spins", None),        # "when" that asks nothing
     ("can i charge it at the hotel", None),               # "charge" that is not a price
     ("how much quicker is the fast charger", None),
+    ("What documents do I need for a fee waiver?", None),  # a fee named, no price asked
+    ("Do you know when it opens?", "time"),
 ])
 def test_asked_type(question: str, kind: str | None) -> None:
     assert asked_type(question) == kind
@@ -45,6 +47,15 @@ def test_asked_type(question: str, kind: str | None) -> None:
     ("duration", "Rides last up to 45 minutes.", True),
     ("duration", "Bring your own gloves.", False),
     ("number", "The gardens have 120 plots.", True),
+    # words that look like the kind and are not (session 36 review)
+    ("time", "You may return the bike at any dock.", False),
+    ("time", "Renew by 3 May.", True),
+    ("time", "Use a 10 amps fuse.", False),
+    ("money", "Feel free to ask at the desk.", False),
+    ("money", "Use a hands-free kit.", False),
+    ("money", "Entry is free.", True),
+    ("number", "No one will call you.", False),
+    ("number", "It is up to you.", False),
 ])
 def test_holds_type(kind: str, text: str, holds: bool) -> None:
     assert holds_type(kind, text) is holds

@@ -641,6 +641,13 @@ def test_cached_signal_rows_of_other_models_are_not_reused(tmp_path: Path, monke
     assert named != pipeline_stamp(index, None)
     (cand / "manifest.json").write_text('{"settings": {"type_weight": 4}}')
     assert pipeline_stamp(index, None, extractor=cand) != named
+    # ... and the judge it names beside itself
+    (cand.parent / "judge").mkdir()
+    (cand.parent / "judge" / "manifest.json").write_text('{"kind": "judge"}')
+    (cand / "manifest.json").write_text('{"settings": {"judge": "judge", "judge_weight": 1}}')
+    judged = pipeline_stamp(index, None, extractor=cand)
+    (cand.parent / "judge" / "manifest.json").write_text('{"kind": "judge", "again": 1}')
+    assert pipeline_stamp(index, None, extractor=cand) != judged
 
 
 def test_a_reader_folder_that_is_not_one_is_named_before_any_run(tmp_path: Path,

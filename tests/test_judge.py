@@ -239,6 +239,7 @@ def test_a_judge_trains_on_written_pairs_and_never_on_a_choose_or_held_out_set(
     assert st["written"] == [list(train)] and st["n_train_turns"] == judge.QUICK_EXAMPLES
     assert 0 < st["n_positive"] < st["n_pairs"] and not st["dev_part_left_out"]
     assert f"--written {train[0]} {train[1]}" in manifest["command"]
+    assert train[1] in [d["path"] for d in manifest["data"]]
     with pytest.raises(DataError, match=r"--written .*dev/documents: the sets settings are"):
         judge.run(args(tmp_path / "no", str(ROOT / "data" / "dev" / "documents"),
                        str(ROOT / "data" / "dev" / "dialogues.json")))

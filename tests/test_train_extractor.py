@@ -246,7 +246,7 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
                             for d, f in [*CHOOSE_SETS, *HELD_OUT_SETS.values()]]:
         bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
                                   "--written", str(docs), str(dialogues), *data_args()])
-        with pytest.raises(DataError, match="not for training a reader"):
+        with pytest.raises(DataError, match="not for training a model"):
             bad.func(bad)
     for flag, value in [("--doc2dial-turns", "0"), ("--written-repeat", "0"),
                         ("--unanswerable-nulls", "-1")]:

@@ -344,7 +344,13 @@ def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = (),
     folders = sorted(f for f in root.iterdir() if f.is_dir()
                      and f.name not in ("answerability", *skip)) if root.is_dir() else []
     if extractor is not None:
+        # the candidate reader, and the judge or helper it names beside itself (a model there
+        # retrained in place must not be served from old rows)
         folders.append(Path(extractor))
+        mpath = Path(extractor) / "manifest.json"
+        named = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
+        folders += [Path(extractor).parent / str(named[k]) for k in ("judge", "helper")
+                    if named.get(k)]
     seen = [[f.name, files_stamp(f), (f / "manifest.json").read_text()
              if (f / "manifest.json").is_file() else ""] for f in folders]
     named = [] if extractor is None else [str(extractor)]  # older caches' stamps stay valid

@@ -234,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
         "sentence judge (AutoModelForSequenceClassification, 1 logit) over (dialogue question, "
         "document span) pairs: the log-odds that the span answers the question", command, args,
         settings, stats)
+    manifest["data"] += common.data_files([f for _, f in written])
     common.save_model_folder(model, tok, Path(args.out), manifest)
     if ck.exists():
         ck.unlink()

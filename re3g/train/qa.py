@@ -301,7 +301,7 @@ def written_training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[P
         if held_out(d_abs) or held_out(d_abs.parent) or held_out(f_abs.parent):
             raise DataError(f"--written {d}: the sets settings are chosen on and the held-out "
                             "sets (re3g.train.common.CHOOSE_SETS, HELD_OUT) are not for "
-                            "training a reader; train on data/train")
+                            "training a model; train on data/train")
     return sets
 
 
