@@ -3,11 +3,15 @@
     .venv/bin/python bench/pipeline_latency.py                    # indexes/doc2dial, 100 turns
     .venv/bin/python bench/pipeline_latency.py --turns 50 --generator extractive --no-rerank
     .venv/bin/python bench/pipeline_latency.py --checker off --answerability OLD_DECISION
+    .venv/bin/python bench/pipeline_latency.py --docs data/sample \
+        --dialogues data/suite/sample_dialogues.json               # a folder corpus
 
 The index must exist (`re3g index --docs ../shared/data/doc2dial/doc2dial_doc.json --name
 doc2dial`). Turns are the validation split's user turns with their dialogue history, in file
-order. Models are loaded and a few warm-up turns answered before timing. Prints a table and
-writes bench/results/pipeline_latency.json.
+order. With ``--docs`` a folder of documents (and ``--dialogues`` a written set over it) the
+index is the one ``re3g evaluate`` builds and caches for that folder, and every user turn is
+timed, the unanswerable ones too. Models are loaded and a few warm-up turns answered before
+timing. Prints a table and writes bench/results/pipeline_latency.json.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ def pct(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--index", default=str(ROOT / "indexes" / "doc2dial"))
+    ap.add_argument("--index", default=None,
+                    help="default: indexes/doc2dial, or for a folder --docs the index re3g "
+                         "evaluate caches for it")
     ap.add_argument("--docs", default=str(DOCS))
     ap.add_argument("--dialogues", default=str(VAL))
     ap.add_argument("--turns", type=int, default=100)
@@ -63,14 +69,26 @@ def main(argv: list[str] | None = None) -> int:
     from re3g.data import load_documents, load_examples
     from re3g.pipeline import STAGES, Re3G
 
-    docs = load_documents(args.docs)
-    examples = load_examples(args.dialogues, docs)
+    if Path(args.docs).is_dir():  # a folder corpus and a written set over it
+        from re3g.config import PASSAGE_MAX_WORDS
+        from re3g.evaluate.runner import ensure_index
+        from re3g.train.common import load_written
+
+        docs, _, examples = load_written(Path(args.docs), Path(args.dialogues))
+        if args.index is None:
+            args.index = str(ensure_index(docs, Path(args.docs), None, PASSAGE_MAX_WORDS))
+    else:
+        docs = load_documents(args.docs)
+        examples = load_examples(args.dialogues, docs)
+    if args.index is None:
+        args.index = str(ROOT / "indexes" / "doc2dial")
     t0 = time.perf_counter()
     extra = {k: v for k, v in (("base_weight", args.base_weight), ("checker", args.checker),
                                 ("extractor", args.extractor),
                                 ("answerability", args.answerability)) if v is not None}
     bot = Re3G(index=args.index, docs=args.docs, mode=args.mode, generator=args.generator,
-               rerank=args.rerank, **extra).warm_up()
+               rerank=args.rerank, documents=docs if Path(args.docs).is_dir() else None,
+               **extra).warm_up()
     load_s = time.perf_counter() - t0
     turns = [ex.history for ex in examples]
     for h in turns[: args.warmup]:
