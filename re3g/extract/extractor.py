@@ -241,7 +241,7 @@ class SpanExtractor(LoadedModel):
         judge, or a second start/end reader (:func:`re3g.extract.judge.load_judge`)."""
         from re3g.extract.judge import JUDGE_TRAIN_CMD, load_judge
 
-        jp = Path(judge) if Path(judge).is_absolute() else reader_path.parent / judge
+        jp = beside(reader_path, judge)
         if not (jp / "manifest.json").is_file():
             raise ModelError(
                 f"the reader in {reader_path} weighs its ranges with the judge {jp}, "
@@ -252,7 +252,7 @@ class SpanExtractor(LoadedModel):
     @classmethod
     def _load_helper(cls, reader_path: Path, helper: str, quantized: bool) -> SpanExtractor:
         """The span scorer a reader's manifest names (a folder beside the reader's)."""
-        hp = Path(helper) if Path(helper).is_absolute() else reader_path.parent / helper
+        hp = beside(reader_path, helper)
         if not (hp / "manifest.json").is_file():
             raise ModelError(
                 f"the reader in {reader_path} combines its ranges with the span scorer {hp}, "
@@ -687,6 +687,16 @@ class SpanExtractor(LoadedModel):
             readings[0].margin < self.unsure_margin
         return pick_features(top[0], nxt[0] if nxt else None, top[1], unsure, cos(top),
                              cos(nxt) if nxt else None, stem_overlap(current, text))
+
+
+def beside(reader_path: str | Path, name: str) -> Path:
+    """The folder of a model a reader's manifest names (its judge, its helper): ``name``
+    itself when absolute, else beside the reader's folder.
+
+    >>> beside("/m/extractor-qa", "../judge").as_posix(), beside("/m/x", "/j").as_posix()
+    ('/m/../judge', '/j')
+    """
+    return Path(name) if Path(name).is_absolute() else Path(reader_path).parent / name
 
 
 def load_extractor(enabled: bool = True, name: str | None = None) -> SpanExtractor | None:

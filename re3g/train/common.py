@@ -127,6 +127,31 @@ def checked_sets(pairs: Sequence[Sequence[Path]] | None, default: Sequence[tuple
     return sets
 
 
+def training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[Path, Path]]:
+    """The ``--written DOCS DIALOGUES`` sets a model trains on (a reader, a sentence judge),
+    checked: each must exist, and none may lie in a set settings are chosen on
+    (:data:`CHOOSE_SETS`) or a held-out one (:data:`HELD_OUT`): a DataError naming it.
+
+    >>> training_sets(None)
+    []
+    """
+    from re3g.errors import DataError
+    from re3g.models import project_root
+
+    kept = [(project_root() / f).resolve()
+            for f in (*HELD_OUT, *(str(Path(d).parent) for d, _ in CHOOSE_SETS))]
+    sets = [(Path(d), Path(f)) for d, f in (pairs or [])]
+    for d, f in sets:
+        if not (d.is_dir() and f.is_file()):
+            raise DataError(f"--written {d} {f}: not found (build the dialogues with `python "
+                            "data/suite/build.py --conversations ...`)")
+        if any(w == k or k in w.parents for w in (d.resolve(), f.resolve()) for k in kept):
+            raise DataError(f"--written {d}: the sets settings are chosen on and the held-out "
+                            "sets (re3g.train.common.CHOOSE_SETS, HELD_OUT) are not for "
+                            "training a model; train on data/train")
+    return sets
+
+
 def replay_sets(sets: Sequence[tuple[Path, Path]], **config: Any) -> list[dict[str, Any]]:
     """Every written set replayed as the chat holds it (:func:`re3g.evaluate.replay.replay`),
     the pipeline built with ``config`` over each set's documents (its index built once and

@@ -176,9 +176,8 @@ def run(args: argparse.Namespace) -> int:
     from re3g.evaluate.report import write_atomic
     from re3g.models import BASE_MODEL, MANIFEST, device
     from re3g.train import common
-    from re3g.train.qa import written_training_sets
 
-    written = written_training_sets(args.written)  # a bad or held-out set fails before work
+    written = common.training_sets(args.written)  # a bad or held-out set fails before work
     t_start, cfg, quick, docs, train, val = common.start_run(args, PROFILES, QUICK_EXAMPLES)
     if written:
         train, dev = [], []

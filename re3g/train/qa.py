@@ -276,35 +276,6 @@ def written_features(sets: Sequence[tuple[Path, Path]], tokenizer: Any, roles: s
     return feats, counts
 
 
-def written_training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[Path, Path]]:
-    """The ``--written DOCS DIALOGUES`` sets a reader trains on, checked: each must exist, and
-    none may be a set settings are chosen on (:data:`re3g.train.common.CHOOSE_SETS`) or a
-    held-out one (:data:`re3g.train.common.HELD_OUT`: the suites, ``data/dev6``, ...).
-
-    >>> written_training_sets(None)
-    []
-    """
-    from re3g.errors import DataError
-    from re3g.train.common import CHOOSE_SETS, HELD_OUT
-
-    held = {Path(d).parent.name for d, _ in CHOOSE_SETS} | {Path(h).name for h in HELD_OUT}
-
-    def held_out(folder: Path) -> bool:  # the choose sets and the held-out ones
-        return folder.parent.name == "data" and folder.name in held
-
-    sets = [(Path(d), Path(f)) for d, f in (pairs or [])]
-    for d, f in sets:
-        if not (d.is_dir() and f.is_file()):
-            raise DataError(f"--written {d} {f}: not found (build the dialogues with `python "
-                            "data/suite/build.py --conversations ...`)")
-        d_abs, f_abs = d.resolve(), f.resolve()
-        if held_out(d_abs) or held_out(d_abs.parent) or held_out(f_abs.parent):
-            raise DataError(f"--written {d}: the sets settings are chosen on and the held-out "
-                            "sets (re3g.train.common.CHOOSE_SETS, HELD_OUT) are not for "
-                            "training a model; train on data/train")
-    return sets
-
-
 def collate(feats: Sequence[QAFeature], pad_id: int) -> dict[str, Any]:
     """A padded batch of features with their answer positions."""
     import torch
@@ -411,7 +382,7 @@ def run_qa(args: Any) -> int:
     if doc2dial_turns:
         train = sorted(random.Random(args.seed).sample(train, min(doc2dial_turns, len(train))),
                        key=lambda e: e.id)
-    written = written_training_sets(getattr(args, "written", None))
+    written = common.training_sets(getattr(args, "written", None))
     if blanked and not written:
         raise DataError("--blanked-nulls reads the written sets' answerable turns: give "
                         "--written DOCS DIALOGUES too (e.g. data/train/documents "
