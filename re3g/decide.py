@@ -141,7 +141,8 @@ UNRECORDED_RANKING = {"title_weight": 0.0, "base_weight": 0.0}
 """Ranking settings a decision trained before they existed was trained without (their value
 then), for :meth:`LearnedRule.ranking_differs`."""
 SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap",
-           "evidence_cosine", "null", "sure", "check_null", "doc_cover", "corpus_missing")
+           "evidence_cosine", "null", "sure", "check_null", "doc_cover", "corpus_missing",
+           "judge")
 LAZY_SIGNALS = ("check_null", "doc_cover", "corpus_missing")
 """Signals that cost a model pass or a corpus-wide table: the pipeline computes them only when
 its decision reads them (:attr:`Signals.skipped` names those it left out)."""
@@ -180,10 +181,13 @@ class Signals:
       of the top evidence (of the best passage when there is none); 1 when the turn brings no
       new word. A question the page does not answer often names what the page never mentions
       ("Is there parking?" over a page that says nothing of cars);
-    - ``corpus_missing``: how many of those new stems no document of the corpus has.
+    - ``corpus_missing``: how many of those new stems no document of the corpus has;
+    - ``judge``: the sentence judge's log-odds that the top evidence answers the question
+      (:attr:`re3g.types.Evidence.judged`; the reader weighs its judge on other documents
+      only, ``models/judge-written``), 0 when the reader did not weigh it for this turn.
 
     >>> Signals(relevance=0.6, overlap=0.5).vector()
-    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    [0.6, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     """
 
     relevance: float = 0.0
@@ -199,6 +203,7 @@ class Signals:
     check_null: float = 0.0
     doc_cover: float = 0.0
     corpus_missing: float = 0.0
+    judge: float = 0.0
     skipped: tuple[str, ...] = ()
     """Signals not computed for this turn because the decision does not read them
     (:meth:`re3g.pipeline.Re3G.signals`); :meth:`as_dict` leaves them out."""

@@ -517,6 +517,7 @@ class Re3G:
                        null=null,
                        sure=evidence[0].sure or 0.0 if evidence else 0.0,
                        check_null=check, doc_cover=doc_cover, corpus_missing=missing,
+                       judge=evidence[0].judged or 0.0 if evidence else 0.0,
                        skipped=skipped)
 
     def _coverage(self, turns: Sequence[Turn], read: Hit,

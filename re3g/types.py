@@ -155,6 +155,9 @@ class Evidence:
     # P(this is the sentence asked about), set by a start/end reader on its top evidence when
     # its manifest has a ``sureness`` model (re3g.extract.sureness); None otherwise
     sure: float | None = None
+    # the sentence judge's log-odds that this evidence answers the question (its best span),
+    # set when the reader weighed its judge for this turn (re3g.extract.judge); None otherwise
+    judged: float | None = None
 
 
 @dataclass

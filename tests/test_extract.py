@@ -166,10 +166,13 @@ def test_default_is_the_reader_and_a_span_scorer_can_join_it(data) -> None:
 
 def test_reader_without_its_span_scorer_says_what_is_missing(tmp_path: Path) -> None:
     from re3g.extract import SpanExtractor
+    from re3g.extract.extractor import anchored
 
     reader = tmp_path / "extractor-qa"
     shutil.copytree(ROOT / "models" / "extractor-qa", reader)
     manifest = json.loads((reader / "manifest.json").read_text())
+    # the copy still finds the shipped judge; only the span scorer is missing beside it
+    manifest["settings"] = anchored(manifest["settings"], ROOT / "models" / "extractor-qa")
     manifest["settings"].update(helper="extractor", helper_weight=0.5)
     (reader / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="span scorer .* is missing"):
@@ -403,9 +406,10 @@ def test_key_weight_points_the_reader_at_the_table_row_the_user_names(tmp_path: 
 def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
                                                                 tmp_path: Path) -> None:
     """A reader may carry range settings for documents it was not tuned on (chosen on the
-    written development sets alone, ``select_reader --other``; the shipped reader has none,
-    session 29, only the question settings of session 33): a pipeline over any corpus but
-    doc2dial (the sample corpus here) uses them, doc2dial keeps the reader's own, and
+    written development sets alone, ``select_reader --other``; the shipped reader has only
+    the question settings of session 33 and the judge's weight of session 37): a pipeline
+    over any corpus but doc2dial (the sample corpus here) uses them, doc2dial keeps the
+    reader's own, and
     ``[answer] calibration`` forces either, as it does for the learned decision. A typo under
     ``other`` is named."""
     from re3g.config import Config
@@ -415,7 +419,14 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
     from re3g.retrieve.index import corpus_fingerprint
 
     shipped = ROOT / "models" / "extractor-qa"
-    assert not set(SpanExtractor.load(shipped).other) & {*RANGE_SETTINGS, "unsure"}
+    # the shipped reader's range settings for other documents are its own plus the sentence
+    # judge's weight (session 37, models/judge-written), in both regimes
+    ex = SpanExtractor.load(shipped)
+    own = json.loads((shipped / "manifest.json").read_text())["settings"]
+    assert set(ex.other) & {*RANGE_SETTINGS, "unsure"} == {"judge_weight", "unsure"}
+    assert ex.other["judge_weight"] == 1.0 and ex.judge is not None and not ex.judge_weight
+    assert ex.other["unsure_margin"] == own["unsure_margin"]
+    assert ex.other["unsure"] == {**own["unsure"], "judge_weight": 1.0}
 
     def reader(other: dict) -> Path:  # the shipped reader's files, ``other`` in its manifest
         out = tmp_path / f"reader{len(list(tmp_path.iterdir()))}"

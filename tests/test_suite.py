@@ -41,13 +41,18 @@ SUITE = ROOT / "data" / "suite"
 # it gets 10 more turns right; here the agent turns are written ones): sample 98.9, 72.8, 25.0,
 # 45.8, 0.86, 76.1 (one unanswerable turn fewer cautioned: that floor moved from 46 to 42, four
 # points under, as the others); other documents 92.7, 72.6, 26.5, 41.2, 0.80, 74.2.
+# Session 37 (the sentence judge trained on written pairs, weighed on other documents; shipped
+# by its gate on replays with the bot's own replies, where refusals held 43 -> 43): here, with
+# the written agent turns, sample 98.9, 75.0, 20.8, 45.8, 0.85, 78.3; other documents 91.9,
+# 72.6, 17.6 (3 of 34 refusals fewer: that floor moved from 20 to 14, one turn under), 44.1,
+# 0.79, 74.2.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
                {"answered": 95.0, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 42.0,
                 "refused_unanswerable": 16.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
                   {"answered": 89.0, "right": 70.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
-                   "refused_unanswerable": 20.0, "right_or_runner_up": 70.0}),
+                   "refused_unanswerable": 14.0, "right_or_runner_up": 70.0}),
 }
 
 

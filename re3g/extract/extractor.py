@@ -657,7 +657,10 @@ class SpanExtractor(LoadedModel):
             conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
             cands = [Candidate(p.doc_id, sp.id, sp.start, sp.end, sp.text, p, 0, j)
                      for j, sp in enumerate(run)]
-            out.append(self._evidence(cands, conf, documents))
+            ev = self._evidence(cands, conf, documents)
+            if judged and w["judge_weight"]:
+                ev.judged = max(judged.get((p.doc_id, sp.id), -10.0) for sp in run)
+            out.append(ev)
         if out and rate:
             if cosines is None and current:
                 cosines = self.span_cosines(current, [r.passage for r in readings], documents)
@@ -697,6 +700,22 @@ def beside(reader_path: str | Path, name: str) -> Path:
     ('/m/../judge', '/j')
     """
     return Path(name) if Path(name).is_absolute() else Path(reader_path).parent / name
+
+
+NAMED_MODELS = ("judge", "helper")
+"""The settings under which a reader's manifest names another model folder (:func:`beside`)."""
+
+
+def anchored(settings: dict[str, Any], reader_path: str | Path) -> dict[str, Any]:
+    """``settings`` with each model folder they name (:data:`NAMED_MODELS`) made absolute,
+    as found from ``reader_path``: what a copy of the reader written elsewhere (a candidate
+    in a temporary folder) needs to find the same judge and helper.
+
+    >>> anchored({"judge": "judge-written", "cosine_weight": 2.0}, "/m/extractor-qa")
+    {'judge': '/m/judge-written', 'cosine_weight': 2.0}
+    """
+    return {k: (str(beside(reader_path, str(v)).resolve()) if k in NAMED_MODELS and v else v)
+            for k, v in settings.items()}
 
 
 def load_extractor(enabled: bool = True, name: str | None = None) -> SpanExtractor | None:

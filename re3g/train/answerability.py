@@ -338,7 +338,7 @@ def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = (),
     """
     import hashlib
 
-    from re3g.extract.extractor import beside
+    from re3g.extract.extractor import NAMED_MODELS, beside
     from re3g.train.select_reader import files_stamp
 
     root = model_path("answerability").parent
@@ -350,7 +350,7 @@ def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = (),
         folders.append(Path(extractor))
         mpath = Path(extractor) / "manifest.json"
         named = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
-        folders += [beside(extractor, str(named[k])) for k in ("judge", "helper")
+        folders += [beside(extractor, str(named[k])) for k in NAMED_MODELS
                     if named.get(k)]
     seen = [[f.name, files_stamp(f), (f / "manifest.json").read_text()
              if (f / "manifest.json").is_file() else ""] for f in folders]

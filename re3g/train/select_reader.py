@@ -696,15 +696,19 @@ def roles_copy(reader: Path, into: Path, tuned: str, roles: str, skip_quotes: bo
 
 def linked_copy(folder: Path, into: Path, change: Callable[[dict[str, Any]], None]) -> Path:
     """``folder`` copied into ``into`` under the same name (the learned decision checks the
-    reader folder's name it was trained with), its files linked, its manifest's ``settings``
-    edited by ``change``."""
+    reader folder's name it was trained with), its files linked, the judge and helper its
+    manifest names still found (:func:`re3g.extract.extractor.anchored`), its manifest's
+    ``settings`` edited by ``change``."""
+    from re3g.extract.extractor import anchored
+
     out = into / folder.name
     out.mkdir(parents=True)
     for f in folder.iterdir():
         if f.name != "manifest.json":
             (out / f.name).symlink_to(f.resolve())
     manifest = json.loads((folder / "manifest.json").read_text())
-    change(manifest.setdefault("settings", {}))
+    manifest["settings"] = anchored(manifest.get("settings") or {}, folder)
+    change(manifest["settings"])
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return out
 
