@@ -244,3 +244,59 @@ def test_a_judge_trains_on_written_pairs_and_never_on_a_choose_or_held_out_set(
         judge.run(args(tmp_path / "no", str(ROOT / "data" / "dev" / "documents"),
                        str(ROOT / "data" / "dev" / "dialogues.json")))
     assert not (tmp_path / "no").exists()
+
+
+def test_a_judge_learns_from_written_turns_the_documents_do_not_answer(tmp_path: Path) -> None:
+    """``--unanswerable N`` (session 37) adds, for each written turn the documents do not
+    answer, every span of the N passages of its document nearest the question as a negative:
+    the judge learns that nothing on an on-topic page may answer. The manifest counts those
+    turns and the command repeats the flag; without ``--written`` the flag is refused."""
+    from transformers import AutoTokenizer
+
+    from re3g.data.passages import split_corpus
+    from re3g.data.words import stem_overlap
+    from re3g.errors import DataError
+    from re3g.train import common, judge
+    from re3g.train.qa import current_document, tempting_passages
+
+    docs_dir, dial_file = ROOT / "data" / "train" / "documents", \
+        ROOT / "data" / "train" / "dialogues.json"
+    docs, dialogues, examples = common.load_written(docs_dir, dial_file)
+    refused = [e for e in examples if not e.answerable][:6]
+    about = {d.dial_id: d.doc_id for d in dialogues}
+    passages = split_corpus(docs.values())
+    by_doc: dict = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    for ex in refused:  # the page the turn is about, nearest passages first
+        near = tempting_passages(ex, about, by_doc, 2)
+        doc = current_document(ex, about[ex.dial_id])
+        assert near and {p.doc_id for p in near} == {doc}
+        asked = ex.history[-1].utterance or ""
+        best = max(stem_overlap(asked, p.text) for p in by_doc[doc])
+        assert stem_overlap(asked, near[0].text) == best
+    tok = AutoTokenizer.from_pretrained(str(ROOT / "models" / "judge-written"),
+                                        local_files_only=True)
+    ids, labels = judge.refusal_pairs(refused, about, passages, docs, tok, 1)
+    assert len(refused) <= len(ids) <= len(refused) * judge.MAX_SAME
+    assert labels == [0.0] * len(ids)
+
+    def args(out: Path, *extra: str) -> argparse.Namespace:
+        ap = argparse.ArgumentParser()
+        judge.add_arguments(ap)
+        return ap.parse_args(["--profile", "quick", "--out", str(out), "--no-progress",
+                              "--docs", str(DATA / "doc2dial_doc.json"),
+                              "--train", str(DATA / "doc2dial_dial_train.json"),
+                              "--validation", str(DATA / "doc2dial_dial_validation.json"),
+                              *extra])
+
+    out = tmp_path / "judge"
+    assert judge.run(args(out, "--written", str(docs_dir), str(dial_file),
+                          "--unanswerable", "1")) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    st = manifest["settings"]
+    assert st["unanswerable"] == 1 and st["n_unanswerable_turns"] == judge.QUICK_EXAMPLES
+    assert st["n_train_turns"] == 2 * judge.QUICK_EXAMPLES
+    assert manifest["command"].endswith(f"--unanswerable 1 --out {out}")
+    with pytest.raises(DataError, match="--unanswerable 1: .* give --written"):
+        judge.run(args(tmp_path / "no", "--unanswerable", "1"))

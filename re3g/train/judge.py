@@ -11,7 +11,11 @@ cross-entropy on doc2dial train turns, leaving out the dev part of train
 - on-topic negatives: every other span of the passage that holds them (the same topic, the
   wrong sentence: exactly the reader's mistake);
 - off-passage negatives: ``--other`` spans from other passages of the same document (what
-  is left when the answer is not in the corpus at all).
+  is left when the answer is not in the corpus at all);
+- with ``--written`` and ``--unanswerable N``: for each written turn the documents do not
+  answer, every span of the N passages of its document that share the most words with the
+  question (:func:`re3g.train.qa.tempting_passages`), so the judge also learns that nothing
+  on an on-topic page may answer.
 
 It starts from the project's cross-encoder (``models/cross-reranker``), which already reads
 (question, text) pairs of this data; ``--init`` names another.
@@ -61,6 +65,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "documents instead of doc2dial's train turns (repeatable; e.g. "
                              "data/train/documents data/train/dialogues.json; never a choose or "
                              "held-out set)")
+    parser.add_argument("--unanswerable", type=int, default=0, metavar="N",
+                        help="with --written: per turn the documents do not answer, every "
+                             "span of the N passages of its document nearest the question as "
+                             "a negative (default 0: answerable turns only)")
+
+
+def refusal_pairs(examples: Sequence[Example], dialogue_docs: dict[str, str],
+                  passages: Sequence[Any], documents: dict[str, Any], tokenizer: Any, n: int
+                  ) -> tuple[list[list[int]], list[float]]:
+    """(token ids, label 0) pairs for turns the documents do not answer: each question with
+    every span (at most :data:`MAX_SAME`) of its ``n`` most tempting passages.
+
+    >>> refusal_pairs([], {}, [], {}, None, 1)
+    ([], [])
+    """
+    from re3g.data import build_query
+    from re3g.extract.spans import passage_spans
+    from re3g.models import truncate_question
+    from re3g.train.qa import tempting_passages
+
+    by_doc: dict[str, list[Any]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    ids: list[list[int]] = []
+    for ex in examples:
+        q = truncate_question(tokenizer, build_query(ex.history, roles="all"), MAX_QUERY_TOKENS)
+        texts = [sp.text for p in tempting_passages(ex, dialogue_docs, by_doc, n)
+                 for sp in passage_spans(p, documents) if sp.text.strip() and not sp.is_heading]
+        ids += [tokenizer(q, judge_text(t), truncation="only_second",
+                          max_length=MAX_LENGTH)["input_ids"] for t in texts[:MAX_SAME]]
+    return ids, [0.0] * len(ids)
 
 
 def holding_passages(ex: Example, by_doc: dict[str, list[Any]]) -> list[Any]:
@@ -178,6 +213,10 @@ def run(args: argparse.Namespace) -> int:
     from re3g.train import common
 
     written = common.training_sets(args.written)  # a bad or held-out set fails before work
+    if args.unanswerable < 0 or (args.unanswerable and not written):
+        raise DataError(f"--unanswerable {args.unanswerable}: a number of passages (0 or "
+                        "more) for the unanswerable turns of the --written sets; give "
+                        "--written DOCS DIALOGUES too")
     t_start, cfg, quick, docs, train, val = common.start_run(args, PROFILES, QUICK_EXAMPLES)
     if written:
         train, dev = [], []
@@ -191,15 +230,22 @@ def run(args: argparse.Namespace) -> int:
     tok = AutoTokenizer.from_pretrained(init, local_files_only=True)
     passages = split_corpus(docs.values())
     ids, labels = build_pairs(train, passages, docs, tok, args.other, cfg.seed)
+    n_refusal = 0
     for docs_dir, dialogues in written:
-        w_docs, _, w_examples = common.load_written(docs_dir, dialogues)
-        w_examples = [e for e in w_examples if e.answerable]
+        w_docs, w_dialogues, w_all = common.load_written(docs_dir, dialogues)
+        w_examples = [e for e in w_all if e.answerable]
         if quick:
             w_examples = w_examples[:QUICK_EXAMPLES]
-        got = build_pairs(w_examples, split_corpus(w_docs.values()), w_docs, tok, args.other,
-                          cfg.seed)
+        w_passages = split_corpus(w_docs.values())
+        got = build_pairs(w_examples, w_passages, w_docs, tok, args.other, cfg.seed)
         ids, labels = ids + got[0], labels + got[1]
         train = train + w_examples
+        if args.unanswerable:
+            refused = [e for e in w_all if not e.answerable][:QUICK_EXAMPLES if quick else None]
+            got = refusal_pairs(refused, {d.dial_id: d.doc_id for d in w_dialogues},
+                                w_passages, w_docs, tok, args.unanswerable)
+            ids, labels = ids + got[0], labels + got[1]
+            train, n_refusal = train + refused, n_refusal + len(refused)
     if not ids:
         where = ", ".join(str(f) for _, f in written) or str(args.train)
         raise DataError(f"{where}: no training turn has a reference span in a passage")
@@ -208,6 +254,7 @@ def run(args: argparse.Namespace) -> int:
                 "n_positive": int(sum(labels)), "n_train_turns": len(train),
                 "dev_part_left_out": not args.keep_dev and not quick and not written,
                 "written": [[str(d), str(f)] for d, f in written],
+                "unanswerable": args.unanswerable, "n_unanswerable_turns": n_refusal,
                 "max_length": MAX_LENGTH, "max_query_tokens": MAX_QUERY_TOKENS,
                 "query_roles": "all"}
     fp = common.settings_fingerprint(settings)
@@ -227,7 +274,9 @@ def run(args: argparse.Namespace) -> int:
     command = (f"{JUDGE_TRAIN_CMD} --profile {args.profile}"
                + (f" --epochs {args.epochs:g}" if args.epochs is not None else "")
                + (" --keep-dev" if args.keep_dev else "")
-               + "".join(f" --written {d} {f}" for d, f in written) + f" --out {args.out}")
+               + "".join(f" --written {d} {f}" for d, f in written)
+               + (f" --unanswerable {args.unanswerable}" if args.unanswerable else "")
+               + f" --out {args.out}")
     manifest = common.model_manifest(
         "judge", "cross-encoder",
         "sentence judge (AutoModelForSequenceClassification, 1 logit) over (dialogue question, "

@@ -225,21 +225,29 @@ def unanswerable_features(examples: Sequence[Example], dialogue_docs: dict[str, 
     """"No answer" features for on-topic turns the documents do not answer: each turn's
     ``per_turn`` passages of the document it is about (:func:`current_document`) that share the
     most content stems with the user's last turn, the ones a reader is most tempted to quote."""
-    from re3g.data.words import stem_overlap
-
     by_doc: dict[str, list[Passage]] = {}
     for p in passages:
         by_doc.setdefault(p.doc_id, []).append(p)
     feats: list[QAFeature] = []
     for ex, query in zip(examples, queries, strict=True):
-        doc = current_document(ex, dialogue_docs.get(ex.dial_id, ""))
-        asked = ex.history[-1].utterance or ""
-        near = sorted(by_doc.get(doc, []), key=lambda p: -stem_overlap(asked, p.text))
         q = truncate_question(tokenizer, query, question_tokens)
-        for p in near[:per_turn]:
+        for p in tempting_passages(ex, dialogue_docs, by_doc, per_turn):
             ctx, _ = passage_window(p, documents)
             feats.append(encode_pair(tokenizer, q, ctx, None))  # type: ignore[arg-type]
     return feats
+
+
+def tempting_passages(ex: Example, dialogue_docs: dict[str, str],
+                      by_doc: dict[str, list[Passage]], n: int) -> list[Passage]:
+    """The ``n`` passages of the document an unanswerable turn is about
+    (:func:`current_document`; ``dialogue_docs`` maps a dialogue id to its document) that
+    share the most content stems with the user's last turn: where a reader or judge is most
+    tempted to find an answer that is not there."""
+    from re3g.data.words import stem_overlap
+
+    doc = current_document(ex, dialogue_docs.get(ex.dial_id, ""))
+    asked = ex.history[-1].utterance or ""
+    return sorted(by_doc.get(doc, []), key=lambda p: -stem_overlap(asked, p.text))[:n]
 
 
 def written_features(sets: Sequence[tuple[Path, Path]], tokenizer: Any, roles: str,
