@@ -111,14 +111,19 @@ class AbstainRule:
 def reader_settings(extractor: Any) -> dict[str, Any]:
     """The reader's manifest settings as flat ``key`` / ``group.key`` pairs (what its pick
     and the decision's reader signals depend on), with the sureness model as a digest of its
-    JSON: what the decision's manifest records (``reader``) and
-    :meth:`LearnedRule.reader_differs` compares. {} without a reader.
+    JSON and a model folder it names (its judge, its helper) by the folder's name (a copy of
+    the reader elsewhere names the same folder by its absolute path): what the decision's
+    manifest records (``reader``) and :meth:`LearnedRule.reader_differs` compares. {} without
+    a reader.
 
-    >>> class Reader: settings = {"cosine_weight": 2.0, "unsure": {"cosine_weight": 20.0}}
+    >>> class Reader: settings = {"cosine_weight": 2.0, "unsure": {"cosine_weight": 20.0},
+    ...                           "judge": "/m/judge-written"}
     >>> reader_settings(Reader())
-    {'cosine_weight': 2.0, 'unsure.cosine_weight': 20.0}
+    {'cosine_weight': 2.0, 'unsure.cosine_weight': 20.0, 'judge': 'judge-written'}
     """
     import hashlib
+
+    from re3g.extract.extractor import NAMED_MODELS
 
     out: dict[str, Any] = {}
 
@@ -130,6 +135,8 @@ def reader_settings(extractor: Any) -> dict[str, Any]:
                                          ).hexdigest()[:12]
             elif isinstance(value, dict):
                 walk(f"{name}.", value)
+            elif key in NAMED_MODELS and value:
+                out[name] = Path(str(value)).name
             else:
                 out[name] = value
 

@@ -146,8 +146,34 @@ def test_reader_loads_the_judge_it_names(tmp_path: Path, quick_judge: Path) -> N
     readings = ex.read("annual membership price?", hits, docs)
     ex.for_corpus(tuned)
     assert ex.judged("annual membership price?", readings, docs) is None
+    got = ex.extract("annual membership price?", hits, docs, top_n=1,
+                     current="annual membership price?")
+    assert got and got[0].judged is None  # the decision's signal ``judge`` reads 0 then
     ex.for_corpus("another corpus")
-    assert ex.judged("annual membership price?", readings, docs)
+    judged = ex.judged("annual membership price?", readings, docs)
+    assert judged
+    got = ex.extract("annual membership price?", hits, docs, top_n=1,
+                     current="annual membership price?")
+    # the top evidence carries the judge's log-odds of its best span (``Signals.judge``)
+    assert got[0].judged == round(max(judged[("fees", sid)] for sid in got[0].span_ids), 4)
+
+
+def test_a_copy_of_the_shipped_reader_still_finds_its_judge(tmp_path: Path) -> None:
+    """``select_reader``'s candidate copies live in other folders: the judge the shipped
+    reader names beside itself (``judge-written``) is still loaded from there, and the
+    decision records it by its folder's name either way (session 37)."""
+    from re3g.decide import reader_settings
+    from re3g.extract import SpanExtractor
+    from re3g.models import model_path
+    from re3g.train.select_reader import linked_copy
+
+    shipped = model_path("extractor-qa")
+    copy = linked_copy(shipped, tmp_path, lambda st: st.update(cosine_weight=3.0))
+    ex, own = SpanExtractor.load(copy), SpanExtractor.load(shipped)
+    assert ex.judge is not None and own.judge is not None
+    assert Path(ex.settings["judge"]).is_absolute()
+    assert reader_settings(ex)["judge"] == reader_settings(own)["judge"] == "judge-written"
+    assert ex.settings["cosine_weight"] == 3.0
 
 
 def test_judge_grid_holds_the_shipped_settings() -> None:
@@ -297,6 +323,6 @@ def test_a_judge_learns_from_written_turns_the_documents_do_not_answer(tmp_path:
     st = manifest["settings"]
     assert st["unanswerable"] == 1 and st["n_unanswerable_turns"] == judge.QUICK_EXAMPLES
     assert st["n_train_turns"] == 2 * judge.QUICK_EXAMPLES
-    assert manifest["command"].endswith(f"--unanswerable 1 --out {out}")
+    assert manifest["command"].endswith(f"--unanswerable 1 --out {out}")  # no --max-eval given
     with pytest.raises(DataError, match="--unanswerable 1: .* give --written"):
         judge.run(args(tmp_path / "no", "--unanswerable", "1"))

@@ -659,7 +659,8 @@ class SpanExtractor(LoadedModel):
                      for j, sp in enumerate(run)]
             ev = self._evidence(cands, conf, documents)
             if judged and w["judge_weight"]:
-                ev.judged = max(judged.get((p.doc_id, sp.id), -10.0) for sp in run)
+                # four places, as ``sure``: a replica elsewhere gets the same value
+                ev.judged = round(max(judged.get((p.doc_id, sp.id), -10.0) for sp in run), 4)
             out.append(ev)
         if out and rate:
             if cosines is None and current:

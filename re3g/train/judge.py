@@ -13,9 +13,9 @@ cross-entropy on doc2dial train turns, leaving out the dev part of train
 - off-passage negatives: ``--other`` spans from other passages of the same document (what
   is left when the answer is not in the corpus at all);
 - with ``--written`` and ``--unanswerable N``: for each written turn the documents do not
-  answer, every span of the N passages of its document that share the most words with the
-  question (:func:`re3g.train.qa.tempting_passages`), so the judge also learns that nothing
-  on an on-topic page may answer.
+  answer, the spans (at most ``MAX_SAME``) of the N passages of its document that share the
+  most words with the question (:func:`re3g.train.qa.tempting_passages`), so the judge also
+  learns that nothing on an on-topic page may answer.
 
 It starts from the project's cross-encoder (``models/cross-reranker``), which already reads
 (question, text) pairs of this data; ``--init`` names another.
@@ -66,9 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "data/train/documents data/train/dialogues.json; never a choose or "
                              "held-out set)")
     parser.add_argument("--unanswerable", type=int, default=0, metavar="N",
-                        help="with --written: per turn the documents do not answer, every "
-                             "span of the N passages of its document nearest the question as "
-                             "a negative (default 0: answerable turns only)")
+                        help="with --written: per turn the documents do not answer, the "
+                             f"spans (at most {MAX_SAME}) of the N passages of its document "
+                             "nearest the question as negatives (default 0: answerable turns "
+                             "only)")
 
 
 def refusal_pairs(examples: Sequence[Example], dialogue_docs: dict[str, str],
@@ -276,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
                + (" --keep-dev" if args.keep_dev else "")
                + "".join(f" --written {d} {f}" for d, f in written)
                + (f" --unanswerable {args.unanswerable}" if args.unanswerable else "")
+               + (f" --max-eval {args.max_eval}" if getattr(args, "max_eval", None) else "")
                + f" --out {args.out}")
     manifest = common.model_manifest(
         "judge", "cross-encoder",
