@@ -238,6 +238,20 @@ def test_the_pipeline_reads_its_judge_and_its_checker_with_one_model(tmp_path: P
     assert got and "3" in got[0].span_ids
 
 
+def quick_judge_args(out: Path, *extra: str) -> argparse.Namespace:
+    """``re3g train judge --profile quick --out OUT`` on the shared doc2dial files, plus
+    ``extra`` arguments."""
+    from re3g.train import judge
+
+    ap = argparse.ArgumentParser()
+    judge.add_arguments(ap)
+    return ap.parse_args(["--profile", "quick", "--out", str(out), "--no-progress",
+                          "--docs", str(DATA / "doc2dial_doc.json"),
+                          "--train", str(DATA / "doc2dial_dial_train.json"),
+                          "--validation", str(DATA / "doc2dial_dial_validation.json"),
+                          *extra])
+
+
 def test_a_judge_trains_on_written_pairs_and_never_on_a_choose_or_held_out_set(
         tmp_path: Path) -> None:
     """``--written DOCS DIALOGUES`` trains on a hand-written set's answerable turns over
@@ -248,13 +262,7 @@ def test_a_judge_trains_on_written_pairs_and_never_on_a_choose_or_held_out_set(
     from re3g.train import judge
 
     def args(out: Path, *written: str) -> argparse.Namespace:
-        ap = argparse.ArgumentParser()
-        judge.add_arguments(ap)
-        return ap.parse_args(["--profile", "quick", "--out", str(out), "--no-progress",
-                              "--docs", str(DATA / "doc2dial_doc.json"),
-                              "--train", str(DATA / "doc2dial_dial_train.json"),
-                              "--validation", str(DATA / "doc2dial_dial_validation.json"),
-                              "--written", *written])
+        return quick_judge_args(out, "--written", *written)
 
     out = tmp_path / "judge"
     train = (str(ROOT / "data" / "train" / "documents"),
@@ -307,14 +315,7 @@ def test_a_judge_learns_from_written_turns_the_documents_do_not_answer(tmp_path:
     assert len(refused) <= len(ids) <= len(refused) * judge.MAX_SAME
     assert labels == [0.0] * len(ids)
 
-    def args(out: Path, *extra: str) -> argparse.Namespace:
-        ap = argparse.ArgumentParser()
-        judge.add_arguments(ap)
-        return ap.parse_args(["--profile", "quick", "--out", str(out), "--no-progress",
-                              "--docs", str(DATA / "doc2dial_doc.json"),
-                              "--train", str(DATA / "doc2dial_dial_train.json"),
-                              "--validation", str(DATA / "doc2dial_dial_validation.json"),
-                              *extra])
+    args = quick_judge_args
 
     out = tmp_path / "judge"
     assert judge.run(args(out, "--written", str(docs_dir), str(dial_file),

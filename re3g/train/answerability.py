@@ -349,9 +349,9 @@ def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = (),
         # retrained in place must not be served from old rows)
         folders.append(Path(extractor))
         mpath = Path(extractor) / "manifest.json"
-        named = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
-        folders += [beside(extractor, str(named[k])) for k in NAMED_MODELS
-                    if named.get(k)]
+        settings = json.loads(mpath.read_text()).get("settings", {}) if mpath.is_file() else {}
+        folders += [beside(extractor, str(settings[k])) for k in NAMED_MODELS
+                    if settings.get(k)]
     seen = [[f.name, files_stamp(f), (f / "manifest.json").read_text()
              if (f / "manifest.json").is_file() else ""] for f in folders]
     named = [] if extractor is None else [str(extractor)]  # older caches' stamps stay valid

@@ -72,6 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "only)")
 
 
+def pair_ids(tokenizer: Any, question: str, text: str) -> list[int]:
+    """The token ids of one (question, span text) pair as the judge reads it (the span side
+    cut to :data:`re3g.extract.judge.MAX_LENGTH`)."""
+    return tokenizer(question, judge_text(text), truncation="only_second",
+                     max_length=MAX_LENGTH)["input_ids"]
+
+
 def refusal_pairs(examples: Sequence[Example], dialogue_docs: dict[str, str],
                   passages: Sequence[Any], documents: dict[str, Any], tokenizer: Any, n: int
                   ) -> tuple[list[list[int]], list[float]]:
@@ -94,8 +101,7 @@ def refusal_pairs(examples: Sequence[Example], dialogue_docs: dict[str, str],
         q = truncate_question(tokenizer, build_query(ex.history, roles="all"), MAX_QUERY_TOKENS)
         texts = [sp.text for p in tempting_passages(ex, dialogue_docs, by_doc, n)
                  for sp in passage_spans(p, documents) if sp.text.strip() and not sp.is_heading]
-        ids += [tokenizer(q, judge_text(t), truncation="only_second",
-                          max_length=MAX_LENGTH)["input_ids"] for t in texts[:MAX_SAME]]
+        ids += [pair_ids(tokenizer, q, t) for t in texts[:MAX_SAME]]
     return ids, [0.0] * len(ids)
 
 
@@ -145,8 +151,7 @@ def build_pairs(examples: Sequence[Example], passages: Sequence[Any],
                   if sp.text.strip() and not sp.is_heading]
         negs = same[:MAX_SAME] + rng.sample(others, min(other, len(others)))
         for text, y in [(t, 1.0) for t in pos] + [(t, 0.0) for t in negs]:
-            ids.append(tokenizer(q, judge_text(text), truncation="only_second",
-                                 max_length=MAX_LENGTH)["input_ids"])
+            ids.append(pair_ids(tokenizer, q, text))
             labels.append(y)
     return ids, labels
 
