@@ -104,6 +104,32 @@ def test_judge_weight_moves_the_reader_to_the_judged_sentence() -> None:
     assert alone[0].span_ids != ["4"] or alone[0].text == steered[0].text
 
 
+def test_the_sureness_reads_the_range_scores_without_the_judges_part() -> None:
+    """The judge picks the sentence, but the sureness model (fitted on judge-free scores) reads
+    the pick's score and gap without the judge's term: a judge that agrees with the reader
+    leaves every feature as it was (session 38: the judge's term made unanswerable turns look
+    sure)."""
+    from re3g.extract import SpanExtractor
+
+    docs, hits = fees_document()
+    ex = SpanExtractor.load()
+    ex.n_passages, ex.unsure, ex.cosine_weight, ex.overlap_weight = 1, {}, 0.0, 0.0
+    ex.reader_weight, ex.span_penalty = 0.5, 10.0
+    question = "what about students?"
+    readings = ex.read(question, hits, docs)
+    ex.judge_weight = 0.0
+    plain: dict[str, float] = {}
+    alone = ex.select_ranges(readings, hits, docs, 1, None, question, features=plain)
+    judged = {("fees", sid): (6.0 if [sid] == alone[0].span_ids else -6.0)
+              for sid in ("2", "3", "4")}
+    ex.judge_weight = 20.0
+    found: dict[str, float] = {}
+    agreed = ex.select_ranges(readings, hits, docs, 1, None, question, judged=judged,
+                              features=found)
+    assert agreed[0].span_ids == alone[0].span_ids and agreed[0].judged == 6.0
+    assert found == pytest.approx(plain) and found["score_regular"] != 0.0
+
+
 def test_reader_naming_a_missing_judge_says_how_to_train_it(tmp_path: Path) -> None:
     from re3g.extract import SpanExtractor
     from re3g.models import model_path

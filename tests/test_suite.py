@@ -45,14 +45,16 @@ SUITE = ROOT / "data" / "suite"
 # by its gate on replays with the bot's own replies, where refusals held 43 -> 43): here, with
 # the written agent turns, sample 98.9, 75.0, 20.8, 45.8, 0.85, 78.3; other documents 91.9,
 # 72.6, 17.6 (3 of 34 refusals fewer: that floor moved from 20 to 14, one turn under), 44.1,
-# 0.79, 74.2.
+# 0.79, 74.2. Session 38 (the sureness reads the range scores without the judge's term):
+# sample 98.9, 75.0, 29.2, 45.8, 0.84, 78.3; other documents 92.7, 72.6, 20.6, 41.2, 0.79, 73.4
+# (the refusal floors moved to one turn under: 24 and 17).
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
                {"answered": 95.0, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 42.0,
-                "refused_unanswerable": 16.0, "right_or_runner_up": 74.0}),
+                "refused_unanswerable": 24.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
                   {"answered": 89.0, "right": 70.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
-                   "refused_unanswerable": 14.0, "right_or_runner_up": 70.0}),
+                   "refused_unanswerable": 17.0, "right_or_runner_up": 70.0}),
 }
 
 

@@ -633,16 +633,17 @@ class SpanExtractor(LoadedModel):
                                                       for sp in run)
                 if kind and any(holds_type(kind, sp.text) for sp in run):
                     bonus += w["type_weight"]
+                judge = 0.0
                 if judged and w["judge_weight"]:
-                    bonus += w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
-                                                     for sp in run)
-                scored.append((w["reader_weight"] * s + prior + bonus - length, s - r.null, p,
-                               run))
+                    judge = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
+                                                    for sp in run)
+                scored.append((w["reader_weight"] * s + prior + bonus + judge - length,
+                               s - r.null, p, run, judge))
         scored.sort(key=lambda x: -x[0])
         # the sureness reads the runner-up too, so at least two picks are kept for it
         rate = self.sureness is not None or features is not None
         keep = max(top_n, 2) if rate else top_n
-        picks: list[tuple[float, float, Any, list[Span]]] = []
+        picks: list[tuple[float, float, Any, list[Span], float]] = []
         taken: set[tuple[str, str]] = set()
         for pick in scored:
             if len(picks) >= keep:
@@ -653,7 +654,7 @@ class SpanExtractor(LoadedModel):
             taken.update((p.doc_id, sp.id) for sp in run)
             picks.append(pick)
         out: list[Evidence] = []
-        for _, margin, p, run in picks[:top_n]:
+        for _, margin, p, run, _ in picks[:top_n]:
             conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
             cands = [Candidate(p.doc_id, sp.id, sp.start, sp.end, sp.text, p, 0, j)
                      for j, sp in enumerate(run)]
@@ -674,22 +675,27 @@ class SpanExtractor(LoadedModel):
                 out[0].sure = round(self.sureness.probability(found), 4)
         return out
 
-    def pick_features(self, picks: Sequence[tuple[float, float, Any, list[Span]]],
+    def pick_features(self, picks: Sequence[tuple[float, float, Any, list[Span], float]],
                       readings: Sequence[Any], text: str, current: str,
                       cosines: dict[tuple[str, str], float] | None) -> dict[str, float]:
         """:func:`re3g.extract.sureness.pick_features` of the top pick among ``picks``
-        (score, reader margin, passage, spans; best first, not overlapping), ``text`` being
-        its evidence text."""
+        (score, reader margin, passage, spans, the judge's part of the score; best first,
+        not overlapping), ``text`` being its evidence text. The range scores it reads leave
+        out the judge's part: the judge decides which sentence is picked, but its log-odds
+        would shift every score and gap the sureness model reads (fitted on readers without
+        a judge), and a pick the judge favours looked surer than it is on questions the
+        documents do not answer (docs/answerability.md, session 38)."""
         from re3g.data.words import stem_overlap
 
-        def cos(pick: tuple[float, float, Any, list[Span]]) -> float:
+        def cos(pick: tuple[float, float, Any, list[Span], float]) -> float:
             return max((cosines or {}).get((pick[2].doc_id, sp.id), 0.0) for sp in pick[3])
 
         top = picks[0]
         nxt = picks[1] if len(picks) > 1 else None
         unsure = bool(self.unsure) and bool(readings) and \
             readings[0].margin < self.unsure_margin
-        return pick_features(top[0], nxt[0] if nxt else None, top[1], unsure, cos(top),
+        return pick_features(top[0] - top[4], nxt[0] - nxt[4] if nxt else None, top[1],
+                             unsure, cos(top),
                              cos(nxt) if nxt else None, stem_overlap(current, text))
 
 

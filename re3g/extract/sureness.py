@@ -31,7 +31,8 @@ FEATURES = ("unsure", "gap_regular", "gap_unsure", "margin_regular", "margin_uns
             "cos_top", "cos_gap", "overlap_top", "score_regular", "score_unsure")
 """What is read about a pick (:func:`pick_features`). The reader's two regimes (its margin on
 the top passage above or below ``unsure_margin``) weigh ranges on different scales, so the
-range scores, their gap and the reader's margin count separately in each."""
+range scores, their gap and the reader's margin count separately in each. The range scores
+leave out the sentence judge's term (:meth:`re3g.extract.SpanExtractor.pick_features`)."""
 
 
 def pick_features(score: float, runner_up: float | None, margin: float, unsure: bool,
