@@ -40,7 +40,7 @@ def prepared(sets: Sequence[tuple[Path, Path]]) -> list[tuple[str, list[Any], An
     from re3g.evaluate.runner import ensure_index
     from re3g.pipeline import Re3G
     from re3g.train import common
-    from re3g.train.select_ranking import MemoRanker, collect
+    from re3g.train.select_ranking import collect, memo_rankers
 
     out = []
     for docs_dir, dialogues in sets:
@@ -50,11 +50,7 @@ def prepared(sets: Sequence[tuple[Path, Path]]) -> list[tuple[str, list[Any], An
         if pipe.reranker is None:
             raise SystemExit("no trained reranker (models/reranker): nothing to measure")
         turns = collect(pipe, [e for e in examples if e.answerable])
-        tower = MemoRanker(pipe.reranker.blended(pipe.config.base_weight))
-        cross = MemoRanker(pipe.cross_reranker) if pipe.cross_reranker is not None else None
-        tower.prefill(turns)
-        if cross is not None:
-            cross.prefill(turns, True)
+        tower, cross = memo_rankers(pipe, turns)
         out.append((str(docs_dir), turns, tower, cross, pipe))
     return out
 

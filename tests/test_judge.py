@@ -33,6 +33,20 @@ def fees_document():
     return docs, hits
 
 
+def sentence_reader():
+    """The shipped reader on :func:`fees_document`, choosing single sentences (the judge takes
+    a range's best span, so a range over all three would gain as much), with its readings of
+    "what about students?"."""
+    from re3g.extract import SpanExtractor
+
+    docs, hits = fees_document()
+    ex = SpanExtractor.load()
+    ex.n_passages, ex.unsure, ex.cosine_weight, ex.overlap_weight = 1, {}, 0.0, 0.0
+    ex.reader_weight, ex.span_penalty = 0.5, 10.0
+    question = "what about students?"
+    return ex, docs, hits, question, ex.read(question, hits, docs)
+
+
 @pytest.fixture(scope="module")
 def quick_judge(tmp_path_factory) -> Path:
     from re3g.train import judge
@@ -86,15 +100,7 @@ def test_quick_judge_scores_every_body_span_once(quick_judge: Path) -> None:
 
 def test_judge_weight_moves_the_reader_to_the_judged_sentence() -> None:
     """``judge_weight`` adds the judge's logit of a range's best span to its score."""
-    from re3g.extract import SpanExtractor
-
-    docs, hits = fees_document()
-    ex = SpanExtractor.load()
-    ex.n_passages, ex.unsure, ex.cosine_weight, ex.overlap_weight = 1, {}, 0.0, 0.0
-    ex.reader_weight, ex.span_penalty = 0.5, 10.0  # single sentences (the judge takes a
-    # range's best span, so a range over all three would gain as much)
-    question = "what about students?"
-    readings = ex.read(question, hits, docs)
+    ex, docs, hits, question, readings = sentence_reader()
     judged = {("fees", "2"): -6.0, ("fees", "3"): -5.0, ("fees", "4"): 6.0}
     ex.judge_weight = 0.0
     alone = ex.select_ranges(readings, hits, docs, 1, None, question, judged=judged)
@@ -109,14 +115,7 @@ def test_the_sureness_reads_the_range_scores_without_the_judges_part() -> None:
     the pick's score and gap without the judge's term: a judge that agrees with the reader
     leaves every feature as it was (session 38: the judge's term made unanswerable turns look
     sure)."""
-    from re3g.extract import SpanExtractor
-
-    docs, hits = fees_document()
-    ex = SpanExtractor.load()
-    ex.n_passages, ex.unsure, ex.cosine_weight, ex.overlap_weight = 1, {}, 0.0, 0.0
-    ex.reader_weight, ex.span_penalty = 0.5, 10.0
-    question = "what about students?"
-    readings = ex.read(question, hits, docs)
+    ex, docs, hits, question, readings = sentence_reader()
     ex.judge_weight = 0.0
     plain: dict[str, float] = {}
     alone = ex.select_ranges(readings, hits, docs, 1, None, question, features=plain)

@@ -144,3 +144,43 @@ def test_ranking_selection_takes_the_shallowest_cascade_within_the_tolerance() -
     depths_off = {p["cross_depth"] for p in grid_points() if p["cross_weight"] == 0.0}
     assert len(depths_off) == 1
     assert {p["cross_depth"] for p in grid_points()} == {3, 5, 8}
+
+
+def test_memo_rankers_score_every_turn_once_and_then_answer_from_memory() -> None:
+    """select_ranking and bench/written_ranking_grid.py share one set-up: the pipeline's
+    blended tower and its cross-encoder behind memos filled once per turn."""
+    from types import SimpleNamespace
+
+    from re3g.train.select_ranking import TurnData, memo_rankers
+
+    calls: list[tuple[str, str]] = []
+
+    class Fake:
+        def rerank(self, query: str, hits: list[Hit], k: int | None = None) -> list[Hit]:
+            calls.append(("rerank", query))
+            return list(hits)
+
+        def score(self, query: str, passages: list[Passage]) -> list[float]:
+            calls.append(("score", query))
+            return [1.0] * len(passages)
+
+        def question(self, history: list[Turn]) -> str | None:
+            return None
+
+        def blended(self, weight: float) -> Fake:
+            calls.append(("blended", str(weight)))
+            return self
+
+    fake = Fake()
+    pipe = SimpleNamespace(reranker=fake, cross_reranker=fake,
+                           config=SimpleNamespace(base_weight=0.25))
+    pool = [Hit(Passage("a", "d1", "T", "fees", 0, 4, ["1"]), 1.0, 1)]
+    example = SimpleNamespace(history=[Turn(1, "user", "and for members?")])
+    turns = [TurnData(example, "fees? and for members?", pool, {})]
+    tower, cross = memo_rankers(pipe, turns)
+    assert calls == [("blended", "0.25"), ("rerank", "fees? and for members?"),
+                     ("rerank", "and for members?"), ("score", "fees? and for members?")]
+    assert cross is not None
+    tower.rerank("and for members?", pool)
+    cross.score("fees? and for members?", [pool[0].passage])
+    assert len(calls) == 4  # answered from the memo

@@ -118,6 +118,20 @@ def split_corpus(
     return out
 
 
+def by_document(passages: Iterable[Passage]) -> dict[str, list[Passage]]:
+    """``passages`` grouped by their document, in their order.
+
+    >>> ps = [Passage("a::p0", "a", "A", "x", 0, 1, ["1"]), Passage("b::p0", "b", "B", "y", 0, 1,
+    ...       ["1"]), Passage("a::p1", "a", "A", "z", 1, 2, ["2"])]
+    >>> {d: [p.pid for p in group] for d, group in by_document(ps).items()}
+    {'a': ['a::p0', 'a::p1'], 'b': ['b::p0']}
+    """
+    out: dict[str, list[Passage]] = {}
+    for p in passages:
+        out.setdefault(p.doc_id, []).append(p)
+    return out
+
+
 def passage_contents(p: Passage) -> str:
     """The text that retrievers index for a passage: title, section and body."""
     head = p.title.split("#")[0].strip()

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from re3g.data.passages import by_document
 from re3g.models import model_path
 from re3g.rank import CROSS_TRAIN_CMD
 from re3g.types import Example, Hit, Passage
@@ -73,9 +74,7 @@ def build_groups(examples: Sequence[Example], queries: Sequence[str], pools: Seq
     from re3g.models import truncate_question
 
     rng = random.Random(seed)
-    by_doc: dict[str, list[Passage]] = {}
-    for p in passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    by_doc = by_document(passages)
     groups = []
     for ex, q, pool in tqdm(list(zip(examples, queries, pools, strict=True)), desc="tokenise",
                             disable=not progress):

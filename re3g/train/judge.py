@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from re3g.data.passages import by_document
 from re3g.extract.judge import JUDGE_TRAIN_CMD, MAX_LENGTH, MAX_QUERY_TOKENS, judge_text
 from re3g.models import model_path
 from re3g.types import Example
@@ -93,9 +94,7 @@ def refusal_pairs(examples: Sequence[Example], dialogue_docs: dict[str, str],
     from re3g.models import truncate_question
     from re3g.train.qa import tempting_passages
 
-    by_doc: dict[str, list[Any]] = {}
-    for p in passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    by_doc = by_document(passages)
     ids: list[list[int]] = []
     for ex in examples:
         q = truncate_question(tokenizer, build_query(ex.history, roles="all"), MAX_QUERY_TOKENS)
@@ -125,9 +124,7 @@ def build_pairs(examples: Sequence[Example], passages: Sequence[Any],
     from re3g.models import truncate_question
 
     rng = random.Random(seed)
-    by_doc: dict[str, list[Any]] = {}
-    for p in passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    by_doc = by_document(passages)
     ids: list[list[int]] = []
     labels: list[float] = []
     for ex in examples:
@@ -182,9 +179,7 @@ def validate(model_dir: Path, examples: Sequence[Example], passages: Sequence[An
     from re3g.extract.spans import passage_spans
 
     judge = SentenceJudge.load(model_dir)
-    by_doc: dict[str, list[Any]] = {}
-    for p in passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    by_doc = by_document(passages)
     top1, first, ys, ss = [], [], [], []
     for ex in examples:
         gold = ex.gold_span_ids

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from re3g.data.passages import by_document
 from re3g.extract.reader import MAX_LENGTH, passage_window
 from re3g.extract.spans import passage_spans
 from re3g.models import MAX_QUESTION_TOKENS, truncate_question
@@ -145,9 +146,7 @@ def qa_features(examples: Sequence[Example], documents: dict[str, Document],
     answer": the passage stays on topic but no longer says what was asked."""
     from tqdm.auto import tqdm
 
-    by_doc: dict[str, list[Passage]] = {}
-    for p in passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    by_doc = by_document(passages)
     rng = random.Random(seed)
     feats: list[QAFeature] = []
     if pools is None:
@@ -225,9 +224,7 @@ def unanswerable_features(examples: Sequence[Example], dialogue_docs: dict[str, 
     """"No answer" features for on-topic turns the documents do not answer: each turn's
     ``per_turn`` passages of the document it is about (:func:`current_document`) that share the
     most content stems with the user's last turn, the ones a reader is most tempted to quote."""
-    by_doc: dict[str, list[Passage]] = {}
-    for p in passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    by_doc = by_document(passages)
     feats: list[QAFeature] = []
     for ex, query in zip(examples, queries, strict=True):
         q = truncate_question(tokenizer, query, question_tokens)

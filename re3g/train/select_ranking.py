@@ -138,6 +138,18 @@ def collect(pipe: Any, examples: Sequence[Any]) -> list[TurnData]:
                                                        strict=True)]
 
 
+def memo_rankers(pipe: Any, turns: Sequence[TurnData]) -> tuple[MemoRanker, MemoRanker | None]:
+    """The pipeline's tower (blended as the pipeline asks it, ``Config.base_weight``) and
+    cross-encoder (None without one) behind memos already holding every score ``turns``
+    need."""
+    tower = MemoRanker(pipe.reranker.blended(pipe.config.base_weight))
+    cross = MemoRanker(pipe.cross_reranker) if pipe.cross_reranker is not None else None
+    for memo, is_cross in ((tower, False), (cross, True)):
+        if memo is not None:
+            memo.prefill(turns, is_cross)
+    return tower, cross
+
+
 def r_at_1(turns: Sequence[TurnData], chain: Any, temperature: float) -> list[int]:
     """1 for each turn whose top ranked passage holds a reference span, else 0."""
     from re3g.evaluate.retrieval import is_relevant
@@ -264,12 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("no trained reranker (models/reranker): nothing to choose")
     pipe.reranker.prime_from_index(args.index, pipe.retriever.passages)
     normal, shifted = collect(pipe, normal_ex), collect(pipe, shift_ex)
-    # the memo holds the scores of the tower as the pipeline asks it (blended, Config.base_weight)
-    tower = MemoRanker(pipe.reranker.blended(pipe.config.base_weight))
-    cross = MemoRanker(pipe.cross_reranker) if pipe.cross_reranker is not None else None
-    for memo, is_cross in ((tower, False), (cross, True)):
-        if memo is not None:
-            memo.prefill(normal + shifted, is_cross)
+    tower, cross = memo_rankers(pipe, normal + shifted)
     results = score_grid(normal, shifted, tower, cross)
     chosen, value = best(results)
     cfg = Config()
