@@ -250,7 +250,11 @@ class Config:
       for passages of the document the earlier agent turns come from, see ``re3g.rank.prior``;
       0 turns it off), ``document_margin`` (the prior is dropped for a turn whose own best
       passage lies in another document and beats the prior's document by more than this
-      reranker score; absent: never dropped), ``title_weight`` (how much of the share a
+      reranker score; absent: never dropped); on documents no model here was tuned on,
+      those three keys, when left at their defaults, take the values chosen on the written
+      choose sets when a selection is in ``models/ranking-other.json`` (none is shipped;
+      :mod:`re3g.rank.regime`; the ``calibration`` switch below forces either),
+      ``title_weight`` (how much of the share a
       document's name has in a passage's score is taken off when the user names the document,
       so a question naming a product is not drawn to the introduction that repeats the name,
       see ``re3g.rank.names``; 0 turns it off), ``base_weight`` (share of the packaged

@@ -234,10 +234,23 @@ class Re3G:
         """Every reranking step (:class:`re3g.rank.RankingChain`) with this config's settings."""
         def load() -> RankingChain:
             cascade = self.cascade()  # without a cross-encoder the chain's defaults (unused)
-            return RankingChain.from_config(self.config, self.reranker, self.cross_reranker,
-                                            self.retriever.sparse, **cascade)
+            return RankingChain.from_config(self.ranking_config, self.reranker,
+                                            self.cross_reranker, self.retriever.sparse,
+                                            **cascade)
 
         return self._once("chain", load)
+
+    @property
+    def ranking_config(self) -> Config:
+        """This config with the ranking settings for this corpus
+        (:func:`re3g.rank.regime.ranking_for`): the defaults chosen on doc2dial there, the ones
+        chosen on the written sets on any other documents, a value the config sets kept."""
+        def load() -> Config:
+            from re3g.rank.regime import ranking_for
+
+            return ranking_for(self.config, self.corpus_fingerprint)
+
+        return self._once("ranking_config", load)
 
     @property
     def extractor(self) -> Extractor | None:
@@ -325,7 +338,7 @@ class Re3G:
                                          self.checker if rule.needs_checker else None)
                 if mismatch is None:
                     rule = rule.for_corpus(self.corpus_fingerprint, self.config.calibration)
-                    differs = rule.ranking_differs(self.config, self.cascade())
+                    differs = rule.ranking_differs(self.ranking_config, self.cascade())
                     if differs:
                         logger.warning("the answerability model in %s was trained on another "
                                        "ranking (%s): its confidence is less well calibrated; "
@@ -459,7 +472,7 @@ class Re3G:
                 hits = hits[:1]
             return list(ex.extract(query, hits, documents=documents or self.documents,
                                    top_n=self.config.top_n, current=current,
-                                   current_weight=self.config.current_weight,
+                                   current_weight=self.ranking_config.current_weight,
                                    reader_query=asked))
 
     def signals(self, turns: Sequence[Turn], ranking: Ranking, evidence: Sequence[Evidence],

@@ -147,8 +147,8 @@ def test_ranking_selection_takes_the_shallowest_cascade_within_the_tolerance() -
 
 
 def test_memo_rankers_score_every_turn_once_and_then_answer_from_memory() -> None:
-    """select_ranking and bench/written_ranking_grid.py share one set-up: the pipeline's
-    blended tower and its cross-encoder behind memos filled once per turn."""
+    """select_ranking and its --written mode (select_ranking_written) share one set-up: the
+    pipeline's blended tower and its cross-encoder behind memos filled once per turn."""
     from types import SimpleNamespace
 
     from re3g.train.select_ranking import TurnData, memo_rankers

@@ -195,6 +195,7 @@ def grounding_setup(ctx: Any, index: str | None) -> GroundingSetup:
 
     from re3g.extract import SpanExtractor
     from re3g.rank import Reranker, cross_settings, load_cross
+    from re3g.rank.regime import ranking_for
 
     opts = ctx.options or {}
     # a --config file's [rerank] / [extract] settings apply here as in the response stage
@@ -217,6 +218,7 @@ def grounding_setup(ctx: Any, index: str | None) -> GroundingSetup:
             reranker.prime_from_index(idx, passages)
     extractor.prime_from_cache(Path(opts.get("spans_cache") or ".cache/extractor.spans.pt"),
                                ctx.docs)
+    cfg = ranking_for(cfg, corpus)  # the corpus's ranking settings (Re3G.ranking_config)
     cfg = replace(cfg, current_weight=float(opts.get("current_weight", cfg.current_weight)),
                   document_weight=float(opts.get("document_weight", cfg.document_weight)))
     doc_weight = cfg.document_weight

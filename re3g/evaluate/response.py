@@ -72,7 +72,8 @@ def _select_evidence(ctx: Any, report: dict[str, Any], bot: Any, items: Sequence
     kind = bot.extractor_kind
     sig = _sig(manifest_sha, kind, bot.config.extractor, bot.reranker is not None,
                bot.config.reranker, bot.config.k, bot.config.rerank_k, bot.config.top_n,
-               bot.config.document_weight, bot.config.cross, bot.config.cross_model,
+               bot.ranking_config.document_weight, bot.ranking_config.current_weight,
+               bot.ranking_config.document_margin, bot.config.cross, bot.config.cross_model,
                _model_stamp(bot.extractor) if kind == "extractor" else "",
                _model_stamp(bot.reranker), _model_stamp(bot.cross_reranker), code_stamp())
     cache = LineCache(ctx.out / "cache" / f"response_evidence-{sig}.jsonl")

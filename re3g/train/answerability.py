@@ -54,6 +54,7 @@ from typing import Any
 from re3g.decide import SIGNALS, reader_settings
 from re3g.logistic import block
 from re3g.models import model_path
+from re3g.rank.regime import OTHER_RANKING, other_ranking
 from re3g.train import common
 
 TRAIN_CMD = "re3g train answerability"
@@ -330,8 +331,9 @@ def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = (),
     """What a cached signal row depends on besides its turn: the files and manifests of every
     model folder under ``models/`` but the decision's own and ``skip`` (folders the row's
     pipeline never loads: a doc2dial row does not depend on the cross-encoder for other
-    documents), the checker named, the reader named instead of the project's (its files and
-    manifest) and the index's files.
+    documents), the ranking settings for other documents
+    (:data:`re3g.rank.regime.OTHER_RANKING`, unless ``skip`` names it), the checker named, the
+    reader named instead of the project's (its files and manifest) and the index's files.
 
     >>> len(pipeline_stamp(Path("no-such-index"), None))
     16
@@ -354,6 +356,9 @@ def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = (),
                     if settings.get(k)]
     seen = [[f.name, files_stamp(f), (f / "manifest.json").read_text()
              if (f / "manifest.json").is_file() else ""] for f in folders]
+    ranking = root / OTHER_RANKING  # the ranking settings for other documents, when chosen
+    if OTHER_RANKING not in skip and ranking.is_file():
+        seen.append([OTHER_RANKING, ranking.read_text()])
     named = [] if extractor is None else [str(extractor)]  # older caches' stamps stay valid
     return hashlib.sha1(json.dumps([seen, str(checker), str(index), files_stamp(index), *named],
                                    default=str).encode()).hexdigest()[:16]
@@ -397,6 +402,8 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
     # says doc2dial is another corpus to it); written rows do
     skip = (OTHER_CROSS,) if other_cross(bot.corpus_fingerprint,
                                          bot.config.calibration) is None else ()
+    if bot.ranking_config == bot.config:  # nor the ranking settings for other documents
+        skip = (*skip, OTHER_RANKING)
     stamps = {"doc2dial": pipeline_stamp(Path(args.index), args.checker, skip=skip,
                                          extractor=args.extractor),
               "written": pipeline_stamp(Path(args.index), args.checker,
@@ -798,12 +805,13 @@ def run(args: argparse.Namespace) -> int:
                 [*names, *fitted.get("topic", {}).get("signals", []),
                  *fitted.get("other", {}).get("signals", [])] else None}
     # the ranking the signals came from (the decision is only as good as the match)
-    ranking = {name: getattr(bot.config, name) for name in
+    ranking = {name: getattr(bot.ranking_config, name) for name in
                ("current_weight", "document_weight", "document_temperature",
                 "document_margin", "title_weight", "base_weight")}
     ranking.update(bot.cascade())  # the cross-encoder step's depth and weight, as resolved
-    if "other" in fitted:  # other corpora may get their own cross-encoder (and cascade)
-        fitted["other"]["ranking"] = {**ranking, **other_cascade(bot)}
+    if "other" in fitted:  # other corpora may get their own ranking settings and cross-encoder
+        fitted["other"]["ranking"] = {**ranking, **other_ranking(bot.config),
+                                      **other_cascade(bot)}
     manifest = {
         "kind": "answerability", "format": 1,
         "description": "logistic regression over the decision's signals: P(the documents "

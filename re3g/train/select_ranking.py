@@ -1,6 +1,10 @@
 """Choose the ranking chain's settings on a dev part of train with synthetic topic shifts.
 
     python -m re3g.train.select_ranking [--dialogues 100] [--seed 7] [--out FILE]
+    python -m re3g.train.select_ranking --written [--out FILE] [DOCS DIALOGUES]...
+
+(``--written``: the settings for other documents, chosen on the written choose sets,
+:mod:`re3g.train.select_ranking_written`.)
 
 The ranking chain (:class:`re3g.rank.RankingChain`: reranker with the current-turn mix, the
 document prior with its bound, the cross-encoder step) has settings that were first chosen on
@@ -252,6 +256,11 @@ def summary(results: Sequence[tuple[dict[str, Any], list[int], list[int]]],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--written" in argv:
+        from re3g.train import select_ranking_written
+
+        return select_ranking_written.main(argv)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=Path, default=common.DATA_DIR / "doc2dial_doc.json")
     ap.add_argument("--train", type=Path, default=common.DATA_DIR / "doc2dial_dial_train.json")
