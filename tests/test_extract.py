@@ -463,3 +463,31 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
         SpanExtractor.load(reader({**other, "magic_weight": 1.0}))
     with pytest.raises(ModelError, match="cosine_wieght"):
         SpanExtractor.load(reader({**other, "unsure": {"cosine_wieght": 5.0}}))
+
+
+def test_key_weight_also_points_the_reader_at_the_labelled_item_the_user_names(
+        tmp_path: Path) -> None:
+    """Error codes written as a list ("- E2: ...") read alike too: the reader picks the first
+    code for "What does error E2 mean?" (session 39's person test); a labelled item's label
+    is its key, as a table row's name is (``re3g.data.words.item_label``)."""
+    from re3g.data.ingest import load_directory
+    from re3g.data.passages import split_corpus
+    from re3g.extract import SpanExtractor
+    from re3g.types import Hit
+
+    (tmp_path / "codes.md").write_text(
+        "# Error codes\n\nThe display shows a code when something is wrong.\n\n"
+        "- E1: the temperature sensor has failed. Unplug the fryer and call us.\n"
+        "- E2: the appliance has overheated. Let it cool for 20 minutes.\n"
+        "- E3: the basket is not pushed fully in. Push it in until it clicks.\n")
+    docs = {d.doc_id: d for d in load_directory(tmp_path)}
+    hits = [Hit(p, 0.5, i + 1) for i, p in enumerate(split_corpus(docs.values()))]
+    ex = SpanExtractor.load()
+    question = "What does error E2 mean?"
+    readings = ex.read(question, hits, docs)
+    ex.key_weight, ex.unsure = 0.0, {**ex.unsure, "key_weight": 0.0}
+    alone = ex.select_ranges(readings, hits, docs, 1, None, question)
+    ex.key_weight, ex.unsure = 4.0, {**ex.unsure, "key_weight": 4.0}
+    steered = ex.select_ranges(readings, hits, docs, 1, None, question)
+    assert not alone[0].text.startswith("E2:")
+    assert steered[0].text.startswith("E2: the appliance has overheated.")

@@ -47,14 +47,17 @@ SUITE = ROOT / "data" / "suite"
 # 72.6, 17.6 (3 of 34 refusals fewer: that floor moved from 20 to 14, one turn under), 44.1,
 # 0.79, 74.2. Session 38 (the sureness reads the range scores without the judge's term):
 # sample 98.9, 75.0, 29.2, 45.8, 0.84, 78.3; other documents 92.7, 72.6, 20.6, 41.2, 0.79, 73.4
-# (the refusal floors moved to one turn under: 24 and 17).
+# (the refusal floors moved to one turn under: 24 and 17). Session 39 (a labelled item's label
+# is its key, as a table row's name: the error codes of the coffee machine manual): other
+# documents 92.7, 75.0, 23.5, 41.2, 0.79, 75.8 (right and refused floors moved to 72 and 20,
+# one turn under the refusals; the sample is unchanged).
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
                {"answered": 95.0, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 42.0,
                 "refused_unanswerable": 24.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 89.0, "right": 70.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
-                   "refused_unanswerable": 17.0, "right_or_runner_up": 70.0}),
+                  {"answered": 89.0, "right": 72.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
+                   "refused_unanswerable": 20.0, "right_or_runner_up": 72.0}),
 }
 
 

@@ -114,23 +114,45 @@ def cover_share(asked: frozenset[str], known: frozenset[str] | set[str]) -> floa
     return len(asked & known) / len(asked) if asked else 1.0
 
 
+LABEL_WORDS = 3
+"""Longest label of a labelled item (:func:`item_label`), in words."""
+
+
+def item_label(text: str) -> str:
+    """The label of a labelled item, a sentence that starts "Label: " with a label of 1 to
+    :data:`LABEL_WORDS` words and no sentence punctuation (an error code, a list item's name,
+    a step), or "" for any other sentence.
+
+    >>> item_label("E2: the appliance has overheated. "), item_label("Child lock: hold it.")
+    ('E2', 'Child lock')
+    >>> item_label("The rule is simple: no dogs."), item_label("Closed. Note: ring first.")
+    ('', '')
+    """
+    label, colon, rest = text.strip().partition(": ")
+    if not colon or not rest.strip() or not 1 <= len(label.split()) <= LABEL_WORDS:
+        return ""
+    return "" if any(c in label for c in ".?!;") else label
+
+
 def key_share(asked: frozenset[str], text: str) -> float:
-    """Share of a table row's name (its first cell,
-    :func:`re3g.data.ingest.table.row_key`) found in ``asked`` (content stems of a question);
-    0 for a sentence that is not a table row.
+    """Share of a sentence's key found in ``asked`` (content stems of a question): a table
+    row's name (its first cell, :func:`re3g.data.ingest.table.row_key`), else a labelled
+    item's label (:func:`item_label`); 0 for a sentence that has neither.
 
     >>> asked = content_stems("When are you open on Fridays?")
     >>> key_share(asked, "Day: Friday; Morning: 8:30 to 12:30")
     1.0
     >>> key_share(asked, "Day: Saturday; Morning: closed")
     0.0
+    >>> key_share(content_stems("What does error E2 mean?"), "E2: the fan has stopped.")
+    1.0
     """
-    key = _row_key_stems(text)
+    key = _key_stems(text)
     return len(key & asked) / len(key) if key else 0.0
 
 
 @lru_cache(maxsize=50_000)
-def _row_key_stems(text: str) -> frozenset[str]:
+def _key_stems(text: str) -> frozenset[str]:
     from re3g.data.ingest.table import row_key
 
-    return content_stems(row_key(text))
+    return content_stems(row_key(text) or item_label(text))
