@@ -375,32 +375,53 @@ def test_span_vectors_of_another_encoder_are_not_used(tmp_path: Path) -> None:
     assert SpanExtractor("qa", None, {"settings": {}}).prime_from_index(tmp_path) == 0
 
 
-def test_key_weight_points_the_reader_at_the_table_row_the_user_names(tmp_path: Path) -> None:
-    """Rows of a table read alike to the reader and the encoder (on this opening-hours table
-    the Saturday row is their pick for "Fridays"); ``key_weight`` adds score for the share
-    of a row's first cell (its name) among the user's words."""
+def key_picks(folder: Path, markdown: str, question: str) -> tuple[str, str]:
+    """The shipped reader's top evidence for ``question`` over one document written into
+    ``folder``: without the key bonus, then with ``key_weight`` 4 (its shipped value)."""
     from re3g.data.ingest import load_directory
     from re3g.data.passages import split_corpus
     from re3g.extract import SpanExtractor
     from re3g.types import Hit
 
-    (tmp_path / "hours.md").write_text(
-        "# Opening hours\n\n| Day | Morning | Afternoon |\n|---|---|---|\n"
+    (folder / "page.md").write_text(markdown)
+    docs = {d.doc_id: d for d in load_directory(folder)}
+    hits = [Hit(p, 0.5, i + 1) for i, p in enumerate(split_corpus(docs.values()))]
+    ex = SpanExtractor.load()
+    readings = ex.read(question, hits, docs)
+    picks = []
+    for weight in (0.0, 4.0):
+        ex.key_weight, ex.unsure = weight, {**ex.unsure, "key_weight": weight}
+        picks.append(ex.select_ranges(readings, hits, docs, 1, None, question)[0].text)
+    return picks[0], picks[1]
+
+
+def test_key_weight_points_the_reader_at_the_table_row_the_user_names(tmp_path: Path) -> None:
+    """Rows of a table read alike to the reader and the encoder (on this opening-hours table
+    the Saturday row is their pick for "Fridays"); ``key_weight`` adds score for the share
+    of a row's first cell (its name) among the user's words."""
+    alone, steered = key_picks(
+        tmp_path, "# Opening hours\n\n| Day | Morning | Afternoon |\n|---|---|---|\n"
         "| Monday to Thursday | 8:30 to 12:30 | 13:30 to 18:00 |\n"
         "| Friday | 8:30 to 12:30 | 13:30 to 16:00 |\n"
         "| Saturday | 9:00 to 12:00 (emergencies only) | closed |\n"
-        "| Sunday | closed | closed |\n")
-    docs = {d.doc_id: d for d in load_directory(tmp_path)}
-    hits = [Hit(p, 0.5, i + 1) for i, p in enumerate(split_corpus(docs.values()))]
-    ex = SpanExtractor.load()
-    question = "When are you open on Fridays?"
-    readings = ex.read(question, hits, docs)
-    ex.key_weight, ex.unsure = 0.0, {**ex.unsure, "key_weight": 0.0}
-    alone = ex.select_ranges(readings, hits, docs, 1, None, question)
-    ex.key_weight, ex.unsure = 4.0, {**ex.unsure, "key_weight": 4.0}
-    steered = ex.select_ranges(readings, hits, docs, 1, None, question)
-    assert not alone[0].text.startswith("Day: Friday")
-    assert steered[0].text.startswith("Day: Friday;")
+        "| Sunday | closed | closed |\n", "When are you open on Fridays?")
+    assert not alone.startswith("Day: Friday")
+    assert steered.startswith("Day: Friday;")
+
+
+def test_key_weight_also_points_the_reader_at_the_labelled_item_the_user_names(
+        tmp_path: Path) -> None:
+    """Error codes written as a list ("- E2: ...") read alike too: the reader picks the first
+    code for "What does error E2 mean?" (session 39's person test); a labelled item's label
+    is its key, as a table row's name is (``re3g.data.words.item_label``)."""
+    alone, steered = key_picks(
+        tmp_path, "# Error codes\n\nThe display shows a code when something is wrong.\n\n"
+        "- E1: the temperature sensor has failed. Unplug the fryer and call us.\n"
+        "- E2: the appliance has overheated. Let it cool for 20 minutes.\n"
+        "- E3: the basket is not pushed fully in. Push it in until it clicks.\n",
+        "What does error E2 mean?")
+    assert not alone.startswith("E2:")
+    assert steered.startswith("E2: the appliance has overheated.")
 
 
 def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
@@ -463,31 +484,3 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
         SpanExtractor.load(reader({**other, "magic_weight": 1.0}))
     with pytest.raises(ModelError, match="cosine_wieght"):
         SpanExtractor.load(reader({**other, "unsure": {"cosine_wieght": 5.0}}))
-
-
-def test_key_weight_also_points_the_reader_at_the_labelled_item_the_user_names(
-        tmp_path: Path) -> None:
-    """Error codes written as a list ("- E2: ...") read alike too: the reader picks the first
-    code for "What does error E2 mean?" (session 39's person test); a labelled item's label
-    is its key, as a table row's name is (``re3g.data.words.item_label``)."""
-    from re3g.data.ingest import load_directory
-    from re3g.data.passages import split_corpus
-    from re3g.extract import SpanExtractor
-    from re3g.types import Hit
-
-    (tmp_path / "codes.md").write_text(
-        "# Error codes\n\nThe display shows a code when something is wrong.\n\n"
-        "- E1: the temperature sensor has failed. Unplug the fryer and call us.\n"
-        "- E2: the appliance has overheated. Let it cool for 20 minutes.\n"
-        "- E3: the basket is not pushed fully in. Push it in until it clicks.\n")
-    docs = {d.doc_id: d for d in load_directory(tmp_path)}
-    hits = [Hit(p, 0.5, i + 1) for i, p in enumerate(split_corpus(docs.values()))]
-    ex = SpanExtractor.load()
-    question = "What does error E2 mean?"
-    readings = ex.read(question, hits, docs)
-    ex.key_weight, ex.unsure = 0.0, {**ex.unsure, "key_weight": 0.0}
-    alone = ex.select_ranges(readings, hits, docs, 1, None, question)
-    ex.key_weight, ex.unsure = 4.0, {**ex.unsure, "key_weight": 4.0}
-    steered = ex.select_ranges(readings, hits, docs, 1, None, question)
-    assert not alone[0].text.startswith("E2:")
-    assert steered[0].text.startswith("E2: the appliance has overheated.")
