@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from html import escape
 
+from re3g.extract.answer_type import KIND_NAMES
 from re3g.types import Answer, Evidence, Hit
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~$#])")
@@ -194,6 +195,7 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     position = {id(ev): i for i, ev in enumerate(answer.evidence)}
     why = " and the answer is not grounded" if not answer.grounded else ""
     tentative = grounded and bool(answer.extra.get("tentative"))
+    missing = answer.extra.get("missing")  # refused: the pick lacks the kind asked for
     status = (
         f'<div class="re3g-unsure">Tentative: the reader is not sure of its sentence '
         f"(sureness {float(answer.extra.get('sure', 0.0)):.2f}); the next candidate is "
@@ -205,6 +207,10 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
         f'<div class="re3g-ok">Grounded in <b>{escape(corpus)}</b> · confidence '
         f"{answer.confidence:.2f}</div>"
         if grounded else
+        f'<div class="re3g-weak">Not answered: the question asks for '
+        f"{escape(KIND_NAMES[missing])}, and the best sentence found does not give one "
+        f"(confidence {answer.confidence:.2f}). The closest passages are listed below.</div>"
+        if missing in KIND_NAMES else
         f'<div class="re3g-weak">No good evidence: confidence {answer.confidence:.2f} '
         f"(threshold {threshold:.2f}){why}"
         f". The closest passages are listed below.</div>"

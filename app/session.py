@@ -25,6 +25,7 @@ from typing import Any
 import gradio as gr
 
 from re3g.errors import DataError, Re3GError
+from re3g.extract.answer_type import KIND_NAMES
 from re3g.types import Answer
 
 from . import render
@@ -51,6 +52,28 @@ NO_EVIDENCE = (
     "I could not find good evidence for that in {corpus}, so I won't guess. "
     "Try rephrasing with words the documents would use, or pick another corpus."
 )
+
+NO_KIND = (
+    "The closest passages in {corpus} do not give {what} for that, so I won't guess. "
+    "They are listed beside the chat; the documents may not say it."
+)
+
+
+def refusal(answer: Answer, corpus: str) -> str:
+    """The reply to a refused turn: that the documents do not give the kind of answer asked
+    for, when the pipeline refused for that (``Answer.extra["missing"]``), else
+    :data:`NO_EVIDENCE`.
+
+    >>> refusal(Answer("", grounded=False, extra={"missing": "money"}), "sample")[:60]
+    'The closest passages in sample do not give a price or amount'
+    >>> refusal(Answer("", grounded=False), "sample")[:40]
+    'I could not find good evidence for that '
+    """
+    kind = answer.extra.get("missing")
+    if kind in KIND_NAMES:
+        return NO_KIND.format(corpus=corpus, what=KIND_NAMES[kind])
+    return NO_EVIDENCE.format(corpus=corpus)
+
 
 Step = tuple[str, Answer | None, str]
 """One step of a turn: (reply so far, the final Answer or None while streaming, evidence
@@ -399,7 +422,7 @@ class ChatApp:
             raise Re3GError("the pipeline returned no answer")
         answer.timings.setdefault("total", time.perf_counter() - t0)
         grounded = bool(answer.grounded)
-        reply = answer.text.strip() if grounded else NO_EVIDENCE.format(corpus=label)
+        reply = answer.text.strip() if grounded else refusal(answer, label)
         if grounded and not reply:
             reply = text.strip() or NO_EVIDENCE.format(corpus=label)
         exchange = Exchange.of(message, before, answer, "docs", label, reply=reply)

@@ -43,6 +43,11 @@ DEFAULT_MIN_CONFIDENCE = {"dense-fallback": 0.30, "extractor": 0.20, "passage": 
 # scored 0.04-0.18 (one, about car tyres on the DMV corpus, 0.27) on doc2dial and the sample.
 
 
+LACKING_CAP = 0.999
+"""A turn refused for lacking the kind of answer asked for keeps at most this share of the
+threshold as its confidence (:meth:`Decision.lacking`)."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """The confidence in [0, 1], whether the pipeline answers, and the threshold used.
@@ -59,11 +64,26 @@ class Decision:
     grounded: bool
     threshold: float
     sure: float = field(default=0.0, repr=False)
+    missing: str | None = field(default=None, repr=False)
+    """The kind of answer the turn asks for that the top evidence does not hold, when the
+    decision refused for it (:meth:`lacking`)."""
 
     @property
     def tentative(self) -> bool:
         """Answered, but with a confidence below :attr:`sure`."""
         return self.grounded and self.confidence < self.sure
+
+    def lacking(self, kind: str) -> Decision:
+        """This decision refused because the reply would not hold the ``kind`` of answer the
+        turn asks for (:func:`re3g.extract.answer_type.missing_kind`): the confidence is capped
+        just below the threshold (as sure as the decision was, but not answered).
+
+        >>> d = Decision(0.9, True, 0.3).lacking("money")
+        >>> d, d.missing
+        (Decision(confidence=0.2997, grounded=False, threshold=0.3), 'money')
+        """
+        return Decision(round(min(self.confidence, self.threshold * LACKING_CAP), 4), False,
+                        self.threshold, self.sure, kind)
 
 
 class AbstainRule:

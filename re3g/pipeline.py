@@ -67,6 +67,7 @@ from re3g.data.words import content_stems, cover_share, new_stems, stem_overlap,
 from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signals, caution
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor, SpanExtractor
+from re3g.extract.answer_type import missing_kind
 from re3g.generate.base import Generator
 from re3g.models import model_path
 from re3g.rank import Ranker, Ranking, RankingChain
@@ -553,13 +554,31 @@ class Re3G:
     def decide(self, turns: Sequence[Turn], query: str, ranking: Ranking,
                evidence: list[Evidence], documents: dict[str, Document] | None = None
                ) -> tuple[Decision, Signals | None]:
-        """Answer or abstain (:attr:`rule`), with the signals the learned rule read."""
+        """Answer or abstain (:attr:`rule`), with the signals the learned rule read. Where
+        ``kind_check`` applies (:attr:`checks_kind`), an answer whose top evidence lacks the
+        kind the turn asks for ("how much" and no amount) is refused
+        (:func:`re3g.extract.answer_type.missing_kind`, :meth:`re3g.decide.Decision.lacking`)."""
         rule = self.rule
+        signals = None
         if isinstance(rule, LearnedRule):
             signals = self.signals(turns, ranking, evidence, documents)
-            return rule.decide(signals), signals
-        return rule.decide(ranking.hits, evidence, ranking.top_score,
-                           lambda: self._passage_cosine(query, ranking.hits)), None
+            decision = rule.decide(signals)
+        else:
+            decision = rule.decide(ranking.hits, evidence, ranking.top_score,
+                                   lambda: self._passage_cosine(query, ranking.hits))
+        if decision.grounded and evidence and turns and self.checks_kind:
+            kind = missing_kind(turns[-1].utterance or "", evidence[0].text)
+            if kind is not None:
+                decision = decision.lacking(kind)
+        return decision, signals
+
+    @property
+    def checks_kind(self) -> bool:
+        """Whether a reply lacking the kind of answer asked for is refused (``[answer]
+        kind_check``: "all", or "other" under the learned decision's "other" calibration)."""
+        check = self.config.kind_check
+        return check == "all" or (check == "other"
+                                  and getattr(self.rule, "calibration", "") == "other")
 
     def assess(self, turns: Sequence[Turn], query: str, hits: list[Hit],
                documents: dict[str, Document] | None = None
@@ -620,6 +639,8 @@ class Re3G:
             **caution(decision, evidence[0].sure if evidence else None,
                       getattr(self.extractor, "sureness", None)),
         }
+        if decision.missing:
+            extra["missing"] = decision.missing  # refused: the pick lacks the kind asked for
         if signals is not None:
             extra["signals"] = signals.as_dict()
             extra["calibration"] = self.rule.calibration

@@ -60,6 +60,20 @@ def test_evidence_panel_without_good_evidence():
     assert "Passes &amp; prices" in html  # closest passages still listed
 
 
+def test_evidence_panel_and_reply_name_the_kind_of_answer_the_pick_lacks():
+    """A turn refused because the best sentence holds no amount for a "how much" question
+    (``Answer.extra["missing"]``) says so, in the reply and in the panel's status."""
+    from app.session import refusal
+
+    answer = _answer(confidence=0.2)
+    answer.grounded, answer.extra = False, {"missing": "money"}
+    html = evidence_html(answer, False, 0.2, "sample")
+    assert "asks for a price or amount" in html and "No good evidence" not in html
+    assert "Passes &amp; prices" in html and "<mark>" not in html
+    assert refusal(answer, "sample").startswith(
+        "The closest passages in sample do not give a price or amount for that")
+
+
 class _Fixed:
     """A pipeline that gives a fixed Answer."""
 
