@@ -50,14 +50,17 @@ SUITE = ROOT / "data" / "suite"
 # (the refusal floors moved to one turn under: 24 and 17). Session 39 (a labelled item's label
 # is its key, as a table row's name: the error codes of the coffee machine manual): other
 # documents 92.7, 75.0, 23.5, 41.2, 0.79, 75.8 (right and refused floors moved to 72 and 20,
-# one turn under the refusals; the sample is unchanged).
+# one turn under the refusals; the sample is unchanged). Session 41 (a reply without the kind
+# of answer asked for is refused on other documents): sample 95.7, 73.9, 33.3, 50.0, 0.83,
+# 77.2; other documents 91.1, 75.0, 29.4, 44.1, 0.79, 75.8 (the refusal floors moved to one
+# turn under: 29 and 26).
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
                {"answered": 95.0, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 42.0,
-                "refused_unanswerable": 24.0, "right_or_runner_up": 74.0}),
+                "refused_unanswerable": 29.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
                   {"answered": 89.0, "right": 72.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
-                   "refused_unanswerable": 20.0, "right_or_runner_up": 72.0}),
+                   "refused_unanswerable": 26.0, "right_or_runner_up": 72.0}),
 }
 
 
