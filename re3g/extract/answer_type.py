@@ -62,7 +62,7 @@ HOLDS: dict[str, re.Pattern[str]] = {
         r"twice|thrice)\b"
         r"|\bup to (?:\d|one|two|three|four|five|six|seven|eight|nine|ten)", re.I),
     "frequency": re.compile(
-        r"\b(?:every|each|once|twice|daily|weekly|fortnightly|monthly|yearly|annually|"
+        r"\b(?:every|each|daily|weekly|fortnightly|monthly|yearly|annually|"
         r"hourly|nightly)\b|\b(?:a|per) (?:day|week|fortnight|month|year|night|hour)\b", re.I),
 }
 """A sentence holds an answer of the kind when its pattern matches."""
@@ -109,7 +109,7 @@ KIND_NAMES = {"money": "a price or amount", "time": "a date or time", "duration"
 
 ALSO_HOLDS = {"time": ("duration",), "frequency": ("number",)}
 """Kinds whose answer may also come as another kind: "when" as a time relative to something
-("two working days after ..."), "how often" as a count ("3 times a year")."""
+("two working days after ..."), "how often" as a count ("3 times a year", "twice")."""
 
 
 def holds_type(kind: str, text: str) -> bool:
@@ -126,7 +126,7 @@ def holds_type(kind: str, text: str) -> bool:
 
 _CLAUSES = re.compile(r"[,;:?.!]+|\b(?:and|or|but|also|then)\b", re.I)
 _QUESTION_HEAD = re.compile(
-    r"^\s*(?:what|what's|whats|how|when|where|which|who|whom|whose|why|is|are|am|was|were|can|"
+    r"^\s*(?:what|whats|how|when|where|which|who|whom|whose|why|is|are|am|was|were|can|"
     r"could|will|would|do|does|did|should|shall|may|might|has|have|had|must)\b", re.I)
 
 
