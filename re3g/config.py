@@ -70,7 +70,8 @@ SECTIONS: dict[str, dict[str, str]] = {
                 "reply_spans": "reply_spans"},
     "answer": {"min_confidence": "min_confidence", "abstain_reply": "abstain_reply",
                "learned": "learned", "model": "answerability", "checker": "checker",
-               "calibration": "calibration", "kind_check": "kind_check"},
+               "calibration": "calibration", "kind_check": "kind_check",
+               "absent_check": "absent_check"},
     "generator": {"name": "generator", "options": "generator_options"},
     "code": {},  # the code tool's table, typed by CodeConfig (see Config.code)
 }
@@ -78,8 +79,8 @@ SECTIONS: dict[str, dict[str, str]] = {
 CALIBRATIONS = ("auto", "tuned", "other")
 """``[answer] calibration``: the learned decision's calibration (:class:`Config`)."""
 KIND_CHECKS = ("other", "all", "off")
-"""``[answer] kind_check``: where a reply that lacks the kind of answer asked for is refused
-(:class:`Config`)."""
+"""``[answer] kind_check`` and ``absent_check``: where a reply that lacks the kind of answer
+asked for, or a question about something no document names, is refused (:class:`Config`)."""
 
 
 def corpus_calibration(calibration: str, fingerprint: str | None, tuned: str | None) -> str:
@@ -288,7 +289,10 @@ class Config:
       that asks for an amount, a time, a duration, a frequency or a number is refused when the
       sentence its reply would quote holds none, :func:`re3g.extract.answer_type.missing_kind`:
       "other", the default: under the learned decision's "other" calibration, i.e. on
-      documents no model here was trained on; "all"; "off");
+      documents no model here was trained on; "all"; "off"), ``absent_check`` (where a turn
+      that asks whether something is there or on offer is refused when no document names it,
+      :func:`re3g.extract.asked_thing.asked_things`: the same three values, "other" by
+      default);
     - generator: ``generator`` (extractive | seq2seq | llm | http) and ``generator_options``
       (keyword options of ``re3g.generate.make_generator``);
     - code: the code tool's options, a :class:`CodeConfig` (a mapping is accepted).
@@ -342,6 +346,7 @@ class Config:
     checker: str | None = None
     calibration: str = "auto"
     kind_check: str = "other"
+    absent_check: str = "other"
     generator: str = "extractive"
     generator_options: dict[str, Any] = field(default_factory=dict)
     code: CodeConfig = field(default_factory=CodeConfig)
@@ -425,9 +430,10 @@ class Config:
         if self.calibration not in CALIBRATIONS:
             raise bad("calibration", f"must be one of {', '.join(CALIBRATIONS)}, got "
                                      f"{self.calibration!r}")
-        if self.kind_check not in KIND_CHECKS:
-            raise bad("kind_check", f"must be one of {', '.join(KIND_CHECKS)}, got "
-                                    f"{self.kind_check!r}")
+        for check in ("kind_check", "absent_check"):
+            if getattr(self, check) not in KIND_CHECKS:
+                raise bad(check, f"must be one of {', '.join(KIND_CHECKS)}, got "
+                                 f"{getattr(self, check)!r}")
         if not isinstance(self.abstain_reply, str) or not self.abstain_reply.strip():
             raise bad("abstain_reply", "must be a non-empty text")
         if self.generator not in GENERATORS:

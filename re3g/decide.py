@@ -44,8 +44,9 @@ DEFAULT_MIN_CONFIDENCE = {"dense-fallback": 0.30, "extractor": 0.20, "passage": 
 
 
 LACKING_CAP = 0.999
-"""A turn refused for lacking the kind of answer asked for keeps at most this share of the
-threshold as its confidence (:meth:`Decision.lacking`)."""
+"""A turn refused for lacking the kind of answer asked for, or for asking about something no
+document names, keeps at most this share of the threshold as its confidence
+(:meth:`Decision.lacking`, :meth:`Decision.unnamed`)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class Decision:
     missing: str | None = field(default=None, repr=False)
     """The kind of answer the turn asks for that the top evidence does not hold, when the
     decision refused for it (:meth:`lacking`)."""
+    absent: tuple[str, ...] = field(default=(), repr=False)
+    """The words of what the turn asks is there or on offer that no document names, when the
+    decision refused for them (:meth:`unnamed`)."""
 
     @property
     def tentative(self) -> bool:
@@ -82,8 +86,21 @@ class Decision:
         >>> d, d.missing
         (Decision(confidence=0.2997, grounded=False, threshold=0.3), 'money')
         """
-        return Decision(round(min(self.confidence, self.threshold * LACKING_CAP), 4), False,
-                        self.threshold, self.sure, kind)
+        return Decision(self._capped(), False, self.threshold, self.sure, missing=kind)
+
+    def unnamed(self, words: tuple[str, ...]) -> Decision:
+        """This decision refused because the turn asks whether something is there or on offer
+        and no document names it (``words``, :func:`re3g.extract.asked_thing.asked_things`):
+        the confidence is capped as in :meth:`lacking`.
+
+        >>> d = Decision(0.9, True, 0.3).unnamed(("paypal",))
+        >>> d.grounded, d.confidence, d.absent
+        (False, 0.2997, ('paypal',))
+        """
+        return Decision(self._capped(), False, self.threshold, self.sure, absent=words)
+
+    def _capped(self) -> float:
+        return round(min(self.confidence, self.threshold * LACKING_CAP), 4)
 
 
 class AbstainRule:

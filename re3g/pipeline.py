@@ -68,6 +68,7 @@ from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signal
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor, SpanExtractor
 from re3g.extract.answer_type import missing_kind
+from re3g.extract.asked_thing import asked_things
 from re3g.generate.base import Generator
 from re3g.models import model_path
 from re3g.rank import Ranker, Ranking, RankingChain
@@ -570,13 +571,25 @@ class Re3G:
             kind = missing_kind(turns[-1].utterance or "", evidence[0].text)
             if kind is not None:
                 decision = decision.lacking(kind)
+        if decision.grounded and turns and self.checks("absent_check"):
+            vocabulary = self.vocabulary
+            absent = tuple(w for w in asked_things(turns[-1].utterance or "")
+                           if vocabulary and not vocabulary.names(w, documents))
+            if absent:
+                decision = decision.unnamed(absent)
         return decision, signals
 
     @property
     def checks_kind(self) -> bool:
         """Whether a reply lacking the kind of answer asked for is refused (``[answer]
         kind_check``: "all", or "other" under the learned decision's "other" calibration)."""
-        check = self.config.kind_check
+        return self.checks("kind_check")
+
+    def checks(self, setting: str) -> bool:
+        """Whether the refusal check set by ``[answer] setting`` (``kind_check``,
+        ``absent_check``) applies here: "all", or "other" under the learned decision's "other"
+        calibration."""
+        check = getattr(self.config, setting)
         return check == "all" or (check == "other"
                                   and getattr(self.rule, "calibration", "") == "other")
 
@@ -641,6 +654,8 @@ class Re3G:
         }
         if decision.missing:
             extra["missing"] = decision.missing  # refused: the pick lacks the kind asked for
+        if decision.absent:
+            extra["absent"] = list(decision.absent)  # refused: no document names what is asked
         if signals is not None:
             extra["signals"] = signals.as_dict()
             extra["calibration"] = self.rule.calibration

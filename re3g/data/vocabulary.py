@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Set
+from difflib import get_close_matches
 
 from re3g.data.words import content_stems
 from re3g.types import Document
@@ -76,3 +77,28 @@ class Vocabulary:
                 for s in asked & document_stems(doc):
                     count[s] += 1
         return sum(1 for n in count.values() if n <= 0)
+
+    def names(self, word: str, documents: Mapping[str, Document] | None = None) -> bool:
+        """Whether some document names ``word``: holds its stem, or a stem spelt nearly like
+        it (``difflib`` ratio >= :data:`NEAR_SPELLING`, so "jewellry" meets "jewelleri"), in
+        the corpus or in ``documents`` when given (as :meth:`missing` reads them).
+
+        >>> v = Vocabulary({"a": Document("a", "Pool", "The swimming pool opens at 7.")})
+        >>> v.names("pools"), v.names("swiming"), v.names("gym")
+        (True, True, False)
+        """
+        stems = content_stems(word)
+        if not stems or not self.missing(stems, documents):
+            return True
+        if documents is None or documents is self.documents:
+            held: Set[str] = {s for s, n in self.counts.items() if n > 0}
+        else:
+            held = set().union(*(self._stems[d] if _same(self.documents.get(d), doc)
+                                 else document_stems(doc) for d, doc in documents.items()))
+        return all(get_close_matches(s, held, n=1, cutoff=NEAR_SPELLING) for s in stems)
+
+
+NEAR_SPELLING = 0.8
+"""How alike (``difflib.SequenceMatcher`` ratio) a word's stem and a document's must be for a
+misspelling to count as the same word (:meth:`Vocabulary.names`)."""
+

@@ -1,0 +1,59 @@
+"""What an "is there / do you offer" question asks about, and whether the documents name it.
+
+A user who asks whether something exists or is on offer ("Is there a pool?", "do you give
+covid boosters", "can I pay with PayPal?") names the thing. Help pages that offer it name it
+too, so when no document of the corpus holds a word of that name, nor a word spelt nearly like
+it, the documents do not say: a reply quoting the nearest sentence ("Breakfast is served in the
+Harbour Room") only looks like an answer. :func:`asked_things` finds the name (the words after
+the question's opening up to a preposition or the end of the clause); :meth:`re3g.data.
+vocabulary.Vocabulary.names` says whether the corpus holds a word; the pipeline refuses such a
+turn on other documents (:meth:`re3g.pipeline.Re3G.decide`, ``[answer] absent_check``).
+
+On the written choose sets (``re3g.train.common.CHOOSE_SETS``, session 42) the shipped pipeline
+answered 32 turns that this flags: 22 the documents cannot answer, 6 answered wrong, 4 right
+(a "student discount" the page gives as a student price, a "limit on bags" given as "up to
+four bags").
+
+    >>> asked_things("Is there a pool?"), asked_things("can i pay with paypal instead")
+    (['pool'], ['paypal'])
+    >>> asked_things("Are there lockers in the library for my stuff?")
+    ['lockers']
+    >>> asked_things("How much is a day pass?")
+    []
+"""
+
+from __future__ import annotations
+
+import re
+
+from re3g.data.words import stopwords
+
+_OPENING = re.compile(
+    r"\b(?:is there|are there|any"
+    r"|do (?:you|they|u|we) (?:do|have|offer|sell|lend|give|provide|rent|hire|take|accept|run|"
+    r"stock)"
+    r"|does (?:it|the \w+|that|this) (?:have|work with|come with|offer|include)"
+    r"|can (?:i|we|you) (?:pay|buy|get|hire|rent|book|order|use)(?: \w+)? (?:with|by|for|a|an|"
+    r"some)?)\b(.*)", re.I)
+"""The opening of a question about whether something exists or is offered; group 1 is what
+follows it."""
+
+_NAME_END = re.compile(r"\b(?:for|to|in|at|on|from|with|by|of|if|when|so|because|instead|and|"
+                       r"or|but|then|that|which|who|as|like|near|inside|outside|about)\b"
+                       r"|[,;:.!?]", re.I)
+"""Where the name of the thing asked about ends: a preposition, a conjunction or the clause's
+end ("lockers | in the library")."""
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def asked_things(question: str) -> list[str]:
+    """The content words naming what ``question`` asks is there or on offer (lower case, in
+    order), or ``[]`` when it is not such a question."""
+    found = _OPENING.search(question)
+    if found is None:
+        return []
+    name = _NAME_END.split(found.group(1), maxsplit=1)[0]
+    stop = stopwords()
+    return [w for w in _WORD.findall(name.lower().replace("'", "")) if w not in stop
+            and len(w) > 2]
