@@ -21,6 +21,15 @@ _LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+[.)])", re.MULTILINE)
 _AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
 
 
+def quoted(words: list[str]) -> str:
+    """Words as a reply names them: "scooters", or "covid" or "boosters".
+
+    >>> quoted(["paypal"]), quoted(["covid", "boosters"])
+    ('"paypal"', '"covid" or "boosters"')
+    """
+    return " or ".join(f'"{w}"' for w in words)
+
+
 def escape_markdown(text: str) -> str:
     r"""``text`` as Markdown that renders as exactly that text, with no element built from it.
 
@@ -196,6 +205,7 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     why = " and the answer is not grounded" if not answer.grounded else ""
     tentative = grounded and bool(answer.extra.get("tentative"))
     missing = answer.extra.get("missing")  # refused: the pick lacks the kind asked for
+    absent = answer.extra.get("absent")  # refused: no document names what is asked about
     status = (
         f'<div class="re3g-unsure">Tentative: the reader is not sure of its sentence '
         f"(sureness {float(answer.extra.get('sure', 0.0)):.2f}); the next candidate is "
@@ -211,6 +221,10 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
         f"{escape(KIND_NAMES[missing])}, and the best sentence found does not give one "
         f"(confidence {answer.confidence:.2f}). The closest passages are listed below.</div>"
         if missing in KIND_NAMES else
+        f'<div class="re3g-weak">Not answered: no document mentions '
+        f"{escape(quoted(absent))}, which the question asks about (confidence "
+        f"{answer.confidence:.2f}). The closest passages are listed below.</div>"
+        if absent else
         f'<div class="re3g-weak">No good evidence: confidence {answer.confidence:.2f} '
         f"(threshold {threshold:.2f}){why}"
         f". The closest passages are listed below.</div>"

@@ -58,20 +58,31 @@ NO_KIND = (
     "They are listed beside the chat; the documents may not say it."
 )
 
+NO_THING = (
+    "None of the documents in {corpus} mention {words}, so they do not say whether that is "
+    "there or on offer. The closest passages are listed beside the chat."
+)
+
 
 def refusal(answer: Answer, corpus: str) -> str:
     """The reply to a refused turn: that the documents do not give the kind of answer asked
-    for, when the pipeline refused for that (``Answer.extra["missing"]``), else
+    for, when the pipeline refused for that (``Answer.extra["missing"]``); that no document
+    mentions what the turn asks is on offer (``Answer.extra["absent"]``); else
     :data:`NO_EVIDENCE`.
 
     >>> refusal(Answer("", grounded=False, extra={"missing": "money"}), "sample")[:60]
     'The closest passages in sample do not give a price or amount'
+    >>> refusal(Answer("", grounded=False, extra={"absent": ["scooters"]}), "sample")[:54]
+    'None of the documents in sample mention "scooters", so'
     >>> refusal(Answer("", grounded=False), "sample")[:40]
     'I could not find good evidence for that '
     """
     kind = answer.extra.get("missing")
     if kind in KIND_NAMES:
         return NO_KIND.format(corpus=corpus, what=KIND_NAMES[kind])
+    absent = answer.extra.get("absent")
+    if absent:
+        return NO_THING.format(corpus=corpus, words=render.quoted(absent))
     return NO_EVIDENCE.format(corpus=corpus)
 
 

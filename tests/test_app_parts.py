@@ -74,6 +74,20 @@ def test_evidence_panel_and_reply_name_the_kind_of_answer_the_pick_lacks():
         "The closest passages in sample do not give a price or amount for that")
 
 
+def test_evidence_panel_and_reply_name_what_no_document_mentions():
+    """A turn refused because no document names what it asks is on offer
+    (``Answer.extra["absent"]``) says so, in the reply and in the panel's status."""
+    from app.session import refusal
+
+    answer = _answer(confidence=0.2)
+    answer.grounded, answer.extra = False, {"absent": ["scooters"]}
+    html = evidence_html(answer, False, 0.2, "sample")
+    assert "no document mentions &quot;scooters&quot;" in html
+    assert "No good evidence" not in html and "Passes &amp; prices" in html
+    assert refusal(answer, "sample").startswith(
+        'None of the documents in sample mention "scooters"')
+
+
 class _Fixed:
     """A pipeline that gives a fixed Answer."""
 

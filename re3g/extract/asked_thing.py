@@ -33,8 +33,8 @@ _OPENING = re.compile(
     r"|do (?:you|they|u|we) (?:do|have|offer|sell|lend|give|provide|rent|hire|take|accept|run|"
     r"stock)"
     r"|does (?:it|the \w+|that|this) (?:have|work with|come with|offer|include)"
-    r"|can (?:i|we|you) (?:pay|buy|get|hire|rent|book|order|use)(?: \w+)? (?:with|by|for|a|an|"
-    r"some)?)\b(.*)", re.I)
+    r"|can (?:i|we|you) (?:pay|buy|get|hire|rent|book|order|use)"
+    r"(?: (?!(?:my|our|your|his|her|their)\b)\w+)? (?:with|by|for|a|an|some)?)\b(.*)", re.I)
 """The opening of a question about whether something exists or is offered; group 1 is what
 follows it."""
 
@@ -46,6 +46,11 @@ end ("lockers | in the library")."""
 
 _WORD = re.compile(r"[a-z0-9]+")
 
+_NOT_A_THING = frozenset({"my", "our", "your", "his", "her", "their", "idea", "ideas", "chance",
+                          "way", "luck", "news", "update", "point", "reason"})
+"""A name that opens with one of these is no question about what is offered: the user's own
+thing ("can I get my money back") or an idiom ("any idea why", "is there any chance")."""
+
 
 def asked_things(question: str) -> list[str]:
     """The content words naming what ``question`` asks is there or on offer (lower case, in
@@ -53,7 +58,10 @@ def asked_things(question: str) -> list[str]:
     found = _OPENING.search(question)
     if found is None:
         return []
-    name = _NAME_END.split(found.group(1), maxsplit=1)[0]
+    name = _WORD.findall(_NAME_END.split(found.group(1), maxsplit=1)[0].lower()
+                         .replace("'", ""))
+    name = [w for w in name if w not in ("a", "an", "any", "some", "the")]
+    if name and name[0] in _NOT_A_THING:
+        return []
     stop = stopwords()
-    return [w for w in _WORD.findall(name.lower().replace("'", "")) if w not in stop
-            and len(w) > 2]
+    return [w for w in name if w not in stop and len(w) > 2]

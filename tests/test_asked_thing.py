@@ -1,0 +1,73 @@
+"""The refusal of a question about something no document names (session 42):
+``re3g.extract.asked_thing``, ``Vocabulary.names``, ``[answer] absent_check``."""
+
+from __future__ import annotations
+
+import pytest
+
+from re3g.data.vocabulary import Vocabulary
+from re3g.extract.asked_thing import asked_things
+from re3g.types import Document
+
+
+@pytest.mark.parametrize(("question", "things"), [
+    ("Is there a sauna?", ["sauna"]),
+    ("are there any vegan options on the menu", ["vegan", "options"]),
+    ("do you sell gift cards as well", ["gift", "cards"]),
+    ("Do they accept cheques at the counter?", ["cheques"]),
+    ("can I pay with Apple Pay?", ["apple", "pay"]),
+    ("does the kettle come with a spare filter", ["spare", "filter"]),
+    ("Does it work with Google Home?", ["google", "home"]),
+    ("any discount for pensioners", ["discount"]),
+    ("I'm a nurse. Is there parking near the ward?", ["parking"]),
+    ("keeps skipping stitches, any idea why?", []),    # an idiom, not a thing
+    ("Is there any chance of a refund?", []),
+    ("Can I get my money back?", []),                  # the user's own thing
+    ("How much is the sauna?", []),           # asks a price, not whether there is one
+    ("When does the pool open?", []),
+    ("What can go in the green bin?", []),
+])
+def test_asked_things(question: str, things: list[str]) -> None:
+    assert asked_things(question) == things
+
+
+def test_names_reads_misspellings_and_a_changed_corpus() -> None:
+    docs = {"a": Document("a", "Opening hours", "The sauna opens at 7 on weekdays."),
+            "b": Document("b", "Payments", "We accept cards and cheques at the desk.")}
+    v = Vocabulary(docs)
+    assert v.names("saunas") and v.names("cheqes") and v.names("")
+    assert not v.names("paypal") and not v.names("pool")
+    # the corpus without document "a" (a synthetic unanswerable turn) no longer names it
+    assert not v.names("sauna", {"b": docs["b"]})
+    assert v.names("cheques", {"b": docs["b"]})
+
+
+def test_absent_check_setting_is_checked() -> None:
+    from re3g.config import Config
+    from re3g.errors import DataError
+
+    assert Config().absent_check == "other"
+    with pytest.raises(DataError, match="key 'absent_check': must be one of other, all, off"):
+        Config(absent_check="never").validate()
+
+
+def test_a_question_about_something_no_document_names_is_refused_on_other_documents() -> None:
+    """On the sample corpus the pipeline used to answer "Do you rent electric scooters too?"
+    with a sentence about bikes: no document mentions scooters, so it now refuses and names
+    the word. ``absent_check = "off"`` answers it as before; a question about something the
+    documents name is answered; on the tuned corpus the check is off by default."""
+    from re3g.config import Config
+    from re3g.pipeline import Re3G
+
+    question = "Do you rent electric scooters too?"
+    bot = Re3G(Config())
+    answer = bot.answer(question)
+    assert not answer.grounded and answer.extra["absent"] == ["scooters"]
+    assert answer.confidence < answer.extra["min_confidence"]
+    assert answer.evidence  # the closest sentence is still shown
+    plain = Re3G(Config(absent_check="off")).answer(question)
+    assert plain.grounded and "absent" not in plain.extra
+    named = bot.answer("Is there a day pass?")
+    assert named.grounded and "absent" not in named.extra
+    assert not Re3G(Config(calibration="tuned")).checks("absent_check")
+    assert Re3G(Config(calibration="tuned", absent_check="all")).checks("absent_check")
