@@ -291,8 +291,8 @@ class Config:
       "other", the default: under the learned decision's "other" calibration, i.e. on
       documents no model here was trained on; "all"; "off"), ``absent_check`` (where a turn
       that asks whether something is there or on offer is refused when no document names it,
-      :func:`re3g.extract.asked_thing.asked_things`: the same three values, "other" by
-      default);
+      :func:`re3g.extract.asked_thing.asked_things`: the same three values, "off" by
+      default: held out it refused right answers a synonym names, session 42);
     - generator: ``generator`` (extractive | seq2seq | llm | http) and ``generator_options``
       (keyword options of ``re3g.generate.make_generator``);
     - code: the code tool's options, a :class:`CodeConfig` (a mapping is accepted).
@@ -346,7 +346,7 @@ class Config:
     checker: str | None = None
     calibration: str = "auto"
     kind_check: str = "other"
-    absent_check: str = "other"
+    absent_check: str = "off"
     generator: str = "extractive"
     generator_options: dict[str, Any] = field(default_factory=dict)
     code: CodeConfig = field(default_factory=CodeConfig)

@@ -46,28 +46,29 @@ def test_absent_check_setting_is_checked() -> None:
     from re3g.config import Config
     from re3g.errors import DataError
 
-    assert Config().absent_check == "other"
+    assert Config().absent_check == "off"  # opt-in (session 42's held-out gate)
     with pytest.raises(DataError, match="key 'absent_check': must be one of other, all, off"):
         Config(absent_check="never").validate()
 
 
-def test_a_question_about_something_no_document_names_is_refused_on_other_documents() -> None:
-    """On the sample corpus the pipeline used to answer "Do you rent electric scooters too?"
-    with a sentence about bikes: no document mentions scooters, so it now refuses and names
-    the word. ``absent_check = "off"`` answers it as before; a question about something the
-    documents name is answered; on the tuned corpus the check is off by default."""
+def test_a_question_about_something_no_document_names_is_refused_when_the_check_is_on() -> None:
+    """On the sample corpus the default pipeline answers "Do you rent electric scooters too?"
+    with a sentence about bikes. With ``absent_check = "other"`` (documents no model here was
+    tuned on) it refuses, since no document mentions scooters, and names the word; a question
+    about something the documents name is still answered. "other" leaves the tuned corpus
+    alone; "all" checks there too."""
     from re3g.config import Config
     from re3g.pipeline import Re3G
 
     question = "Do you rent electric scooters too?"
-    bot = Re3G(Config())
+    plain = Re3G(Config()).answer(question)
+    assert plain.grounded and "absent" not in plain.extra
+    bot = Re3G(Config(absent_check="other"))
     answer = bot.answer(question)
     assert not answer.grounded and answer.extra["absent"] == ["scooters"]
     assert answer.confidence < answer.extra["min_confidence"]
     assert answer.evidence  # the closest sentence is still shown
-    plain = Re3G(Config(absent_check="off")).answer(question)
-    assert plain.grounded and "absent" not in plain.extra
     named = bot.answer("Is there a day pass?")
     assert named.grounded and "absent" not in named.extra
-    assert not Re3G(Config(calibration="tuned")).checks("absent_check")
+    assert not Re3G(Config(calibration="tuned", absent_check="other")).checks("absent_check")
     assert Re3G(Config(calibration="tuned", absent_check="all")).checks("absent_check")
