@@ -239,11 +239,12 @@ def test_reader_continued_on_written_conversations(tmp_path: Path) -> None:
     assert st["unanswerable_nulls"] == 1
     assert st["written_turns"] == {"answerable": 8, "unanswerable": 8}  # quick profile: 8 each
     assert any(d["path"].endswith("data/train/dialogues.json") for d in manifest["data"])
-    from re3g.train.common import CHOOSE_SETS, HELD_OUT_SETS
+    from re3g.train.common import CHOOSE_SETS, FRESH_SETS, HELD_OUT_SETS
 
-    root = WRITTEN[0].parents[2]  # the project: every choose set and held-out set is refused
+    root = WRITTEN[0].parents[2]  # the project: every choose, held-out and fresh set is refused
     for docs, dialogues in [(root / d, root / f)
-                            for d, f in [*CHOOSE_SETS, *HELD_OUT_SETS.values()]]:
+                            for d, f in [*CHOOSE_SETS, *HELD_OUT_SETS.values(),
+                                         *FRESH_SETS.values()]]:
         bad = parse("extractor", ["--arch", "qa", "--profile", "quick", "--out", str(out),
                                   "--written", str(docs), str(dialogues), *data_args()])
         with pytest.raises(DataError, match="not for training a model"):
@@ -304,3 +305,15 @@ def test_the_reduced_grid_keeps_to_values_the_full_grid_holds() -> None:
     assert set(REDUCED_GRID) == set(GRID)
     assert math.prod(len(v) for v in REDUCED_GRID.values()) == 96
     assert all(set(v) <= set(GRID[k]) for k, v in REDUCED_GRID.items())
+
+
+def test_a_fresh_set_neither_chooses_nor_trains() -> None:
+    """``data/fresh1`` (session 42) is kept for one future gate's independent check."""
+    from re3g.errors import DataError
+    from re3g.models import project_root
+    from re3g.train.common import FRESH_SETS, checked_sets
+
+    docs, dialogues = (project_root() / p for p in FRESH_SETS["fresh1"])
+    assert docs.is_dir() and dialogues.is_file()
+    with pytest.raises(DataError, match="must not choose"):
+        checked_sets([(docs, dialogues)], [], "choose")

@@ -53,9 +53,13 @@ HELD_OUT_SETS = {"suite": ("data/suite/documents", "data/suite/dialogues.json"),
                  "dev7": ("data/dev7/documents", "data/dev7/dialogues.json")}
 """Written sets that neither train nor choose anything (they check the result), by name:
 (folder of documents, dialogues file)."""
+FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json")}
+"""Written sets no rule or model has read (session 42): each is kept for one future gate's
+independent check, then joins the sets that have been read (it neither trains nor chooses)."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
-                               for d, _ in HELD_OUT_SETS.values()))
-"""The folders :data:`HELD_OUT_SETS` live in (nothing under them may train or choose)."""
+                               for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
+"""The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
+train or choose)."""
 
 
 DEV_DIALOGUES = 80
