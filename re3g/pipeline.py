@@ -556,9 +556,11 @@ class Re3G:
                evidence: list[Evidence], documents: dict[str, Document] | None = None
                ) -> tuple[Decision, Signals | None]:
         """Answer or abstain (:attr:`rule`), with the signals the learned rule read. Where
-        ``kind_check`` applies (:attr:`checks_kind`), an answer whose top evidence lacks the
-        kind the turn asks for ("how much" and no amount) is refused
-        (:func:`re3g.extract.answer_type.missing_kind`, :meth:`re3g.decide.Decision.lacking`)."""
+        ``kind_check`` applies (:meth:`checks`), an answer whose top evidence lacks the kind
+        the turn asks for ("how much" and no amount) is refused
+        (:func:`re3g.extract.answer_type.missing_kind`, :meth:`re3g.decide.Decision.lacking`);
+        where ``absent_check`` applies, so is a question about something no document names
+        (:func:`re3g.extract.asked_thing.asked_things`, :meth:`re3g.decide.Decision.unnamed`)."""
         rule = self.rule
         signals = None
         if isinstance(rule, LearnedRule):
@@ -567,7 +569,7 @@ class Re3G:
         else:
             decision = rule.decide(ranking.hits, evidence, ranking.top_score,
                                    lambda: self._passage_cosine(query, ranking.hits))
-        if decision.grounded and evidence and turns and self.checks_kind:
+        if decision.grounded and evidence and turns and self.checks("kind_check"):
             kind = missing_kind(turns[-1].utterance or "", evidence[0].text)
             if kind is not None:
                 decision = decision.lacking(kind)
@@ -578,12 +580,6 @@ class Re3G:
             if absent:
                 decision = decision.unnamed(absent)
         return decision, signals
-
-    @property
-    def checks_kind(self) -> bool:
-        """Whether a reply lacking the kind of answer asked for is refused (``[answer]
-        kind_check``: "all", or "other" under the learned decision's "other" calibration)."""
-        return self.checks("kind_check")
 
     def checks(self, setting: str) -> bool:
         """Whether the refusal check set by ``[answer] setting`` (``kind_check``,

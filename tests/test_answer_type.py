@@ -145,7 +145,7 @@ def test_a_reply_without_the_amount_asked_for_is_refused_on_other_documents() ->
 
     question = "How much does a compost bin cost?"
     bot = Re3G(Config())
-    assert bot.checks_kind and bot.rule.calibration == "other"
+    assert bot.checks("kind_check") and bot.rule.calibration == "other"
     answer = bot.answer(question)
     assert not answer.grounded and answer.extra["missing"] == "money"
     assert answer.confidence < answer.extra["min_confidence"]
@@ -153,5 +153,5 @@ def test_a_reply_without_the_amount_asked_for_is_refused_on_other_documents() ->
     plain = Re3G(Config(kind_check="off")).answer(question)
     assert plain.grounded and "missing" not in plain.extra
     assert plain.evidence[0].text == answer.evidence[0].text
-    assert not Re3G(Config(calibration="tuned")).checks_kind
-    assert Re3G(Config(calibration="tuned", kind_check="all")).checks_kind
+    assert not Re3G(Config(calibration="tuned")).checks("kind_check")
+    assert Re3G(Config(calibration="tuned", kind_check="all")).checks("kind_check")

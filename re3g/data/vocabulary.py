@@ -6,7 +6,7 @@ against them. A corpus with documents removed or changed (the synthetic unanswer
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Set
+from collections.abc import Collection, Mapping, Set
 from difflib import get_close_matches
 
 from re3g.data.words import content_stems
@@ -91,7 +91,7 @@ class Vocabulary:
         if not stems or not self.missing(stems, documents):
             return True
         if documents is None or documents is self.documents:
-            held: Set[str] = {s for s, n in self.counts.items() if n > 0}
+            held: Collection[str] = self.counts.keys()  # every stem some document holds
         else:
             held = set().union(*(self._stems[d] if _same(self.documents.get(d), doc)
                                  else document_stems(doc) for d, doc in documents.items()))
@@ -101,4 +101,3 @@ class Vocabulary:
 NEAR_SPELLING = 0.8
 """How alike (``difflib.SequenceMatcher`` ratio) a word's stem and a document's must be for a
 misspelling to count as the same word (:meth:`Vocabulary.names`)."""
-
