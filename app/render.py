@@ -225,6 +225,10 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
         f"{escape(quoted(absent))}, which the question asks about (confidence "
         f"{answer.confidence:.2f}). The closest passages are listed below.</div>"
         if absent else
+        f'<div class="re3g-weak">Not answered: the best sentence found is one an earlier '
+        f"reply already gave, and the decision was not sure of it (confidence "
+        f"{answer.confidence:.2f}). The closest passages are listed below.</div>"
+        if answer.extra.get("repeated") else
         f'<div class="re3g-weak">No good evidence: confidence {answer.confidence:.2f} '
         f"(threshold {threshold:.2f}){why}"
         f". The closest passages are listed below.</div>"

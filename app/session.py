@@ -63,17 +63,25 @@ NO_THING = (
     "there or on offer. The closest passages are listed beside the chat."
 )
 
+NO_MORE = (
+    "The closest passages in {corpus} say nothing on that beyond what I already told you, so "
+    "I won't guess. They are listed beside the chat; the documents may not cover it."
+)
+
 
 def refusal(answer: Answer, corpus: str) -> str:
     """The reply to a refused turn: that the documents do not give the kind of answer asked
     for, when the pipeline refused for that (``Answer.extra["missing"]``); that no document
-    mentions what the turn asks is on offer (``Answer.extra["absent"]``); else
+    mentions what the turn asks is on offer (``Answer.extra["absent"]``); that the documents
+    say nothing beyond an earlier reply (``Answer.extra["repeated"]``); else
     :data:`NO_EVIDENCE`.
 
     >>> refusal(Answer("", grounded=False, extra={"missing": "money"}), "sample")[:60]
     'The closest passages in sample do not give a price or amount'
     >>> refusal(Answer("", grounded=False, extra={"absent": ["scooters"]}), "sample")[:54]
     'None of the documents in sample mention "scooters", so'
+    >>> refusal(Answer("", grounded=False, extra={"repeated": True}), "sample")[:58]
+    'The closest passages in sample say nothing on that beyond '
     >>> refusal(Answer("", grounded=False), "sample")[:40]
     'I could not find good evidence for that '
     """
@@ -83,6 +91,8 @@ def refusal(answer: Answer, corpus: str) -> str:
     absent = answer.extra.get("absent")
     if absent:
         return NO_THING.format(corpus=corpus, words=render.quoted(absent))
+    if answer.extra.get("repeated"):
+        return NO_MORE.format(corpus=corpus)
     return NO_EVIDENCE.format(corpus=corpus)
 
 

@@ -44,9 +44,10 @@ DEFAULT_MIN_CONFIDENCE = {"dense-fallback": 0.30, "extractor": 0.20, "passage": 
 
 
 LACKING_CAP = 0.999
-"""A turn refused for lacking the kind of answer asked for, or for asking about something no
-document names, keeps at most this share of the threshold as its confidence
-(:meth:`Decision.lacking`, :meth:`Decision.unnamed`)."""
+"""A turn refused for lacking the kind of answer asked for, for asking about something no
+document names, or for an unsure pick that repeats an earlier reply, keeps at most this share
+of the threshold as its confidence (:meth:`Decision.lacking`, :meth:`Decision.unnamed`,
+:meth:`Decision.repeats`)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class Decision:
     absent: tuple[str, ...] = field(default=(), repr=False)
     """The words of what the turn asks is there or on offer that no document names, when the
     decision refused for them (:meth:`unnamed`)."""
+    repeated: bool = field(default=False, repr=False)
+    """Whether the decision refused because its unsure pick repeats an earlier reply
+    (:meth:`repeats`)."""
 
     @property
     def tentative(self) -> bool:
@@ -98,6 +102,18 @@ class Decision:
         (False, 0.2997, ('paypal',))
         """
         return Decision(self._capped(), False, self.threshold, self.sure, absent=words)
+
+    def repeats(self) -> Decision:
+        """This tentative decision refused because the sentence its reply would quote is one an
+        earlier reply of the conversation already gave (:func:`re3g.data.query.said_before`):
+        the user asked something new and the pipeline has nothing new to say. The confidence is
+        capped as in :meth:`lacking`.
+
+        >>> d = Decision(0.35, True, 0.3, sure=0.4).repeats()
+        >>> d.grounded, d.confidence, d.repeated
+        (False, 0.2997, True)
+        """
+        return Decision(self._capped(), False, self.threshold, self.sure, repeated=True)
 
     def _capped(self) -> float:
         return round(min(self.confidence, self.threshold * LACKING_CAP), 4)

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from re3g.config import Config
-from re3g.data.query import build_query, normalize_history
+from re3g.data.query import build_query, normalize_history, said_before
 from re3g.data.vocabulary import Vocabulary
 from re3g.data.words import content_stems, cover_share, new_stems, stem_overlap, word_overlap
 from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signals, caution
@@ -560,7 +560,10 @@ class Re3G:
         the turn asks for ("how much" and no amount) is refused
         (:func:`re3g.extract.answer_type.missing_kind`, :meth:`re3g.decide.Decision.lacking`);
         where ``absent_check`` applies, so is a question about something no document names
-        (:func:`re3g.extract.asked_thing.asked_things`, :meth:`re3g.decide.Decision.unnamed`)."""
+        (:func:`re3g.extract.asked_thing.asked_things`, :meth:`re3g.decide.Decision.unnamed`);
+        where ``repeat_check`` applies, so is a tentative answer whose top evidence an earlier
+        reply already gave (:func:`re3g.data.query.said_before`,
+        :meth:`re3g.decide.Decision.repeats`)."""
         rule = self.rule
         signals = None
         if isinstance(rule, LearnedRule):
@@ -579,12 +582,15 @@ class Re3G:
                            if vocabulary and not vocabulary.names(w, documents))
             if absent:
                 decision = decision.unnamed(absent)
+        if (decision.tentative and evidence and self.checks("repeat_check")
+                and said_before(evidence[0].text, turns[:-1])):
+            decision = decision.repeats()
         return decision, signals
 
     def checks(self, setting: str) -> bool:
         """Whether the refusal check set by ``[answer] setting`` (``kind_check``,
-        ``absent_check``) applies here: "all", or "other" under the learned decision's "other"
-        calibration."""
+        ``absent_check``, ``repeat_check``) applies here: "all", or "other" under the learned
+        decision's "other" calibration."""
         check = getattr(self.config, setting)
         return check == "all" or (check == "other"
                                   and getattr(self.rule, "calibration", "") == "other")
@@ -652,6 +658,8 @@ class Re3G:
             extra["missing"] = decision.missing  # refused: the pick lacks the kind asked for
         if decision.absent:
             extra["absent"] = list(decision.absent)  # refused: no document names what is asked
+        if decision.repeated:
+            extra["repeated"] = True  # refused: an unsure pick an earlier reply already gave
         if signals is not None:
             extra["signals"] = signals.as_dict()
             extra["calibration"] = self.rule.calibration

@@ -88,6 +88,21 @@ def test_evidence_panel_and_reply_name_what_no_document_mentions():
         'None of the documents in sample mention "scooters"')
 
 
+def test_evidence_panel_and_reply_say_an_unsure_repeat_was_refused():
+    """A turn refused because its unsure pick repeats an earlier reply
+    (``Answer.extra["repeated"]``) says that the documents say nothing beyond it, in the reply
+    and in the panel's status, and still lists the closest passages."""
+    from app.session import refusal
+
+    answer = _answer(confidence=0.2)
+    answer.grounded, answer.extra = False, {"repeated": True}
+    html = evidence_html(answer, False, 0.2, "sample")
+    assert "one an earlier reply already gave" in html and "No good evidence" not in html
+    assert "Passes &amp; prices" in html and "<mark>" not in html
+    assert refusal(answer, "sample").startswith(
+        "The closest passages in sample say nothing on that beyond what I already told you")
+
+
 class _Fixed:
     """A pipeline that gives a fixed Answer."""
 

@@ -178,3 +178,18 @@ def normalize_history(history: Any, max_chars: int = MAX_TURN_CHARS
     if not (last.utterance or "").strip():
         raise QueryError("the last user turn is empty")
     return turns, cut
+
+
+def said_before(text: str, turns: Sequence[Turn]) -> bool:
+    """Whether an agent turn of ``turns`` already holds ``text`` (case and spacing aside): the
+    sentence a reply would quote was given earlier in the conversation.
+
+    >>> turns, _ = normalize_history(["Fees?", "A day pass costs 8 dollars.  Ask at the desk.",
+    ...                               "And for members?"])
+    >>> said_before("a day pass  costs 8 dollars.", turns), said_before("Members ride free.", turns)
+    (True, False)
+    """
+    wanted = " ".join(text.split()).lower()
+    return bool(wanted) and any(
+        t.role == "agent" and wanted in " ".join((t.utterance or "").split()).lower()
+        for t in turns)

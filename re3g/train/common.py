@@ -54,8 +54,9 @@ HELD_OUT_SETS = {"suite": ("data/suite/documents", "data/suite/dialogues.json"),
 """Written sets that neither train nor choose anything (they check the result), by name:
 (folder of documents, dialogues file)."""
 FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json")}
-"""Written sets no rule or model has read (session 42): each is kept for one future gate's
-independent check, then joins the sets that have been read (it neither trains nor chooses)."""
+"""Written sets kept for a gate's independent check (written in session 42): they neither
+train nor choose. ``fresh1`` has been read once, by session 43's gate
+(``bench/results/gates-s43.md``), so a next gate needs a new one."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
