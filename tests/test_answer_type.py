@@ -120,6 +120,16 @@ def test_type_weight_steers_the_reader_to_the_sentence_that_holds_the_date(
     ("which squad and how much", "Swimmers move up when the coach says so.", None),
     ("i want a green bin for grass cuttings, how much", "The green bin takes garden waste.",
      "money"),
+    # how much of a thing: a measured amount of it answers, a price is not asked (session 43)
+    ("bottling day tomorrow, how much sugar goes in each bottle", "Add half a teaspoon of "
+     "sugar to each 500 ml bottle, or one level teaspoon to a 1 litre bottle.", None),
+    ("how much flour do I need", "Use 500 g of strong white flour.", None),
+    ("how much flour do I need", "Strong white flour gives the best rise.", "money"),
+    ("how much is the bread maker", "Add two tablespoons of sugar.", "money"),
+    ("how much interest do you charge", "Interest is charged on balances after 30 days.",
+     "money"),
+    ("how much does it weigh", "The machine weighs 6.5 kg.", None),
+    ("how much does it weigh", "The machine has a non-stick pan.", "number"),
 ])
 def test_missing_kind(question: str, text: str, missing: str | None) -> None:
     assert missing_kind(question, text) == missing

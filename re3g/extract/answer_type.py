@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import re
 
+from re3g.data.words import content_stems
+
 _MONTHS = ("january|february|march|april|june|july|august|september|october|november|"
            r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|\d{1,2} may|may \d{1,2}")
 # "may" alone is the verb help pages use everywhere; the month only beside a day number
@@ -72,7 +74,7 @@ _AUX = r"(?:do|does|did|is|are|was|were|will|would|can|could|should|must|has|hav
 _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("money", re.compile(
         r"\bhow much\b(?! (?:time|longer|sooner|quicker|faster|more|less|space|room|water|"
-        r"data|weight|notice|of))"
+        r"data|weight|notice|of))(?!.*\bweigh)"
         r"|\b(?:what|which)\b(?:\W+\w+){0,4}?\W+(?:cost|costs|price|prices|fee|fees)\b"
         rf"|\b{_AUX} (?:it|that|this|they|there|these|those) (?:\w+ )?cost\b"
         r"|\bis there an? (?:\w+ )?(?:fee|charge)\b", re.I)),
@@ -89,7 +91,8 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("frequency", re.compile(r"\bhow often\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|old|far|big|large|heavy|tall|much (?:space|"
                           r"room|water|data|weight))\b|\bwhat (?:percentage|percent|size|"
-                          r"number)\b|\bmaximum\b|\bminimum\b", re.I)),
+                          r"number)\b|\bmaximum\b|\bminimum\b|\bhow much\b.*\bweigh",
+                          re.I)),
 )
 
 
@@ -161,4 +164,37 @@ def missing_kind(question: str, text: str) -> str | None:
     if asks(question) > 1:  # two things asked: the sentence may answer the other one
         return None
     kind = asked_type(question)
-    return kind if kind is not None and not holds_type(kind, text) else None
+    if kind is None or holds_type(kind, text) or (kind == "money"
+                                                   and gives_quantity(question, text)):
+        return None
+    return kind
+
+
+_HOW_MUCH_OF = re.compile(r"\bhow much (\w+)", re.I)
+
+MEASURE = re.compile(
+    rf"\b(?:{_COUNT})\s?(?:g|kg|mg|ml|cl|l|oz|lbs?|grams?|kilos?|kilograms?|millilit(?:re|er)s?|"
+    r"lit(?:re|er)s?|ounces?|cups?|mugs?|tablespoons?|teaspoons?|tbsp|tsp|spoons?|spoonfuls?|"
+    r"scoops?|measures?|capfuls?|sachets?|pinch(?:es)?|handfuls?|drops?|pods?|tablets?|doses?|"
+    r"slices?|pieces?|sheets?|bags?|loads?|portions?|servings?)\b", re.I)
+"""An amount of something measured ("500 g", "two tablespoons", "a pinch"): what "how much
+sugar?" asks for, as opposed to a price."""
+
+
+def gives_quantity(question: str, text: str) -> bool:
+    """Whether ``question`` asks how much of a thing ("how much sugar", "how much flour") and
+    ``text`` names that thing with a measured amount (:data:`MEASURE`): a quantity, not a
+    price, answers it.
+
+    >>> gives_quantity("How much sugar goes in?", "Add two tablespoons of sugar.")
+    True
+    >>> gives_quantity("How much is the bread?", "Add two tablespoons of sugar.")
+    False
+    >>> gives_quantity("How much interest?", "Interest is charged after 30 days.")
+    False
+    """
+    found = _HOW_MUCH_OF.search(question)
+    if found is None:
+        return False
+    thing = content_stems(found.group(1))
+    return bool(thing) and thing <= content_stems(text) and bool(MEASURE.search(text))
