@@ -130,6 +130,7 @@ def test_type_weight_steers_the_reader_to_the_sentence_that_holds_the_date(
      "money"),
     ("how much does it weigh", "The machine weighs 6.5 kg.", None),
     ("how much does it weigh", "The machine has a non-stick pan.", "number"),
+    ("how much power does it use", "It uses 550 watts while baking.", None),
 ])
 def test_missing_kind(question: str, text: str, missing: str | None) -> None:
     assert missing_kind(question, text) == missing

@@ -74,7 +74,7 @@ _AUX = r"(?:do|does|did|is|are|was|were|will|would|can|could|should|must|has|hav
 _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("money", re.compile(
         r"\bhow much\b(?! (?:time|longer|sooner|quicker|faster|more|less|space|room|water|"
-        r"data|weight|notice|of))(?!.*\bweigh)"
+        r"data|weight|notice|of|power|energy|electricity))(?!.*\bweigh)"
         r"|\b(?:what|which)\b(?:\W+\w+){0,4}?\W+(?:cost|costs|price|prices|fee|fees)\b"
         rf"|\b{_AUX} (?:it|that|this|they|there|these|those) (?:\w+ )?cost\b"
         r"|\bis there an? (?:\w+ )?(?:fee|charge)\b", re.I)),
@@ -90,7 +90,7 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"|\b(?:until|till|by) when\b|\bdeadline\b", re.I)),
     ("frequency", re.compile(r"\bhow often\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|old|far|big|large|heavy|tall|much (?:space|"
-                          r"room|water|data|weight))\b|\bwhat (?:percentage|percent|size|"
+                          r"room|water|data|weight|power|energy|electricity))\b|\bwhat (?:percentage|percent|size|"
                           r"number)\b|\bmaximum\b|\bminimum\b|\bhow much\b.*\bweigh",
                           re.I)),
 )
