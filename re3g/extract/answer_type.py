@@ -90,9 +90,9 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"|\b(?:until|till|by) when\b|\bdeadline\b", re.I)),
     ("frequency", re.compile(r"\bhow often\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|old|far|big|large|heavy|tall|much (?:space|"
-                          r"room|water|data|weight|power|energy|electricity))\b|\bwhat (?:percentage|percent|size|"
-                          r"number)\b|\bmaximum\b|\bminimum\b|\bhow much\b.*\bweigh",
-                          re.I)),
+                          r"room|water|data|weight|power|energy|electricity))\b"
+                          r"|\bwhat (?:percentage|percent|size|number)\b|\bmaximum\b"
+                          r"|\bminimum\b|\bhow much\b.*\bweigh", re.I)),
 )
 
 
