@@ -308,12 +308,16 @@ def test_the_reduced_grid_keeps_to_values_the_full_grid_holds() -> None:
 
 
 def test_a_fresh_set_neither_chooses_nor_trains() -> None:
-    """``data/fresh1`` (session 42) is kept for one future gate's independent check."""
+    """Every fresh set (``data/fresh1``, session 42, and ``data/fresh2``, session 43) is kept for
+    a gate's independent check: each is there and is refused for choosing."""
     from re3g.errors import DataError
     from re3g.models import project_root
-    from re3g.train.common import FRESH_SETS, checked_sets
+    from re3g.train.common import FRESH_SETS, HELD_OUT, checked_sets
 
-    docs, dialogues = (project_root() / p for p in FRESH_SETS["fresh1"])
-    assert docs.is_dir() and dialogues.is_file()
-    with pytest.raises(DataError, match="must not choose"):
-        checked_sets([(docs, dialogues)], [], "choose")
+    assert {"fresh1", "fresh2"} <= set(FRESH_SETS)
+    for name, paths in FRESH_SETS.items():
+        assert f"data/{name}" in HELD_OUT
+        docs, dialogues = (project_root() / p for p in paths)
+        assert docs.is_dir() and dialogues.is_file()
+        with pytest.raises(DataError, match="must not choose"):
+            checked_sets([(docs, dialogues)], [], "choose")
