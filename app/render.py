@@ -192,6 +192,29 @@ def timings_table(timings: dict[str, float]) -> str:
     return f'<table class="re3g-timings"><tr><th>stage</th><th>time</th></tr>{rows}</table>'
 
 
+def refused_why(answer: Answer) -> str | None:
+    """Why one of the pipeline's refusal checks refused ``answer`` (``Answer.extra``'s
+    ``missing``, ``absent`` or ``repeated``), in the words of the evidence panel's status line;
+    None for any other answer.
+
+    >>> refused_why(Answer("", grounded=False, extra={"absent": ["scooters"]}))
+    'no document mentions "scooters", which the question asks about'
+    >>> refused_why(Answer("", grounded=False)) is None
+    True
+    """
+    missing = answer.extra.get("missing")  # the pick lacks the kind asked for
+    if missing in KIND_NAMES:
+        return (f"the question asks for {KIND_NAMES[missing]}, and the best sentence found "
+                "does not give one")
+    absent = answer.extra.get("absent")  # no document names what is asked about
+    if absent:
+        return f"no document mentions {quoted(absent)}, which the question asks about"
+    if answer.extra.get("repeated"):  # an unsure pick an earlier reply already gave
+        return ("the best sentence found is one an earlier reply already gave, and the "
+                "decision was not sure of it")
+    return None
+
+
 def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str = "",
                   max_passages: int = 5, key: int | None = None,
                   numbers: dict[int, int] | None = None) -> str:
@@ -204,8 +227,7 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     position = {id(ev): i for i, ev in enumerate(answer.evidence)}
     why = " and the answer is not grounded" if not answer.grounded else ""
     tentative = grounded and bool(answer.extra.get("tentative"))
-    missing = answer.extra.get("missing")  # refused: the pick lacks the kind asked for
-    absent = answer.extra.get("absent")  # refused: no document names what is asked about
+    refused_for = refused_why(answer)
     status = (
         f'<div class="re3g-unsure">Tentative: the reader is not sure of its sentence '
         f"(sureness {float(answer.extra.get('sure', 0.0)):.2f}); the next candidate is "
@@ -217,18 +239,9 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
         f'<div class="re3g-ok">Grounded in <b>{escape(corpus)}</b> · confidence '
         f"{answer.confidence:.2f}</div>"
         if grounded else
-        f'<div class="re3g-weak">Not answered: the question asks for '
-        f"{escape(KIND_NAMES[missing])}, and the best sentence found does not give one "
-        f"(confidence {answer.confidence:.2f}). The closest passages are listed below.</div>"
-        if missing in KIND_NAMES else
-        f'<div class="re3g-weak">Not answered: no document mentions '
-        f"{escape(quoted(absent))}, which the question asks about (confidence "
+        f'<div class="re3g-weak">Not answered: {escape(refused_for)} (confidence '
         f"{answer.confidence:.2f}). The closest passages are listed below.</div>"
-        if absent else
-        f'<div class="re3g-weak">Not answered: the best sentence found is one an earlier '
-        f"reply already gave, and the decision was not sure of it (confidence "
-        f"{answer.confidence:.2f}). The closest passages are listed below.</div>"
-        if answer.extra.get("repeated") else
+        if refused_for else
         f'<div class="re3g-weak">No good evidence: confidence {answer.confidence:.2f} '
         f"(threshold {threshold:.2f}){why}"
         f". The closest passages are listed below.</div>"

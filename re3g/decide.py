@@ -90,7 +90,7 @@ class Decision:
         >>> d, d.missing
         (Decision(confidence=0.2997, grounded=False, threshold=0.3), 'money')
         """
-        return Decision(self._capped(), False, self.threshold, self.sure, missing=kind)
+        return self._refused(missing=kind)
 
     def unnamed(self, words: tuple[str, ...]) -> Decision:
         """This decision refused because the turn asks whether something is there or on offer
@@ -101,7 +101,7 @@ class Decision:
         >>> d.grounded, d.confidence, d.absent
         (False, 0.2997, ('paypal',))
         """
-        return Decision(self._capped(), False, self.threshold, self.sure, absent=words)
+        return self._refused(absent=words)
 
     def repeats(self) -> Decision:
         """This tentative decision refused because the sentence its reply would quote is one an
@@ -113,10 +113,13 @@ class Decision:
         >>> d.grounded, d.confidence, d.repeated
         (False, 0.2997, True)
         """
-        return Decision(self._capped(), False, self.threshold, self.sure, repeated=True)
+        return self._refused(repeated=True)
 
-    def _capped(self) -> float:
-        return round(min(self.confidence, self.threshold * LACKING_CAP), 4)
+    def _refused(self, **why: Any) -> Decision:
+        """Refused by a check outside the decision, saying ``why`` (one of the reason fields):
+        as sure as the decision was, capped just below its threshold."""
+        return Decision(round(min(self.confidence, self.threshold * LACKING_CAP), 4), False,
+                        self.threshold, self.sure, **why)
 
 
 class AbstainRule:

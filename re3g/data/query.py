@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from re3g.config import QUERY_ROLES, Config
+from re3g.data.passages import span_text
 from re3g.errors import QueryError
 from re3g.types import Turn
 
@@ -189,7 +190,6 @@ def said_before(text: str, turns: Sequence[Turn]) -> bool:
     >>> said_before("a day pass  costs 8 dollars.", turns), said_before("Members ride free.", turns)
     (True, False)
     """
-    wanted = " ".join(text.split()).lower()
+    wanted = span_text(text).lower()
     return bool(wanted) and any(
-        t.role == "agent" and wanted in " ".join((t.utterance or "").split()).lower()
-        for t in turns)
+        t.role == "agent" and wanted in span_text(t.utterance or "").lower() for t in turns)
