@@ -11,7 +11,13 @@ import pytest
 from re3g.config import Config
 from re3g.errors import DataError, ModelError
 from re3g.rank.regime import OTHER_RANKING, other_ranking, other_selection, ranking_for
-from re3g.train.select_ranking_written import choose, held_out_check, scores
+from re3g.train.select_ranking_written import (
+    MARGINS,
+    choose,
+    held_out_check,
+    margin_points,
+    scores,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SELECTION = {"tuned_corpus": "doc2dial", "chosen": {"current_weight": 0.5,
@@ -99,6 +105,22 @@ def test_choosing_pools_the_sets_and_leaves_one_out() -> None:
     # left-out s1 is scored under s2's choice (a), left-out s2 under s1's (b)
     assert check["chosen_per_left_out_set"] == {"s1": a, "s2": b}
     assert check["scores"]["R@1_same"] == 65.0 and check["scores"]["R@1_change"] == 30.0
+
+
+def test_the_margin_mode_counts_turns_and_a_tie_keeps_no_bound() -> None:
+    none, wide, narrow = ({"document_margin": m} for m in (None, 0.4, 0.2))
+    results = [
+        (none, {"s1": {"same": [10, 8, 9], "change": [5, 1, 2]}}),   # 9 turns right
+        (wide, {"s1": {"same": [10, 8, 9], "change": [5, 1, 2]}}),   # 9: a tie with no bound
+        (narrow, {"s1": {"same": [10, 6, 9], "change": [5, 4, 5]}}),  # 10, worse objective
+    ]
+    assert choose(results) == none  # the weighted objective: 68 against 64
+    assert choose(results, objective="turns") == narrow
+    assert choose(results[:2], objective="turns") == none  # a tie goes to no bound
+    points = margin_points()
+    assert [p["document_margin"] for p in points] == MARGINS and MARGINS[0] is None
+    assert {(p["current_weight"], p["document_weight"]) for p in points} == {
+        (Config.current_weight, Config.document_weight)}
 
 
 def test_cached_decision_rows_depend_on_the_selection(tmp_path: Path,

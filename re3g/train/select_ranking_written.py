@@ -1,6 +1,6 @@
 """Choose the ranking chain's settings for other documents on the written choose sets.
 
-    python -m re3g.train.select_ranking --written [--out FILE] [DOCS DIALOGUES]...
+    python -m re3g.train.select_ranking --written [--margin] [--out FILE] [DOCS DIALOGUES]...
 
 doc2dial's settings (:mod:`re3g.train.select_ranking`) were chosen where a conversation rarely
 leaves its document, and a synthetic shift splices in another dialogue's words. The
@@ -15,6 +15,13 @@ turns on the same document as the turn before and turns right after a document c
 says how much the choice overfits. The chosen values go to ``models/ranking-other.json``
 (:mod:`re3g.rank.regime`), with the fingerprint of the corpus that keeps the defaults. About 8
 minutes on 2 cores, most of it the models' passes.
+
+``--margin`` chooses only the prior's bound (``document_margin``, :data:`MARGINS`), with the
+current-turn share and the prior's weight at their defaults, on the choose sets and
+``data/train2`` by default, by the most R@1 turns pooled over every answerable turn (a tie goes to
+no bound, then to the larger margin): it keeps a user who has clearly moved to another document
+from being held in the old one, without moving the same-document turns the defaults rank
+(docs/answerability.md, Session 44).
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ GRID: dict[str, list[Any]] = {
     "document_weight": [0.1, 0.15, 0.2, 0.3],
     "document_margin": [None, 0.1, 0.15, 0.2, 0.3, 0.5],
 }
+MARGINS: list[float | None] = [None, 0.4, 0.3, 0.25, 0.2]
+"""``--margin``'s bounds, in tie-break order (no bound first, then the larger margins)."""
+MARGIN_EXTRA = ("data/train2/documents", "data/train2/dialogues.json")
+"""The written training set ``--margin`` counts beside the choose sets by default."""
 CHANGE_SHARE = 0.2  # as doc2dial's selection (re3g.train.select_ranking.SHIFT_SHARE)
 Counts = dict[str, dict[str, list[int]]]  # set -> "same" / "change" -> [turns, R@1, doc@1]
 
@@ -113,21 +124,47 @@ def scores(counts: Counts, names: Sequence[str] | None = None) -> dict[str, floa
                                + CHANGE_SHARE * pct(change, 1), 2)}
 
 
-def choose(results: Sequence[tuple[dict[str, Any], Counts]], names: Sequence[str] | None = None
-           ) -> dict[str, Any]:
-    """The point with the best objective on sets ``names`` (ties: the earlier point, so the
-    grid's order, smaller values first, decides)."""
+def margin_points() -> list[dict[str, Any]]:
+    """``--margin``'s grid: the defaults' current-turn share and prior weight with each of
+    :data:`MARGINS`.
+
+    >>> [p["document_margin"] for p in margin_points()][:2]
+    [None, 0.4]
+    """
+    from re3g.config import Config
+
+    return [{"current_weight": Config.current_weight, "document_weight": Config.document_weight,
+             "document_margin": m} for m in MARGINS]
+
+
+def pooled_hits(counts: Counts, names: Sequence[str] | None = None) -> int:
+    """R@1 turns pooled over sets ``names`` (default every set), same and change together.
+
+    >>> pooled_hits({"a": {"same": [4, 3, 4], "change": [2, 1, 2]}})
+    4
+    """
+    return sum(counts[n][kind][1] for n in (names if names is not None else list(counts))
+               for kind in ("same", "change"))
+
+
+def choose(results: Sequence[tuple[dict[str, Any], Counts]], names: Sequence[str] | None = None,
+           objective: str = "objective") -> dict[str, Any]:
+    """The point with the best ``objective`` on sets ``names`` ("objective": :func:`scores`'
+    weighted R@1; "turns": :func:`pooled_hits`). Ties: the earlier point, so the grid's order
+    decides."""
+    if objective == "turns":
+        return max(results, key=lambda r: pooled_hits(r[1], names))[0]
     return max(results, key=lambda r: scores(r[1], names)["objective"])[0]
 
 
-def held_out_check(results: Sequence[tuple[dict[str, Any], Counts]], names: Sequence[str]
-                   ) -> dict[str, Any]:
+def held_out_check(results: Sequence[tuple[dict[str, Any], Counts]], names: Sequence[str],
+                   objective: str = "objective") -> dict[str, Any]:
     """Leave one set out: choose on the others, count the left-out set under that choice;
     the left-out sets' pooled scores and each set's choice."""
     pooled: Counts = {}
     picks = {}
     for name in names:
-        st = choose(results, [n for n in names if n != name])
+        st = choose(results, [n for n in names if n != name], objective)
         picks[name] = st
         pooled[name] = next(c for s, c in results if s == st)[name]
     return {"scores": scores(pooled), "chosen_per_left_out_set": picks}
@@ -137,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--written", action="store_true", help="(this mode)")
     ap.add_argument("sets", nargs="*", help="DOCS DIALOGUES pairs (default: the choose sets)")
+    ap.add_argument("--margin", action="store_true",
+                    help="choose only the prior's bound (document_margin), by R@1 turns pooled "
+                         "over the choose sets and data/train2")
     ap.add_argument("--out", type=Path, default=None,
                     help="where to write the selection (default models/ranking-other.json)")
     args = ap.parse_args(argv)
@@ -153,29 +193,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t0 = time.time()
     pairs = [(Path(a), Path(b)) for a, b in zip(args.sets[::2], args.sets[1::2], strict=True)]
-    sets = common.checked_sets(pairs or None, common.CHOOSE_SETS, "choose")
+    default_sets = [*common.CHOOSE_SETS, MARGIN_EXTRA] if args.margin else common.CHOOSE_SETS
+    sets = common.checked_sets(pairs or None, default_sets, "choose")
     data = prepared(sets)
     names = [d[0] for d in data]
     defaults = {k: getattr(Config(), k) for k in OTHER_KEYS}
-    points = [dict(zip(GRID, v, strict=True)) for v in itertools.product(*GRID.values())]
+    grid = {"document_margin": MARGINS} if args.margin else GRID
+    objective = "turns" if args.margin else "objective"
+    points = (margin_points() if args.margin
+              else [dict(zip(GRID, v, strict=True)) for v in itertools.product(*GRID.values())])
     if defaults not in points:
         points.insert(0, defaults)
     results = [(st, count_point(st, data)) for st in points]
-    chosen = choose(results, names)
-    counts = dict(results[points.index(chosen)][1])
+    chosen = choose(results, names, objective)
+    if args.margin:  # only the bound is chosen: the other keys keep their defaults
+        chosen = {"document_margin": chosen["document_margin"]}
+    counts = dict(next(c for st, c in results
+                       if all(st[k] == v for k, v in chosen.items())))
     tuned = corpus_fingerprint(load_documents(common.DATA_DIR / "doc2dial_doc.json").values())
     report = {
-        "where": f"the written choose sets {', '.join(names)}: every answerable turn with the "
+        "where": f"the written sets {', '.join(names)}: every answerable turn with the "
                  f"written agent turns as history; never a held-out set or validation",
-        "command": SELECT_CMD + "".join(f" {d} {f}" for d, f in pairs),
-        "objective": f"{1 - CHANGE_SHARE:.1f} x R@1(same document) + {CHANGE_SHARE:.1f} x "
-                     f"R@1(right after a document change)",
-        "tuned_corpus": tuned, "grid": GRID, "chosen": chosen,
+        "command": SELECT_CMD + (" --margin" if args.margin else "")
+        + "".join(f" {d} {f}" for d, f in pairs),
+        "objective": ("R@1 turns pooled over every answerable turn; ties: no bound, then the "
+                      "larger margin" if args.margin else
+                      f"{1 - CHANGE_SHARE:.1f} x R@1(same document) + {CHANGE_SHARE:.1f} x "
+                      f"R@1(right after a document change)"),
+        "tuned_corpus": tuned, "grid": grid, "chosen": chosen,
+        "pooled_r_at_1": {json.dumps(st["document_margin"]): pooled_hits(c)
+                          for st, c in results} if args.margin else None,
         "chosen_scores": scores(counts),
         "chosen_per_set": {n: scores(counts, [n]) for n in names},
         "defaults": defaults,
         "defaults_scores": scores(results[points.index(defaults)][1]),
-        "leave_one_set_out": held_out_check(results, names),
+        "leave_one_set_out": held_out_check(results, names, objective),
         "seconds": round(time.time() - t0, 1),
     }
     out = args.out or models_dir() / OTHER_RANKING
