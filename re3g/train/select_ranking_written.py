@@ -30,7 +30,7 @@ import argparse
 import itertools
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,18 +147,25 @@ def pooled_hits(counts: Counts, names: Sequence[str] | None = None) -> int:
                for kind in ("same", "change"))
 
 
+def weighted(counts: Counts, names: Sequence[str] | None = None) -> float:
+    """:func:`scores`' objective: doc2dial's weighted R@1 of same-document and change turns."""
+    return scores(counts, names)["objective"]
+
+
+Objective = Callable[[Counts, Sequence[str] | None], float]
+"""How a point's counts on some sets (None: all) are scored; the larger the better."""
+
+
 def choose(results: Sequence[tuple[dict[str, Any], Counts]], names: Sequence[str] | None = None,
-           objective: str = "objective") -> dict[str, Any]:
-    """The point with the best ``objective`` on sets ``names`` ("objective": :func:`scores`'
-    weighted R@1; "turns": :func:`pooled_hits`). Ties: the earlier point, so the grid's order
+           objective: Objective = weighted) -> dict[str, Any]:
+    """The point with the best ``objective`` on sets ``names`` (:func:`weighted`, or
+    :func:`pooled_hits` for ``--margin``). Ties: the earlier point, so the grid's order
     decides."""
-    if objective == "turns":
-        return max(results, key=lambda r: pooled_hits(r[1], names))[0]
-    return max(results, key=lambda r: scores(r[1], names)["objective"])[0]
+    return max(results, key=lambda r: objective(r[1], names))[0]
 
 
 def held_out_check(results: Sequence[tuple[dict[str, Any], Counts]], names: Sequence[str],
-                   objective: str = "objective") -> dict[str, Any]:
+                   objective: Objective = weighted) -> dict[str, Any]:
     """Leave one set out: choose on the others, count the left-out set under that choice;
     the left-out sets' pooled scores and each set's choice."""
     pooled: Counts = {}
@@ -193,23 +200,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t0 = time.time()
     pairs = [(Path(a), Path(b)) for a, b in zip(args.sets[::2], args.sets[1::2], strict=True)]
-    default_sets = [*common.CHOOSE_SETS, MARGIN_EXTRA] if args.margin else common.CHOOSE_SETS
-    sets = common.checked_sets(pairs or None, default_sets, "choose")
-    data = prepared(sets)
-    names = [d[0] for d in data]
     defaults = {k: getattr(Config(), k) for k in OTHER_KEYS}
-    grid = {"document_margin": MARGINS} if args.margin else GRID
-    objective = "turns" if args.margin else "objective"
-    points = (margin_points() if args.margin
-              else [dict(zip(GRID, v, strict=True)) for v in itertools.product(*GRID.values())])
+    if args.margin:  # the bound alone, the other keys at their defaults
+        default_sets = [*common.CHOOSE_SETS, MARGIN_EXTRA]
+        grid, points, keys = {"document_margin": MARGINS}, margin_points(), ["document_margin"]
+        objective: Objective = pooled_hits
+    else:
+        default_sets, grid, keys, objective = common.CHOOSE_SETS, GRID, list(GRID), weighted
+        points = [dict(zip(GRID, v, strict=True)) for v in itertools.product(*GRID.values())]
     if defaults not in points:
         points.insert(0, defaults)
+    data = prepared(common.checked_sets(pairs or None, default_sets, "choose"))
+    names = [d[0] for d in data]
     results = [(st, count_point(st, data)) for st in points]
-    chosen = choose(results, names, objective)
-    if args.margin:  # only the bound is chosen: the other keys keep their defaults
-        chosen = {"document_margin": chosen["document_margin"]}
-    counts = dict(next(c for st, c in results
-                       if all(st[k] == v for k, v in chosen.items())))
+    point = choose(results, names, objective)
+    chosen = {k: point[k] for k in keys}
+    counts = dict(results[points.index(point)][1])
     tuned = corpus_fingerprint(load_documents(common.DATA_DIR / "doc2dial_doc.json").values())
     report = {
         "where": f"the written sets {', '.join(names)}: every answerable turn with the "
