@@ -17,11 +17,11 @@ says how much the choice overfits. The chosen values go to ``models/ranking-othe
 minutes on 2 cores, most of it the models' passes.
 
 ``--margin`` chooses only the prior's bound (``document_margin``, :data:`MARGINS`), with the
-current-turn share and the prior's weight at their defaults, on the choose sets and
-``data/train2`` by default, by the most R@1 turns pooled over every answerable turn (a tie goes to
-no bound, then to the larger margin): it keeps a user who has clearly moved to another document
-from being held in the old one, without moving the same-document turns the defaults rank
-(docs/answerability.md, Session 44).
+current-turn share and the prior's weight at their defaults, on the choose sets,
+``data/train2`` and ``data/train3`` by default, by the most R@1 turns pooled over every
+answerable turn (a tie goes to no bound, then to the larger margin): it keeps a user who has
+clearly moved to another document from being held in the old one, without moving the
+same-document turns the defaults rank (docs/answerability.md, Sessions 44-45).
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ GRID: dict[str, list[Any]] = {
 }
 MARGINS: list[float | None] = [None, 0.4, 0.3, 0.25, 0.2]
 """``--margin``'s bounds, in tie-break order (no bound first, then the larger margins)."""
-MARGIN_EXTRA = ("data/train2/documents", "data/train2/dialogues.json")
-"""The written training set ``--margin`` counts beside the choose sets by default."""
+MARGIN_EXTRA = [(f"data/{n}/documents", f"data/{n}/dialogues.json") for n in ("train2", "train3")]
+"""The written training sets ``--margin`` counts beside the choose sets by default (``train3``
+was written for users who move to another document with a short question)."""
 CHANGE_SHARE = 0.2  # as doc2dial's selection (re3g.train.select_ranking.SHIFT_SHARE)
 Counts = dict[str, dict[str, list[int]]]  # set -> "same" / "change" -> [turns, R@1, doc@1]
 
@@ -183,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("sets", nargs="*", help="DOCS DIALOGUES pairs (default: the choose sets)")
     ap.add_argument("--margin", action="store_true",
                     help="choose only the prior's bound (document_margin), by R@1 turns pooled "
-                         "over the choose sets and data/train2")
+                         "over the choose sets, data/train2 and data/train3")
     ap.add_argument("--out", type=Path, default=None,
                     help="where to write the selection (default models/ranking-other.json)")
     args = ap.parse_args(argv)
@@ -202,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pairs = [(Path(a), Path(b)) for a, b in zip(args.sets[::2], args.sets[1::2], strict=True)]
     defaults = {k: getattr(Config(), k) for k in OTHER_KEYS}
     if args.margin:  # the bound alone, the other keys at their defaults
-        default_sets = [*common.CHOOSE_SETS, MARGIN_EXTRA]
+        default_sets = [*common.CHOOSE_SETS, *MARGIN_EXTRA]
         grid, points, keys = {"document_margin": MARGINS}, margin_points(), ["document_margin"]
         objective: Objective = pooled_hits
     else:
