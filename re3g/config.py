@@ -62,7 +62,9 @@ SECTIONS: dict[str, dict[str, str]] = {
     "rerank": {"enabled": "rerank", "model": "reranker", "k": "rerank_k",
                "current_weight": "current_weight", "document_weight": "document_weight",
                "document_temperature": "document_temperature",
-               "document_margin": "document_margin", "title_weight": "title_weight",
+               "document_margin": "document_margin", "document_words": "document_words",
+               "current_sure": "current_sure", "current_sure_weight": "current_sure_weight",
+               "title_weight": "title_weight",
                "base_weight": "base_weight", "cross": "cross",
                "cross_model": "cross_model", "cross_depth": "cross_depth",
                "cross_weight": "cross_weight"},
@@ -255,8 +257,12 @@ class Config:
       for passages of the document the earlier agent turns come from, see ``re3g.rank.prior``;
       0 turns it off), ``document_margin`` (the prior is dropped for a turn whose own best
       passage lies in another document and beats the prior's document by more than this
-      reranker score; absent: never dropped); on documents no model here was tuned on,
-      those three keys, when left at their defaults, take the values chosen on the written
+      reranker score; absent: never dropped), ``document_words`` (how many words of the
+      latest agent turns the prior reads), ``current_sure`` and ``current_sure_weight`` (a
+      turn whose own best passage scores at least ``current_sure`` gets the share
+      ``current_sure_weight`` instead of ``current_weight``: it says on its own what it asks;
+      absent: never); on documents no model here was tuned on,
+      those six keys, when left at their defaults, take the values chosen on the written
       choose sets when a selection is in ``models/ranking-other.json`` (none is shipped;
       :mod:`re3g.rank.regime`; the ``calibration`` switch below forces either),
       ``title_weight`` (how much of the share a
@@ -332,6 +338,9 @@ class Config:
     document_weight: float = 0.1
     document_temperature: float = 2.0
     document_margin: float | None = None
+    document_words: int = 200
+    current_sure: float | None = None
+    current_sure_weight: float = 0.5
     # chosen together on the train dev part and the development set (python -m
     # re3g.train.select_names; models/names-selection.json), never on validation
     title_weight: float = 2.0
@@ -402,6 +411,15 @@ class Config:
         if not _is_number(self.document_temperature) or self.document_temperature <= 0:
             raise bad("document_temperature",
                       f"must be a number > 0, got {self.document_temperature!r}")
+        if isinstance(self.document_words, bool) or not isinstance(self.document_words, int) \
+                or self.document_words < 1:
+            raise bad("document_words", f"must be a whole number >= 1, got "
+                                        f"{self.document_words!r}")
+        if self.current_sure is not None and not _is_number(self.current_sure):
+            raise bad("current_sure", f"must be a number (or absent), got {self.current_sure!r}")
+        if not _is_number(self.current_sure_weight) or not 0.0 <= self.current_sure_weight <= 1.0:
+            raise bad("current_sure_weight", f"must be a number in [0, 1], got "
+                                             f"{self.current_sure_weight!r}")
         if self.document_margin is not None and (not _is_number(self.document_margin)
                                                  or self.document_margin < 0):
             raise bad("document_margin",

@@ -46,11 +46,16 @@ def rerank_dialogue(reranker: Ranker, query: str, current: str | None, hits: Seq
 
 
 def rerank_with_current(reranker: Ranker, query: str, current: str | None, hits: Sequence[Hit],
-                        current_weight: float = Config.current_weight, k: int | None = None
+                        current_weight: float = Config.current_weight, k: int | None = None,
+                        sure: tuple[float, float] | None = None
                         ) -> tuple[list[Hit], dict[str, float]]:
     """:func:`rerank_dialogue`, and the current turn's own score of each passage by id: the
     query's scores when the turn is the same text as the query (they are then its own), empty
-    when it is not scored on its own (no current turn, or w = 0 and another text)."""
+    when it is not scored on its own (no current turn, or w = 0 and another text).
+
+    ``sure`` = (score, weight): a turn whose own best passage scores at least ``score`` says on
+    its own what it asks about, so its share is ``weight`` instead of ``current_weight``
+    (``Config.current_sure``)."""
     if not 0.0 <= current_weight <= 1.0:
         raise ValueError(f"current_weight must be in [0, 1], got {current_weight}")
     first = reranker.rerank(query, list(hits))
@@ -59,10 +64,11 @@ def rerank_with_current(reranker: Ranker, query: str, current: str | None, hits:
         own = {h.passage.pid: h.score for h in first} if same else {}
         return (first[:k] if k else first), own
     second = {h.passage.pid: h.score for h in reranker.rerank(current, list(hits))}
-    mixed = sorted(first, key=lambda h: -((1 - current_weight) * h.score
-                                          + current_weight * second.get(h.passage.pid, 0.0)))
-    out = [Hit(h.passage, (1 - current_weight) * h.score
-               + current_weight * second.get(h.passage.pid, 0.0), i, "rerank")
+    w = current_weight
+    if sure is not None and second and max(second.values()) >= sure[0]:
+        w = sure[1]
+    mixed = sorted(first, key=lambda h: -((1 - w) * h.score + w * second.get(h.passage.pid, 0.0)))
+    out = [Hit(h.passage, (1 - w) * h.score + w * second.get(h.passage.pid, 0.0), i, "rerank")
            for i, h in enumerate(mixed, start=1)]
     return (out[:k] if k else out), second
 
@@ -139,6 +145,9 @@ class RankingChain:
     document_weight: float = Config.document_weight
     document_temperature: float = Config.document_temperature
     document_margin: float | None = Config.document_margin
+    document_words: int = Config.document_words
+    current_sure: float | None = Config.current_sure
+    current_sure_weight: float = Config.current_sure_weight
     cross_depth: int = 5
     cross_weight: float = 0.05
     title_weight: float = Config.title_weight
@@ -157,12 +166,20 @@ class RankingChain:
         return cls(reranker, cross, sparse, current_weight=config.current_weight,
                    document_weight=config.document_weight,
                    document_temperature=config.document_temperature,
-                   document_margin=config.document_margin, title_weight=config.title_weight,
+                   document_margin=config.document_margin,
+                   document_words=config.document_words, current_sure=config.current_sure,
+                   current_sure_weight=config.current_sure_weight,
+                   title_weight=config.title_weight,
                    base_weight=config.base_weight, k=config.rerank_k, **cascade)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.current_weight <= 1.0:
             raise ValueError(f"current_weight must be in [0, 1], got {self.current_weight}")
+        if not 0.0 <= self.current_sure_weight <= 1.0:
+            raise ValueError(f"current_sure_weight must be in [0, 1], got "
+                             f"{self.current_sure_weight}")
+        if self.document_words < 1:
+            raise ValueError(f"document_words must be >= 1, got {self.document_words}")
         if not 0.0 <= self.base_weight <= 1.0:
             raise ValueError(f"base_weight must be in [0, 1], got {self.base_weight}")
         if self.document_temperature <= 0:
@@ -188,7 +205,8 @@ class RankingChain:
         """The document prior of each dialogue history (one batch search)."""
         if not self.uses_prior:
             return [{} for _ in histories]
-        return document_priors(self.sparse, [agent_text(h) for h in histories],
+        return document_priors(self.sparse, [agent_text(h, self.document_words)
+                                             for h in histories],
                                self.document_temperature)
 
     def rank(self, query: str, hits: Sequence[Hit], history: Sequence[Turn] | None,
@@ -202,8 +220,10 @@ class RankingChain:
                            hits[1].score if len(hits) > 1 else 0.0)
         current = (history[-1].utterance or "") if history else None
         tower = self.tower
+        sure = (None if self.current_sure is None
+                else (self.current_sure, self.current_sure_weight))
         ranked, own = rerank_with_current(tower, query, current, hits, self.current_weight,
-                                          k=self.k)
+                                          k=self.k, sure=sure)
         top = ranked[0].score if ranked else 0.0
         second = ranked[1].score if len(ranked) > 1 else 0.0
         if self.title_weight and current:

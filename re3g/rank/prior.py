@@ -32,7 +32,7 @@ from re3g.retrieve.base import Retriever
 from re3g.types import Hit, Turn
 
 DEFAULT_TEMPERATURE = Config.document_temperature
-AGENT_MAX_WORDS = 200
+AGENT_MAX_WORDS = Config.document_words
 
 
 def agent_text(turns: Sequence[Turn], max_words: int = AGENT_MAX_WORDS) -> str:

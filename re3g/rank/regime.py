@@ -36,7 +36,8 @@ from re3g.models import models_dir
 OTHER_RANKING = "ranking-other.json"
 """The selection's file in ``models/``: ``tuned_corpus`` (the fingerprint of the corpus whose
 defaults stay), ``chosen`` (the values for every other corpus), and how they were chosen."""
-OTHER_KEYS = ("current_weight", "document_weight", "document_margin")
+OTHER_KEYS = ("current_weight", "document_weight", "document_margin", "document_words",
+              "current_sure", "current_sure_weight")
 """The ranking settings the selection for other documents chooses."""
 SELECT_CMD = "python -m re3g.train.select_ranking --written"
 

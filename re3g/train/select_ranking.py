@@ -33,7 +33,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,8 @@ class TurnData:
     query: str
     pool: list[Any]
     documents: dict[str, float]  # best BM25 score per document of the earlier agent turns
+    windows: dict[int, dict[str, float]] = field(default_factory=dict)
+    """``documents`` for other ``document_words`` windows, by window (filled on demand)."""
 
 
 def dev_dialogues(path: Path, dialogues: int, seed: int) -> list[Any]:

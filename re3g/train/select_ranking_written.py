@@ -41,6 +41,14 @@ GRID: dict[str, list[Any]] = {
 }
 MARGINS: list[float | None] = [None, 0.4, 0.3, 0.25, 0.2]
 """``--margin``'s bounds, in tie-break order (no bound first, then the larger margins)."""
+MOVES: dict[str, list[Any]] = {
+    "document_words": [200, 60, 40, 20],
+    "current_sure": [None, 0.2, 0.3],
+    "current_sure_weight": [0.5, 0.7],
+    "document_margin": [None, 0.25],
+}
+"""``--moves``' grid: how much of the latest agent turns the prior reads, the current turn's
+share when it alone finds a passage it clearly asks about, and the prior's bound."""
 MARGIN_EXTRA = [(f"data/{n}/documents", f"data/{n}/dialogues.json") for n in ("train2", "train3")]
 """The written training sets ``--margin`` counts beside the choose sets by default (``train3``
 was written for users who move to another document with a short question)."""
@@ -70,28 +78,49 @@ def prepared(sets: Sequence[tuple[Path, Path]]) -> list[tuple[str, list[Any], An
     return out
 
 
+def add_windows(data: Sequence[tuple[str, list[Any], Any, Any, Any]], words: Sequence[int]
+                ) -> None:
+    """Each turn's document scores for every prior window in ``words`` (one batch search of
+    each set's BM25 index per window)."""
+    from re3g.rank.prior import agent_text, document_scores
+
+    for _, turns, _, _, pipe in data:
+        for n in words:
+            texts = [agent_text(t.example.history, n) for t in turns]
+            for t, best in zip(turns, document_scores(pipe.retriever.sparse, texts),
+                               strict=True):
+                t.windows[n] = best
+
+
 def count_point(st: Mapping[str, Any], data: Sequence[tuple[str, list[Any], Any, Any, Any]]
                 ) -> Counts:
     """Turns, R@1 hits and document@1 hits under setting ``st``, by set and turn kind."""
+    from re3g.config import Config
     from re3g.evaluate.answerability import document_changed
     from re3g.evaluate.retrieval import is_relevant
     from re3g.rank import RankingChain, cross_settings
     from re3g.rank.prior import prior_from_scores
+    from re3g.rank.regime import OTHER_KEYS
 
     per_set: Counts = {}
     for name, turns, tower, cross, pipe in data:
         cfg = pipe.config
         depth, weight = cross_settings(pipe.cross_reranker, cfg.cross_depth, cfg.cross_weight)
         # the memo already holds the blended tower's scores: no second blend (base_weight 0)
+        st = {k: st.get(k, getattr(Config, k)) for k in OTHER_KEYS}
         chain = RankingChain(tower, cross, None, current_weight=st["current_weight"],
                              document_weight=st["document_weight"],
                              document_temperature=cfg.document_temperature,
-                             document_margin=st["document_margin"], cross_depth=depth,
+                             document_margin=st["document_margin"],
+                             current_sure=st["current_sure"],
+                             current_sure_weight=st["current_sure_weight"], cross_depth=depth,
                              cross_weight=weight, title_weight=cfg.title_weight,
                              base_weight=0.0)
+        words = st["document_words"]
         mine = per_set.setdefault(name, {"same": [0, 0, 0], "change": [0, 0, 0]})
         for t in turns:
-            prior = prior_from_scores(t.documents, cfg.document_temperature)
+            best = t.documents if words == Config.document_words else t.windows[words]
+            prior = prior_from_scores(best, cfg.document_temperature)
             hits = chain.rank(t.query, t.pool, t.example.history, prior=prior).hits
             kind = "change" if document_changed(t.example) else "same"
             got = (1, int(bool(hits) and is_relevant(hits[0], t.example)),
@@ -125,17 +154,45 @@ def scores(counts: Counts, names: Sequence[str] | None = None) -> dict[str, floa
                                + CHANGE_SHARE * pct(change, 1), 2)}
 
 
+def at_defaults(**changes: Any) -> dict[str, Any]:
+    """Every setting the selection may choose (:data:`re3g.rank.regime.OTHER_KEYS`) at its
+    default, but ``changes``.
+
+    >>> at_defaults(document_margin=0.25)["document_margin"], at_defaults()["current_weight"]
+    (0.25, 0.3)
+    """
+    from re3g.config import Config
+    from re3g.rank.regime import OTHER_KEYS
+
+    return {k: changes.get(k, getattr(Config, k)) for k in OTHER_KEYS}
+
+
 def margin_points() -> list[dict[str, Any]]:
-    """``--margin``'s grid: the defaults' current-turn share and prior weight with each of
-    :data:`MARGINS`.
+    """``--margin``'s grid: the defaults with each of :data:`MARGINS`.
 
     >>> [p["document_margin"] for p in margin_points()][:2]
     [None, 0.4]
     """
-    from re3g.config import Config
+    return [at_defaults(document_margin=m) for m in MARGINS]
 
-    return [{"current_weight": Config.current_weight, "document_weight": Config.document_weight,
-             "document_margin": m} for m in MARGINS]
+
+def moves_points() -> list[dict[str, Any]]:
+    """``--moves``' grid (:data:`MOVES`), the defaults first; the sure turn's share only
+    where there is a sure threshold.
+
+    >>> points = moves_points()
+    >>> points[0] == at_defaults(), len(points)
+    (True, 40)
+    """
+    out = [at_defaults()]
+    for values in itertools.product(*MOVES.values()):
+        st = at_defaults(**dict(zip(MOVES, values, strict=True)))
+        if st["current_sure"] is None and st["current_sure_weight"] != MOVES[
+                "current_sure_weight"][0]:
+            continue
+        if st not in out:
+            out.append(st)
+    return out
 
 
 def pooled_hits(counts: Counts, names: Sequence[str] | None = None) -> int:
@@ -185,6 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--margin", action="store_true",
                     help="choose only the prior's bound (document_margin), by R@1 turns pooled "
                          "over the choose sets, data/train2 and data/train3")
+    ap.add_argument("--moves", action="store_true",
+                    help="choose how the chain follows a user who moves on (the prior's words "
+                         "and bound, a sure turn's share: MOVES), by R@1 turns pooled over the "
+                         "choose sets, data/train2 and data/train3")
     ap.add_argument("--out", type=Path, default=None,
                     help="where to write the selection (default models/ranking-other.json)")
     args = ap.parse_args(argv)
@@ -195,23 +256,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     from re3g.data import load_documents
     from re3g.evaluate.report import write_atomic
     from re3g.models import models_dir
-    from re3g.rank.regime import OTHER_KEYS, OTHER_RANKING, SELECT_CMD
+    from re3g.rank.regime import OTHER_RANKING, SELECT_CMD
     from re3g.retrieve.index import corpus_fingerprint
     from re3g.train import common
 
     t0 = time.time()
     pairs = [(Path(a), Path(b)) for a, b in zip(args.sets[::2], args.sets[1::2], strict=True)]
-    defaults = {k: getattr(Config(), k) for k in OTHER_KEYS}
+    if args.margin and args.moves:
+        ap.error("--margin and --moves are two modes: give one")
+    defaults = at_defaults()
+    objective: Objective = pooled_hits
     if args.margin:  # the bound alone, the other keys at their defaults
         default_sets = [*common.CHOOSE_SETS, *MARGIN_EXTRA]
         grid, points, keys = {"document_margin": MARGINS}, margin_points(), ["document_margin"]
-        objective: Objective = pooled_hits
+    elif args.moves:
+        default_sets = [*common.CHOOSE_SETS, *MARGIN_EXTRA]
+        grid, points, keys = MOVES, moves_points(), list(MOVES)
     else:
         default_sets, grid, keys, objective = common.CHOOSE_SETS, GRID, list(GRID), weighted
-        points = [dict(zip(GRID, v, strict=True)) for v in itertools.product(*GRID.values())]
+        points = [at_defaults(**dict(zip(GRID, v, strict=True)))
+                  for v in itertools.product(*GRID.values())]
     if defaults not in points:
         points.insert(0, defaults)
     data = prepared(common.checked_sets(pairs or None, default_sets, "choose"))
+    add_windows(data, sorted({p["document_words"] for p in points} - {Config.document_words}))
     names = [d[0] for d in data]
     results = [(st, count_point(st, data)) for st in points]
     point = choose(results, names, objective)
@@ -222,14 +290,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "where": f"the written sets {', '.join(names)}: every answerable turn with the "
                  f"written agent turns as history; never a held-out set or validation",
         "command": SELECT_CMD + (" --margin" if args.margin else "")
+        + (" --moves" if args.moves else "")
         + "".join(f" {d} {f}" for d, f in pairs),
         "objective": ("R@1 turns pooled over every answerable turn; ties: no bound, then the "
                       "larger margin" if args.margin else
+                      "R@1 turns pooled over every answerable turn; ties: the defaults, then "
+                      "the grid's order" if args.moves else
                       f"{1 - CHANGE_SHARE:.1f} x R@1(same document) + {CHANGE_SHARE:.1f} x "
                       f"R@1(right after a document change)"),
         "tuned_corpus": tuned, "grid": grid, "chosen": chosen,
-        "pooled_r_at_1": {json.dumps(st["document_margin"]): pooled_hits(c)
-                          for st, c in results} if args.margin else None,
+        "pooled_r_at_1": [{"point": {k: v for k, v in st.items() if v != defaults[k]},
+                           "turns": pooled_hits(c)} for st, c in results]
+        if objective is pooled_hits else None,
         "chosen_scores": scores(counts),
         "chosen_per_set": {n: scores(counts, [n]) for n in names},
         "defaults": defaults,
