@@ -1,6 +1,7 @@
 """Choose the ranking chain's settings for other documents on the written choose sets.
 
-    python -m re3g.train.select_ranking --written [--margin] [--out FILE] [DOCS DIALOGUES]...
+    python -m re3g.train.select_ranking --written [--margin | --moves] [--out FILE]
+        [DOCS DIALOGUES]...
 
 doc2dial's settings (:mod:`re3g.train.select_ranking`) were chosen where a conversation rarely
 leaves its document, and a synthetic shift splices in another dialogue's words. The
@@ -22,6 +23,11 @@ current-turn share and the prior's weight at their defaults, on the choose sets,
 answerable turn (a tie goes to no bound, then to the larger margin): it keeps a user who has
 clearly moved to another document from being held in the old one, without moving the
 same-document turns the defaults rank (docs/answerability.md, Sessions 44-45).
+
+``--moves`` chooses how the chain follows a user who moves on (:data:`MOVES`): how many words
+of the latest agent turns the document prior reads (``document_words``), the share of a turn
+that on its own clearly finds what it asks about (``current_sure``, ``current_sure_weight``)
+and the prior's bound, on the same sets by the same count (ties: the defaults first).
 """
 
 from __future__ import annotations
