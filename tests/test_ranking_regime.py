@@ -136,15 +136,14 @@ def test_the_moves_grid_starts_at_the_defaults_and_has_no_twin_points() -> None:
     points = moves_points()
     assert points[0] == at_defaults() and points[0]["document_words"] == Config.document_words
     assert len({json.dumps(p, sort_keys=True) for p in points}) == len(points)
-    # a sure share only where there is a sure threshold
-    assert {p["current_sure_weight"] for p in points if p["current_sure"] is None} == {
-        Config.current_sure_weight}
     assert {p["document_words"] for p in points} == set(MOVES["document_words"])
+    # the sure share was measured and left out of the grid (gate M, session 45)
+    assert {p["current_sure"] for p in points} == {None}
     # the selection's file may carry every key the grid chooses
     sel = {"tuned_corpus": "abc", "chosen": {k: points[-1][k] for k in MOVES}}
     got = ranking_for(Config(), "xyz", sel)
-    assert (got.document_words, got.current_sure) == (points[-1]["document_words"],
-                                                      points[-1]["current_sure"])
+    assert (got.document_words, got.document_margin) == (points[-1]["document_words"],
+                                                         points[-1]["document_margin"])
     assert {(p["current_weight"], p["document_weight"]) for p in points} == {
         (Config.current_weight, Config.document_weight)}
 
