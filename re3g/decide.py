@@ -200,7 +200,8 @@ def reader_settings(extractor: Any) -> dict[str, Any]:
     return out
 
 
-UNRECORDED_RANKING = {"title_weight": 0.0, "base_weight": 0.0}
+UNRECORDED_RANKING = {"title_weight": 0.0, "base_weight": 0.0, "document_words": 200,
+                      "current_sure": None, "current_sure_weight": 0.5}
 """Ranking settings a decision trained before they existed was trained without (their value
 then), for :meth:`LearnedRule.ranking_differs`."""
 SIGNALS = ("relevance", "cross", "reader", "cosine", "overlap", "gap", "evidence_overlap",
@@ -434,7 +435,8 @@ class LearnedRule:
         be unset (``cross_depth``, ``cross_weight``: the cross-encoder's manifest by default).
 
         A setting the manifest does not record had its value from before the trainer recorded
-        it (:data:`UNRECORDED_RANKING`: the name step and the base blend were off).
+        it (:data:`UNRECORDED_RANKING`: the name step and the base blend were off, the prior
+        read 200 words and no turn had a sure share).
 
         >>> rule = LearnedRule({"signals": [], "mean": [], "scale": [], "coef": [],
         ...                     "intercept": 0.0, "threshold": 0.5,

@@ -71,6 +71,14 @@ def test_config_checks_document_settings():
         Config(document_weight=-1).validate()
     with pytest.raises(DataError, match="document_temperature"):
         Config(document_temperature=0).validate()
+    with pytest.raises(DataError, match="document_words"):
+        Config(document_words=0).validate()
+    with pytest.raises(DataError, match="document_words"):
+        Config(document_words=40.5).validate()
+    with pytest.raises(DataError, match="current_sure"):
+        Config(current_sure="high").validate()
+    with pytest.raises(DataError, match="current_sure_weight"):
+        Config(current_sure_weight=2).validate()
 
 
 def test_pipeline_stays_in_the_dialogue_document(small_index, small_corpus_files,

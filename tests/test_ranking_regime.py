@@ -10,12 +10,21 @@ import pytest
 
 from re3g.config import Config
 from re3g.errors import DataError, ModelError
-from re3g.rank.regime import OTHER_RANKING, other_ranking, other_selection, ranking_for
+from re3g.rank.regime import (
+    OTHER_KEYS,
+    OTHER_RANKING,
+    other_ranking,
+    other_selection,
+    ranking_for,
+)
 from re3g.train.select_ranking_written import (
     MARGINS,
+    MOVES,
+    at_defaults,
     choose,
     held_out_check,
     margin_points,
+    moves_points,
     pooled_hits,
     scores,
 )
@@ -120,6 +129,21 @@ def test_the_margin_mode_counts_turns_and_a_tie_keeps_no_bound() -> None:
     assert choose(results[:2], objective=pooled_hits) == none  # a tie goes to no bound
     points = margin_points()
     assert [p["document_margin"] for p in points] == MARGINS and MARGINS[0] is None
+    assert all(set(p) == set(OTHER_KEYS) for p in points)
+
+
+def test_the_moves_grid_starts_at_the_defaults_and_has_no_twin_points() -> None:
+    points = moves_points()
+    assert points[0] == at_defaults() and points[0]["document_words"] == Config.document_words
+    assert len({json.dumps(p, sort_keys=True) for p in points}) == len(points)
+    assert {p["document_words"] for p in points} == set(MOVES["document_words"])
+    # the sure share was measured and left out of the grid (gate M, session 45)
+    assert {p["current_sure"] for p in points} == {None}
+    # the selection's file may carry every key the grid chooses
+    sel = {"tuned_corpus": "abc", "chosen": {k: points[-1][k] for k in MOVES}}
+    got = ranking_for(Config(), "xyz", sel)
+    assert (got.document_words, got.document_margin) == (points[-1]["document_words"],
+                                                         points[-1]["document_margin"])
     assert {(p["current_weight"], p["document_weight"]) for p in points} == {
         (Config.current_weight, Config.document_weight)}
 

@@ -184,3 +184,49 @@ def test_memo_rankers_score_every_turn_once_and_then_answer_from_memory() -> Non
     tower.rerank("and for members?", pool)
     cross.score("fees? and for members?", [pool[0].passage])
     assert len(calls) == 4  # answered from the memo
+
+
+def test_a_turn_sure_on_its_own_takes_a_larger_share_of_the_mix() -> None:
+    history = [Turn(1, "user", "day pass?"), Turn(2, "agent", "8 dollars"),
+               Turn(3, "user", "plot rules?")]
+    query = "plot rules? day pass?"
+    table = {(query, "a1"): 0.6, (query, "a2"): 0.3, (query, "b1"): 0.3,
+             ("plot rules?", "a1"): 0.1, ("plot rules?", "a2"): 0.0, ("plot rules?", "b1"): 0.5}
+    plain = RankingChain(TableRanker(table), document_weight=0.0, current_weight=0.3)
+    # a1 = 0.7 x 0.6 + 0.3 x 0.1 = 0.45; b1 = 0.7 x 0.3 + 0.3 x 0.5 = 0.36
+    assert plain.rank(query, hits(), history).hits[0].passage.pid == "a1"
+    sure = RankingChain(TableRanker(table), document_weight=0.0, current_weight=0.3,
+                        current_sure=0.4, current_sure_weight=0.7)
+    # the turn's own best (0.5) reaches 0.4: a1 = 0.3 x 0.6 + 0.7 x 0.1 = 0.25; b1 = 0.44
+    assert sure.rank(query, hits(), history).hits[0].passage.pid == "b1"
+    unsure = RankingChain(TableRanker(table), document_weight=0.0, current_weight=0.3,
+                          current_sure=0.6, current_sure_weight=0.7)
+    assert unsure.rank(query, hits(), history).hits[0].passage.pid == "a1"
+    with pytest.raises(ValueError, match="current_sure_weight must be in"):
+        RankingChain(None, current_sure_weight=1.5)
+
+
+class CountingSearcher:
+    """A BM25 stand-in that remembers the texts it was asked with."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def batch_search(self, texts: list[str], k: int) -> list[list[Hit]]:
+        self.asked += texts
+        return [[] for _ in texts]
+
+
+def test_the_prior_reads_only_the_latest_agent_words_it_is_given() -> None:
+    from re3g.rank.prior import agent_text
+
+    history = [Turn(1, "user", "q"), Turn(2, "agent", "compost takes fruit scraps"),
+               Turn(3, "user", "membership?"), Turn(4, "agent", "annual costs 90 dollars"),
+               Turn(5, "user", "and monthly?")]
+    assert agent_text(history, 4) == "annual costs 90 dollars"
+    searcher = CountingSearcher()
+    chain = RankingChain(TableRanker({}), sparse=searcher, document_words=4)
+    chain.priors([history])
+    assert searcher.asked == ["annual costs 90 dollars"]
+    with pytest.raises(ValueError, match="document_words must be >= 1"):
+        RankingChain(None, document_words=0)

@@ -807,7 +807,8 @@ def run(args: argparse.Namespace) -> int:
     # the ranking the signals came from (the decision is only as good as the match)
     ranking = {name: getattr(bot.ranking_config, name) for name in
                ("current_weight", "document_weight", "document_temperature",
-                "document_margin", "title_weight", "base_weight")}
+                "document_margin", "document_words", "current_sure", "current_sure_weight",
+                "title_weight", "base_weight")}
     ranking.update(bot.cascade())  # the cross-encoder step's depth and weight, as resolved
     if "other" in fitted:  # other corpora may get their own ranking settings and cross-encoder
         fitted["other"]["ranking"] = {**ranking, **other_ranking(bot.config),

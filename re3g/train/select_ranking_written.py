@@ -1,6 +1,7 @@
 """Choose the ranking chain's settings for other documents on the written choose sets.
 
-    python -m re3g.train.select_ranking --written [--margin] [--out FILE] [DOCS DIALOGUES]...
+    python -m re3g.train.select_ranking --written [--margin | --moves] [--out FILE]
+        [DOCS DIALOGUES]...
 
 doc2dial's settings (:mod:`re3g.train.select_ranking`) were chosen where a conversation rarely
 leaves its document, and a synthetic shift splices in another dialogue's words. The
@@ -22,6 +23,12 @@ current-turn share and the prior's weight at their defaults, on the choose sets,
 answerable turn (a tie goes to no bound, then to the larger margin): it keeps a user who has
 clearly moved to another document from being held in the old one, without moving the
 same-document turns the defaults rank (docs/answerability.md, Sessions 44-45).
+
+``--moves`` chooses how the chain follows a user who moves on (:data:`MOVES`): how many words
+of the latest agent turns the document prior reads (``document_words``) and the prior's bound,
+on the same sets by the same count (ties: the defaults first). A larger share for a turn that
+on its own clearly finds what it asks about (``current_sure``) ranked better with the written
+agent turns but cost the system's own conversations, so it is not in the grid (Session 45).
 """
 
 from __future__ import annotations
@@ -43,12 +50,12 @@ MARGINS: list[float | None] = [None, 0.4, 0.3, 0.25, 0.2]
 """``--margin``'s bounds, in tie-break order (no bound first, then the larger margins)."""
 MOVES: dict[str, list[Any]] = {
     "document_words": [200, 60, 40, 20],
-    "current_sure": [None, 0.2, 0.3],
-    "current_sure_weight": [0.5, 0.7],
     "document_margin": [None, 0.25],
 }
-"""``--moves``' grid: how much of the latest agent turns the prior reads, the current turn's
-share when it alone finds a passage it clearly asks about, and the prior's bound."""
+"""``--moves``' grid: how much of the latest agent turns the prior reads, and the prior's
+bound. (Session 45 also tried a larger share for a turn sure on its own, ``current_sure`` None /
+0.2 / 0.3 with ``current_sure_weight`` 0.5 / 0.7: it ranked better with the written agent turns
+as history but cost the choose sets' own conversations, gate M.)"""
 MARGIN_EXTRA = [(f"data/{n}/documents", f"data/{n}/dialogues.json") for n in ("train2", "train3")]
 """The written training sets ``--margin`` counts beside the choose sets by default (``train3``
 was written for users who move to another document with a short question)."""
@@ -177,19 +184,15 @@ def margin_points() -> list[dict[str, Any]]:
 
 
 def moves_points() -> list[dict[str, Any]]:
-    """``--moves``' grid (:data:`MOVES`), the defaults first; the sure turn's share only
-    where there is a sure threshold.
+    """``--moves``' grid (:data:`MOVES`), the defaults first.
 
     >>> points = moves_points()
     >>> points[0] == at_defaults(), len(points)
-    (True, 40)
+    (True, 8)
     """
     out = [at_defaults()]
     for values in itertools.product(*MOVES.values()):
         st = at_defaults(**dict(zip(MOVES, values, strict=True)))
-        if st["current_sure"] is None and st["current_sure_weight"] != MOVES[
-                "current_sure_weight"][0]:
-            continue
         if st not in out:
             out.append(st)
     return out
@@ -244,8 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "over the choose sets, data/train2 and data/train3")
     ap.add_argument("--moves", action="store_true",
                     help="choose how the chain follows a user who moves on (the prior's words "
-                         "and bound, a sure turn's share: MOVES), by R@1 turns pooled over the "
-                         "choose sets, data/train2 and data/train3")
+                         "and bound: MOVES), by R@1 turns pooled over the choose sets, "
+                         "data/train2 and data/train3")
     ap.add_argument("--out", type=Path, default=None,
                     help="where to write the selection (default models/ranking-other.json)")
     args = ap.parse_args(argv)
