@@ -97,10 +97,14 @@ def hits() -> list[Hit]:
             for i, (pid, doc) in enumerate(DOC_OF.items(), start=1)]
 
 
+def after_day_pass(current: str) -> tuple[list[Turn], str]:
+    """A conversation that asked about a day pass and now asks ``current``; its query."""
+    return ([Turn(1, "user", "day pass?"), Turn(2, "agent", "8 dollars"),
+             Turn(3, "user", current)], f"{current} day pass?")
+
+
 def test_the_prior_never_outweighs_a_turn_that_clearly_matches_another_document() -> None:
-    history = [Turn(1, "user", "day pass?"), Turn(2, "agent", "8 dollars"),
-               Turn(3, "user", "lost bike?")]
-    query = "lost bike? day pass?"
+    history, query = after_day_pass("lost bike?")
     table = {(query, "a1"): 0.5, (query, "a2"): 0.4, (query, "b1"): 0.45,
              ("lost bike?", "a1"): 0.2, ("lost bike?", "a2"): 0.1, ("lost bike?", "b1"): 0.7}
     prior = {"fees": 1.0, "plots": 0.05}
@@ -187,9 +191,7 @@ def test_memo_rankers_score_every_turn_once_and_then_answer_from_memory() -> Non
 
 
 def test_a_turn_sure_on_its_own_takes_a_larger_share_of_the_mix() -> None:
-    history = [Turn(1, "user", "day pass?"), Turn(2, "agent", "8 dollars"),
-               Turn(3, "user", "plot rules?")]
-    query = "plot rules? day pass?"
+    history, query = after_day_pass("plot rules?")
     table = {(query, "a1"): 0.6, (query, "a2"): 0.3, (query, "b1"): 0.3,
              ("plot rules?", "a1"): 0.1, ("plot rules?", "a2"): 0.0, ("plot rules?", "b1"): 0.5}
     plain = RankingChain(TableRanker(table), document_weight=0.0, current_weight=0.3)

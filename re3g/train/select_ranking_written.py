@@ -107,14 +107,13 @@ def count_point(st: Mapping[str, Any], data: Sequence[tuple[str, list[Any], Any,
     from re3g.evaluate.retrieval import is_relevant
     from re3g.rank import RankingChain, cross_settings
     from re3g.rank.prior import prior_from_scores
-    from re3g.rank.regime import OTHER_KEYS
 
     per_set: Counts = {}
     for name, turns, tower, cross, pipe in data:
         cfg = pipe.config
         depth, weight = cross_settings(pipe.cross_reranker, cfg.cross_depth, cfg.cross_weight)
         # the memo already holds the blended tower's scores: no second blend (base_weight 0)
-        st = {k: st.get(k, getattr(Config, k)) for k in OTHER_KEYS}
+        st = at_defaults(**st)
         chain = RankingChain(tower, cross, None, current_weight=st["current_weight"],
                              document_weight=st["document_weight"],
                              document_temperature=cfg.document_temperature,
@@ -174,13 +173,29 @@ def at_defaults(**changes: Any) -> dict[str, Any]:
     return {k: changes.get(k, getattr(Config, k)) for k in OTHER_KEYS}
 
 
+def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every point of ``grid`` (the other keys at their defaults) in the grid's order, the
+    defaults first and no point twice, so a tie goes to the defaults, then to the earlier
+    point.
+
+    >>> [p["document_margin"] for p in grid_points({"document_margin": [0.4, None]})]
+    [None, 0.4]
+    """
+    out = [at_defaults()]
+    for values in itertools.product(*grid.values()):
+        st = at_defaults(**dict(zip(grid, values, strict=True)))
+        if st not in out:
+            out.append(st)
+    return out
+
+
 def margin_points() -> list[dict[str, Any]]:
     """``--margin``'s grid: the defaults with each of :data:`MARGINS`.
 
     >>> [p["document_margin"] for p in margin_points()][:2]
     [None, 0.4]
     """
-    return [at_defaults(document_margin=m) for m in MARGINS]
+    return grid_points({"document_margin": MARGINS})
 
 
 def moves_points() -> list[dict[str, Any]]:
@@ -190,12 +205,7 @@ def moves_points() -> list[dict[str, Any]]:
     >>> points[0] == at_defaults(), len(points)
     (True, 8)
     """
-    out = [at_defaults()]
-    for values in itertools.product(*MOVES.values()):
-        st = at_defaults(**dict(zip(MOVES, values, strict=True)))
-        if st not in out:
-            out.append(st)
-    return out
+    return grid_points(MOVES)
 
 
 def pooled_hits(counts: Counts, names: Sequence[str] | None = None) -> int:
@@ -268,19 +278,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.margin and args.moves:
         ap.error("--margin and --moves are two modes: give one")
     defaults = at_defaults()
-    objective: Objective = pooled_hits
-    if args.margin:  # the bound alone, the other keys at their defaults
-        default_sets = [*common.CHOOSE_SETS, *MARGIN_EXTRA]
-        grid, points, keys = {"document_margin": MARGINS}, margin_points(), ["document_margin"]
-    elif args.moves:
-        default_sets = [*common.CHOOSE_SETS, *MARGIN_EXTRA]
-        grid, points, keys = MOVES, moves_points(), list(MOVES)
+    objective: Objective
+    if args.margin or args.moves:  # a few keys, the others at their defaults; turns pooled
+        grid: Mapping[str, Sequence[Any]] = {"document_margin": MARGINS} if args.margin else MOVES
+        default_sets, objective = [*common.CHOOSE_SETS, *MARGIN_EXTRA], pooled_hits
     else:
-        default_sets, grid, keys, objective = common.CHOOSE_SETS, GRID, list(GRID), weighted
-        points = [at_defaults(**dict(zip(GRID, v, strict=True)))
-                  for v in itertools.product(*GRID.values())]
-    if defaults not in points:
-        points.insert(0, defaults)
+        grid, default_sets, objective = GRID, common.CHOOSE_SETS, weighted
+    points, keys = grid_points(grid), list(grid)
     data = prepared(common.checked_sets(pairs or None, default_sets, "choose"))
     add_windows(data, sorted({p["document_words"] for p in points} - {Config.document_words}))
     names = [d[0] for d in data]
