@@ -421,7 +421,9 @@ class ChatApp:
     def doc_turn(self, message: str, session: Session, display: bool = False,
                  key: int | None = None) -> Iterator[Step]:
         """A document-grounded turn. A grounded exchange is added to the session's history;
-        one without good evidence is shown but not kept for later queries. With ``display``
+        of a refused one only the question is kept, with an empty reply
+        (:attr:`re3g.types.Answer.kept_reply`): the user's next turn may follow it ("And on
+        New Year's Eve?"), and the refusal's words reach no later query. With ``display``
         the reply is escaped for the chat (:func:`re3g_app.render.escape_markdown`) and each
         sentence taken from evidence carries its citation marker; the history keeps the plain
         text. The exchange is recorded in ``session.exchanges[key]``."""
@@ -450,8 +452,7 @@ class ChatApp:
         numbers = {c.evidence: c.n for c in exchange.citations}
         html = render.evidence_html(answer, grounded, self.threshold(answer), label,
                                     max_passages=MAX_PASSAGES_SHOWN, key=key, numbers=numbers)
-        if grounded:  # an exchange without evidence would only add noise to later queries
-            session.history += [message, reply]
+        session.history += [message, reply if grounded else answer.kept_reply]
         session.exchanges[key] = exchange
         shown_reply = (marked_markdown(exchange.parts, key) if display and exchange.citations
                        else shown(reply))

@@ -6,9 +6,10 @@ not the written agent turns.
 
 ``re3g evaluate`` reads each turn with the dialogue's written agent turns before it. In the chat
 the agent turns are the bot's own replies, which quote the passage they came from, and a turn the
-bot refused is not kept (``app/session.py``). This replays every dialogue that way, turn by turn,
-and reports the share of answerable turns answered right (top evidence on a reference span),
-after a change of document and overall, and the share of unanswerable turns refused.
+bot refused keeps its question with an empty reply (``app/session.py``). This replays every
+dialogue that way, turn by turn, and reports the share of answerable turns answered right (top
+evidence on a reference span), after a change of document and overall, and the share of
+unanswerable turns refused.
 
 ``--roles user`` runs the cross-encoder and the reader with ``query_roles = "user"`` (copies of
 their folders whose manifests say so; same weights): they then read the user's turns only, so the

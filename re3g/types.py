@@ -180,6 +180,18 @@ class Answer:
     grounded: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def kept_reply(self) -> str:
+        """The agent turn a conversation keeps after this answer (the chat, and
+        :func:`re3g.evaluate.replay.replay`): the reply when grounded; "" when refused, so the
+        question stays in the history for the user's next turn ("And on New Year's Eve?") while
+        the refusal's words reach no later query.
+
+        >>> Answer("8 dollars.").kept_reply, Answer("Not found.", grounded=False).kept_reply
+        ('8 dollars.', '')
+        """
+        return self.text.strip() if self.grounded else ""
+
     def to_dict(self, passages: int = 5) -> dict[str, Any]:
         """A JSON-ready view (``re3g ask --json``): reply, decision, evidence, the top
         ``passages`` ranked passages, timings and extras."""

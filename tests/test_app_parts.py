@@ -130,6 +130,11 @@ def test_threshold_and_grounded_flag(tmp_path):
 
     assert is_grounded(_answer(0.9))
     assert not is_grounded(_answer(0.29, grounded=False))  # what the pipeline says at 0.3
+    # a refused turn keeps its question, with an empty reply, for the user's next turn
+    fixed.answer_ = _answer(0.29, grounded=False)
+    session = chat.new_session()
+    list(chat.doc_turn("Are there boats on New Year's Day?", session))
+    assert session.history == ["Are there boats on New Year's Day?", ""]
     assert not is_grounded(_answer(0.9, grounded=False))
     # an answer the decision calls tentative is shown with a caution, not as "grounded"
     unsure = _answer(0.32)

@@ -44,7 +44,7 @@ def test_unknown_question_roles_are_named_with_their_key() -> None:
         _reader({"query_roles": "everyone"})
 
 
-def test_the_replay_keeps_answered_turns_only_and_counts_turns() -> None:
+def test_the_replay_keeps_refused_questions_with_empty_replies_and_counts_turns() -> None:
     from re3g.evaluate.replay import replay, summary
     from re3g.types import Answer, Evidence, Example, Reference
 
@@ -64,8 +64,8 @@ def test_the_replay_keeps_answered_turns_only_and_counts_turns() -> None:
                 example(3, "parking?", []),
                 example(5, "and members?", [Reference("fees", "3")])]
     records = replay(Bot(), examples, progress=False)
-    # the refused turn is not kept; the bot's own reply is
-    assert seen[2] == ["day pass?", "reply to day pass?", "and members?"]
+    # the bot's own reply is kept; a refused turn keeps its question with an empty reply
+    assert seen[2] == ["day pass?", "reply to day pass?", "parking?", "", "and members?"]
     got = summary(records)
     assert (got["right_turns"], got["refused_turns"], got["n_answerable"]) == (1, 1, 2)
     assert got["right"] == 50.0 and got["refused_unanswerable"] == 100.0

@@ -3,7 +3,8 @@ earlier replies, not the written agent turns.
 
 ``re3g evaluate`` reads each turn after the dialogue's written agent turns. In the chat the
 agent turns are the bot's own replies, which quote the sentence they came from word for word,
-and a refused turn is not kept (``app/session.py``). :func:`replay` plays every dialogue that
+and a refused turn keeps its question with an empty reply (``app/session.py``,
+:attr:`re3g.types.Answer.kept_reply`). :func:`replay` plays every dialogue that
 way, turn by turn; :func:`summary` gives the share of answerable turns answered right (top
 evidence on a reference span), overall and after a change of document, and the share of
 unanswerable turns refused. ``bench/own_replies.py`` reports it; ``python -m
@@ -31,7 +32,8 @@ def replay(bot: Any, examples: Sequence[Example], progress: bool = True
     """One record per user turn of ``examples`` (in dialogue order, as
     :func:`re3g.data.dialdoc.examples_from_dialogues` gives them), answered by ``bot``
     (a :class:`re3g.pipeline.Re3G`) with the dialogue's earlier questions and its own
-    replies to them as the history; a refused turn leaves the history as it was."""
+    replies to them as the history (a refused turn's question with an empty reply,
+    :attr:`re3g.types.Answer.kept_reply`)."""
     from tqdm.auto import tqdm
 
     from re3g.evaluate.answerability import document_changed, is_right
@@ -42,8 +44,7 @@ def replay(bot: Any, examples: Sequence[Example], progress: bool = True
         said = history.setdefault(ex.dial_id, [])
         question = ex.history[-1].utterance or ""
         answer = bot.answer([*said, question])
-        if answer.grounded:
-            said += [question, answer.text.strip()]
+        said += [question, answer.kept_reply]
         top = answer.evidence[0].doc_id if answer.evidence else None
         records.append({"id": ex.id, "answerable": ex.answerable, "grounded": answer.grounded,
                         "top_doc": top, "gold_docs": sorted(ex.gold_doc_ids),
