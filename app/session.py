@@ -539,8 +539,9 @@ class ChatApp:
         key, exchange = last
         session.exchanges.pop(key, None)
         session.evidence.pop(key, None)
-        if session.history[-2:] == [exchange.question, exchange.reply]:
-            del session.history[-2:]
+        if session.history[:len(exchange.history)] == exchange.history:
+            # what the turn added (its question, and its reply or the empty kept reply)
+            del session.history[len(exchange.history):]
         del chat[key - 1:]
         target = "docs" if exchange.route in ("code", "both") else "code"
         yield from self.respond(exchange.question, chat, session, route=target)

@@ -67,12 +67,12 @@ class _Fixed:
         return self.answer_
 
 
-def _chat(tmp_path, **config) -> ChatApp:
+def _chat(tmp_path, answer: Answer | None = None, **config) -> ChatApp:
     idx = tmp_path / "indexes" / "sample"
     idx.mkdir(parents=True)
     (idx / "manifest.json").write_text(json.dumps({"name": "sample",
                                                    "corpus": {"n_documents": 1}}))
-    fixed = _Fixed()
+    fixed = _Fixed(answer)
     return ChatApp(AppConfig(indexes_dir=tmp_path / "indexes", **config),
                    factory=lambda *_: fixed)
 
@@ -195,6 +195,20 @@ def test_switch_asks_the_other_tool_in_place(tmp_path):
     assert "code tool" in line and button["value"] == "Answer from the documents instead"
     *_, (_, shown, _, _, session) = chat.switch_tool(shown, session)
     assert len(shown) == 2 and "re3g-cite" in shown[-1]["content"]
+    assert session.history[0] == "How much is a day pass?" and len(session.history) == 2
+
+
+def test_switch_after_a_refused_turn_asks_the_question_once(tmp_path):
+    # a refused turn keeps its question with an empty reply; switching tools replaces it
+    refused = _answer()
+    refused.grounded, refused.confidence = False, 0.1
+    chat = _chat(tmp_path, answer=refused)
+    session = chat.new_session()
+    *_, (_, shown, _, _, session) = chat.respond("Is there a sauna?", [], session)
+    assert session.history == ["Is there a sauna?", ""]
+    chat.code_tool.stream = lambda q: iter(["print('Paris')"])  # no model in this test
+    *_, (_, shown, _, _, session) = chat.switch_tool(shown, session)
+    assert session.history == [] and len(shown) == 2
 
 
 def test_source_file_only_for_the_uploading_session(tmp_path):

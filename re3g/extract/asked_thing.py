@@ -15,7 +15,7 @@ Measured in session 42 (``bench/results/gates-s42.md``): on the written choose s
 the documents cannot answer, 6 answered wrong and 5 right (a "student discount" the page gives
 as a student price, a "limit on bags" given as "up to four bags"). Held out it refused 7-8 more
 unanswerable turns but also right answers whose thing the user names by a synonym ("boat" on a
-page that says "ferry"), and in the chat a refused turn leaves the next elliptical turn without
+page that says "ferry"), and in the chat a refused turn then left the next elliptical turn without
 its context: right answers lost 8, won 0 with the bot's own replies, over the bound set before
 the run, so it is not on by default.
 
