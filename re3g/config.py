@@ -298,8 +298,8 @@ class Config:
       "other", the default: under the learned decision's "other" calibration, i.e. on
       documents no model here was trained on; "all"; "off"), ``absent_check`` (where a turn
       that asks whether something is there or on offer is refused when no document names it,
-      :func:`re3g.extract.asked_thing.asked_things`: the same three values, "off" by
-      default: held out it refused right answers a synonym names, session 42),
+      :func:`re3g.extract.asked_thing.asked_things`: the same three values, "other" by
+      default since session 46, when a refused question started to stay in the history),
       ``repeat_check`` (where a tentative answer, below the learned decision's ``sure`` level,
       whose quoted sentence an earlier reply of the conversation already gave is refused,
       :func:`re3g.data.query.said_before`: the same three values, "off" by default: in the
@@ -360,7 +360,7 @@ class Config:
     checker: str | None = None
     calibration: str = "auto"
     kind_check: str = "other"
-    absent_check: str = "off"
+    absent_check: str = "other"
     repeat_check: str = "off"
     generator: str = "extractive"
     generator_options: dict[str, Any] = field(default_factory=dict)

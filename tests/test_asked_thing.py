@@ -46,7 +46,7 @@ def test_absent_check_setting_is_checked() -> None:
     from re3g.config import Config
     from re3g.errors import DataError
 
-    assert Config().absent_check == "off"  # opt-in (session 42's held-out gate)
+    assert Config().absent_check == "other"  # on other documents (session 46's gate N2)
     with pytest.raises(DataError, match="key 'absent_check': must be one of other, all, off"):
         Config(absent_check="never").validate()
 
