@@ -52,18 +52,18 @@ def test_absent_check_setting_is_checked() -> None:
 
 
 def test_a_question_about_something_no_document_names_is_refused_when_the_check_is_on() -> None:
-    """On the sample corpus the default pipeline answers "Do you rent electric scooters too?"
-    with a sentence about bikes. With ``absent_check = "other"`` (documents no model here was
-    tuned on) it refuses, since no document mentions scooters, and names the word; a question
-    about something the documents name is still answered. "other" leaves the tuned corpus
-    alone; "all" checks there too."""
+    """On the sample corpus, with the check off, the pipeline answers "Do you rent electric
+    scooters too?" with a sentence about bikes. With ``absent_check = "other"`` (documents no
+    model here was tuned on; the default since session 46) it refuses, since no document
+    mentions scooters, and names the word; a question about something the documents name is
+    still answered. "other" leaves the tuned corpus alone; "all" checks there too."""
     from re3g.config import Config
     from re3g.pipeline import Re3G
 
     question = "Do you rent electric scooters too?"
-    plain = Re3G(Config()).answer(question)
+    plain = Re3G(Config(absent_check="off")).answer(question)
     assert plain.grounded and "absent" not in plain.extra
-    bot = Re3G(Config(absent_check="other"))
+    bot = Re3G(Config())
     answer = bot.answer(question)
     assert not answer.grounded and answer.extra["absent"] == ["scooters"]
     assert answer.confidence < answer.extra["min_confidence"]
