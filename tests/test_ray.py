@@ -236,13 +236,20 @@ def test_serve_answers_as_the_pipeline_does(cluster, single):
         assert a1.confidence == pytest.approx(want1.confidence, abs=1e-6)
         assert [h.passage.pid for h in a1.passages] == [h.passage.pid for h in want1.passages]
         # the server kept the conversation: the second turn is answered in its context
-        want2 = bot.answer([q1, want1.text, q2])
+        want2 = bot.answer([q1, want1.kept_reply, q2])
         status, got = post(f"{url}/answer", {"session": "s1", "message": q2})
         a2 = answer_from_wire(got["answer"])
         assert status == 200 and (a2.text, a2.evidence) == (want2.text, want2.evidence)
         # the client keeps it: the chat's adapter
         via_chat = HttpPipeline(url).answer([q1, want1.text, q2])
         assert (via_chat.text, via_chat.evidence) == (want2.text, want2.evidence)
+        # a refused turn stays in the session as its question with an empty reply
+        q3, q4 = "What is the capital of France?", "And how long can one ride last?"
+        status, got = post(f"{url}/answer", {"session": "s1", "message": q3})
+        assert status == 200 and not got["answer"]["grounded"]
+        want4 = bot.answer([q1, want1.kept_reply, q2, want2.kept_reply, q3, "", q4])
+        status, got = post(f"{url}/answer", {"session": "s1", "message": q4})
+        assert answer_from_wire(got["answer"]).evidence == want4.evidence
         status, got = post(f"{url}/v1/chat/completions",
                            {"messages": [{"role": "user", "content": q1}]})
         assert status == 200 and got["choices"][0]["message"]["content"] == want1.text

@@ -222,7 +222,8 @@ class Gateway:
                 history = turns
             ans = await self.answer(history)
             if turns is not None:
-                self.sessions.record(session, turns, ans.text)
+                # a refused turn keeps its question with an empty reply, as in the chat
+                self.sessions.record(session, turns, ans.kept_reply)
             return JSONResponse({"reply": ans.text, "session": session,
                                  "answer": answer_to_wire(ans)})
         except (QueryError, ValueError) as exc:
