@@ -209,7 +209,11 @@ def refused_why(answer: Answer) -> str | None:
     absent = answer.extra.get("absent")  # no document names what is asked about
     if absent:
         return f"no document mentions {quoted(absent)}, which the question asks about"
-    if answer.extra.get("repeated"):  # an unsure pick an earlier reply already gave
+    repeated = answer.extra.get("repeated")  # a pick an earlier reply already gave
+    if repeated == "nothing new":
+        return ("the best sentence found is one an earlier reply already gave, and it holds "
+                "none of the words this question newly asks")
+    if repeated:
         return ("the best sentence found is one an earlier reply already gave, and the "
                 "decision was not sure of it")
     return None

@@ -82,8 +82,8 @@ CALIBRATIONS = ("auto", "tuned", "other")
 """``[answer] calibration``: the learned decision's calibration (:class:`Config`)."""
 KIND_CHECKS = ("other", "all", "off")
 """``[answer] kind_check``, ``absent_check`` and ``repeat_check``: where a reply that lacks the
-kind of answer asked for, a question about something no document names, or an unsure reply that
-repeats an earlier one is refused (:class:`Config`)."""
+kind of answer asked for, a question about something no document names, or a reply that repeats
+an earlier one unsure or with nothing of what is newly asked is refused (:class:`Config`)."""
 
 
 def corpus_calibration(calibration: str, fingerprint: str | None, tuned: str | None) -> str:
@@ -300,10 +300,11 @@ class Config:
       that asks whether something is there or on offer is refused when no document names it,
       :func:`re3g.extract.asked_thing.asked_things`: the same three values, "other" by
       default since session 46, when a refused question started to stay in the history),
-      ``repeat_check`` (where a tentative answer, below the learned decision's ``sure`` level,
-      whose quoted sentence an earlier reply of the conversation already gave is refused,
-      :func:`re3g.data.query.said_before`: the same three values, "off" by default: in the
-      chat's own conversations it cost about one right answer per 1.5 refusals, session 43);
+      ``repeat_check`` (where an answer whose quoted sentence an earlier reply of the
+      conversation already gave, :func:`re3g.data.query.said_before`, is refused when it is
+      tentative, below the learned decision's ``sure`` level, or the sentence holds none of
+      the words the turn newly asks, :func:`re3g.data.query.adds_nothing`: the same three
+      values, "other" by default since session 47, ``bench/results/gates-s47.md``);
     - generator: ``generator`` (extractive | seq2seq | llm | http) and ``generator_options``
       (keyword options of ``re3g.generate.make_generator``);
     - code: the code tool's options, a :class:`CodeConfig` (a mapping is accepted).
@@ -361,7 +362,7 @@ class Config:
     calibration: str = "auto"
     kind_check: str = "other"
     absent_check: str = "other"
-    repeat_check: str = "off"
+    repeat_check: str = "other"
     generator: str = "extractive"
     generator_options: dict[str, Any] = field(default_factory=dict)
     code: CodeConfig = field(default_factory=CodeConfig)

@@ -72,9 +72,10 @@ class Decision:
     absent: tuple[str, ...] = field(default=(), repr=False)
     """The words of what the turn asks is there or on offer that no document names, when the
     decision refused for them (:meth:`unnamed`)."""
-    repeated: bool = field(default=False, repr=False)
-    """Whether the decision refused because its unsure pick repeats an earlier reply
-    (:meth:`repeats`)."""
+    repeated: str = field(default="", repr=False)
+    """Why the decision refused a pick that repeats an earlier reply (:meth:`repeats`):
+    "unsure" (the decision was not sure of it) or "nothing new" (the sentence holds none of
+    the words the turn newly asks); "" when it did not."""
 
     @property
     def tentative(self) -> bool:
@@ -103,17 +104,19 @@ class Decision:
         """
         return self._refused(absent=words)
 
-    def repeats(self) -> Decision:
-        """This tentative decision refused because the sentence its reply would quote is one an
-        earlier reply of the conversation already gave (:func:`re3g.data.query.said_before`):
-        the user asked something new and the pipeline has nothing new to say. The confidence is
-        capped as in :meth:`lacking`.
+    def repeats(self, why: str = "unsure") -> Decision:
+        """This decision refused because the sentence its reply would quote is one an earlier
+        reply of the conversation already gave (:func:`re3g.data.query.said_before`), and it
+        was tentative (``why`` "unsure") or the sentence holds none of the words the turn
+        newly asks (``why`` "nothing new", :func:`re3g.data.query.adds_nothing`): the user
+        asked something new and the pipeline has nothing new to say. The confidence is capped
+        as in :meth:`lacking`.
 
         >>> d = Decision(0.35, True, 0.3, sure=0.4).repeats()
         >>> d.grounded, d.confidence, d.repeated
-        (False, 0.2997, True)
+        (False, 0.2997, 'unsure')
         """
-        return self._refused(repeated=True)
+        return self._refused(repeated=why)
 
     def _refused(self, **why: Any) -> Decision:
         """Refused by a check outside the decision, saying ``why`` (one of the reason fields):

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from re3g.config import Config
-from re3g.data.query import build_query, normalize_history, said_before
+from re3g.data.query import adds_nothing, build_query, normalize_history, said_before
 from re3g.data.vocabulary import Vocabulary
 from re3g.data.words import content_stems, cover_share, new_stems, stem_overlap, word_overlap
 from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signals, caution
@@ -561,8 +561,9 @@ class Re3G:
         (:func:`re3g.extract.answer_type.missing_kind`, :meth:`re3g.decide.Decision.lacking`);
         where ``absent_check`` applies, so is a question about something no document names
         (:func:`re3g.extract.asked_thing.asked_things`, :meth:`re3g.decide.Decision.unnamed`);
-        where ``repeat_check`` applies, so is a tentative answer whose top evidence an earlier
-        reply already gave (:func:`re3g.data.query.said_before`,
+        where ``repeat_check`` applies, so is an answer whose top evidence an earlier reply
+        already gave (:func:`re3g.data.query.said_before`) when it is tentative or the sentence
+        holds none of the words the turn newly asks (:func:`re3g.data.query.adds_nothing`,
         :meth:`re3g.decide.Decision.repeats`)."""
         rule = self.rule
         signals = None
@@ -582,9 +583,12 @@ class Re3G:
                            if vocabulary and not vocabulary.names(w, documents))
             if absent:
                 decision = decision.unnamed(absent)
-        if (decision.tentative and evidence and self.checks("repeat_check")
+        if (decision.grounded and evidence and self.checks("repeat_check")
                 and said_before(evidence[0].text, turns[:-1])):
-            decision = decision.repeats()
+            if decision.tentative:
+                decision = decision.repeats("unsure")
+            elif adds_nothing(evidence[0].text, turns):
+                decision = decision.repeats("nothing new")
         return decision, signals
 
     def checks(self, setting: str) -> bool:
@@ -659,7 +663,8 @@ class Re3G:
         if decision.absent:
             extra["absent"] = list(decision.absent)  # refused: no document names what is asked
         if decision.repeated:
-            extra["repeated"] = True  # refused: an unsure pick an earlier reply already gave
+            # refused: a pick an earlier reply already gave ("unsure" or "nothing new")
+            extra["repeated"] = decision.repeated
         if signals is not None:
             extra["signals"] = signals.as_dict()
             extra["calibration"] = self.rule.calibration

@@ -26,6 +26,7 @@ from typing import Any
 
 from re3g.config import QUERY_ROLES, Config
 from re3g.data.passages import span_text
+from re3g.data.words import content_stems, new_stems
 from re3g.errors import QueryError
 from re3g.types import Turn
 
@@ -193,3 +194,31 @@ def said_before(text: str, turns: Sequence[Turn]) -> bool:
     wanted = span_text(text).lower()
     return bool(wanted) and any(
         t.role == "agent" and wanted in span_text(t.utterance or "").lower() for t in turns)
+
+
+_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
+"""A hyphen inside a word ("E-bikes"), dropped to read the word joined as well ("Ebikes")."""
+
+
+def adds_nothing(text: str, turns: Sequence[Turn]) -> bool:
+    """Whether the sentence ``text`` holds none of the content stems that the last turn of
+    ``turns`` newly asks (:func:`re3g.data.words.new_stems` against the earlier user turns):
+    a reply quoting it would say nothing of what the user asks now. False when the turn asks
+    no new word ("So for both of them?"). Hyphenated words of ``text`` count joined too.
+
+    >>> turns, _ = normalize_history(["Cancellation rule?", "Cancel 4 hours before the start.",
+    ...                               "And if I just don't turn up?"])
+    >>> adds_nothing("Cancel 4 hours before the start.", turns)
+    True
+    >>> turns, _ = normalize_history(["Boats on New Year's Day?", "No boats on 1 January or 31 "
+    ...                               "December.", "And on 31 December?"])
+    >>> adds_nothing("No boats on 1 January or 31 December.", turns)
+    False
+    >>> adds_nothing("E-bikes need a removed battery.", normalize_history(["ebike ok?"])[0])
+    False
+    """
+    asked = new_stems(turns[-1].utterance or "",
+                      [t.utterance or "" for t in turns[:-1] if t.role == "user"])
+    if not asked:
+        return False
+    return not asked & (content_stems(text) | content_stems(_HYPHEN.sub("", text)))
