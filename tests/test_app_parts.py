@@ -95,12 +95,19 @@ def test_evidence_panel_and_reply_say_an_unsure_repeat_was_refused():
     from app.session import refusal
 
     answer = _answer(confidence=0.2)
-    answer.grounded, answer.extra = False, {"repeated": True}
+    answer.grounded, answer.extra = False, {"repeated": "unsure"}
     html = evidence_html(answer, False, 0.2, "sample")
     assert "one an earlier reply already gave" in html and "No good evidence" not in html
+    assert "the decision was not sure of it" in html
     assert "Passes &amp; prices" in html and "<mark>" not in html
     assert refusal(answer, "sample").startswith(
         "The closest passages in sample say nothing on that beyond what I already told you")
+    # refused although sure: the sentence holds none of the words the question newly asks
+    answer.extra = {"repeated": "nothing new"}
+    html = evidence_html(answer, False, 0.2, "sample")
+    assert "holds none of the words this question newly asks" in html
+    assert "not sure" not in html
+    assert refusal(answer, "sample").startswith("The closest passages in sample say nothing")
 
 
 class _Fixed:
