@@ -73,14 +73,15 @@ def refusal(answer: Answer, corpus: str) -> str:
     """The reply to a refused turn: that the documents do not give the kind of answer asked
     for, when the pipeline refused for that (``Answer.extra["missing"]``); that no document
     mentions what the turn asks is on offer (``Answer.extra["absent"]``); that the documents
-    say nothing beyond an earlier reply (``Answer.extra["repeated"]``); else
+    say nothing beyond an earlier reply (``Answer.extra["repeated"]``, "unsure" or "nothing
+    new"); else
     :data:`NO_EVIDENCE`.
 
     >>> refusal(Answer("", grounded=False, extra={"missing": "money"}), "sample")[:60]
     'The closest passages in sample do not give a price or amount'
     >>> refusal(Answer("", grounded=False, extra={"absent": ["scooters"]}), "sample")[:54]
     'None of the documents in sample mention "scooters", so'
-    >>> refusal(Answer("", grounded=False, extra={"repeated": True}), "sample")[:58]
+    >>> refusal(Answer("", grounded=False, extra={"repeated": "nothing new"}), "sample")[:58]
     'The closest passages in sample say nothing on that beyond '
     >>> refusal(Answer("", grounded=False), "sample")[:40]
     'I could not find good evidence for that '

@@ -55,10 +55,13 @@ SUITE = ROOT / "data" / "suite"
 # 77.2; other documents 91.1, 75.0, 29.4, 44.1, 0.79, 75.8 (the refusal floors moved to one
 # turn under: 29 and 26). Session 46 ("is there X?" refused when no document names X, on other
 # documents): sample 95.7, 73.9, 37.5, 54.2, 0.85, 77.2; other documents 89.5, 73.4, 44.1, 55.9,
-# 0.82, 74.2 (the refusal floors moved to one turn under: 33 and 41).
+# 0.82, 74.2 (the refusal floors moved to one turn under: 33 and 41). Session 47 (a repeat of an
+# earlier reply refused when unsure or holding nothing newly asked, on other documents): sample
+# 94.6, 73.9, 37.5, 54.2, 0.85, 77.2 (one wrong answer refused: the answered floor moved to one
+# turn under, 93.4); other documents unchanged.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 95.0, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 42.0,
+               {"answered": 93.4, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 42.0,
                 "refused_unanswerable": 33.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
                   {"answered": 89.0, "right": 72.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
