@@ -5,12 +5,16 @@ against them. A corpus with documents removed or changed (the synthetic unanswer
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Set
 from difflib import get_close_matches
 
 from re3g.data.words import content_stems
 from re3g.types import Document
+
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
+"""A hyphenated word of a document ("E-bikes", "Wi-Fi")."""
 
 
 def _same(a: Document | None, b: Document) -> bool:
@@ -25,6 +29,17 @@ def document_stems(doc: Document) -> frozenset[str]:
     ['bike', 'dock', 'rent']
     """
     return content_stems.__wrapped__(f"{doc.title} {doc.text}")  # type: ignore[attr-defined, no-any-return]
+
+
+def compound_stems(doc: Document) -> frozenset[str]:
+    """Stems of a document's hyphenated words read joined (title and text): the things it names
+    by a hyphenated word, as :meth:`Vocabulary.names` looks them up.
+
+    >>> sorted(compound_stems(Document("d", "E-bikes", "Sugar-free, sugar and free Wi-Fi.")))
+    ['ebik', 'sugarfre', 'wifi']
+    """
+    return frozenset(s for m in _HYPHENATED.finditer(f"{doc.title} {doc.text}")
+                     for s in content_stems(m.group(0).replace("-", "")))
 
 
 class Vocabulary:
@@ -47,6 +62,7 @@ class Vocabulary:
         self.documents = documents
         self._stems = {doc_id: document_stems(doc) for doc_id, doc in documents.items()}
         self.counts = Counter(s for stems in self._stems.values() for s in stems)
+        self._compounds: frozenset[str] | None = None  # the corpus's, built on first use
 
     def __bool__(self) -> bool:
         return bool(self.documents)
@@ -86,7 +102,16 @@ class Vocabulary:
         >>> v = Vocabulary({"a": Document("a", "Pool", "The swimming pool opens at 7.")})
         >>> v.names("pools"), v.names("swiming"), v.names("gym")
         (True, True, False)
+
+        A hyphenated ``word`` is one thing: named only where a document holds it hyphenated
+        or joined, not where it holds its parts apart.
+
+        >>> v = Vocabulary({"a": Document("a", "Bikes", "Our bikes are sugar free. E-cargo.")})
+        >>> v.names("e-bikes"), v.names("sugar-free"), v.names("e-cargo"), v.names("ecargo")
+        (False, False, True, True)
         """
+        if "-" in word:
+            return self._names_compound(word, documents)
         stems = content_stems(word)
         if not stems or not self.missing(stems, documents):
             return True
@@ -96,6 +121,22 @@ class Vocabulary:
             held = set().union(*(self._stems[d] if _same(self.documents.get(d), doc)
                                  else document_stems(doc) for d, doc in documents.items()))
         return all(get_close_matches(s, held, n=1, cutoff=NEAR_SPELLING) for s in stems)
+
+    def _names_compound(self, word: str, documents: Mapping[str, Document] | None) -> bool:
+        """:meth:`names` for a hyphenated ``word``: its joined stem is a document's joined
+        hyphenated word or a plain word of it."""
+        joined = content_stems(word.replace("-", ""))
+        if not joined:
+            return True
+        if documents is None or documents is self.documents:
+            if self._compounds is None:
+                self._compounds = frozenset().union(*map(compound_stems,
+                                                         self.documents.values()))
+            return joined <= (self._compounds | self.counts.keys())
+        held: set[str] = set()
+        for doc in documents.values():
+            held |= compound_stems(doc) | document_stems(doc)
+        return joined <= held
 
 
 NEAR_SPELLING = 0.8

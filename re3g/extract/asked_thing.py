@@ -27,6 +27,8 @@ the run, so it was not on by default then. With the refused question kept in the
     ['lockers']
     >>> asked_things("How much is a day pass?")
     []
+    >>> asked_things("Do you have e-bikes?"), asked_things("do you do sugar-free cakes")
+    (['e-bikes'], ['sugar-free', 'cakes'])
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ _NAME_END = re.compile(r"\b(?:for|to|in|at|on|from|with|by|of|if|when|so|because
 """Where the name of the thing asked about ends: a preposition, a conjunction or the clause's
 end ("lockers | in the library")."""
 
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+"""A word of the name; a hyphenated word stays whole ("e-bikes", "sugar-free"): one thing, which
+:meth:`re3g.data.vocabulary.Vocabulary.names` looks for hyphenated or joined."""
 
 _NOT_A_THING = frozenset({"my", "our", "your", "his", "her", "their", "idea", "ideas", "chance",
                           "way", "luck", "news", "update", "point", "reason"})
