@@ -26,6 +26,8 @@ from re3g.types import Document
     ("How much is the sauna?", []),           # asks a price, not whether there is one
     ("When does the pool open?", []),
     ("What can go in the green bin?", []),
+    ("Do you have e-bikes?", ["e-bikes"]),                     # one hyphenated thing
+    ("do you do sugar-free cakes", ["sugar-free", "cakes"]),
 ])
 def test_asked_things(question: str, things: list[str]) -> None:
     assert asked_things(question) == things
@@ -40,6 +42,19 @@ def test_names_reads_misspellings_and_a_changed_corpus() -> None:
     # the corpus without document "a" (a synthetic unanswerable turn) no longer names it
     assert not v.names("sauna", {"b": docs["b"]})
     assert v.names("cheques", {"b": docs["b"]})
+
+
+def test_a_hyphenated_name_is_named_only_as_one_word() -> None:
+    """"e-bikes" is not named by a page about bikes, nor "sugar-free" by one that says sugar
+    and free apart; a page that holds the word hyphenated or joined names it, in the corpus or
+    in the documents given instead."""
+    docs = {"a": Document("a", "Bikes", "Our bikes are free, and sugar is sold at the cafe."),
+            "b": Document("b", "Cargo", "E-cargo bikes and Wi-Fi on request.")}
+    v = Vocabulary(docs)
+    assert not v.names("e-bikes") and not v.names("sugar-free")
+    assert v.names("e-cargo") and v.names("wi-fi") and v.names("bikes")
+    assert not v.names("e-cargo", {"a": docs["a"]})  # without document "b"
+    assert v.names("free-bikes", {"c": Document("c", "Free", "Our freebikes are here.")})
 
 
 def test_absent_check_setting_is_checked() -> None:
@@ -70,5 +85,7 @@ def test_a_question_about_something_no_document_names_is_refused_when_the_check_
     assert answer.evidence  # the closest sentence is still shown
     named = bot.answer("Is there a day pass?")
     assert named.grounded and "absent" not in named.extra
+    # a hyphenated name is one thing: no document names e-bikes, though many name bikes
+    assert bot.answer("Do you have e-bikes?").extra.get("absent") == ["e-bikes"]
     assert not Re3G(Config(calibration="tuned", absent_check="other")).checks("absent_check")
     assert Re3G(Config(calibration="tuned", absent_check="all")).checks("absent_check")
