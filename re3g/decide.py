@@ -28,7 +28,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from re3g.config import corpus_calibration
 from re3g.errors import ModelError
@@ -104,7 +104,7 @@ class Decision:
         """
         return self._refused(absent=words)
 
-    def repeats(self, why: str = "unsure") -> Decision:
+    def repeats(self, why: Literal["unsure", "nothing new"] = "unsure") -> Decision:
         """This decision refused because the sentence its reply would quote is one an earlier
         reply of the conversation already gave (:func:`re3g.data.query.said_before`), and it
         was tentative (``why`` "unsure") or the sentence holds none of the words the turn

@@ -26,7 +26,7 @@ from typing import Any
 
 from re3g.config import QUERY_ROLES, Config
 from re3g.data.passages import span_text
-from re3g.data.words import content_stems, new_stems
+from re3g.data.words import content_stems, joined_stems, new_stems
 from re3g.errors import QueryError
 from re3g.types import Turn
 
@@ -196,10 +196,6 @@ def said_before(text: str, turns: Sequence[Turn]) -> bool:
         t.role == "agent" and wanted in span_text(t.utterance or "").lower() for t in turns)
 
 
-_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
-"""A hyphen inside a word ("E-bikes"), dropped to read the word joined as well ("Ebikes")."""
-
-
 def adds_nothing(text: str, turns: Sequence[Turn]) -> bool:
     """Whether the sentence ``text`` holds none of the content stems that the last turn of
     ``turns`` newly asks (:func:`re3g.data.words.new_stems` against the earlier user turns):
@@ -221,4 +217,4 @@ def adds_nothing(text: str, turns: Sequence[Turn]) -> bool:
                       [t.utterance or "" for t in turns[:-1] if t.role == "user"])
     if not asked:
         return False
-    return not asked & (content_stems(text) | content_stems(_HYPHEN.sub("", text)))
+    return not asked & (content_stems(text) | joined_stems(text))

@@ -5,16 +5,12 @@ against them. A corpus with documents removed or changed (the synthetic unanswer
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Set
 from difflib import get_close_matches
 
-from re3g.data.words import content_stems
+from re3g.data.words import content_stems, joined_stems
 from re3g.types import Document
-
-_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
-"""A hyphenated word of a document ("E-bikes", "Wi-Fi")."""
 
 
 def _same(a: Document | None, b: Document) -> bool:
@@ -38,8 +34,7 @@ def compound_stems(doc: Document) -> frozenset[str]:
     >>> sorted(compound_stems(Document("d", "E-bikes", "Sugar-free, sugar and free Wi-Fi.")))
     ['ebik', 'sugarfre', 'wifi']
     """
-    return frozenset(s for m in _HYPHENATED.finditer(f"{doc.title} {doc.text}")
-                     for s in content_stems(m.group(0).replace("-", "")))
+    return joined_stems(f"{doc.title} {doc.text}")
 
 
 class Vocabulary:
@@ -115,11 +110,7 @@ class Vocabulary:
         stems = content_stems(word)
         if not stems or not self.missing(stems, documents):
             return True
-        if documents is None or documents is self.documents:
-            held: Collection[str] = self.counts.keys()  # every stem some document holds
-        else:
-            held = set().union(*(self._stems[d] if _same(self.documents.get(d), doc)
-                                 else document_stems(doc) for d, doc in documents.items()))
+        held = self._held(documents)
         return all(get_close_matches(s, held, n=1, cutoff=NEAR_SPELLING) for s in stems)
 
     def _names_compound(self, word: str, documents: Mapping[str, Document] | None) -> bool:
@@ -132,11 +123,19 @@ class Vocabulary:
             if self._compounds is None:
                 self._compounds = frozenset().union(*map(compound_stems,
                                                          self.documents.values()))
-            return joined <= (self._compounds | self.counts.keys())
-        held: set[str] = set()
-        for doc in documents.values():
-            held |= compound_stems(doc) | document_stems(doc)
-        return joined <= held
+            compounds: Collection[str] = self._compounds
+        else:
+            compounds = set().union(*map(compound_stems, documents.values()))
+        held = self._held(documents)
+        return all(s in compounds or s in held for s in joined)
+
+    def _held(self, documents: Mapping[str, Document] | None) -> Collection[str]:
+        """Every stem some document holds: of the corpus, or of ``documents`` when given (the
+        corpus's own documents read again cost no stemming)."""
+        if documents is None or documents is self.documents:
+            return self.counts.keys()
+        return set().union(*(self._stems[d] if _same(self.documents.get(d), doc)
+                             else document_stems(doc) for d, doc in documents.items()))
 
 
 NEAR_SPELLING = 0.8

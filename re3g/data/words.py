@@ -82,6 +82,21 @@ def content_stems(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if w not in stop)
 
 
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
+"""A hyphenated word ("E-bikes", "Wi-Fi")."""
+
+
+def joined_stems(text: str) -> frozenset[str]:
+    """Stems of the hyphenated words of ``text`` read joined: what it names by a hyphenated
+    word ("E-bikes" -> "ebik"), which a user may write joined, or look up as one thing.
+
+    >>> sorted(joined_stems("Sugar-free, sugar and free Wi-Fi."))
+    ['sugarfre', 'wifi']
+    """
+    return frozenset(s for m in _HYPHENATED.finditer(text)
+                     for s in content_stems(m.group(0).replace("-", "")))
+
+
 def stem_overlap(question: str, text: str) -> float:
     """Share of the question's content stems found in ``text`` (0 when it has none).
 
