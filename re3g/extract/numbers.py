@@ -45,10 +45,11 @@ _AND_BELOW = re.compile(_NUM + r"\s+(?:\w+\s+)?(?:and|or)\s+(?:under|below|less|
                         re.I)
 _AND_ABOVE = re.compile(_NUM + r"(?:\+|\s+(?:\w+\s+)?(?:and|or)\s+(?:over|above|more|older|"
                         r"upwards|up)\b)", re.I)
+# "one" is left out: "this one", "no one", "an evening one" name no quantity
 _WORDS = {w: str(i) for i, w in enumerate((
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen", "twenty"))}
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "twenty"), start=2)}
 _WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
                "eighty": "80", "ninety": "90", "hundred": "100"})
 _WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.I)
@@ -57,7 +58,7 @@ _STRICT = ("under", "below", "less than", "fewer than", "younger than", "over", 
 
 
 def digits(text: str) -> str:
-    """``text`` with the numbers from zero to twenty and the tens written as digits.
+    """``text`` with the numbers from two to twenty and the tens written as digits.
 
     >>> digits("Lead-rein lessons are for children aged four to seven.")
     'Lead-rein lessons are for children aged 4 to 7.'
