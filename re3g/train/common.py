@@ -64,9 +64,8 @@ FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json"),
 (``bench/results/gates-s43.md``); ``fresh2`` (written in session 43) by session 46's gate R2
 (``bench/results/gates-s46.md``); ``fresh3`` (written in session 47) by session 47's gate P2
 (``bench/results/gates-s47.md``); ``fresh4`` (written in session 48) by session 48's gate N
-(``bench/results/gates-s48.md``); ``fresh5`` (written in session 48) has been read by nothing
-yet and is kept for one future gate's independent check. ``fresh6`` (written in session 48) has
-been read by nothing yet either and is kept likewise for a future gate's independent check."""
+(``bench/results/gates-s48.md``); ``fresh5`` (written in session 48) by session 48's gate J;
+``fresh6`` (written in session 48) by session 48's gate N'."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
