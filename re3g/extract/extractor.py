@@ -642,14 +642,17 @@ class SpanExtractor(LoadedModel):
                                                       for sp in run)
                 if kind and any(holds_type(kind, sp.text) for sp in run):
                     bonus += w["type_weight"]
-                if numbers and any(takes_in(numbers, sp.text) for sp in run):
-                    bonus += w["number_weight"]
-                judge = 0.0
+                # the judge's part and the number term's move the pick but are left out of
+                # what the sureness model reads (:meth:`pick_features`): a ranged sentence
+                # is no surer an answer
+                unread = 0.0
                 if judged and w["judge_weight"]:
-                    judge = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
-                                                    for sp in run)
-                scored.append((w["reader_weight"] * s + prior + bonus + judge - length,
-                               s - r.null, p, run, judge))
+                    unread = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
+                                                     for sp in run)
+                if numbers and any(takes_in(numbers, sp.text) for sp in run):
+                    unread += w["number_weight"]
+                scored.append((w["reader_weight"] * s + prior + bonus + unread - length,
+                               s - r.null, p, run, unread))
         scored.sort(key=lambda x: -x[0])
         # the sureness reads the runner-up too, so at least two picks are kept for it
         rate = self.sureness is not None or features is not None
@@ -690,12 +693,12 @@ class SpanExtractor(LoadedModel):
                       readings: Sequence[Any], text: str, current: str,
                       cosines: dict[tuple[str, str], float] | None) -> dict[str, float]:
         """:func:`re3g.extract.sureness.pick_features` of the top pick among ``picks``
-        (score, reader margin, passage, spans, the judge's part of the score; best first,
-        not overlapping), ``text`` being its evidence text. The range scores it reads leave
-        out the judge's part: the judge decides which sentence is picked, but its log-odds
-        would shift every score and gap the sureness model reads (fitted on readers without
-        a judge), and a pick the judge favours looked surer than it is on questions the
-        documents do not answer (docs/answerability.md, session 38)."""
+        (score, reader margin, passage, spans, the judge's and the number term's part of the
+        score; best first, not overlapping), ``text`` being its evidence text. The range
+        scores it reads leave out that part: the judge decides which sentence is picked, but
+        its log-odds would shift every score and gap the sureness model reads (fitted on
+        readers without a judge), and a pick the judge favours looked surer than it is on
+        questions the documents do not answer (docs/answerability.md, session 38)."""
         from re3g.data.words import stem_overlap
 
         def cos(pick: tuple[float, float, Any, list[Span], float]) -> float:
