@@ -57,14 +57,16 @@ FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json"),
               "fresh2": ("data/fresh2/documents", "data/fresh2/dialogues.json"),
               "fresh3": ("data/fresh3/documents", "data/fresh3/dialogues.json"),
               "fresh4": ("data/fresh4/documents", "data/fresh4/dialogues.json"),
-              "fresh5": ("data/fresh5/documents", "data/fresh5/dialogues.json")}
+              "fresh5": ("data/fresh5/documents", "data/fresh5/dialogues.json"),
+              "fresh6": ("data/fresh6/documents", "data/fresh6/dialogues.json")}
 """Written sets kept for a gate's independent check: they neither train nor choose.
 ``fresh1`` (written in session 42) has been read once, by session 43's gate
 (``bench/results/gates-s43.md``); ``fresh2`` (written in session 43) by session 46's gate R2
 (``bench/results/gates-s46.md``); ``fresh3`` (written in session 47) by session 47's gate P2
-(``bench/results/gates-s47.md``); ``fresh4`` (written in session 48) has been read by nothing
-yet and is kept for one future gate's independent check; ``fresh5`` (written in session 48)
-has been read by nothing yet either and is kept for another future gate's independent check."""
+(``bench/results/gates-s47.md``); ``fresh4`` (written in session 48) by session 48's gate N
+(``bench/results/gates-s48.md``); ``fresh5`` (written in session 48) has been read by nothing
+yet and is kept for one future gate's independent check. ``fresh6`` (written in session 48) has
+been read by nothing yet either and is kept likewise for a future gate's independent check."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
