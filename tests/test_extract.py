@@ -375,9 +375,11 @@ def test_span_vectors_of_another_encoder_are_not_used(tmp_path: Path) -> None:
     assert SpanExtractor("qa", None, {"settings": {}}).prime_from_index(tmp_path) == 0
 
 
-def key_picks(folder: Path, markdown: str, question: str) -> tuple[str, str]:
+def key_picks(folder: Path, markdown: str, question: str, term: str = "key_weight",
+              value: float = 4.0) -> tuple[str, str]:
     """The shipped reader's top evidence for ``question`` over one document written into
-    ``folder``: without the key bonus, then with ``key_weight`` 4 (its shipped value)."""
+    ``folder``: with the range term ``term`` at 0, then at ``value`` (``key_weight``: 4, its
+    shipped value)."""
     from re3g.data.ingest import load_directory
     from re3g.data.passages import split_corpus
     from re3g.extract import SpanExtractor
@@ -389,8 +391,9 @@ def key_picks(folder: Path, markdown: str, question: str) -> tuple[str, str]:
     ex = SpanExtractor.load()
     readings = ex.read(question, hits, docs)
     picks = []
-    for weight in (0.0, 4.0):
-        ex.key_weight, ex.unsure = weight, {**ex.unsure, "key_weight": weight}
+    for weight in (0.0, value):
+        setattr(ex, term, weight)
+        ex.unsure = {**ex.unsure, term: weight}
         picks.append(ex.select_ranges(readings, hits, docs, 1, None, question)[0].text)
     return picks[0], picks[1]
 
@@ -424,11 +427,29 @@ def test_key_weight_also_points_the_reader_at_the_labelled_item_the_user_names(
     assert steered.startswith("E2: the appliance has overheated.")
 
 
+def test_number_weight_points_the_reader_at_the_row_whose_range_takes_in_the_number(
+        tmp_path: Path) -> None:
+    """A user compares a number rather than repeating it ("for about 15 people" and the row
+    "Serves: 14 to 18"): neither the reader nor the user's words point at that row, and
+    ``number_weight`` (4 on other documents, session 48) adds score to a range whose sentence
+    holds a range or bound the number falls in (``re3g.extract.numbers``)."""
+    page = ("# Celebration cakes\n\nEvery cake is baked to order in our own kitchen.\n\n"
+            "| Cake | Serves | Sponge | Fruit cake |\n|---|---|---|---|\n"
+            "| 6 inch round | 8 to 10 | 35 pounds | 45 pounds |\n"
+            "| 8 inch round | 14 to 18 | 50 pounds | 62 pounds |\n"
+            "| 10 inch round | 24 to 30 | 70 pounds | 85 pounds |\n")
+    for question, row in [("how much is a sponge cake for about 15 people?", "Cake: 8 inch"),
+                          ("and for 28 of us?", "Cake: 10 inch")]:
+        alone, steered = key_picks(tmp_path, page, question, "number_weight", 4.0)
+        assert steered.startswith(row), (question, alone, steered)
+
+
 def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
                                                                 tmp_path: Path) -> None:
     """A reader may carry range settings for documents it was not tuned on (chosen on the
     written development sets alone, ``select_reader --other``; the shipped reader has only
-    the question settings of session 33 and the judge's weight of session 37): a pipeline
+    the question settings of session 33, the judge's weight of session 37 and the number
+    term of session 48): a pipeline
     over any corpus but doc2dial (the sample corpus here) uses them, doc2dial keeps the
     reader's own, and
     ``[answer] calibration`` forces either, as it does for the learned decision. A typo under
@@ -441,13 +462,16 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
 
     shipped = ROOT / "models" / "extractor-qa"
     # the shipped reader's range settings for other documents are its own plus the sentence
-    # judge's weight (session 37, models/judge-written), in both regimes
+    # judge's weight (session 37, models/judge-written) and the number term (session 48),
+    # in both regimes
     ex = SpanExtractor.load(shipped)
     own = json.loads((shipped / "manifest.json").read_text())["settings"]
-    assert set(ex.other) & {*RANGE_SETTINGS, "unsure"} == {"judge_weight", "unsure"}
+    assert set(ex.other) & {*RANGE_SETTINGS, "unsure"} == {"judge_weight", "number_weight",
+                                                           "unsure"}
     assert ex.other["judge_weight"] == 1.0 and ex.judge is not None and not ex.judge_weight
+    assert ex.other["number_weight"] == 4.0 and not ex.number_weight
     assert ex.other["unsure_margin"] == own["unsure_margin"]
-    assert ex.other["unsure"] == {**own["unsure"], "judge_weight": 1.0}
+    assert ex.other["unsure"] == {**own["unsure"], "judge_weight": 1.0, "number_weight": 4.0}
 
     def reader(other: dict) -> Path:  # the shipped reader's files, ``other`` in its manifest
         out = tmp_path / f"reader{len(list(tmp_path.iterdir()))}"

@@ -32,7 +32,7 @@ from re3g.types import Document, Evidence, Hit, Span, Turn
 TRAIN_CMD = "re3g train extractor --profile full"
 RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", "snap_ratio",
                   "span_penalty", "overlap_weight", "cosine_weight", "reader_weight",
-                  "judge_weight", "key_weight", "type_weight")
+                  "judge_weight", "key_weight", "type_weight", "number_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
 OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure", "query_roles",
@@ -101,6 +101,11 @@ class SpanExtractor(LoadedModel):
         # and the range holds one; a sentence that shares the question's words but holds no
         # amount rarely answers "how much"
         self.type_weight = float(st.get("type_weight", 0.0))
+        # start/end readers: score added when the user's last turn gives a number and the
+        # range holds a range or bound it falls in ("for 15 people" and "Serves: 14 to 18":
+        # re3g.extract.numbers); the user compares the number rather than repeating it, so
+        # neither the words nor the reader point at that row
+        self.number_weight = float(st.get("number_weight", 0.0))
         # start/end readers: when the reader's margin (best range minus "no answer") on the
         # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
         # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
@@ -584,18 +589,22 @@ class SpanExtractor(LoadedModel):
         ``judge_weight`` x the sentence judge's best logit over the range's spans (``judged``,
         :meth:`judged`), plus ``type_weight`` when ``current`` asks for a kind of answer
         (money, a time, a duration, a number) and one of the range's spans holds one
-        (:mod:`re3g.extract.answer_type`); the best ranges, snapped to document spans and not
+        (:mod:`re3g.extract.answer_type`), plus ``number_weight`` when one of the range's spans
+        holds a range or bound that a number of ``current`` falls in
+        (:func:`re3g.extract.numbers.takes_in`); the best ranges, snapped to document spans and not
         overlapping, become the evidence. With a ``sureness`` model in the manifest the top
         evidence gets its :attr:`re3g.types.Evidence.sure`; a ``features`` dict receives what
         that model reads (:meth:`pick_features`), for fitting it."""
         from re3g.data.words import content_stems, key_share
         from re3g.extract.answer_type import asked_type, holds_type
+        from re3g.extract.numbers import asked_numbers, takes_in
 
         w = self.weights(readings)
         readings = readings[:max(1, int(w["n_passages"]))]
         asked = (content_stems(current)
                  if current and (w["overlap_weight"] or w["key_weight"]) else frozenset())
         kind = asked_type(current) if current and w["type_weight"] else None
+        numbers = asked_numbers(current) if current and w["number_weight"] else ()
         if cosines is None and current and w["cosine_weight"]:
             cosines = self.span_cosines(current, [r.passage for r in readings], documents)
         scored = []
@@ -633,12 +642,17 @@ class SpanExtractor(LoadedModel):
                                                       for sp in run)
                 if kind and any(holds_type(kind, sp.text) for sp in run):
                     bonus += w["type_weight"]
-                judge = 0.0
+                # the judge's part and the number term's move the pick but are left out of
+                # what the sureness model reads (:meth:`pick_features`): a ranged sentence
+                # is no surer an answer
+                unread = 0.0
                 if judged and w["judge_weight"]:
-                    judge = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
-                                                    for sp in run)
-                scored.append((w["reader_weight"] * s + prior + bonus + judge - length,
-                               s - r.null, p, run, judge))
+                    unread = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
+                                                     for sp in run)
+                if numbers and any(takes_in(numbers, sp.text) for sp in run):
+                    unread += w["number_weight"]
+                scored.append((w["reader_weight"] * s + prior + bonus + unread - length,
+                               s - r.null, p, run, unread))
         scored.sort(key=lambda x: -x[0])
         # the sureness reads the runner-up too, so at least two picks are kept for it
         rate = self.sureness is not None or features is not None
@@ -679,12 +693,12 @@ class SpanExtractor(LoadedModel):
                       readings: Sequence[Any], text: str, current: str,
                       cosines: dict[tuple[str, str], float] | None) -> dict[str, float]:
         """:func:`re3g.extract.sureness.pick_features` of the top pick among ``picks``
-        (score, reader margin, passage, spans, the judge's part of the score; best first,
-        not overlapping), ``text`` being its evidence text. The range scores it reads leave
-        out the judge's part: the judge decides which sentence is picked, but its log-odds
-        would shift every score and gap the sureness model reads (fitted on readers without
-        a judge), and a pick the judge favours looked surer than it is on questions the
-        documents do not answer (docs/answerability.md, session 38)."""
+        (score, reader margin, passage, spans, the judge's and the number term's part of the
+        score; best first, not overlapping), ``text`` being its evidence text. The range
+        scores it reads leave out that part: the judge decides which sentence is picked, but
+        its log-odds would shift every score and gap the sureness model reads (fitted on
+        readers without a judge), and a pick the judge favours looked surer than it is on
+        questions the documents do not answer (docs/answerability.md, session 38)."""
         from re3g.data.words import stem_overlap
 
         def cos(pick: tuple[float, float, Any, list[Span], float]) -> float:
