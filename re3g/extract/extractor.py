@@ -605,6 +605,14 @@ class SpanExtractor(LoadedModel):
                  if current and (w["overlap_weight"] or w["key_weight"]) else frozenset())
         kind = asked_type(current) if current and w["type_weight"] else None
         numbers = asked_numbers(current) if current and w["number_weight"] else ()
+        fitting: dict[tuple[str, str], bool] = {}  # ranges overlap: each span read once
+
+        def fits(doc_id: str, sp: Span) -> bool:
+            key = (doc_id, sp.id)
+            if key not in fitting:
+                fitting[key] = takes_in(numbers, sp.text)
+            return fitting[key]
+
         if cosines is None and current and w["cosine_weight"]:
             cosines = self.span_cosines(current, [r.passage for r in readings], documents)
         scored = []
@@ -649,7 +657,7 @@ class SpanExtractor(LoadedModel):
                 if judged and w["judge_weight"]:
                     unread = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
                                                      for sp in run)
-                if numbers and any(takes_in(numbers, sp.text) for sp in run):
+                if numbers and any(fits(p.doc_id, sp) for sp in run):
                     unread += w["number_weight"]
                 scored.append((w["reader_weight"] * s + prior + bonus + unread - length,
                                s - r.null, p, run, unread))

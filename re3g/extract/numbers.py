@@ -35,7 +35,7 @@ _NUM = r"(?<![\d:.,])(\d+(?:\.\d+)?)(?![\d:]|\.\d)"
 _CLOCK = re.compile(r"\d(?:\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|[:.]\d\d\s?(?:am|pm)(?!\w))", re.I)
 _ASKED = re.compile(_NUM + r"(?!\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w))(?!st|nd|rd|th)", re.I)
 _INTERVAL = re.compile(_NUM + r"\s*(?:-|–|—|to|and)\s*" + _NUM, re.I)
-_BETWEEN = re.compile(r"\bbetween\s+" + _NUM + r"\s+and\s+" + _NUM, re.I)
+"""An interval: "14 to 18", "7-9", "Years 12 and 13" (and so "between 15 and 30")."""
 _BELOW = re.compile(r"\b(under|below|less than|fewer than|younger than|up to|no more than|"
                     r"not more than|at most|maximum of|a maximum of|max\.?)\s+(?:the age of\s+)?"
                     + _NUM, re.I)
@@ -81,9 +81,9 @@ def asked_numbers(text: str) -> tuple[float, ...]:
 def takes_in(numbers: Sequence[float], text: str) -> bool:
     """Whether ``text`` holds a range or a bound that one of ``numbers`` falls in: an
     interval ("14 to 18", "7-9", "between 15 and 30", "Years 12 and 13", "four to seven"; its
-    ends in order),
-    an upper bound ("under 12", "up to 5 miles", "10 or under") or a lower one ("more than 3
-    miles", "16 and over", "65+"). "under" and "over" and their like leave the bound out.
+    ends in order), an upper bound ("under 12", "up to 5 miles", "10 or under") or a lower one
+    ("more than 3 miles", "16 and over", "65+"). "under" and "over" and their like leave the
+    bound out.
 
     >>> takes_in([8], "Juniors aged 12 to 17 may play alone."), takes_in([13], "aged 12-17")
     (False, True)
@@ -97,7 +97,7 @@ def takes_in(numbers: Sequence[float], text: str) -> bool:
     if not numbers or not text:
         return False
     text = digits(text)
-    for m in (*_INTERVAL.finditer(text), *_BETWEEN.finditer(text)):
+    for m in _INTERVAL.finditer(text):
         lo, hi = float(m.group(1)), float(m.group(2))
         if lo < hi and any(lo <= n <= hi for n in numbers):
             return True
