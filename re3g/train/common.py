@@ -58,7 +58,8 @@ FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json"),
               "fresh3": ("data/fresh3/documents", "data/fresh3/dialogues.json"),
               "fresh4": ("data/fresh4/documents", "data/fresh4/dialogues.json"),
               "fresh5": ("data/fresh5/documents", "data/fresh5/dialogues.json"),
-              "fresh6": ("data/fresh6/documents", "data/fresh6/dialogues.json")}
+              "fresh6": ("data/fresh6/documents", "data/fresh6/dialogues.json"),
+              "fresh7": ("data/fresh7/documents", "data/fresh7/dialogues.json")}
 """Written sets kept for a gate's independent check: they neither train nor choose.
 ``fresh1`` (written in session 42) has been read once, by session 43's gate
 (``bench/results/gates-s43.md``); ``fresh2`` (written in session 43) by session 46's gate R2
