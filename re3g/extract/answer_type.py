@@ -106,8 +106,47 @@ def asked_type(question: str) -> str | None:
     return None
 
 
+_JUDGEMENT = re.compile(
+    r"\bworth (?:it|the|a|getting|paying|\w+ing)\b"
+    r"|\b(?:is|was|would|will) (?:it |that |this |a |an |the )?(?:\w+ )?(?:even |really )?"
+    r"worth\b(?!\s*[\d$€£])"
+    r"|\bwould (?:it|that|he|she|they|we|i|you|the \w+) (?:be )?(?:better|enjoy|get on better)\b"
+    r"|\bbetter off\b|\bis (?:it |that |this )?better (?:to|if|for)\b|\bor better\b"
+    r"|\b(?:would|do|could|can|will) you (?:recommend|suggest|advise)\b"
+    r"|\byou(?:'d| would)? recommend\b"
+    r"|^(?!.*\bhow long\b).*\b(?:is|are) (?:it|that|this|they|he|she|the \w+|a \w+) "
+    r"(?:\w+ )?(?:any )?good for\b|\bany good\b"
+    r"|\bwhich\b.*\b(?:is|are|works?|would be) best\b|\bwhat(?:'s| is) best\b"
+    r"|\bstand a chance\b|\bdangerous\b|\bis (?:it |that |this )?safe for\b", re.I)
+"""A question that asks for a judgement: whether something is worth it, better, best, good
+for someone, safe or dangerous, or what the pipeline would recommend."""
+
+JUDGES = re.compile(
+    r"\b(?:recommend\w*|suggest\w*|advis\w*|best|better|ideal\w*|worth\w*|suit\w*|"
+    r"good for|great for|perfect for|popular|safe\w*|danger\w*|risk\w*|should|prefer\w*|"
+    r"not for)\b", re.I)
+"""A sentence that states a judgement (a recommendation, what suits whom, what is safe)."""
+
+
+def asks_judgement(question: str) -> bool:
+    """Whether ``question`` asks for a judgement rather than a fact ("is it worth it?",
+    "would you recommend ...?", "which one is best for me?", "is it dangerous for him?").
+    Help pages state facts; they rarely judge for the reader, and a sentence that judges
+    nothing does not answer such a question however many of its words it shares.
+
+    >>> asks_judgement("is excess cover worth it for 3 days"), asks_judgement(
+    ...     "Would you recommend visiting on a weekday?")
+    (True, True)
+    >>> asks_judgement("My ring alone is worth 3,200 though."), asks_judgement(
+    ...     "how long is the voucher good for"), asks_judgement("which plan has the best upload")
+    (False, False, False)
+    """
+    return bool(_JUDGEMENT.search(question))
+
+
 KIND_NAMES = {"money": "a price or amount", "time": "a date or time", "duration": "how long",
-              "frequency": "how often", "number": "a number"}
+              "frequency": "how often", "number": "a number",
+              "judgement": "a recommendation or judgement"}
 """What each kind is called in a reply that says the documents do not give it."""
 
 ALSO_HOLDS = {"time": ("duration",), "frequency": ("number",)}
@@ -160,10 +199,22 @@ def missing_kind(question: str, text: str) -> str | None:
     True
     >>> missing_kind("Can I fish, and what does it cost?", "Fishing needs a day ticket.") is None
     True
+
+    A question that asks for a judgement (:func:`asks_judgement`) and no other kind wants a
+    sentence that states one:
+
+    >>> missing_kind("Is the day ticket worth it?", "A day ticket costs 6 pounds.")
+    'judgement'
+    >>> missing_kind("Which rod is best for a beginner?", "We recommend the 9-foot rod.") is None
+    True
     """
+    kind = asked_type(question)
+    if kind is None:
+        # a judgement asked (in one clause or in "is it worth it, or should I ...") and none
+        # stated (:func:`asks_judgement`)
+        return "judgement" if asks_judgement(question) and not JUDGES.search(text) else None
     if asks(question) > 1:  # two things asked: the sentence may answer the other one
         return None
-    kind = asked_type(question)
     if kind is None or holds_type(kind, text) or (kind == "money"
                                                    and gives_quantity(question, text)):
         return None
