@@ -131,9 +131,41 @@ def test_type_weight_steers_the_reader_to_the_sentence_that_holds_the_date(
     ("how much does it weigh", "The machine weighs 6.5 kg.", None),
     ("how much does it weigh", "The machine has a non-stick pan.", "number"),
     ("how much power does it use", "It uses 550 watts while baking.", None),
+    # a judgement asked for wants a sentence that states one (session 49)
+    ("is excess cover worth it for 3 days", "Vehicle group: Van; Excess with basic cover: "
+     "2,000 pounds", "judgement"),
+    ("Is it worth repairing a three-year-old phone, or should I buy a new one?",
+     "Phones not collected within 90 days of the repair may be sold.", "judgement"),
+    ("which room you recommend for first-timers", "We suggest The Lighthouse Keeper for "
+     "first-timers and families.", None),
+    ("I'm coeliac, is the gluten free loaf safe for me", "The gluten free loaf is baked in "
+     "the same kitchen as wheat bread, so it is not suitable for coeliacs.", None),
+    ("is the hotel good for families", "Breakfast is served in the Harbour Room.", "judgement"),
 ])
 def test_missing_kind(question: str, text: str, missing: str | None) -> None:
     assert missing_kind(question, text) == missing
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("which authenticator app is best", True),
+    ("so is a season ticket even worth it", True),
+    ("Would it be better to keep her at home for the whole day?", True),
+    ("Would you recommend visiting on a weekday to avoid the crowds?", True),
+    ("Half of us have never done one. Would we stand a chance?", True),
+    ("Is a second-hand mattress from you likely to be any good for my back?", True),
+    ("my husband never skate in his life. is dangerous for him?", True),
+    ("All things considered, would she be better off just taking taxis?", True),
+    # facts, not judgements
+    ("My engagement ring alone is worth 3,200 though.", False),
+    ("how long is the voucher good for", False),
+    ("also sorting broadband, which corvane plan has the best upload", False),
+    ("saturday would suit me best, does that cost more?", False),
+    ("Can I bring my dog?", False),
+])
+def test_asks_judgement(question: str, asks: bool) -> None:
+    from re3g.extract.answer_type import asks_judgement
+
+    assert asks_judgement(question) is asks
 
 
 def test_kind_check_setting_is_checked() -> None:

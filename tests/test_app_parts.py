@@ -72,6 +72,11 @@ def test_evidence_panel_and_reply_name_the_kind_of_answer_the_pick_lacks():
     assert "Passes &amp; prices" in html and "<mark>" not in html
     assert refusal(answer, "sample").startswith(
         "The closest passages in sample do not give a price or amount for that")
+    answer.extra = {"missing": "judgement"}  # "is it worth it?" and no sentence judges
+    assert "asks for a recommendation or judgement" in evidence_html(answer, False, 0.2,
+                                                                     "sample")
+    assert refusal(answer, "sample").startswith(
+        "The closest passages in sample do not give a recommendation or judgement")
 
 
 def test_evidence_panel_and_reply_name_what_no_document_mentions():
