@@ -12,6 +12,12 @@ same documents 24-55% of the time (session 36). Of the shipped pipeline's answer
 ask for one and whose top evidence holds none, 21 were unanswerable, 23 answered wrong and 7
 right (session 41).
 
+A question may also ask for a judgement ("is it worth it?", "would you recommend ...?",
+"which is best for me?"), which help pages rarely give: :func:`missing_kind` also refuses such
+a turn when the sentence states no judgement (:func:`asks_judgement`, :data:`JUDGES`; only in
+the decision's check, not in the reader's term). On the training-side own-reply records 15
+unanswerable turns ask for one and were answered, and 1 answerable turn (session 49).
+
 The patterns are regular expressions over English help-page text. No package these machines
 can install ships an entity tagger with its weights (spaCy's English models are downloaded
 from GitHub, not from a package registry), and these kinds need no more than this.
