@@ -294,7 +294,8 @@ class Config:
       default: "tuned" on the corpus the models were trained on, "other" on any other
       documents; :meth:`re3g.decide.LearnedRule.for_corpus`), ``kind_check`` (where a turn
       that asks for an amount, a time, a duration, a frequency, a number or a judgement is
-      refused when the sentence its reply would quote holds none, :func:`re3g.extract.answer_type.missing_kind`:
+      refused when the sentence its reply would quote holds none,
+      :func:`re3g.extract.answer_type.missing_kind`:
       "other", the default: under the learned decision's "other" calibration, i.e. on
       documents no model here was trained on; "all"; "off"), ``absent_check`` (where a turn
       that asks whether something is there or on offer is refused when no document names it,
