@@ -309,9 +309,9 @@ def test_the_reduced_grid_keeps_to_values_the_full_grid_holds() -> None:
 
 def test_a_fresh_set_neither_chooses_nor_trains() -> None:
     """Every fresh set (``data/fresh1``, session 42, ``data/fresh2``, session 43,
-    ``data/fresh3``, session 47, ``data/fresh4``, session 48, ``data/fresh5``, session 48, and
-    ``data/fresh6``, session 48) is kept for a gate's independent check: each is there and is
-    refused for choosing."""
+    ``data/fresh3``, session 47, ``data/fresh4``, ``data/fresh5`` and ``data/fresh6``, session
+    48, and ``data/fresh7``, session 49) is kept for a gate's independent check: each is there
+    and is refused for choosing."""
     from re3g.errors import DataError
     from re3g.models import project_root
     from re3g.train.common import FRESH_SETS, HELD_OUT, checked_sets

@@ -14,8 +14,8 @@ right (session 41).
 
 A question may also ask for a judgement ("is it worth it?", "would you recommend ...?",
 "which is best for me?"), which help pages rarely give: :func:`missing_kind` also refuses such
-a turn when the sentence states no judgement (:func:`asks_judgement`, :data:`JUDGES`; only in
-the decision's check, not in the reader's term). On the training-side own-reply records 15
+a turn when the sentence states no judgement (:func:`asks_judgement`, ``HOLDS["judgement"]``;
+only in the decision's check, not in the reader's term). On the training-side own-reply records 15
 unanswerable turns ask for one and were answered, and 1 answerable turn (session 49).
 
 The patterns are regular expressions over English help-page text. No package these machines
@@ -72,6 +72,13 @@ HOLDS: dict[str, re.Pattern[str]] = {
     "frequency": re.compile(
         r"\b(?:every|each|daily|weekly|fortnightly|monthly|yearly|annually|"
         r"hourly|nightly)\b|\b(?:a|per) (?:day|week|fortnight|month|year|night|hour)\b", re.I),
+    # a judgement stated: a recommendation, what suits whom, what is safe (what
+    # :func:`asks_judgement` asks for; :func:`asked_type` never names it, so the reader's
+    # type term does not read it)
+    "judgement": re.compile(
+        r"\b(?:recommend\w*|suggest\w*|advis\w*|best|better|ideal\w*|worth\w*|suit\w*|"
+        r"good for|great for|perfect for|popular|safe\w*|danger\w*|risk\w*|should|prefer\w*|"
+        r"not for)\b", re.I),
 }
 """A sentence holds an answer of the kind when its pattern matches."""
 
@@ -126,12 +133,6 @@ _JUDGEMENT = re.compile(
     r"|\bstand a chance\b|\bdangerous\b|\bis (?:it |that |this )?safe for\b", re.I)
 """A question that asks for a judgement: whether something is worth it, better, best, good
 for someone, safe or dangerous, or what the pipeline would recommend."""
-
-JUDGES = re.compile(
-    r"\b(?:recommend\w*|suggest\w*|advis\w*|best|better|ideal\w*|worth\w*|suit\w*|"
-    r"good for|great for|perfect for|popular|safe\w*|danger\w*|risk\w*|should|prefer\w*|"
-    r"not for)\b", re.I)
-"""A sentence that states a judgement (a recommendation, what suits whom, what is safe)."""
 
 
 def asks_judgement(question: str) -> bool:
@@ -215,11 +216,10 @@ def missing_kind(question: str, text: str) -> str | None:
     True
     """
     kind = asked_type(question)
-    if kind is None:
-        # a judgement asked (in one clause or in "is it worth it, or should I ...") and none
-        # stated (:func:`asks_judgement`)
-        return "judgement" if asks_judgement(question) and not JUDGES.search(text) else None
-    if asks(question) > 1:  # two things asked: the sentence may answer the other one
+    if kind is None and asks_judgement(question):
+        # asked in one clause or across "is it worth it, or should I ...": one thing asked
+        kind = "judgement"
+    elif asks(question) > 1:  # two things asked: the sentence may answer the other one
         return None
     if kind is None or holds_type(kind, text) or (kind == "money"
                                                    and gives_quantity(question, text)):
