@@ -199,6 +199,9 @@ def refused_why(answer: Answer) -> str | None:
 
     >>> refused_why(Answer("", grounded=False, extra={"absent": ["scooters"]}))
     'no document mentions "scooters", which the question asks about'
+    >>> refused_why(Answer("", grounded=False, extra={"absent": ["parking"],
+    ...                                               "absent_from": "Plots"}))[:58]
+    'the closest document, "Plots", does not mention "parking",'
     >>> refused_why(Answer("", grounded=False)) is None
     True
     """
@@ -207,6 +210,10 @@ def refused_why(answer: Answer) -> str | None:
         return (f"the question asks for {KIND_NAMES[missing]}, and the best sentence found "
                 "does not give one")
     absent = answer.extra.get("absent")  # no document names what is asked about
+    where = answer.extra.get("absent_from")  # ... or not the one the reply would quote from
+    if absent and where:
+        return (f"the closest document, {quoted([where])}, does not mention {quoted(absent)}, "
+                "which the question asks about")
     if absent:
         return f"no document mentions {quoted(absent)}, which the question asks about"
     repeated = answer.extra.get("repeated")  # a pick an earlier reply already gave

@@ -63,6 +63,11 @@ NO_THING = (
     "there or on offer. The closest passages are listed beside the chat."
 )
 
+NO_THING_HERE = (
+    "The closest document in {corpus}, \"{title}\", does not mention {words}, so it does not "
+    "say whether that is there or on offer. The closest passages are listed beside the chat."
+)
+
 NO_MORE = (
     "The closest passages in {corpus} say nothing on that beyond what I already told you, so "
     "I won't guess. They are listed beside the chat; the documents may not cover it."
@@ -72,7 +77,8 @@ NO_MORE = (
 def refusal(answer: Answer, corpus: str) -> str:
     """The reply to a refused turn: that the documents do not give the kind of answer asked
     for, when the pipeline refused for that (``Answer.extra["missing"]``); that no document
-    mentions what the turn asks is on offer (``Answer.extra["absent"]``); that the documents
+    mentions what the turn asks is on offer (``Answer.extra["absent"]``), or not the closest
+    document (titled ``Answer.extra["absent_from"]``); that the documents
     say nothing beyond an earlier reply (``Answer.extra["repeated"]``, "unsure" or "nothing
     new"); else
     :data:`NO_EVIDENCE`.
@@ -81,6 +87,9 @@ def refusal(answer: Answer, corpus: str) -> str:
     'The closest passages in sample do not give a price or amount'
     >>> refusal(Answer("", grounded=False, extra={"absent": ["scooters"]}), "sample")[:54]
     'None of the documents in sample mention "scooters", so'
+    >>> refusal(Answer("", grounded=False, extra={"absent": ["parking"],
+    ...                                           "absent_from": "Plots"}), "sample")[:69]
+    'The closest document in sample, "Plots", does not mention "parking", '
     >>> refusal(Answer("", grounded=False, extra={"repeated": "nothing new"}), "sample")[:58]
     'The closest passages in sample say nothing on that beyond '
     >>> refusal(Answer("", grounded=False), "sample")[:40]
@@ -90,6 +99,9 @@ def refusal(answer: Answer, corpus: str) -> str:
     if kind in KIND_NAMES:
         return NO_KIND.format(corpus=corpus, what=KIND_NAMES[kind])
     absent = answer.extra.get("absent")
+    if absent and answer.extra.get("absent_from"):
+        return NO_THING_HERE.format(corpus=corpus, title=answer.extra["absent_from"],
+                                    words=render.quoted(absent))
     if absent:
         return NO_THING.format(corpus=corpus, words=render.quoted(absent))
     if answer.extra.get("repeated"):

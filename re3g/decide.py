@@ -72,6 +72,9 @@ class Decision:
     absent: tuple[str, ...] = field(default=(), repr=False)
     """The words of what the turn asks is there or on offer that no document names, when the
     decision refused for them (:meth:`unnamed`)."""
+    absent_from: str = field(default="", repr=False)
+    """Where :attr:`absent` is not named: the title of the document the reply would quote from,
+    or "" for the whole corpus."""
     repeated: str = field(default="", repr=False)
     """Why the decision refused a pick that repeats an earlier reply (:meth:`repeats`):
     "unsure" (the decision was not sure of it) or "nothing new" (the sentence holds none of
@@ -93,16 +96,19 @@ class Decision:
         """
         return self._refused(missing=kind)
 
-    def unnamed(self, words: tuple[str, ...]) -> Decision:
+    def unnamed(self, words: tuple[str, ...], where: str = "") -> Decision:
         """This decision refused because the turn asks whether something is there or on offer
-        and no document names it (``words``, :func:`re3g.extract.asked_thing.asked_things`):
-        the confidence is capped as in :meth:`lacking`.
+        and no document names it (``words``, :func:`re3g.extract.asked_thing.asked_things`),
+        or the document the reply would quote from (titled ``where``) does not: the confidence
+        is capped as in :meth:`lacking`.
 
         >>> d = Decision(0.9, True, 0.3).unnamed(("paypal",))
-        >>> d.grounded, d.confidence, d.absent
-        (False, 0.2997, ('paypal',))
+        >>> d.grounded, d.confidence, d.absent, d.absent_from
+        (False, 0.2997, ('paypal',), '')
+        >>> Decision(0.9, True, 0.3).unnamed(("parking",), "Opening hours").absent_from
+        'Opening hours'
         """
-        return self._refused(absent=words)
+        return self._refused(absent=words, absent_from=where)
 
     def repeats(self, why: Literal["unsure", "nothing new"] = "unsure") -> Decision:
         """This decision refused because the sentence its reply would quote is one an earlier

@@ -559,8 +559,8 @@ class Re3G:
         ``kind_check`` applies (:meth:`checks`), an answer whose top evidence lacks the kind
         the turn asks for ("how much" and no amount) is refused
         (:func:`re3g.extract.answer_type.missing_kind`, :meth:`re3g.decide.Decision.lacking`);
-        where ``absent_check`` applies, so is a question about something no document names
-        (:func:`re3g.extract.asked_thing.asked_things`, :meth:`re3g.decide.Decision.unnamed`);
+        where ``absent_check`` applies, so is a question about something no document names,
+        or not the document of the top evidence (:meth:`check_named`);
         where ``repeat_check`` applies, so is an answer whose top evidence an earlier reply
         already gave (:func:`re3g.data.query.said_before`) when it is tentative or the sentence
         holds none of the words the turn newly asks (:func:`re3g.data.query.adds_nothing`,
@@ -578,11 +578,7 @@ class Re3G:
             if kind is not None:
                 decision = decision.lacking(kind)
         if decision.grounded and turns and self.checks("absent_check"):
-            vocabulary = self.vocabulary
-            absent = tuple(w for w in asked_things(turns[-1].utterance or "")
-                           if vocabulary and not vocabulary.names(w, documents))
-            if absent:
-                decision = decision.unnamed(absent)
+            decision = self.check_named(turns[-1].utterance or "", evidence, decision, documents)
         if (decision.grounded and evidence and self.checks("repeat_check")
                 and said_before(evidence[0].text, turns[:-1])):
             if decision.tentative:
@@ -590,6 +586,27 @@ class Re3G:
             elif adds_nothing(evidence[0].text, turns):
                 decision = decision.repeats("nothing new")
         return decision, signals
+
+    def check_named(self, question: str, evidence: list[Evidence], decision: Decision,
+                    documents: dict[str, Document] | None = None) -> Decision:
+        """``decision``, refused (:meth:`re3g.decide.Decision.unnamed`) when ``question`` asks
+        whether something is there or on offer (:func:`re3g.extract.asked_thing.asked_things`)
+        and no document names it, or the document of the top evidence (the one the reply would
+        quote) does not: a page that offers a thing names it, so a sentence from a page that
+        never mentions "parking" does not answer "is there parking?" (session 50,
+        ``bench/results/gates-s50.md``)."""
+        asked = asked_things(question)
+        vocabulary = self.vocabulary
+        if not asked or not vocabulary:
+            return decision
+        absent = tuple(w for w in asked if not vocabulary.names(w, documents))
+        if absent:
+            return decision.unnamed(absent)
+        own = vocabulary.of(evidence[0].doc_id, documents) if evidence else None
+        absent = tuple(w for w in asked if own is not None and not own.names(w))
+        if absent:
+            return decision.unnamed(absent, evidence[0].title or evidence[0].doc_id)
+        return decision
 
     def checks(self, setting: str) -> bool:
         """Whether the refusal check set by ``[answer] setting`` (``kind_check``,
@@ -662,6 +679,8 @@ class Re3G:
             extra["missing"] = decision.missing  # refused: the pick lacks the kind asked for
         if decision.absent:
             extra["absent"] = list(decision.absent)  # refused: no document names what is asked
+            if decision.absent_from:  # ... or not the document the reply would quote from
+                extra["absent_from"] = decision.absent_from
         if decision.repeated:
             # refused: a pick an earlier reply already gave ("unsure" or "nothing new")
             extra["repeated"] = decision.repeated

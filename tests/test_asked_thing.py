@@ -28,9 +28,28 @@ from re3g.types import Document
     ("What can go in the green bin?", []),
     ("Do you have e-bikes?", ["e-bikes"]),                     # one hyphenated thing
     ("do you do sugar-free cakes", ["sugar-free", "cakes"]),
+    # only where a clause starts: inside one the words ask no such question (session 50)
+    ("how do i report it, is there a phone number?", ["phone", "number"]),
+    ("thanks! and do you sell gift cards", ["gift", "cards"]),
+    ("Which courts can we use when it gets dark?", []),
+    ("It arrived late. Does that make any difference?", []),
+    ("Do they need any extra kit?", []),
+    ("is there a catch", []),
+    ("Is there some kind of family deal or do we all pay separately?", ["family", "deal"]),
+    ("do you fix motorbikes?", ["motorbikes"]),
 ])
 def test_asked_things(question: str, things: list[str]) -> None:
     assert asked_things(question) == things
+
+
+def test_one_documents_vocabulary_names_only_what_that_document_holds() -> None:
+    docs = {"a": Document("a", "Opening hours", "The sauna opens at 7 on weekdays."),
+            "b": Document("b", "Car park", "Parking is free for members.")}
+    v = Vocabulary(docs)
+    assert v.names("parking") and not v.of("a").names("parking") and v.of("b").names("parking")
+    assert v.of("a") is v.of("a")  # the corpus's own documents: built once
+    changed = {"a": Document("a", "Opening hours", "The sauna and the car parking open at 7.")}
+    assert v.of("a", changed).names("parking") and v.of("b", changed) is None
 
 
 def test_names_reads_misspellings_and_a_changed_corpus() -> None:
@@ -85,6 +104,12 @@ def test_a_question_about_something_no_document_names_is_refused_when_the_check_
     assert answer.evidence  # the closest sentence is still shown
     named = bot.answer("Is there a day pass?")
     assert named.grounded and "absent" not in named.extra
+    # the corpus names parking (bike parking fees), but the garden pages the reply would quote
+    # from do not: refused, naming the document (session 50)
+    here = bot.answer("Is there parking for cars at the gardens?")
+    assert not here.grounded and here.extra["absent"] == ["parking"]
+    assert here.extra["absent_from"] == here.evidence[0].title
+    assert "garden" in here.evidence[0].doc_id
     # a hyphenated name is one thing: no document names e-bikes, though many name bikes
     assert bot.answer("Do you have e-bikes?").extra.get("absent") == ["e-bikes"]
     assert not Re3G(Config(calibration="tuned", absent_check="other")).checks("absent_check")

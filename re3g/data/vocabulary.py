@@ -53,11 +53,15 @@ class Vocabulary:
     0
     """
 
-    def __init__(self, documents: Mapping[str, Document]) -> None:
+    def __init__(self, documents: Mapping[str, Document],
+                 stems: Mapping[str, frozenset[str]] | None = None) -> None:
         self.documents = documents
-        self._stems = {doc_id: document_stems(doc) for doc_id, doc in documents.items()}
+        self._stems = {doc_id: stems[doc_id] if stems and doc_id in stems
+                       else document_stems(doc) for doc_id, doc in documents.items()}
+        """Each document's content stems (``stems``: already known ones, not read again)."""
         self.counts = Counter(s for stems in self._stems.values() for s in stems)
         self._compounds: frozenset[str] | None = None  # the corpus's, built on first use
+        self._alone: dict[str, Vocabulary] = {}  # :meth:`of` for the corpus's own documents
 
     def __bool__(self) -> bool:
         return bool(self.documents)
@@ -71,6 +75,26 @@ class Vocabulary:
             return None
         mine = self.documents.get(doc_id)
         return self._stems[doc_id] if mine is not None and _same(doc, mine) else document_stems(doc)
+
+    def of(self, doc_id: str, documents: Mapping[str, Document] | None = None
+           ) -> Vocabulary | None:
+        """The vocabulary of document ``doc_id`` alone, as ``documents`` (default: the
+        corpus's own) hold it; None when it is not there. What one document names, where
+        :meth:`names` reads the whole corpus.
+
+        >>> v = Vocabulary({"a": Document("a", "Pool", "The pool opens at 7."),
+        ...                 "b": Document("b", "Car park", "Parking is free.")})
+        >>> v.names("parking"), v.of("a").names("parking"), v.of("c") is None
+        (True, False, True)
+        """
+        doc = (self.documents if documents is None else documents).get(doc_id)
+        if doc is None:
+            return None
+        if not _same(self.documents.get(doc_id), doc):  # a changed document: read it afresh
+            return Vocabulary({doc_id: doc})
+        if doc_id not in self._alone:
+            self._alone[doc_id] = Vocabulary({doc_id: doc}, self._stems)
+        return self._alone[doc_id]
 
     def missing(self, asked: Set[str], documents: Mapping[str, Document] | None = None) -> int:
         """How many stems of ``asked`` no document holds: of the corpus, or of ``documents``

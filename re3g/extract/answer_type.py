@@ -74,11 +74,12 @@ HOLDS: dict[str, re.Pattern[str]] = {
         r"hourly|nightly)\b|\b(?:a|per) (?:day|week|fortnight|month|year|night|hour)\b", re.I),
     # a judgement stated: a recommendation, what suits whom, what is safe (what
     # :func:`asks_judgement` asks for; :func:`asked_type` never names it, so the reader's
-    # type term does not read it)
+    # type term does not read it); "safety" names a thing ("the safety check"), it judges
+    # nothing
     "judgement": re.compile(
         r"\b(?:recommend\w*|suggest\w*|advis\w*|best|better|ideal\w*|worth\w*|suit\w*|"
-        r"good for|great for|perfect for|popular|safe\w*|danger\w*|risk\w*|should|prefer\w*|"
-        r"not for)\b", re.I),
+        r"good for|great for|perfect for|popular|safe(?:ly|r|st)?|unsafe|danger\w*|risk\w*|"
+        r"should|prefer\w*|not for)\b", re.I),
 }
 """A sentence holds an answer of the kind when its pattern matches."""
 

@@ -40,12 +40,20 @@ from re3g.data.words import stopwords
 _OPENING = re.compile(
     r"\b(?:is there|are there|any"
     r"|do (?:you|they|u|we) (?:do|have|offer|sell|lend|give|provide|rent|hire|take|accept|run|"
-    r"stock)"
-    r"|does (?:it|the \w+|that|this) (?:have|work with|come with|offer|include)"
+    r"stock|fix|repair|service|deliver|make|serve|cater|allow|install|print|collect|ship|"
+    r"supply|teach)"
+    r"|does (?:it|the \w+|that|this) (?:have|work with|come with|offer|include|support)"
     r"|can (?:i|we|you) (?:pay|buy|get|hire|rent|book|order|use)"
     r"(?: (?!(?:my|our|your|his|her|their)\b)\w+)? (?:with|by|for|a|an|some)?)\b(.*)", re.I)
 """The opening of a question about whether something exists or is offered; group 1 is what
-follows it."""
+follows it. It counts only where a clause starts (:data:`_CLAUSE_START`)."""
+
+_CLAUSE_START = re.compile(r"(?:^|[,;:.!?(]\s*|\b(?:and|so|also|but|then|ok|okay|oh|hi|hello|"
+                           r"thanks|btw|well|great|right|cool)\s+)$", re.I)
+"""What comes right before an opening that starts a question: nothing, a punctuation mark or a
+word that only links clauses ("thanks, is there a sauna", "and do you sell gift cards"). Inside
+a clause the words are no such question ("Which courts can we use when it gets dark", "Does
+that make any difference?")."""
 
 _NAME_END = re.compile(r"\b(?:for|to|in|at|on|from|with|by|of|if|when|so|because|instead|and|"
                        r"or|but|then|that|which|who|as|like|near|inside|outside|about)\b"
@@ -58,19 +66,26 @@ _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 :meth:`re3g.data.vocabulary.Vocabulary.names` looks for hyphenated or joined."""
 
 _NOT_A_THING = frozenset({"my", "our", "your", "his", "her", "their", "idea", "ideas", "chance",
-                          "way", "luck", "news", "update", "point", "reason"})
+                          "way", "luck", "news", "update", "point", "reason", "difference",
+                          "catch"})
 """A name that opens with one of these is no question about what is offered: the user's own
-thing ("can I get my money back") or an idiom ("any idea why", "is there any chance")."""
+thing ("can I get my money back") or an idiom ("any idea why", "is there any chance", "is
+there a catch")."""
+
+_KIND_OF = re.compile(r"^(?:(?:some|any|a|an|the|what)\s+)?(?:kind|sort|type)s?\s+of\s+", re.I)
+"""A name that opens "some kind of" names what follows ("is there some kind of family deal":
+a family deal)."""
 
 
 def asked_things(question: str) -> list[str]:
     """The content words naming what ``question`` asks is there or on offer (lower case, in
     order), or ``[]`` when it is not such a question."""
-    found = _OPENING.search(question)
+    found = next((m for m in _OPENING.finditer(question)
+                  if _CLAUSE_START.search(question, 0, m.start())), None)
     if found is None:
         return []
-    name = _WORD.findall(_NAME_END.split(found.group(1), maxsplit=1)[0].lower()
-                         .replace("'", ""))
+    name = _WORD.findall(_NAME_END.split(_KIND_OF.sub("", found.group(1).strip()), maxsplit=1)[0]
+                         .lower().replace("'", ""))
     name = [w for w in name if w not in ("a", "an", "any", "some", "the")]
     if name and name[0] in _NOT_A_THING:
         return []
