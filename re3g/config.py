@@ -299,6 +299,7 @@ class Config:
       "other", the default: under the learned decision's "other" calibration, i.e. on
       documents no model here was trained on; "all"; "off"), ``absent_check`` (where a turn
       that asks whether something is there or on offer is refused when no document names it,
+      or the document its reply would quote from does not (since session 50),
       :func:`re3g.extract.asked_thing.asked_things`: the same three values, "other" by
       default since session 46, when a refused question started to stay in the history),
       ``repeat_check`` (where an answer whose quoted sentence an earlier reply of the

@@ -68,8 +68,8 @@ FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json"),
 (``bench/results/gates-s47.md``); ``fresh4`` (written in session 48) by session 48's gate N
 (``bench/results/gates-s48.md``); ``fresh5`` (written in session 48) by session 48's gate J;
 ``fresh6`` (written in session 48) by session 48's gate N'; ``fresh7`` (written in session 49)
-by session 49's gate K (``bench/results/gates-s49.md``). ``fresh8`` (written in session 50) has
-not been read."""
+by session 49's gate K (``bench/results/gates-s49.md``). ``fresh8`` (written in session 50) by
+session 50's gate T (``bench/results/gates-s50.md``)."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
