@@ -194,7 +194,8 @@ def timings_table(timings: dict[str, float]) -> str:
 
 def refused_why(answer: Answer) -> str | None:
     """Why one of the pipeline's refusal checks refused ``answer`` (``Answer.extra``'s
-    ``missing``, ``absent`` or ``repeated``), in the words of the evidence panel's status line;
+    ``missing``, ``absent`` with ``absent_from`` or ``repeated``), in the words of the evidence
+    panel's status line;
     None for any other answer.
 
     >>> refused_why(Answer("", grounded=False, extra={"absent": ["scooters"]}))

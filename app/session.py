@@ -64,7 +64,7 @@ NO_THING = (
 )
 
 NO_THING_HERE = (
-    "The closest document in {corpus}, \"{title}\", does not mention {words}, so it does not "
+    "The closest document in {corpus}, {title}, does not mention {words}, so it does not "
     "say whether that is there or on offer. The closest passages are listed beside the chat."
 )
 
@@ -99,8 +99,9 @@ def refusal(answer: Answer, corpus: str) -> str:
     if kind in KIND_NAMES:
         return NO_KIND.format(corpus=corpus, what=KIND_NAMES[kind])
     absent = answer.extra.get("absent")
-    if absent and answer.extra.get("absent_from"):
-        return NO_THING_HERE.format(corpus=corpus, title=answer.extra["absent_from"],
+    where = answer.extra.get("absent_from")  # the quoted document, when only it lacks them
+    if absent and where:
+        return NO_THING_HERE.format(corpus=corpus, title=render.quoted([where]),
                                     words=render.quoted(absent))
     if absent:
         return NO_THING.format(corpus=corpus, words=render.quoted(absent))

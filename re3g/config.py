@@ -82,7 +82,8 @@ CALIBRATIONS = ("auto", "tuned", "other")
 """``[answer] calibration``: the learned decision's calibration (:class:`Config`)."""
 KIND_CHECKS = ("other", "all", "off")
 """``[answer] kind_check``, ``absent_check`` and ``repeat_check``: where a reply that lacks the
-kind of answer asked for, a question about something no document names, or a reply that repeats
+kind of answer asked for, a question about something no document (or not the one the reply
+would quote) names, or a reply that repeats
 an earlier one unsure or with nothing of what is newly asked is refused (:class:`Config`)."""
 
 

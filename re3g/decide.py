@@ -70,8 +70,8 @@ class Decision:
     """The kind of answer the turn asks for that the top evidence does not hold, when the
     decision refused for it (:meth:`lacking`)."""
     absent: tuple[str, ...] = field(default=(), repr=False)
-    """The words of what the turn asks is there or on offer that no document names, when the
-    decision refused for them (:meth:`unnamed`)."""
+    """The words of what the turn asks is there or on offer that no document names (or not the
+    document :attr:`absent_from`), when the decision refused for them (:meth:`unnamed`)."""
     absent_from: str = field(default="", repr=False)
     """Where :attr:`absent` is not named: the title of the document the reply would quote from,
     or "" for the whole corpus."""

@@ -594,7 +594,8 @@ class Re3G:
         and no document names it, or the document of the top evidence (the one the reply would
         quote) does not: a page that offers a thing names it, so a sentence from a page that
         never mentions "parking" does not answer "is there parking?" (session 50,
-        ``bench/results/gates-s50.md``)."""
+        ``bench/results/gates-s50.md``). Where the documents are not at hand (no vocabulary,
+        or not the top evidence's document) nothing counts as unnamed there."""
         asked = asked_things(question)
         vocabulary = self.vocabulary
         if not asked or not vocabulary:
@@ -603,7 +604,9 @@ class Re3G:
         if absent:
             return decision.unnamed(absent)
         own = vocabulary.of(evidence[0].doc_id, documents) if evidence else None
-        absent = tuple(w for w in asked if own is not None and not own.names(w))
+        if own is None:
+            return decision
+        absent = tuple(w for w in asked if not own.names(w))
         if absent:
             return decision.unnamed(absent, evidence[0].title or evidence[0].doc_id)
         return decision
@@ -678,8 +681,9 @@ class Re3G:
         if decision.missing:
             extra["missing"] = decision.missing  # refused: the pick lacks the kind asked for
         if decision.absent:
-            extra["absent"] = list(decision.absent)  # refused: no document names what is asked
-            if decision.absent_from:  # ... or not the document the reply would quote from
+            # refused: no document (or not the one the reply would quote) names what is asked
+            extra["absent"] = list(decision.absent)
+            if decision.absent_from:  # the title of that one document
                 extra["absent_from"] = decision.absent_from
         if decision.repeated:
             # refused: a pick an earlier reply already gave ("unsure" or "nothing new")

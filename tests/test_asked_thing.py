@@ -37,6 +37,13 @@ from re3g.types import Document
     ("is there a catch", []),
     ("Is there some kind of family deal or do we all pay separately?", ["family", "deal"]),
     ("do you fix motorbikes?", ["motorbikes"]),
+    # an opening inside a clause does not hide a later one; quotes, dashes, greetings
+    ("Which bikes can I use with it? Is there a helmet", ["helmet"]),
+    ('"Is there parking?"', ["parking"]),
+    ("Quick question - is there parking", ["parking"]),
+    ("Hey is there parking", ["parking"]),
+    ("I have a question\nis there wifi", ["wifi"]),
+    ("Do you have any kind of", []),
 ])
 def test_asked_things(question: str, things: list[str]) -> None:
     assert asked_things(question) == things
@@ -114,3 +121,33 @@ def test_a_question_about_something_no_document_names_is_refused_when_the_check_
     assert bot.answer("Do you have e-bikes?").extra.get("absent") == ["e-bikes"]
     assert not Re3G(Config(calibration="tuned", absent_check="other")).checks("absent_check")
     assert Re3G(Config(calibration="tuned", absent_check="all")).checks("absent_check")
+
+
+def test_check_named_reads_the_corpus_then_the_quoted_document() -> None:
+    """``Re3G.check_named`` (session 50), with no model loaded: a thing no document names is
+    refused naming no document; one the corpus names but the quoted document does not is
+    refused naming that document's title; one the quoted document names stands, and so does a
+    turn whose quoted document is not at hand."""
+    from re3g.config import Config
+    from re3g.decide import Decision
+    from re3g.pipeline import Re3G
+    from re3g.types import Evidence
+
+    docs = {"pool": Document("pool", "Riverside pool", "The pool opens at 7. Lockers cost 1."),
+            "park": Document("park", "Car park", "Parking is free for members.")}
+    bot = Re3G(Config(), documents=docs)
+    answered = Decision(0.9, True, 0.3)
+
+    def quoting(doc_id: str) -> list[Evidence]:
+        title = docs[doc_id].title if doc_id in docs else ""
+        return [Evidence(doc_id, title, "The pool opens at 7.", 0, 20, ["1"])]
+
+    gym = bot.check_named("Is there a gym?", quoting("pool"), answered)
+    assert not gym.grounded and gym.absent == ("gym",) and gym.absent_from == ""
+    parking = bot.check_named("hi, is there parking at the pool?", quoting("pool"), answered)
+    assert not parking.grounded and parking.absent == ("parking",)
+    assert parking.absent_from == "Riverside pool"
+    assert bot.check_named("Are there lockers?", quoting("pool"), answered) is answered
+    assert bot.check_named("Is there parking?", quoting("park"), answered) is answered
+    assert bot.check_named("Is there parking?", quoting("elsewhere"), answered) is answered
+    assert bot.check_named("How much is parking?", quoting("pool"), answered) is answered
