@@ -18,7 +18,7 @@ from re3g.config import GENERATORS, MODES, Config
 from re3g.errors import IndexLoadError
 from re3g.models import project_root, trained
 
-from .settings import APP_K, MIN_CONFIDENCE, Settings
+from .settings import MIN_CONFIDENCE, Settings
 
 SAMPLE_NAME = "sample"
 
@@ -51,8 +51,8 @@ def ensure_sample_index(indexes_dir: Path, quiet: bool = False) -> Path:
 
 def start_settings(args: argparse.Namespace, config: Config | None = None) -> Settings:
     """The Settings panel's initial values: options given, else the config file's, else the
-    app's defaults (hybrid, k=APP_K, rerank when trained, extractive). ``config`` is
-    ``--config`` already parsed (parsed here when not given)."""
+    app's defaults (:class:`Settings`: hybrid, ``Config.k``, rerank when trained,
+    extractive). ``config`` is ``--config`` already parsed (parsed here when not given)."""
     if args.config:
         cfg = config if config is not None else Config.load(args.config)
         base = Settings(cfg.mode, cfg.k, cfg.rerank if isinstance(cfg.rerank, bool)
@@ -81,7 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=MODES, default=None,
                    help="retrieval mode at start (default: --config's, else hybrid)")
     p.add_argument("-k", type=int, default=None,
-                   help=f"passages retrieved per question (default: --config's, else {APP_K})")
+                   help="passages retrieved per question (default: --config's, else "
+                        f"{Settings().k})")
     p.add_argument("--rerank", action=argparse.BooleanOptionalAction, default=None,
                    help="rerank with the cross-encoder (default: --config's; 'auto' or no "
                         "config: on when models/reranker has a trained one)")

@@ -1,6 +1,8 @@
 """What the chat can be set to: the Settings panel's values and the server's options.
 
-Choices and defaults come from :mod:`re3g.config`; the chat's own setting is :data:`APP_K`.
+Choices and defaults come from :mod:`re3g.config`: the chat starts where the library does, so it
+answers as measured (until session 50 it retrieved 10 passages, not ``Config.k``'s 20, and lost
+pages a user moved on to; docs/app.md).
 """
 
 from __future__ import annotations
@@ -14,13 +16,6 @@ from re3g.errors import Re3GError
 
 _DEFAULTS = Config()
 
-APP_K = _DEFAULTS.k
-"""Passages retrieved per question in the chat unless ``--config`` or ``-k`` says otherwise:
-``Config.k``, the depth every measurement of the pipeline uses, so the chat answers as measured.
-Until session 50 the chat took 10, and a user who moved on after three turns about the garden
-pages lost the bike page from the first stage ("How much is a day pass?" refused at 0.14 in the
-chat, answered at 0.98 by the library); the evidence panel shows its top passages either way
-(docs/app.md)."""
 MAX_MESSAGE_CHARS = 2000
 """Longest message accepted, in characters (longer ones are refused with a message)."""
 SESSION_IDLE_S = 3600
@@ -45,7 +40,7 @@ class Settings:
     """
 
     mode: str = _DEFAULTS.mode
-    k: int = APP_K
+    k: int = _DEFAULTS.k
     rerank: bool = False
     generator: str = _DEFAULTS.generator
 

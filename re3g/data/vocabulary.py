@@ -87,14 +87,13 @@ class Vocabulary:
         >>> v.names("parking"), v.of("a").names("parking"), v.of("c") is None
         (True, False, True)
         """
-        stems = self.stems(doc_id, documents)
-        if stems is None:
+        doc = (self.documents if documents is None else documents).get(doc_id)
+        if doc is None:
             return None
-        doc = (self.documents if documents is None else documents)[doc_id]
-        if stems is not self._stems.get(doc_id):  # a changed document: not kept
-            return Vocabulary({doc_id: doc}, {doc_id: stems})
-        if doc_id not in self._alone:
-            self._alone[doc_id] = Vocabulary({doc_id: self.documents[doc_id]}, {doc_id: stems})
+        if not _same(self.documents.get(doc_id), doc):  # not the corpus's own: read afresh
+            return Vocabulary({doc_id: doc})
+        if doc_id not in self._alone:  # the corpus's own document: its stems are known
+            self._alone[doc_id] = Vocabulary({doc_id: doc}, self._stems)
         return self._alone[doc_id]
 
     def missing(self, asked: Set[str], documents: Mapping[str, Document] | None = None) -> int:
