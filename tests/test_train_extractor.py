@@ -310,8 +310,9 @@ def test_the_reduced_grid_keeps_to_values_the_full_grid_holds() -> None:
 def test_a_fresh_set_neither_chooses_nor_trains() -> None:
     """Every fresh set (``data/fresh1``, session 42, ``data/fresh2``, session 43,
     ``data/fresh3``, session 47, ``data/fresh4``, ``data/fresh5`` and ``data/fresh6``, session
-    48, ``data/fresh7``, session 49, and ``data/fresh8`` and ``data/fresh9``, session 50, and ``data/fresh10``, session 51) is
-    kept for a gate's independent check: each is there and is refused for choosing."""
+    48, ``data/fresh7``, session 49, ``data/fresh8`` and ``data/fresh9``, session 50, and
+    ``data/fresh10``, session 51) is kept for a gate's independent check: each is there and is
+    refused for choosing."""
     from re3g.errors import DataError
     from re3g.models import project_root
     from re3g.train.common import FRESH_SETS, HELD_OUT, checked_sets
