@@ -68,7 +68,7 @@ from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signal
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor, SpanExtractor
 from re3g.extract.answer_type import missing_kind
-from re3g.extract.asked_thing import asked_things
+from re3g.extract.asked_thing import OFFER_WORDS, asked_things, offer_answered
 from re3g.generate.base import Generator
 from re3g.models import model_path
 from re3g.rank import Ranker, Ranking, RankingChain
@@ -595,11 +595,17 @@ class Re3G:
         quote) does not: a page that offers a thing names it, so a sentence from a page that
         never mentions "parking" does not answer "is there parking?" (session 50,
         ``bench/results/gates-s50.md``). Where the documents are not at hand (no vocabulary,
-        or not the top evidence's document) nothing counts as unnamed there."""
+        or not the top evidence's document) nothing counts as unnamed there. Offer words
+        (:data:`re3g.extract.asked_thing.OFFER_WORDS`) need not be named when the top evidence
+        names what the offer is for and gives a price or a lower one
+        (:func:`re3g.extract.asked_thing.offer_answered`: "any discount on universal credit"
+        answered by "Families on Universal Credit pay half price", session 51)."""
         asked = asked_things(question)
         vocabulary = self.vocabulary
         if not asked or not vocabulary:
             return decision
+        if evidence and offer_answered(question, asked, evidence[0].text):
+            asked = [w for w in asked if w not in OFFER_WORDS]  # a lower price, named
         absent = tuple(w for w in asked if not vocabulary.names(w, documents))
         if absent:
             return decision.unnamed(absent)

@@ -36,6 +36,19 @@ ROOT = Path(__file__).resolve().parents[1]
     ("And when lots of people use the server at once?", None),  # "when" as a conjunction
     ("and when?", "time"),
     ("so when's the next one", "time"),
+    # session 51: more ways to ask for a price or a time
+    ("what does the qc4 fast charger cost", "money"),
+    ("price of that 2-year service?", "money"),
+    ("And what would the planting team charge per tree?", "money"),
+    ("do the junior squads cost extra on top of his membership", "money"),
+    ("whats the price per bag btw", "money"),
+    ("What level of charge should it have when we collect it?", None),
+    ("is that car park open overnight?", "time"),
+    ("are u open tuesdays in feb", "time"),
+    ("Open over Christmas?", "time"),
+    ("is the course open to beginners?", None),              # who, not when
+    ("Is the app open source?", None),
+    ("how do I open the door", None),
 ])
 def test_asked_type(question: str, kind: str | None) -> None:
     assert asked_type(question) == kind
@@ -155,6 +168,7 @@ def test_missing_kind(question: str, text: str, missing: str | None) -> None:
     ("Is a second-hand mattress from you likely to be any good for my back?", True),
     ("my husband never skate in his life. is dangerous for him?", True),
     ("All things considered, would she be better off just taking taxis?", True),
+    ("is it safe to leave a sofa there for a year?", True),
     # facts, not judgements
     ("My engagement ring alone is worth 3,200 though.", False),
     ("how long is the voucher good for", False),

@@ -151,3 +151,30 @@ def test_check_named_reads_the_corpus_then_the_quoted_document() -> None:
     assert bot.check_named("Is there parking?", quoting("park"), answered) is answered
     assert bot.check_named("Is there parking?", quoting("elsewhere"), answered) is answered
     assert bot.check_named("How much is parking?", quoting("pool"), answered) is answered
+
+
+def test_an_offer_the_page_gives_as_a_price_is_not_refused_for_its_word() -> None:
+    """Session 51: a page that states a lower price without the word "discount" answers
+    "any discount on universal credit?" when the quoted sentence names what the offer is for
+    and gives a price; with nothing named ("any discount?"), or a sentence that names it but
+    gives no price, the offer word still counts as unnamed."""
+    from re3g.config import Config
+    from re3g.decide import Decision
+    from re3g.pipeline import Re3G
+    from re3g.types import Evidence
+
+    text = "Families on Universal Credit pay half price for the full-year pass."
+    docs = {"pass": Document("pass", "Bus passes", text + " Universal Credit letters count.")}
+    bot = Re3G(Config(), documents=docs)
+    answered = Decision(0.9, True, 0.3)
+
+    def quoting(sentence: str) -> list[Evidence]:
+        return [Evidence("pass", "Bus passes", sentence, 0, len(sentence), ["1"])]
+
+    assert bot.check_named("any discount on universal credit", quoting(text),
+                           answered) is answered
+    bare = bot.check_named("is there any discount?", quoting(text), answered)
+    assert not bare.grounded and bare.absent == ("discount",)
+    unpriced = bot.check_named("any discount on universal credit",
+                               quoting("Universal Credit letters count."), answered)
+    assert not unpriced.grounded and unpriced.absent == ("discount",)

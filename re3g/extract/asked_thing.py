@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import re
 
-from re3g.data.words import stopwords
+from re3g.data.words import content_stems, stopwords
+from re3g.extract.answer_type import HOLDS
 
 _OPENING = re.compile(
     r"\b(?:is there|are there|any"
@@ -81,6 +82,56 @@ _KIND_OF = re.compile(r"^(?:(?:some|any|a|an|the|what)\s+)?(?:kind|sort|type)s?\
                       re.I)
 """A name that opens "some kind of" names what follows ("is there some kind of family deal":
 a family deal)."""
+
+
+OFFER_WORDS = frozenset({"discount", "discounts", "deal", "deals", "cheaper", "cheap", "reduction",
+                         "reductions", "concession", "concessions", "offer", "offers"})
+"""Words that ask for a lower price. Help pages give one as a price or a rule ("Students pay
+36 pounds", "Families on Universal Credit pay half price") far more often than with these
+words, so a page that never says "discount" may still answer "is there a student discount?"
+(:func:`offer_for`)."""
+
+_OFFER = re.compile(r"\b(?:" + "|".join(sorted(OFFER_WORDS, key=len, reverse=True)) + r")\b(.*)",
+                    re.I)
+
+
+def offer_for(question: str, asked: list[str]) -> frozenset[str]:
+    """The content stems of what ``question``'s offer is for: the words of the thing asked
+    about (``asked``, :func:`asked_things`) other than offer words (:data:`OFFER_WORDS`), and
+    the rest of the clause after the offer word; empty when the question names no one and no
+    thing the lower price would be for ("any discount?").
+
+    >>> sorted(offer_for("any discount on universal credit", ["discount"]))
+    ['credit', 'univers']
+    >>> sorted(offer_for("Is there a student discount?", ["student", "discount"]))
+    ['student']
+    >>> offer_for("is there any discount?", ["discount"])
+    frozenset()
+    """
+    found = _OFFER.search(question)
+    rest = re.split(r"[,;:.!?]", found.group(1), maxsplit=1)[0] if found else ""
+    words = " ".join(w for w in asked if w not in OFFER_WORDS)
+    return content_stems(f"{words} {rest}")
+
+
+_LOWER = re.compile(r"\b(?:less|lower|cheaper|reduced)\b", re.I)
+
+
+def offer_answered(question: str, asked: list[str], sentence: str) -> bool:
+    """Whether ``sentence`` answers ``question``'s offer words though it never uses them: it
+    names everything the offer is for (:func:`offer_for`, not empty) and states a price or a
+    lower one (session 51, ``bench/results/gates-s51.md``).
+
+    >>> offer_answered("any discount on universal credit", ["discount"],
+    ...                "Families on Universal Credit pay half price for the full-year pass.")
+    True
+    >>> offer_answered("Is there a discount for groups?", ["discount"],
+    ...                "Tickets are sold at the desk on the day.")
+    False
+    """
+    wanted = offer_for(question, asked)
+    return (bool(wanted) and wanted <= content_stems(sentence)
+            and bool(HOLDS["money"].search(sentence) or _LOWER.search(sentence)))
 
 
 def asked_things(question: str) -> list[str]:
