@@ -14,20 +14,12 @@ import re
 from html import escape
 
 from re3g.extract.answer_type import KIND_NAMES
+from re3g.generate.refusal import quoted
 from re3g.types import Answer, Evidence, Hit
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~$#])")
 _LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+[.)])", re.MULTILINE)
 _AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
-
-
-def quoted(words: list[str]) -> str:
-    """Words as a reply names them: "scooters", or "covid" or "boosters".
-
-    >>> quoted(["paypal"]), quoted(["covid", "boosters"])
-    ('"paypal"', '"covid" or "boosters"')
-    """
-    return " or ".join(f'"{w}"' for w in words)
 
 
 def escape_markdown(text: str) -> str:

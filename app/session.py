@@ -25,7 +25,7 @@ from typing import Any
 import gradio as gr
 
 from re3g.errors import DataError, Re3GError
-from re3g.extract.answer_type import KIND_NAMES
+from re3g.generate.refusal import because
 from re3g.types import Answer
 
 from . import render
@@ -53,34 +53,15 @@ NO_EVIDENCE = (
     "Try rephrasing with words the documents would use, or pick another corpus."
 )
 
-NO_KIND = (
-    "The closest passages in {corpus} do not give {what} for that, so I won't guess. "
-    "They are listed beside the chat; the documents may not say it."
-)
-
-NO_THING = (
-    "None of the documents in {corpus} mention {words}, so they do not say whether that is "
-    "there or on offer. The closest passages are listed beside the chat."
-)
-
-NO_THING_HERE = (
-    "The closest document in {corpus}, {title}, does not mention {words}, so it does not "
-    "say whether that is there or on offer. The closest passages are listed beside the chat."
-)
-
-NO_MORE = (
-    "The closest passages in {corpus} say nothing on that beyond what I already told you, so "
-    "I won't guess. They are listed beside the chat; the documents may not cover it."
-)
+LISTED = "The closest passages are listed beside the chat; the documents may not cover it."
+"""What the chat adds to a refusal check's reply (:func:`re3g.generate.refusal.because`)."""
 
 
 def refusal(answer: Answer, corpus: str) -> str:
-    """The reply to a refused turn: that the documents do not give the kind of answer asked
-    for, when the pipeline refused for that (``Answer.extra["missing"]``); that no document
-    mentions what the turn asks is on offer (``Answer.extra["absent"]``), or not the closest
-    document (titled ``Answer.extra["absent_from"]``); that the documents
-    say nothing beyond an earlier reply (``Answer.extra["repeated"]``, "unsure" or "nothing
-    new"); else
+    """The reply to a refused turn: why one of the pipeline's refusal checks refused it, in
+    the library's words (:func:`re3g.generate.refusal.because`: the kind of answer asked for
+    is not given, what is asked about is not mentioned by any document or by the closest one,
+    or nothing beyond an earlier reply), with where the closest passages are shown; else
     :data:`NO_EVIDENCE`.
 
     >>> refusal(Answer("", grounded=False, extra={"missing": "money"}), "sample")[:60]
@@ -95,19 +76,8 @@ def refusal(answer: Answer, corpus: str) -> str:
     >>> refusal(Answer("", grounded=False), "sample")[:40]
     'I could not find good evidence for that '
     """
-    kind = answer.extra.get("missing")
-    if kind in KIND_NAMES:
-        return NO_KIND.format(corpus=corpus, what=KIND_NAMES[kind])
-    absent = answer.extra.get("absent")
-    where = answer.extra.get("absent_from")  # the quoted document, when only it lacks them
-    if absent and where:
-        return NO_THING_HERE.format(corpus=corpus, title=render.quoted([where]),
-                                    words=render.quoted(absent))
-    if absent:
-        return NO_THING.format(corpus=corpus, words=render.quoted(absent))
-    if answer.extra.get("repeated"):
-        return NO_MORE.format(corpus=corpus)
-    return NO_EVIDENCE.format(corpus=corpus)
+    why = because(answer, corpus)
+    return f"{why} {LISTED}" if why else NO_EVIDENCE.format(corpus=corpus)
 
 
 Step = tuple[str, Answer | None, str]

@@ -35,7 +35,9 @@ Stages and what each adds to the :class:`~re3g.types.Answer`:
 ``Answer.confidence`` says how sure the pipeline is that the documents answer the turn; below
 ``min_confidence`` the pipeline does not generate: the reply is ``abstain_reply`` ("I could
 not find this in the documents...") and ``Answer.grounded`` is False; evidence and passages
-are still returned so a user can look. Defaults
+are still returned so a user can look. A turn one of the refusal checks refused says why
+instead (:mod:`re3g.generate.refusal`: "The closest passages in the documents do not give a
+price or amount for that, ..."). Defaults
 (:data:`re3g.decide.DEFAULT_MIN_CONFIDENCE`): 0.30 for the dense fallback, 0.20 for a
 trained extractor (see docs/pipeline.md for how the fallback's was chosen).
 
@@ -70,6 +72,7 @@ from re3g.extract import DenseFallback, Extractor, SpanExtractor
 from re3g.extract.answer_type import missing_kind
 from re3g.extract.asked_thing import OFFER_WORDS, asked_things, offer_answered
 from re3g.generate.base import Generator
+from re3g.generate.refusal import refused_reply
 from re3g.models import model_path
 from re3g.rank import Ranker, Ranking, RankingChain
 from re3g.retrieve.base import Retriever
@@ -705,7 +708,7 @@ class Re3G:
         ans, turns, t0 = self.select(history)
         t = time.perf_counter()
         ans.text = (self.generate(turns, ans.evidence, ans.passages) if ans.grounded
-                    else self.config.abstain_reply)
+                    else refused_reply(ans, self.config.abstain_reply))
         ans.timings["generate"] = time.perf_counter() - t
         ans.timings["total"] = time.perf_counter() - t0
         return ans
@@ -730,7 +733,7 @@ class Re3G:
                         yield piece
             ans.text = "".join(pieces).strip()
         else:
-            ans.text = self.config.abstain_reply
+            ans.text = refused_reply(ans, self.config.abstain_reply)
             yield ans.text
         ans.timings["generate"] = time.perf_counter() - t
         ans.timings["total"] = time.perf_counter() - t0

@@ -195,8 +195,8 @@ def test_a_reply_without_the_amount_asked_for_is_refused_on_other_documents() ->
     """On the sample corpus (documents no model here was trained on: the learned decision's
     "other" calibration) the reader answers "How much does a compost bin cost?" with the list
     of what may go in the bin, which names no amount: the pipeline refuses and says what was
-    missing. ``kind_check = "off"`` answers it as before; on the tuned corpus (doc2dial) the
-    check is off by default."""
+    missing, in the reply too. ``kind_check = "off"`` answers it as before; on the tuned corpus
+    (doc2dial) the check is off by default."""
     from re3g.config import Config
     from re3g.pipeline import Re3G
 
@@ -207,6 +207,9 @@ def test_a_reply_without_the_amount_asked_for_is_refused_on_other_documents() ->
     assert not answer.grounded and answer.extra["missing"] == "money"
     assert answer.confidence < answer.extra["min_confidence"]
     assert answer.evidence  # the closest sentence is still shown
+    # the reply says why (session 51), not "I could not find this in the documents"
+    assert answer.text.startswith("The closest passages in the documents do not give a price")
+    assert answer.text != Config().abstain_reply
     plain = Re3G(Config(kind_check="off")).answer(question)
     assert plain.grounded and "missing" not in plain.extra
     assert plain.evidence[0].text == answer.evidence[0].text

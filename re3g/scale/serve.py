@@ -33,6 +33,7 @@ from typing import Any
 
 from re3g.config import Config
 from re3g.errors import QueryError, Re3GError
+from re3g.generate.refusal import refused_reply
 from re3g.types import Hit, Turn
 
 DEFAULT_PORT = 8000
@@ -182,7 +183,7 @@ class Gateway:
             ans.extra["truncated"] = cut
         t = time.perf_counter()
         ans.text = (await self.generation.remote(turns, ans.evidence, ans.passages)
-                    if ans.grounded else self.config.abstain_reply)
+                    if ans.grounded else refused_reply(ans, self.config.abstain_reply))
         ans.timings["generate"] = time.perf_counter() - t
         ans.timings["total"] = time.perf_counter() - t0
         return ans
