@@ -607,7 +607,8 @@ class Re3G:
         vocabulary = self.vocabulary
         if not asked or not vocabulary:
             return decision
-        if evidence and offer_answered(question, asked, evidence[0].text):
+        if (evidence and any(w in OFFER_WORDS for w in asked)
+                and offer_answered(question, asked, evidence[0].text)):
             asked = [w for w in asked if w not in OFFER_WORDS]  # a lower price, named
         absent = tuple(w for w in asked if not vocabulary.names(w, documents))
         if absent:

@@ -49,6 +49,18 @@ ROOT = Path(__file__).resolve().parents[1]
     ("is the course open to beginners?", None),              # who, not when
     ("Is the app open source?", None),
     ("how do I open the door", None),
+    # review mends: "open" describing a thing, a device that will not open, a battery's charge,
+    # "the cost" as a noun
+    ("is there an open day", None),
+    ("is it an open return", None),
+    ("wont open on my phone", None),
+    ("is the shop open?", "time"),
+    ("are you open on bank holidays", "time"),
+    ("does it charge more slowly in the cold", None),
+    ("what would the charger charge at", None),
+    ("could you let me know what you charge to look at it?", "money"),
+    ("what do i do if the cost is wrong", None),
+    ("cost of living support?", None),
 ])
 def test_asked_type(question: str, kind: str | None) -> None:
     assert asked_type(question) == kind
@@ -169,6 +181,7 @@ def test_missing_kind(question: str, text: str, missing: str | None) -> None:
     ("my husband never skate in his life. is dangerous for him?", True),
     ("All things considered, would she be better off just taking taxis?", True),
     ("is it safe to leave a sofa there for a year?", True),
+    ("is it safe to say the price includes vat", False),
     # facts, not judgements
     ("My engagement ring alone is worth 3,200 though.", False),
     ("how long is the voucher good for", False),

@@ -178,3 +178,10 @@ def test_an_offer_the_page_gives_as_a_price_is_not_refused_for_its_word() -> Non
     unpriced = bot.check_named("any discount on universal credit",
                                quoting("Universal Credit letters count."), answered)
     assert not unpriced.grounded and unpriced.absent == ("discount",)
+    # the verb "offer" is no part of what the offer is for; "less" alone is no lower price
+    assert bot.check_named("do you offer a discount on universal credit", quoting(text),
+                           answered) is answered
+    vague = bot.check_named("any discount on universal credit",
+                            quoting("Universal Credit claims take no less than a week."),
+                            answered)
+    assert not vague.grounded

@@ -89,15 +89,15 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("money", re.compile(
         r"\bhow much\b(?! (?:time|longer|sooner|quicker|faster|more|less|space|room|water|"
         r"data|weight|notice|of|power|energy|electricity))(?!.*\bweigh)"
-        r"|\b(?:what|which)\b(?:\W+\w+){0,4}?\W+(?:cost|costs|price|prices|fee|fees)\b"
-        r"|\bwhat (?:does|do|did|would|will) (?:[\w-]+\s+){1,5}?cost\b"
+        r"|\b(?:what|whats|which)\b(?:\W+\w+){0,4}?\W+(?:cost|costs|price|prices|fee|fees)\b"
+        r"|\bwhat (?:does|do|did|would|will) (?:[\w-]+\s+){1,5}?(?<!\bthe )cost\b"
         rf"|\b{_AUX} (?:it|that|this|they|there|these|those) (?:\w+ )?cost\b"
         r"|\bis there an? (?:\w+ )?(?:fee|charge)\b"
-        r"|(?:^|[,;:.!?]\s*|\band\s+)(?:the\s+)?(?:price|cost|fee)s?\s+(?:of|for|per)\b"
-        r"|\bwhat(?:s|'s|\u2019s)?\s+(?:is\s+|are\s+)?(?:the\s+)?(?:price|cost|fee)s?\b"
-        r"|\b(?:cost|charge)s?\s+(?:extra|more)\b"
+        r"|(?:^|[,;:.!?]\s*|\band\s+)(?:the\s+)?(?:price|cost|fee)s?\s+"
+        r"(?:of(?!\s+living\b)|for|per)\b"
+        r"|\bcosts?\s+(?:extra|more)\b|\bcharges?\s+extra\b|\bcharge\s+(?:you|me|us|them)\s+more\b"
         r"|\bwhat\s+(?:(?:would|will|do|does|did)\s+)?(?:you|they|he|she|the\s+\w+(?:\s+\w+)?)"
-        r"\s+charge\b", re.I)),
+        r"\s+charge\b(?!\s+(?:at|up|overnight|fully|from)\b)", re.I)),
     ("duration", re.compile(r"\bhow (?:long|soon)\b|\bhow much (?:time|longer|notice)\b"
                             rf"|\bhow many (?:{_UNITS})\b", re.I)),
     # "when" asks at the head of a clause only with a verb form after it ("when is", "and
@@ -110,10 +110,12 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"|\b(?:until|till|by) when\b|\bdeadline\b"
                         # "are you open sundays", "is that car park open overnight", "open over
                         # Christmas?": when it is open, not who it is open to
-                        r"|\b(?:are|is|r)\s+(?:\w+\s+){0,3}?open\b"
-                        r"(?!\s+(?:a|an|the|my|it|up|to|for|source|plan)\b)"
-                        rf"|^\W*(?:\w+\s+)?open\s+(?:on|over|at|in|during|till|until|late|"
-                        rf"overnight|all|{_DAYS})\b", re.I)),
+                        rf"|\b(?:are|is|r)\s+(?!there\b)(?:\w+\s+){{0,3}}?open\b(?=\s*(?:$|[,;:.!?]|"
+                        rf"(?:now|today|tonight|tomorrow|yet|late|early|again|on|over|at|in|"
+                        rf"during|till|until|overnight|all|24|this|next|every|{_DAYS}|"
+                        rf"{_MONTHS})\b))"
+                        rf"|^\W*(?:(?:you|u|r|are|is|still|youre|ur)\s+)?open\s+(?:on|over|at|"
+                        rf"in|during|till|until|late|overnight|all|{_DAYS})\b", re.I)),
     ("frequency", re.compile(r"\bhow often\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|old|far|big|large|heavy|tall|much (?:space|"
                           r"room|water|data|weight|power|energy|electricity))\b"
@@ -144,7 +146,7 @@ _JUDGEMENT = re.compile(
     r"(?:\w+ )?(?:any )?good for\b|\bany good\b"
     r"|\bwhich\b.*\b(?:is|are|works?|would be) best\b|\bwhat(?:'s| is) best\b"
     r"|\bstand a chance\b|\bdangerous\b|\bis (?:it |that |this )?safe for\b"
-    r"|\b(?:is|would|will) (?:it|that|this) (?:\w+ )?safe to\b", re.I)
+    r"|\b(?:is|would|will) (?:it|that|this) (?:\w+ )?safe to\b(?!\s+(?:say|assume)\b)", re.I)
 """A question that asks for a judgement: whether something is worth it, better, best, good
 for someone, safe or dangerous, or what the pipeline would recommend."""
 

@@ -91,8 +91,13 @@ OFFER_WORDS = frozenset({"discount", "discounts", "deal", "deals", "cheaper", "c
 words, so a page that never says "discount" may still answer "is there a student discount?"
 (:func:`offer_for`)."""
 
+_CLAUSE_END = re.compile(r"[,;:.!?]|\b(?:and|or|but)\b", re.I)
+"""Where the clause holding an offer word ends ("a student discount | or is it full price")."""
+
 _OFFER = re.compile(r"\b(?:" + "|".join(sorted(OFFER_WORDS, key=len, reverse=True)) + r")\b(.*)",
                     re.I)
+_OFFER_STEMS = content_stems(" ".join(OFFER_WORDS))
+"""The offer words' own stems, never what an offer is for ("do you offer a student discount")."""
 
 
 def offer_for(question: str, asked: list[str]) -> frozenset[str]:
@@ -107,14 +112,21 @@ def offer_for(question: str, asked: list[str]) -> frozenset[str]:
     ['student']
     >>> offer_for("is there any discount?", ["discount"])
     frozenset()
+    >>> sorted(offer_for("do you offer a student discount or is it full price", ["student",
+    ...                                                                         "discount"]))
+    ['student']
     """
     found = _OFFER.search(question)
-    rest = re.split(r"[,;:.!?]", found.group(1), maxsplit=1)[0] if found else ""
+    rest = _CLAUSE_END.split(found.group(1), maxsplit=1)[0] if found else ""
     words = " ".join(w for w in asked if w not in OFFER_WORDS)
-    return content_stems(f"{words} {rest}")
+    return frozenset(s for s in content_stems(f"{words} {rest}") - _OFFER_STEMS
+                     if len(s) > 1 or s.isdigit())  # not the "m" of "I'm"
 
 
-_LOWER = re.compile(r"\b(?:less|lower|cheaper|reduced)\b", re.I)
+_LOWER = re.compile(r"\bcheaper\b|\breduced (?:rate|price|fee|fare)s?\b"
+                    r"|\b(?:pay|pays|costs?)\s+less\b|\blower (?:rate|price|fee|fare)s?\b", re.I)
+"""A lower price stated without an amount ("pay less", "a reduced rate"); not any "less" or
+"lower" ("no less than two days ahead", "the lower car park")."""
 
 
 def offer_answered(question: str, asked: list[str], sentence: str) -> bool:
