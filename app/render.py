@@ -112,13 +112,14 @@ def _evidence_for(hit: Hit, evidence: list[Evidence]) -> list[Evidence]:
     return out
 
 
-def _hit_scores(hit: Hit) -> str:
-    parts = [f"score {hit.score:.3f}"]
-    if hit.rank:
-        parts.insert(0, f"#{hit.rank}")
-    if hit.source:
-        parts.append(escape(hit.source))
-    return " · ".join(parts)
+def _hit_scores(hit: Hit, evidence: list[Evidence]) -> str:
+    """The card's score line: its rank shown, the raw scores (on the scale of the stage that
+    gave them: a cross-encoder's, a tower's or a fusion's, not comparable across cards from
+    different stages) only on hover, where a user reading the passage is not misled by them."""
+    raw = [f"score {hit.score:.3f}"] + ([escape(hit.source)] if hit.source else [])
+    raw += [f"span {ev.score:.2f}" for ev in evidence[:1] if ev.score > 0]
+    rank = f"#{hit.rank} · " if hit.rank else ""
+    return f'<span title="{" · ".join(raw)}">{rank}retrieved passage</span>'
 
 
 def _card_tools(key: int | None, index: int, title: str) -> str:
@@ -148,14 +149,13 @@ def _passage_card(hit: Hit, evidence: list[Evidence], used: bool, index: int = 0
               if ev is runner_up]
     text_html = highlight_spans(p.text, marks)
     section = f" › {escape(p.section)}" if p.section and p.section != p.title else ""
-    span_score = "".join(f" · span {ev.score:.2f}" for ev in evidence[:1])
     cls = "re3g-passage used" if used else "re3g-passage"
     anchor = f' id="re3g-ev-{int(key)}-{int(numbers[0])}"' if key is not None and numbers else ""
     opener = f' data-re3g-open="{int(key)}:{int(index)}"' if key is not None else ""
     return (
         f'<div class="{cls}"{anchor}><div class="re3g-head">{_badge(numbers or [])}'
         f'<b>{escape(p.title)}</b>{section}</div>'
-        f'<div class="re3g-scores">{_hit_scores(hit)}{span_score} · '
+        f'<div class="re3g-scores">{_hit_scores(hit, evidence)}{" · cited" if used else ""} · '
         f'<code>{escape(p.doc_id)}</code></div>'
         f'<div class="re3g-text"{opener}>{text_html}</div>'
         f'{_card_tools(key, index, escape(p.title))}</div>'
@@ -223,7 +223,7 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
                   max_passages: int = 5, key: int | None = None,
                   numbers: dict[int, int] | None = None) -> str:
     """The whole evidence panel for one reply: status, the top ``max_passages`` passages
-    (the one holding the evidence span is always shown), timings. With ``key`` (the reply's
+    (those holding the evidence spans always shown, and first), timings. With ``key`` (the reply's
     index in the chat) each card can open its document and be marked as the right passage;
     ``numbers`` (index in ``answer.evidence`` -> citation number) puts the reply's [n]
     markers on the cards that hold the cited spans."""
@@ -233,8 +233,8 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     tentative = grounded and bool(answer.extra.get("tentative"))
     refused_for = refused_why(answer)
     status = (
-        f'<div class="re3g-unsure">Tentative: the reader is not sure of its sentence '
-        f"(sureness {float(answer.extra.get('sure', 0.0)):.2f}); the next candidate is "
+        f'<div class="re3g-unsure">Tentative: the reader is not sure which sentence answers '
+        f"(how sure: {float(answer.extra.get('sure', 0.0)):.2f}); the next candidate is "
         f"highlighted in blue. Check the passages below.</div>"
         if tentative and answer.extra.get("tentative_reason") == "sentence" else
         f'<div class="re3g-unsure">Tentative: confidence {answer.confidence:.2f} is low, so '
@@ -253,6 +253,7 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     # the sentence a tentative reply names under it (app.session.tentative_note)
     runner_up = answer.evidence[1] if tentative and len(answer.evidence) > 1 else None
     cards: list[str] = []
+    cited_cards: list[str] = []  # the passages the reply quotes come first
     shown: set[int] = set()
     hidden = 0
     for i, hit in enumerate(answer.passages):
@@ -263,8 +264,10 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
         if evs:
             shown.update(id(e) for e in evs)
         cited = sorted(numbers[position[id(e)]] for e in evs if position[id(e)] in numbers)
-        cards.append(_passage_card(hit, evs, used=bool(evs), index=i, key=key, numbers=cited,
-                                   runner_up=runner_up))
+        (cited_cards if evs else cards).append(
+            _passage_card(hit, evs, used=bool(evs), index=i, key=key, numbers=cited,
+                          runner_up=runner_up))
+    cards = cited_cards + cards
     if hidden:
         cards.append(f'<div class="re3g-scores">{hidden} more passage(s) retrieved.</div>')
     if grounded:

@@ -49,8 +49,21 @@ def test_evidence_panel_shows_span_title_section_scores_timings():
     assert "<mark>A day pass costs 8 dollars.</mark>" in html
     assert "Passes &amp; prices" in html and "Types of passes" in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html  # document text is escaped
-    assert "score 0.031" in html and "rrf" in html and "span 0.70" in html
+    assert "score 0.031" in html and "rrf" in html and "span 0.70" in html  # on hover
+    assert "#1 · retrieved passage" in html and "cited" in html
     assert "retrieval" in html and "12 ms" in html and "span extraction" in html
+
+
+def test_the_cited_passage_comes_first_in_the_panel():
+    """Session 51's person test: the passage the reply quotes was the third card, under two
+    the reranker put higher; a reader looking at the top card saw the wrong passage."""
+    answer = _answer()
+    other = Passage("e::p0", "e", "What can go in", "Fruit peel and leaves.", 0, 22, ["1"])
+    answer.passages = [Hit(other, 0.5, 1, "cross"), *answer.passages]
+    answer.passages[1].rank = 2
+    html = evidence_html(answer, True, 0.2, "sample")
+    assert html.index("A day pass costs") < html.index("Fruit peel and leaves.")
+    assert "#2 · retrieved passage" in html and "#1 · retrieved passage" in html
 
 
 def test_evidence_panel_without_good_evidence():
@@ -163,7 +176,8 @@ def test_threshold_and_grounded_flag(tmp_path):
     unsure.evidence.append(other)
     unsure.extra.update(tentative_reason="sentence", sure=0.31)
     reply, _, html = list(chat.doc_turn("How much is a day pass?", chat.new_session()))[-1]
-    assert "not sure of its sentence (sureness 0.31)" in html and "may not say" not in html
+    assert "not sure which sentence answers (how sure: 0.31)" in html
+    assert "may not say" not in html and "sureness" not in html
     # both sentences are marked in their passage's card, the runner-up in its own colour
     assert html.count("<mark") == 2 and 'class="re3g-alt"' in html
     shown, _, _ = list(chat.doc_turn("How much is a day pass?", chat.new_session(),
