@@ -58,13 +58,16 @@ SUITE = ROOT / "data" / "suite"
 # 0.82, 74.2 (the refusal floors moved to one turn under: 33 and 41). Session 47 (a repeat of an
 # earlier reply refused when unsure or holding nothing newly asked, on other documents): sample
 # 94.6, 73.9, 37.5, 54.2, 0.85, 77.2 (one wrong answer refused: the answered floor moved to one
-# turn under, 93.4); other documents unchanged.
+# turn under, 93.4); other documents unchanged. Session 51 (more ways of asking for a price or a
+# time, "is it safe to" as a judgement, on other documents): sample unchanged; other documents
+# 88.7, 74.2, 47.1, 0.81 (answered, right, refused, AUROC; "Is it safe to touch the steam wand?"
+# refused: the answered floor moved to one turn under, 87.9).
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
                {"answered": 93.4, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 42.0,
                 "refused_unanswerable": 33.0, "right_or_runner_up": 74.0}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 89.0, "right": 72.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
+                  {"answered": 87.9, "right": 72.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
                    "refused_unanswerable": 41.0, "right_or_runner_up": 72.0}),
 }
 
