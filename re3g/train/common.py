@@ -74,7 +74,7 @@ FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json"),
 by session 49's gate K (``bench/results/gates-s49.md``). ``fresh8`` (written in session 50) by
 session 50's gate T (``bench/results/gates-s50.md``). ``fresh9`` (written in session 50) and
 ``fresh10`` (written in session 51) by session 51's gate U (``bench/results/gates-s51.md``).
-``fresh11`` (written in session 51) has not been read."""
+``fresh11`` (written in session 51) by session 51's gate U2."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
