@@ -2,7 +2,7 @@
 
     >>> demo = build_app(AppConfig(indexes_dir="no-indexes-here"), factory=lambda *_: None)
     >>> type(demo).__name__, demo.chat_app.config.settings.k
-    ('Blocks', 10)
+    ('Blocks', 20)
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ a.re3g-cite:hover { text-decoration: underline; }
 #re3g-evidence-heading, #re3g-chat-heading { margin: 0 0 4px 0; font-size: 1.1em; }
 #re3g-chat-label { margin: 0; }
 #re3g-chat { height: calc(100vh - 270px) !important; min-height: 320px; }
+#re3g-chat .top-panel { background: var(--block-background-fill); border-radius: 6px;
+  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.2); }
 #re3g-tool-line { min-height: 0; }
 :focus-visible, #re3g-page button:focus-visible, #re3g-page textarea:focus-visible,
 #re3g-page a:focus-visible { outline: 3px solid #1c7ed6 !important; outline-offset: 2px; }

@@ -73,7 +73,7 @@ class PipelineCache:
     >>> cache = PipelineCache(lambda index, settings: [index.name, settings.k])
     >>> bot = cache.get(Path("indexes/sample"), Settings())
     >>> bot, cache.get(Path("indexes/sample"), Settings()) is bot
-    (['sample', 10], True)
+    (['sample', 20], True)
 
     The real thing: ``PipelineCache(default_factory(Config.load("re3g.toml")))``.
     """

@@ -53,7 +53,7 @@ NO_EVIDENCE = (
     "Try rephrasing with words the documents would use, or pick another corpus."
 )
 
-LISTED = "The closest passages are listed beside the chat; the documents may not cover it."
+LISTED = "What the documents do say nearby is listed beside the chat."
 """What the chat adds to a refusal check's reply (:func:`re3g.generate.refusal.because`)."""
 
 
