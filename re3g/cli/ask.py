@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
             text = " ".join(e.text.split())
             text = text if len(text) <= 160 else text[:160] + "…"
             sec = f" / {e.section.strip()}" if e.section.strip() else ""
+            score = f"  score {e.score:.2f}" if e.score > 0 else ""  # a reader's range: none
             print(f"  [{i}] {e.doc_id}{sec}  chars {e.start}-{e.end}  spans "
-                  f"{','.join(e.span_ids)}  score {e.score:.2f}\n      {text}")
+                  f"{','.join(e.span_ids)}{score}\n      {text}")
     print("timings (ms): " + "  ".join(f"{k} {1000 * v:.0f}" for k, v in ans.timings.items()))
     return 0
