@@ -70,7 +70,7 @@ from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signal
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor, SpanExtractor
 from re3g.extract.answer_type import missing_kind
-from re3g.extract.asked_thing import OFFER_WORDS, asked_things, offer_answered
+from re3g.extract.asked_thing import asked_things, to_be_named
 from re3g.generate.base import Generator
 from re3g.generate.refusal import refused_reply
 from re3g.models import model_path
@@ -607,9 +607,8 @@ class Re3G:
         vocabulary = self.vocabulary
         if not asked or not vocabulary:
             return decision
-        if (evidence and any(w in OFFER_WORDS for w in asked)
-                and offer_answered(question, asked, evidence[0].text)):
-            asked = [w for w in asked if w not in OFFER_WORDS]  # a lower price, named
+        if evidence:  # an offer word need not be named where the sentence gives the price
+            asked = to_be_named(question, asked, evidence[0].text)
         absent = tuple(w for w in asked if not vocabulary.names(w, documents))
         if absent:
             return decision.unnamed(absent)

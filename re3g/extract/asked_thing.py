@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 
 from re3g.data.words import content_stems, stopwords
-from re3g.extract.answer_type import HOLDS
+from re3g.extract.answer_type import holds_type
 
 _OPENING = re.compile(
     r"\b(?:is there|are there|any"
@@ -143,7 +143,23 @@ def offer_answered(question: str, asked: list[str], sentence: str) -> bool:
     """
     wanted = offer_for(question, asked)
     return (bool(wanted) and wanted <= content_stems(sentence)
-            and bool(HOLDS["money"].search(sentence) or _LOWER.search(sentence)))
+            and (holds_type("money", sentence) or bool(_LOWER.search(sentence))))
+
+
+def to_be_named(question: str, asked: list[str], sentence: str) -> list[str]:
+    """The words of ``asked`` (:func:`asked_things`) that a document must name for
+    ``sentence`` to answer ``question``: all of them, or all but the offer words when the
+    sentence answers the offer with a price (:func:`offer_answered`).
+
+    >>> to_be_named("any discount on universal credit", ["discount"],
+    ...             "Families on Universal Credit pay half price.")
+    []
+    >>> to_be_named("is there a pool?", ["pool"], "Families pay half price.")
+    ['pool']
+    """
+    if any(w in OFFER_WORDS for w in asked) and offer_answered(question, asked, sentence):
+        return [w for w in asked if w not in OFFER_WORDS]
+    return asked
 
 
 def asked_things(question: str) -> list[str]:
