@@ -142,11 +142,12 @@ def _passage_card(hit: Hit, evidence: list[Evidence], used: bool, index: int = 0
                   key: int | None = None, numbers: list[int] | None = None,
                   runner_up: Evidence | None = None) -> str:
     """One passage's card; its first evidence span is highlighted, and ``runner_up`` (the
-    sentence a tentative reply names) too, in another colour, when it lies here."""
+    sentence a tentative reply names, given only when it lies here) too, in another
+    colour."""
     p = hit.passage
     marks = [(ev.text, ev.start - p.start, "") for ev in evidence[:1]]
-    marks += [(ev.text, ev.start - p.start, "re3g-alt") for ev in evidence
-              if ev is runner_up]
+    if runner_up is not None:
+        marks.append((runner_up.text, runner_up.start - p.start, "re3g-alt"))
     text_html = highlight_spans(p.text, marks)
     section = f" › {escape(p.section)}" if p.section and p.section != p.title else ""
     cls = "re3g-passage used" if used else "re3g-passage"
@@ -253,7 +254,11 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
     # the sentence a tentative reply names under it (app.session.tentative_note)
     runner_up = answer.evidence[1] if tentative and len(answer.evidence) > 1 else None
     cards: list[str] = []
-    cited_cards: list[str] = []  # the passages the reply quotes come first
+    # the passages the reply quotes come first, in the order of their [n] markers; with
+    # ``numbers`` only a span the reply cites is marked "cited" and highlighted (another
+    # evidence span of the answer in a card is not what the reply says: session 52's person
+    # test saw the reply's light-code row under a highlighted card of another row)
+    cited_cards: list[tuple[int, str]] = []
     shown: set[int] = set()
     hidden = 0
     for i, hit in enumerate(answer.passages):
@@ -263,16 +268,20 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
             continue
         if evs:
             shown.update(id(e) for e in evs)
-        cited = sorted(numbers[position[id(e)]] for e in evs if position[id(e)] in numbers)
-        (cited_cards if evs else cards).append(
-            _passage_card(hit, evs, used=bool(evs), index=i, key=key, numbers=cited,
-                          runner_up=runner_up))
-    cards = cited_cards + cards
+        quoted = [e for e in evs if position[id(e)] in numbers] if numbers else evs
+        cited = sorted(numbers[position[id(e)]] for e in quoted if position[id(e)] in numbers)
+        card = _passage_card(hit, quoted, used=bool(quoted), index=i, key=key, numbers=cited,
+                             runner_up=runner_up if any(e is runner_up for e in evs) else None)
+        if quoted:
+            cited_cards.append((cited[0] if cited else 0, card))
+        else:
+            cards.append(card)
+    cards = [card for _, card in sorted(cited_cards, key=lambda c: c[0])] + cards
     if hidden:
         cards.append(f'<div class="re3g-scores">{hidden} more passage(s) retrieved.</div>')
-    if grounded:
+    if grounded:  # a cited span whose passage is not listed gets a card of its own
         for ev in answer.evidence:
-            if id(ev) not in shown:
+            if id(ev) not in shown and (not numbers or position[id(ev)] in numbers):
                 cards.insert(0, _orphan_evidence(ev, numbers.get(position[id(ev)])))
     body = "".join(cards) or "<p>No passages were retrieved.</p>"
     return f'<div class="re3g-evidence">{status}{body}{timings_table(answer.timings)}</div>'

@@ -66,6 +66,24 @@ def test_the_cited_passage_comes_first_in_the_panel():
     assert "#2 · retrieved passage" in html and "#1 · retrieved passage" in html
 
 
+def test_only_the_spans_the_reply_cites_are_marked_cited():
+    """Session 52's person test: the reply quoted one light-code row, and the top card, marked
+    "cited" and highlighted, held another evidence span the reply does not say."""
+    answer = _answer()
+    other = Passage("e::p0", "e", "Lights", "Amber, flashing: call service.", 0, 30, ["1"])
+    amber = Evidence("e", "Lights", "Amber, flashing: call service.", 0, 30, ["1"], 0.5,
+                     "e::p0", "")
+    answer.evidence.append(amber)
+    answer.passages = [Hit(other, 0.5, 1, "cross"), *answer.passages]
+    answer.passages[1].rank = 2
+    html = evidence_html(answer, True, 0.2, "sample", numbers={0: 1})
+    assert html.count("<mark") == 1 and "<mark>A day pass costs 8 dollars.</mark>" in html
+    assert html.count("· cited") == 1
+    assert html.index("A day pass costs") < html.index("Amber, flashing")
+    # without the reply's numbers every evidence span counts, as before
+    assert evidence_html(answer, True, 0.2, "sample").count("· cited") == 2
+
+
 def test_evidence_panel_without_good_evidence():
     html = evidence_html(_answer(confidence=0.05), False, 0.2, "sample")
     assert "No good evidence" in html and "threshold 0.20" in html
