@@ -72,7 +72,7 @@ def refusal(answer: Answer, corpus: str) -> str:
     ...                                           "absent_from": "Plots"}), "sample")[:69]
     'The closest document in sample, "Plots", does not mention "parking", '
     >>> refusal(Answer("", grounded=False, extra={"repeated": "nothing new"}), "sample")[:58]
-    'The closest passages in sample say nothing on that beyond '
+    'The best sentence I found in sample is one I already gave '
     >>> refusal(Answer("", grounded=False), "sample")[:40]
     'I could not find good evidence for that '
     """

@@ -126,7 +126,7 @@ def test_evidence_panel_and_reply_name_what_no_document_mentions():
 
 def test_evidence_panel_and_reply_say_an_unsure_repeat_was_refused():
     """A turn refused because its unsure pick repeats an earlier reply
-    (``Answer.extra["repeated"]``) says that the documents say nothing beyond it, in the reply
+    (``Answer.extra["repeated"]``) says that its best sentence was already given, in the reply
     and in the panel's status, and still lists the closest passages."""
     from app.session import refusal
 
@@ -137,13 +137,13 @@ def test_evidence_panel_and_reply_say_an_unsure_repeat_was_refused():
     assert "the decision was not sure of it" in html
     assert "Passes &amp; prices" in html and "<mark>" not in html
     assert refusal(answer, "sample").startswith(
-        "The closest passages in sample say nothing on that beyond what I already told you")
+        "The best sentence I found in sample is one I already gave you, and it does not answer")
     # refused although sure: the sentence holds none of the words the question newly asks
     answer.extra = {"repeated": "nothing new"}
     html = evidence_html(answer, False, 0.2, "sample")
     assert "holds none of the words this question newly asks" in html
     assert "not sure" not in html
-    assert refusal(answer, "sample").startswith("The closest passages in sample say nothing")
+    assert refusal(answer, "sample").startswith("The best sentence I found in sample is one I")
 
 
 class _Fixed:

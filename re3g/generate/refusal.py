@@ -5,7 +5,7 @@ The learned decision refuses a turn it is not sure the documents answer, and the
 reason they record in ``Answer.extra``, and the reply says that reason instead of "I could not
 find this": the closest sentence does not give the kind of answer asked for (``missing``), no
 document, or not the closest one, mentions the thing asked about (``absent``,
-``absent_from``), or the documents say nothing beyond an earlier reply (``repeated``). The
+``absent_from``), or the best sentence is one an earlier reply gave (``repeated``). The
 library (:meth:`re3g.pipeline.Re3G.answer`), ``re3g ask``, the Ray server and the chat
 (``app/session.py``, which adds where the passages are shown) all word it here.
 
@@ -25,8 +25,8 @@ NO_THING = ("None of the documents in {corpus} mention {words}, so they do not s
             "that is there or on offer.")
 NO_THING_HERE = ("The closest document in {corpus}, {title}, does not mention {words}, so it "
                  "does not say whether that is there or on offer.")
-NO_MORE = ("The closest passages in {corpus} say nothing on that beyond what I already told "
-           "you, so I won't guess.")
+NO_MORE = ("The best sentence I found in {corpus} is one I already gave you, and it does "
+           "not answer this, so I won't guess.")
 
 
 def quoted(words: list[str] | tuple[str, ...]) -> str:
@@ -46,8 +46,8 @@ def because(answer: Answer, corpus: str = "the documents") -> str | None:
     >>> because(Answer("", grounded=False, extra={"absent": ["parking"],
     ...                                           "absent_from": "Plots"}), "sample")[:62]
     'The closest document in sample, "Plots", does not mention "par'
-    >>> because(Answer("", grounded=False, extra={"repeated": "unsure"}))[:40]
-    'The closest passages in the documents sa'
+    >>> because(Answer("", grounded=False, extra={"repeated": "unsure"}))[:47]
+    'The best sentence I found in the documents is o'
     """
     if answer.grounded:
         return None
