@@ -166,6 +166,21 @@ def test_type_weight_steers_the_reader_to_the_sentence_that_holds_the_date(
     ("I'm coeliac, is the gluten free loaf safe for me", "The gluten free loaf is baked in "
      "the same kitchen as wheat bread, so it is not suitable for coeliacs.", None),
     ("is the hotel good for families", "Breakfast is served in the Harbour Room.", "judgement"),
+    # a safety question: a rule or warning about the thing asked answers it, one about
+    # something else or a page's "use it safely" does not (session 52)
+    ("is it safe to use the trimmer when the hedge is still wet from the morning",
+     "Do not use the trimmer in the rain or on hedges that are still wet.", None),
+    ("Is it safe to touch the steam wand?", "The tip of the wand gets very hot; do not touch "
+     "it for ten minutes after steaming.", None),
+    ("is it safe for the kids to play on the outfield while we set up",
+     "Never leave children in the building without an adult.", "safety"),
+    ("is it safe for them to throw with glasses on, 2 of them wear them", "Throwing knives, "
+     "throwing stars and other blades must not be brought to the range.", "safety"),
+    ("is it safe to ride a bike after a crash if it looks ok?", "Riding safely keeps the "
+     "service running for everyone. This page explains what to do when a bike is damaged.",
+     "safety"),
+    ("is it safe for kids with glasses to go on the zip wire",
+     "The zip wire is open to anyone aged 10 or over.", "safety"),
 ])
 def test_missing_kind(question: str, text: str, missing: str | None) -> None:
     assert missing_kind(question, text) == missing

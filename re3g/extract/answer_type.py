@@ -80,6 +80,13 @@ HOLDS: dict[str, re.Pattern[str]] = {
         r"\b(?:recommend\w*|suggest\w*|advis\w*|best|better|ideal\w*|worth\w*|suit\w*|"
         r"good for|great for|perfect for|popular|safe(?:ly|r|st)?|unsafe|danger\w*|risk\w*|"
         r"should|prefer\w*|not for)\b", re.I),
+    # a rule or warning stated: what a help page says to a safety question ("Do not use the
+    # trimmer on wet hedges", "No more than 6 people may work in the kitchen"); read only for
+    # a question that asks whether something is safe (:func:`missing_kind`)
+    "warning": re.compile(
+        r"\b(?:do not|don't|dont|never|must not|mustn't|may not|should not|shouldn't|cannot|"
+        r"can't|not (?:be )?(?:allowed|permitted)|avoid\w*|warning|caution|no more than|only)\b",
+        re.I),
 }
 """A sentence holds an answer of the kind when its pattern matches."""
 
@@ -151,6 +158,47 @@ _JUDGEMENT = re.compile(
 for someone, safe or dangerous, or what the pipeline would recommend."""
 
 
+_SAFETY = re.compile(r"\b(?:safe|unsafe|safely|dangerous|danger|risky)\b", re.I)
+"""A judgement question about safety ("is it safe to ...", "is it dangerous to ...")."""
+
+_NOT_THE_THING = content_stems("safe unsafe safely dangerous danger risky ok okay fine alright "
+                               "just really actually like")
+"""Words of a safety question that name no part of the thing asked about."""
+
+_SAFELY = re.compile(r"\bsafely\b", re.I)
+"""How a thing is done ("Riding safely keeps the service running", a page's intro): no
+judgement of whether the thing asked about is safe."""
+
+SAFETY_NAMED = 0.5
+"""The share of a safety question's own words (:func:`safety_answered`) a sentence must hold
+to be about the thing asked. Chosen on the training side (session 52): the two safety questions
+of ``data/train4`` answered by a warning share 3 of 6 and 4 of 5 of their words with it, the
+one warning shown for an unanswerable one shares none."""
+
+
+def safety_answered(question: str, text: str) -> bool:
+    """Whether ``text`` answers a question asking whether something is safe: it states a
+    judgement or a rule or warning (``HOLDS["judgement"]``, ``HOLDS["warning"]``) about the
+    thing asked, naming at least :data:`SAFETY_NAMED` of the question's own words. A warning
+    about something else does not answer it, nor a sentence whose only judgement is how a
+    thing is done ("Riding safely keeps the service running", :data:`_SAFELY`).
+
+    >>> safety_answered("Is it safe to touch the steam wand?",
+    ...                 "The tip of the wand gets very hot; do not touch it for ten minutes.")
+    True
+    >>> safety_answered("is it safe for them to throw with glasses on, 2 of them wear them",
+    ...                 "Throwing knives and other blades must not be brought in.")
+    False
+    >>> safety_answered("is it safe to ride a bike after a crash if it looks ok?",
+    ...                 "Riding safely keeps the service running for everyone.")
+    False
+    """
+    if not (HOLDS["judgement"].search(_SAFELY.sub("", text)) or HOLDS["warning"].search(text)):
+        return False
+    own = content_stems(question) - _NOT_THE_THING
+    return not own or len(own & content_stems(text)) >= SAFETY_NAMED * len(own)
+
+
 def asks_judgement(question: str) -> bool:
     """Whether ``question`` asks for a judgement rather than a fact ("is it worth it?",
     "would you recommend ...?", "which one is best for me?", "is it dangerous for him?").
@@ -169,7 +217,8 @@ def asks_judgement(question: str) -> bool:
 
 KIND_NAMES = {"money": "a price or amount", "time": "a date or time", "duration": "how long",
               "frequency": "how often", "number": "a number",
-              "judgement": "a recommendation or judgement"}
+              "judgement": "a recommendation or judgement",
+              "safety": "a safety rule or warning about exactly this"}
 """What each kind is called in a reply that says the documents do not give it."""
 
 ALSO_HOLDS = {"time": ("duration",), "frequency": ("number",)}
@@ -234,6 +283,8 @@ def missing_kind(question: str, text: str) -> str | None:
     kind = asked_type(question)
     if kind is None and asks_judgement(question):
         # asked in one clause or across "is it worth it, or should I ...": one thing asked
+        if _SAFETY.search(question):
+            return None if safety_answered(question, text) else "safety"
         kind = "judgement"
     elif asks(question) > 1:  # two things asked: the sentence may answer the other one
         return None
