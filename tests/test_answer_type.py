@@ -179,6 +179,9 @@ def test_type_weight_steers_the_reader_to_the_sentence_that_holds_the_date(
     ("is it safe to ride a bike after a crash if it looks ok?", "Riding safely keeps the "
      "service running for everyone. This page explains what to do when a bike is damaged.",
      "safety"),
+    ("is it safe to park my car right next to the skip", "A skip may stand in a "
+     "pay-and-display or residents' parking bay only if a parking bay suspension has been paid "
+     "for every bay it covers.", "safety"),
     ("is it safe for kids with glasses to go on the zip wire",
      "The zip wire is open to anyone aged 10 or over.", "safety"),
 ])

@@ -80,12 +80,14 @@ HOLDS: dict[str, re.Pattern[str]] = {
         r"\b(?:recommend\w*|suggest\w*|advis\w*|best|better|ideal\w*|worth\w*|suit\w*|"
         r"good for|great for|perfect for|popular|safe(?:ly|r|st)?|unsafe|danger\w*|risk\w*|"
         r"should|prefer\w*|not for)\b", re.I),
-    # a rule or warning stated: what a help page says to a safety question ("Do not use the
-    # trimmer on wet hedges", "No more than 6 people may work in the kitchen"); read only for
-    # a question that asks whether something is safe (:func:`missing_kind`)
+    # a prohibition or warning stated: what a help page says to a safety question ("Do not
+    # use the trimmer on wet hedges"); read only for a question that asks whether something
+    # is safe (:func:`missing_kind`). A condition or a limit ("only if", "no more than") is no
+    # warning: "A skip may stand in a parking bay only if ..." does not say whether parking
+    # beside it is safe (session 52, gate S)
     "warning": re.compile(
         r"\b(?:do not|don't|dont|never|must not|mustn't|may not|should not|shouldn't|cannot|"
-        r"can't|not (?:be )?(?:allowed|permitted)|avoid\w*|warning|caution|no more than|only)\b",
+        r"can't|not (?:be )?(?:allowed|permitted)|avoid\w*|warning|caution)\b",
         re.I),
 }
 """A sentence holds an answer of the kind when its pattern matches."""
