@@ -16,7 +16,9 @@ A question may also ask for a judgement ("is it worth it?", "would you recommend
 "which is best for me?"), which help pages rarely give: :func:`missing_kind` also refuses such
 a turn when the sentence states no judgement (:func:`asks_judgement`, ``HOLDS["judgement"]``;
 only in the decision's check, not in the reader's term). On the training-side own-reply records 15
-unanswerable turns ask for one and were answered, and 1 answerable turn (session 49).
+unanswerable turns ask for one and were answered, and 1 answerable turn (session 49). A question
+whether something is safe is answered by a judgement or a warning about the thing asked
+(:func:`safety_answered`, session 52): help pages answer it with "Do not ...".
 
 The patterns are regular expressions over English help-page text. No package these machines
 can install ships an entity tagger with its weights (spaCy's English models are downloaded
