@@ -14,6 +14,7 @@ from test_reader_roles import _tiny_set
 from re3g.errors import DataError
 from re3g.rank import OTHER_CROSS
 from re3g.train.select_threshold import (
+    best_shares,
     lowest_matching,
     main,
     most_right_and_refused,
@@ -53,6 +54,23 @@ def test_the_threshold_with_the_most_right_answers_plus_refusals() -> None:
     assert most_right_and_refused(rows, 0.45) == 0.45
     # nothing to gain: the trained threshold stays
     assert most_right_and_refused([_row(True, 0.5, right=True)], 0.3) == 0.3
+
+
+def test_the_threshold_with_the_highest_two_shares_stays_below_sure() -> None:
+    # 4 answerable turns (3 right), 2 unanswerable (1 refused already)
+    rows = [_row(False, 0.10, grounded=False), _row(False, 0.31), _row(True, 0.30, right=True),
+            _row(True, 0.33, right=False), _row(True, 0.36, right=True),
+            _row(True, 0.50, right=True)]
+    # at 0.2: 3/4 + 1/2; just above 0.31: 2/4 + 2/2 (the refusal is worth two right answers
+    # here, where the sets hold twice as many answerable turns)
+    assert best_shares(rows, 0.2, 0.45) == 0.3101
+    # the ceiling (the calibration's sure) is never passed: below 0.31 nothing gains
+    assert best_shares(rows, 0.2, 0.31) == 0.2
+    # never below the trained threshold
+    assert best_shares(rows, 0.4, 0.45) == 0.4
+    # where answering is worth more, the trained threshold stays
+    many = rows + [_row(True, 0.305, right=True)] * 20
+    assert best_shares(many, 0.2, 0.45) == 0.2
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
 """The learned decision's threshold for other documents, re-chosen on replayed conversations
 (the chat's own replies in the history) of the written development sets.
 
-    python -m re3g.train.select_threshold [--rule reference|most] [--written DOCS DIALOGUES]...
+    python -m re3g.train.select_threshold [--rule reference|most|shares]
+        [--written DOCS DIALOGUES]...
         [--model DIR] [--records DIR] [--dry-run]
 
 ``--rule most`` (session 35): the trained threshold keeps 95% of the written sets' answerable
@@ -10,6 +11,12 @@ takes the lowest threshold at or above it with the most answerable turns answere
 unanswerable turns refused, pooled (:func:`most_right_and_refused`; each turn counts once, as
 the suites' two measures do), then replays them again at that threshold for the exact figures
 (a refusal changes the history the next turn reads). ``--records DIR`` keeps the two replays.
+
+``--rule shares`` (session 52): as ``most``, but the threshold has the highest share of
+answerable turns answered right plus share of unanswerable turns refused (the suites' two
+measures, weighed alike however many of each kind the sets hold; :func:`best_shares`), and it
+goes no higher than the calibration's ``sure``: it refuses only answers the decision already
+shows as tentative, never one it is sure of.
 
 ``--rule reference`` (the default), when the ranking changes (the cross-encoder for other
 documents, ``models/cross-reranker-other``): a better ranking also finds a more plausible
@@ -39,7 +46,7 @@ from typing import Any
 
 from re3g.train import common
 
-RULES = ("reference", "most")
+RULES = ("reference", "most", "shares")
 """How the threshold is re-chosen (``--rule``)."""
 
 
@@ -99,6 +106,33 @@ def most_right_and_refused(records: Sequence[dict[str, Any]], trained: float) ->
     return max(sorted(steps), key=lambda t: right_at(records, t) + refused_at(records, t))
 
 
+def best_shares(records: Sequence[dict[str, Any]], trained: float, ceiling: float) -> float:
+    """The lowest threshold from ``trained`` up to ``ceiling`` at which ``records`` have the
+    highest share of answerable turns answered right plus share of unanswerable turns refused
+    (the two measures the suites report, weighed alike whatever the sets' mix). The ceiling
+    is the calibration's ``sure``: a threshold never refuses an answer the decision is sure
+    of, only the tentative ones below it.
+
+    >>> rows = [{"answerable": False, "grounded": True, "confidence": 0.3, "right": None},
+    ...         {"answerable": True, "grounded": True, "confidence": 0.32, "right": True},
+    ...         {"answerable": True, "grounded": True, "confidence": 0.35, "right": True},
+    ...         {"answerable": True, "grounded": True, "confidence": 0.4, "right": True}]
+    >>> best_shares(rows, 0.2, 0.37)  # one refusal (1/1) outweighs two right answers (2/3)
+    0.3001
+    >>> best_shares(rows, 0.2, 0.3)  # not up to the ceiling: the 0.3 turn stays answered
+    0.2
+    """
+    n_answerable = max(1, sum(1 for r in records if r["answerable"]))
+    n_unanswerable = max(1, sum(1 for r in records if not r["answerable"]))
+    steps = {trained} | {min(round(r["confidence"] + 1e-4, 4), 1.0) for r in records
+                         if r["grounded"] and trained <= r["confidence"] < ceiling}
+
+    def shares(t: float) -> float:
+        return right_at(records, t) / n_answerable + refused_at(records, t) / n_unanswerable
+
+    return max(sorted(steps), key=shares)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from re3g.models import model_path, read_model_manifest, trained
     from re3g.rank import OTHER_CROSS, Reranker, cross_settings
@@ -117,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="reference (default): refuse as many unanswerable turns as the "
                         "replays with the doc2dial cross-encoder (needs the cross-encoder for "
                         "other documents); most: the most right answers plus refusals on the "
-                        "replays with the pipeline as it is")
+                        "replays with the pipeline as it is; shares: the highest share of "
+                        "answerable turns right plus share of unanswerable turns refused, no "
+                        "higher than the calibration's 'sure'")
     p.add_argument("--dry-run", action="store_true",
                    help="report, write nothing into the model")
     args = p.parse_args(argv)
@@ -129,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.records.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise SystemExit(f"--records {args.records}: cannot write there ({e})") from None
-    if args.rule == "most":
+    if args.rule in ("most", "shares"):
         return choose_most(args, sets, t0)
     if not trained(OTHER_CROSS):
         raise SystemExit(f"no cross-encoder for other documents at {model_path(OTHER_CROSS)}: "
@@ -180,27 +216,38 @@ def read_other(folder: Path | None) -> tuple[Path, dict[str, Any], dict[str, Any
 
 
 def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0: float) -> int:
-    """``--rule most``: replay the choose sets at the trained threshold, take the threshold
-    with the most right answers plus refusals on those records
-    (:func:`most_right_and_refused`), and replay them again at it for the exact figures (a
-    refusal changes the history the next turn reads)."""
+    """``--rule most`` / ``shares``: replay the choose sets at the trained threshold, take the
+    threshold with the most right answers plus refusals on those records
+    (:func:`most_right_and_refused`) or the highest sum of the two shares up to the
+    calibration's ``sure`` (:func:`best_shares`), and replay them again at it for the exact
+    figures (a refusal changes the history the next turn reads)."""
     from re3g.models import trained
     from re3g.rank import OTHER_CROSS
 
-    mpath, manifest, _, trained_threshold = read_other(args.model)
+    mpath, manifest, other, trained_threshold = read_other(args.model)
     decision = {"answerability": str(mpath.parent)}
     at_trained = common.replay_sets(sets, min_confidence=trained_threshold, **decision)
-    chosen = most_right_and_refused(at_trained, trained_threshold)
+    if args.rule == "shares":
+        ceiling = float(other.get("sure", 1.0))
+        chosen = best_shares(at_trained, trained_threshold, ceiling)
+        rule = (f"the lowest threshold from the trained one up to the calibration's 'sure' "
+                f"({ceiling}) with the highest share of answerable turns answered right plus "
+                "share of unanswerable turns refused, pooled, on replays at the trained "
+                "threshold; 'chosen' is a second replay at it")
+    else:
+        chosen = most_right_and_refused(at_trained, trained_threshold)
+        rule = ("the lowest threshold at or above the trained one with the most answerable "
+                "turns answered right plus unanswerable turns refused, pooled, on replays at "
+                "the trained threshold; 'chosen' is a second replay at it")
     replayed = common.replay_sets(sets, min_confidence=chosen, **decision)
     report = {
-        "rule": "the lowest threshold at or above the trained one with the most answerable "
-                "turns answered right plus unanswerable turns refused, pooled, on replays at "
-                "the trained threshold; 'chosen' is a second replay at it",
+        "rule": rule,
         "trained_threshold": trained_threshold, "threshold": chosen,
         "at_trained": counts(at_trained, trained_threshold),
         "chosen": counts(replayed, chosen),
         "cross_other": trained(OTHER_CROSS)}  # the ranking replayed: that model when trained
-    return finish(args, sets, t0, mpath, manifest, report, at_trained, replayed, " --rule most")
+    return finish(args, sets, t0, mpath, manifest, report, at_trained, replayed,
+                  f" --rule {args.rule}")
 
 
 def counts(records: Sequence[dict[str, Any]], threshold: float) -> dict[str, int]:
