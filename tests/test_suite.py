@@ -61,14 +61,21 @@ SUITE = ROOT / "data" / "suite"
 # turn under, 93.4); other documents unchanged. Session 51 (more ways of asking for a price or a
 # time, "is it safe to" as a judgement, on other documents): sample unchanged; other documents
 # 88.7, 74.2, 47.1, 0.81 (answered, right, refused, AUROC; "Is it safe to touch the steam wand?"
-# refused: the answered floor moved to one turn under, 87.9).
+# refused: the answered floor moved to one turn under, 87.9). Session 52 (a safety question
+# answered by a warning about the thing asked, and the other calibration's threshold 0.2338 ->
+# 0.342, chosen on the training side for the best share right plus share refused: a policy that
+# refuses tentative answers, gate Th in bench/results/gates-s52.md): sample answered 88.0,
+# right 69.6, refused or tentative 62.5, refused 58.3, AUROC 0.87, right or runner-up 70.7;
+# other documents 85.5, 72.6, 55.9, 50.0, 0.81, 73.4. The answered and right-or-runner-up
+# floors moved down to one turn under (the threshold refuses answers on purpose), the refusal
+# floors up to one turn under.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
-               {"answered": 93.4, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 42.0,
-                "refused_unanswerable": 33.0, "right_or_runner_up": 74.0}),
+               {"answered": 86.9, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 58.3,
+                "refused_unanswerable": 54.1, "right_or_runner_up": 69.5}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 87.9, "right": 72.0, "AUROC": 0.74, "refused_or_tentative": 38.0,
-                   "refused_unanswerable": 41.0, "right_or_runner_up": 72.0}),
+                  {"answered": 84.6, "right": 72.0, "AUROC": 0.74, "refused_or_tentative": 52.9,
+                   "refused_unanswerable": 47.0, "right_or_runner_up": 72.5}),
 }
 
 
