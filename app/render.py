@@ -268,21 +268,21 @@ def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str 
             continue
         if evs:
             shown.update(id(e) for e in evs)
-        quoted = [e for e in evs if position[id(e)] in numbers] if numbers else evs
-        cited = sorted(numbers[position[id(e)]] for e in quoted if position[id(e)] in numbers)
-        card = _passage_card(hit, quoted, used=bool(quoted), index=i, key=key, numbers=cited,
+        said = [e for e in evs if position[id(e)] in numbers] if numbers else evs
+        cited = sorted(numbers[position[id(e)]] for e in said if position[id(e)] in numbers)
+        card = _passage_card(hit, said, used=bool(said), index=i, key=key, numbers=cited,
                              runner_up=runner_up if any(e is runner_up for e in evs) else None)
-        if quoted:
+        if said:
             cited_cards.append((cited[0] if cited else 0, card))
         else:
             cards.append(card)
     cards = [card for _, card in sorted(cited_cards, key=lambda c: c[0])] + cards
     if hidden:
         cards.append(f'<div class="re3g-scores">{hidden} more passage(s) retrieved.</div>')
-    if grounded:  # a cited span whose passage is not listed gets a card of its own
-        for ev in answer.evidence:
-            if id(ev) not in shown and (not numbers or position[id(ev)] in numbers):
-                cards.insert(0, _orphan_evidence(ev, numbers.get(position[id(ev)])))
+    if grounded:  # a cited span whose passage is not listed gets a card of its own, first
+        cards[:0] = [_orphan_evidence(ev, numbers.get(position[id(ev)]))
+                     for ev in answer.evidence
+                     if id(ev) not in shown and (not numbers or position[id(ev)] in numbers)]
     body = "".join(cards) or "<p>No passages were retrieved.</p>"
     return f'<div class="re3g-evidence">{status}{body}{timings_table(answer.timings)}</div>'
 

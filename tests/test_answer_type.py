@@ -246,3 +246,35 @@ def test_a_reply_without_the_amount_asked_for_is_refused_on_other_documents() ->
     assert plain.evidence[0].text == answer.evidence[0].text
     assert not Re3G(Config(calibration="tuned")).checks("kind_check")
     assert Re3G(Config(calibration="tuned", kind_check="all")).checks("kind_check")
+
+
+def test_the_safety_words_left_out_are_the_stems_of_those_words() -> None:
+    """``_NOT_THE_THING`` is written out (no stemmer loaded on import); it must be what the
+    stemmer makes of the words it names."""
+    from re3g.data.words import content_stems
+    from re3g.extract.answer_type import _NOT_THE_THING
+
+    words = ("safe unsafe safely dangerous danger risky ok okay fine alright just really "
+             "actually like")
+    assert content_stems(words) == _NOT_THE_THING
+
+
+@pytest.mark.parametrize(("question", "text", "missing"), [
+    # no words of its own: no warning can be matched to it (review, session 52)
+    ("is it safe to do that?", "Do not leave bags unattended in the hall.", "safety"),
+    # a fact, not a warning: "cannot", "without warning", "to avoid"
+    ("is it safe to leave the skip on the street without a permit",
+     "Our street wardens check skips without warning.", "safety"),
+    ("is it safe to leave the card reader in the sun", "The card cannot be read in the sun.",
+     "safety"),
+    # a curly apostrophe, and a label
+    ("is it safe to use the trimmer in the rain", "Don\u2019t use the trimmer in the rain.",
+     None),
+    ("is it safe to use the trimmer in the rain", "Warning: never use the trimmer in rain.",
+     None),
+    # "safely" asks how, not whether: a "which is best" question
+    ("which helmet is best if I want to ride safely", "We recommend the Orbit helmet.", None),
+])
+def test_safety_questions_read_after_review(question: str, text: str,
+                                            missing: str | None) -> None:
+    assert missing_kind(question, text) == missing

@@ -137,7 +137,7 @@ def test_evidence_panel_and_reply_say_an_unsure_repeat_was_refused():
     assert "the decision was not sure of it" in html
     assert "Passes &amp; prices" in html and "<mark>" not in html
     assert refusal(answer, "sample").startswith(
-        "The best sentence I found in sample is one I already gave you, and it does not answer")
+        "The best sentence I found in sample is one I already gave you, so I won't give it again")
     # refused although sure: the sentence holds none of the words the question newly asks
     answer.extra = {"repeated": "nothing new"}
     html = evidence_html(answer, False, 0.2, "sample")

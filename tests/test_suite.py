@@ -66,15 +66,16 @@ SUITE = ROOT / "data" / "suite"
 # 0.342, chosen on the training side for the best share right plus share refused: a policy that
 # refuses tentative answers, gate Th in bench/results/gates-s52.md): sample answered 88.0,
 # right 69.6, refused or tentative 62.5, refused 58.3, AUROC 0.87, right or runner-up 70.7;
-# other documents 85.5, 72.6, 55.9, 50.0, 0.81, 73.4. The answered and right-or-runner-up
-# floors moved down to one turn under (the threshold refuses answers on purpose), the refusal
-# floors up to one turn under.
+# other documents 85.5, 72.6, 55.9, 50.0, 0.81, 73.4 (`re3g evaluate --stages answerability`
+# on each, written agent turns). The answered, right and right-or-runner-up floors moved to one
+# turn under (the threshold refuses answers on purpose; right 72.6 with S2's steam wand, 71.8
+# without), the refusal floors up to one turn under.
 FLOORS = {
     "sample": (ROOT / "data" / "sample", SUITE / "sample_dialogues.json",
                {"answered": 86.9, "right": 68.0, "AUROC": 0.80, "refused_or_tentative": 58.3,
                 "refused_unanswerable": 54.1, "right_or_runner_up": 69.5}),
     "documents": (SUITE / "documents", SUITE / "dialogues.json",
-                  {"answered": 84.6, "right": 72.0, "AUROC": 0.74, "refused_or_tentative": 52.9,
+                  {"answered": 84.6, "right": 71.7, "AUROC": 0.74, "refused_or_tentative": 52.9,
                    "refused_unanswerable": 47.0, "right_or_runner_up": 72.5}),
 }
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 
-from re3g.data.words import content_stems
+from re3g.data.words import content_stems, cover_share
 
 _MONTHS = ("january|february|march|april|june|july|august|september|october|november|"
            r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|\d{1,2} may|may \d{1,2}")
@@ -86,11 +86,13 @@ HOLDS: dict[str, re.Pattern[str]] = {
     # use the trimmer on wet hedges"); read only for a question that asks whether something
     # is safe (:func:`missing_kind`). A condition or a limit ("only if", "no more than") is no
     # warning: "A skip may stand in a parking bay only if ..." does not say whether parking
-    # beside it is safe (session 52, gate S)
+    # beside it is safe (session 52, gate S). "cannot" and "may not" mostly state facts ("the
+    # card cannot be read"), "avoid" and "warning" warn only as a command or a label ("Avoid
+    # ...", "Warning:"), not in "to avoid the peak charge" or "without warning"
     "warning": re.compile(
-        r"\b(?:do not|don't|dont|never|must not|mustn't|may not|should not|shouldn't|cannot|"
-        r"can't|not (?:be )?(?:allowed|permitted)|avoid\w*|warning|caution)\b",
-        re.I),
+        r"\b(?:do not|don['\u2019]?t|never|must not|mustn['\u2019]?t|should not|"
+        r"shouldn['\u2019]?t|not (?:be )?(?:allowed|permitted)|prohibited|forbidden)\b"
+        r"|(?:^|[.;:!?]\s+)avoid\b|\b(?:warning|caution)\s*[:!]", re.I),
 }
 """A sentence holds an answer of the kind when its pattern matches."""
 
@@ -162,12 +164,15 @@ _JUDGEMENT = re.compile(
 for someone, safe or dangerous, or what the pipeline would recommend."""
 
 
-_SAFETY = re.compile(r"\b(?:safe|unsafe|safely|dangerous|danger|risky)\b", re.I)
-"""A judgement question about safety ("is it safe to ...", "is it dangerous to ...")."""
+_SAFETY = re.compile(r"\b(?:safe|dangerous|danger)\b", re.I)
+"""A judgement question (:func:`asks_judgement`) about safety ("is it safe to ...", "is it
+dangerous to ..."); "safely" says how, not whether ("which helmet is best if I want to ride
+safely" asks which is best)."""
 
-_NOT_THE_THING = content_stems("safe unsafe safely dangerous danger risky ok okay fine alright "
-                               "just really actually like")
-"""Words of a safety question that name no part of the thing asked about."""
+_NOT_THE_THING = frozenset({"safe", "unsaf", "danger", "riski", "fine", "alright", "just",
+                            "realli", "actual"})
+"""Stems of the words of a safety question that name no part of the thing asked about (the
+safety words and hedges; "ok", "okay" and "like" are stop words already)."""
 
 _SAFELY = re.compile(r"\bsafely\b", re.I)
 """How a thing is done ("Riding safely keeps the service running", a page's intro): no
@@ -185,7 +190,10 @@ def safety_answered(question: str, text: str) -> bool:
     judgement or a rule or warning (``HOLDS["judgement"]``, ``HOLDS["warning"]``) about the
     thing asked, naming at least :data:`SAFETY_NAMED` of the question's own words. A warning
     about something else does not answer it, nor a sentence whose only judgement is how a
-    thing is done ("Riding safely keeps the service running", :data:`_SAFELY`).
+    thing is done ("Riding safely keeps the service running", :data:`_SAFELY`), nor any
+    sentence when the question names nothing of its own ("is that safe?"). Words before the
+    question count too ("my dad is 80, is it safe ..."), so a long preamble asks more of the
+    sentence.
 
     >>> safety_answered("Is it safe to touch the steam wand?",
     ...                 "The tip of the wand gets very hot; do not touch it for ten minutes.")
@@ -200,7 +208,9 @@ def safety_answered(question: str, text: str) -> bool:
     if not (HOLDS["judgement"].search(_SAFELY.sub("", text)) or HOLDS["warning"].search(text)):
         return False
     own = content_stems(question) - _NOT_THE_THING
-    return not own or len(own & content_stems(text)) >= SAFETY_NAMED * len(own)
+    # a question with no words of its own ("is that safe?") cannot be matched to a warning:
+    # any warning would pass, as in session 51's gate U2
+    return bool(own) and cover_share(own, content_stems(text)) >= SAFETY_NAMED
 
 
 def asks_judgement(question: str) -> bool:

@@ -25,8 +25,8 @@ NO_THING = ("None of the documents in {corpus} mention {words}, so they do not s
             "that is there or on offer.")
 NO_THING_HERE = ("The closest document in {corpus}, {title}, does not mention {words}, so it "
                  "does not say whether that is there or on offer.")
-NO_MORE = ("The best sentence I found in {corpus} is one I already gave you, and it does "
-           "not answer this, so I won't guess.")
+NO_MORE = ("The best sentence I found in {corpus} is one I already gave you, so I won't give "
+           "it again as an answer.")
 
 
 def quoted(words: list[str] | tuple[str, ...]) -> str:

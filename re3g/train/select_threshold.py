@@ -111,24 +111,28 @@ def best_shares(records: Sequence[dict[str, Any]], trained: float, ceiling: floa
     highest share of answerable turns answered right plus share of unanswerable turns refused
     (the two measures the suites report, weighed alike whatever the sets' mix). The ceiling
     is the calibration's ``sure``: a threshold never refuses an answer the decision is sure
-    of, only the tentative ones below it.
+    of, only the tentative ones below it (with ``trained`` at or above it, ``trained``). The
+    shares are compared as whole numbers (right x unanswerable + refused x answerable), so equal
+    ones tie exactly and the lowest threshold wins.
 
     >>> rows = [{"answerable": False, "grounded": True, "confidence": 0.3, "right": None},
     ...         {"answerable": True, "grounded": True, "confidence": 0.32, "right": True},
     ...         {"answerable": True, "grounded": True, "confidence": 0.35, "right": True},
     ...         {"answerable": True, "grounded": True, "confidence": 0.4, "right": True}]
-    >>> best_shares(rows, 0.2, 0.37)  # one refusal (1/1) outweighs two right answers (2/3)
+    >>> best_shares(rows, 0.2, 0.37)  # refusing the 0.3 turn costs no right answer
     0.3001
     >>> best_shares(rows, 0.2, 0.3)  # not up to the ceiling: the 0.3 turn stays answered
     0.2
     """
     n_answerable = max(1, sum(1 for r in records if r["answerable"]))
     n_unanswerable = max(1, sum(1 for r in records if not r["answerable"]))
-    steps = {trained} | {min(round(r["confidence"] + 1e-4, 4), 1.0) for r in records
-                         if r["grounded"] and trained <= r["confidence"] < ceiling}
+    steps = {trained} | {t for t in (min(round(r["confidence"] + 1e-4, 4), 1.0)
+                                     for r in records
+                                     if r["grounded"] and r["confidence"] >= trained)
+                         if t <= ceiling}
 
-    def shares(t: float) -> float:
-        return right_at(records, t) / n_answerable + refused_at(records, t) / n_unanswerable
+    def shares(t: float) -> int:
+        return right_at(records, t) * n_unanswerable + refused_at(records, t) * n_answerable
 
     return max(sorted(steps), key=shares)
 
