@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from re3g.extract.answer_type import KIND_NAMES
-from re3g.generate.refusal import quoted
+from re3g.generate.refusal import check_refused
 from re3g.types import Answer, Evidence, Hit
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~$#])")
@@ -185,6 +184,19 @@ def timings_table(timings: dict[str, float]) -> str:
     return f'<table class="re3g-timings"><tr><th>stage</th><th>time</th></tr>{rows}</table>'
 
 
+_PANEL = {
+    "missing": "the question asks for {what}, and the best sentence found does not give one",
+    "absent_here": "the closest document, {title}, does not mention {words}, which the "
+                   "question asks about",
+    "absent": "no document mentions {words}, which the question asks about",
+    "repeated_new": "the best sentence found is one an earlier reply already gave, and it "
+                    "holds none of the words this question newly asks",
+    "repeated_unsure": "the best sentence found is one an earlier reply already gave, and the "
+                       "decision was not sure of it"}
+"""The evidence panel's status-line wording of each check's refusal
+(:func:`re3g.generate.refusal.check_refused`)."""
+
+
 def refused_why(answer: Answer) -> str | None:
     """Why one of the pipeline's refusal checks refused ``answer`` (``Answer.extra``'s
     ``missing``, ``absent`` with ``absent_from`` or ``repeated``), in the words of the evidence
@@ -199,25 +211,13 @@ def refused_why(answer: Answer) -> str | None:
     >>> refused_why(Answer("", grounded=False)) is None
     True
     """
-    missing = answer.extra.get("missing")  # the pick lacks the kind asked for
-    if missing in KIND_NAMES:
-        return (f"the question asks for {KIND_NAMES[missing]}, and the best sentence found "
-                "does not give one")
-    absent = answer.extra.get("absent")  # no document names what is asked about
-    where = answer.extra.get("absent_from")  # ... or not the one the reply would quote from
-    if absent and where:
-        return (f"the closest document, {quoted([where])}, does not mention {quoted(absent)}, "
-                "which the question asks about")
-    if absent:
-        return f"no document mentions {quoted(absent)}, which the question asks about"
-    repeated = answer.extra.get("repeated")  # a pick an earlier reply already gave
-    if repeated == "nothing new":
-        return ("the best sentence found is one an earlier reply already gave, and it holds "
-                "none of the words this question newly asks")
-    if repeated:
-        return ("the best sentence found is one an earlier reply already gave, and the "
-                "decision was not sure of it")
-    return None
+    found = check_refused(answer)
+    if found is None:
+        return None
+    check, fields = found
+    if check == "repeated":
+        check = "repeated_new" if fields["how"] == "nothing new" else "repeated_unsure"
+    return _PANEL[check].format(**fields)
 
 
 def evidence_html(answer: Answer, grounded: bool, threshold: float, corpus: str = "",

@@ -38,6 +38,39 @@ def quoted(words: list[str] | tuple[str, ...]) -> str:
     return " or ".join(f'"{w}"' for w in words)
 
 
+def check_refused(answer: Answer) -> tuple[str, dict[str, str]] | None:
+    """Which refusal check refused ``answer`` and what it found, read from ``Answer.extra``
+    in one place for every wording of it (:func:`because`, the chat's evidence panel):
+    ``("missing", {"what": ...})``, ``("absent_here", {"title": ..., "words": ...})``,
+    ``("absent", {"words": ...})``, ``("repeated", {"how": "unsure" | "nothing new"})``; None
+    when no check refused it (answered, or refused by the decision alone).
+
+    >>> check_refused(Answer("", grounded=False, extra={"missing": "money"}))
+    ('missing', {'what': 'a price or amount'})
+    >>> check_refused(Answer("", grounded=False, extra={"absent": ["covid", "boosters"]}))
+    ('absent', {'words': '"covid" or "boosters"'})
+    """
+    if answer.grounded:
+        return None
+    kind = answer.extra.get("missing")
+    if kind in KIND_NAMES:
+        return "missing", {"what": KIND_NAMES[kind]}
+    absent = answer.extra.get("absent")
+    where = answer.extra.get("absent_from")  # the quoted document, when only it lacks them
+    if absent and where:
+        return "absent_here", {"title": quoted([where]), "words": quoted(absent)}
+    if absent:
+        return "absent", {"words": quoted(absent)}
+    if answer.extra.get("repeated"):
+        return "repeated", {"how": str(answer.extra["repeated"])}
+    return None
+
+
+REPLY = {"missing": NO_KIND, "absent_here": NO_THING_HERE, "absent": NO_THING,
+         "repeated": NO_MORE}
+"""The reply's wording of each check's refusal (:func:`check_refused`)."""
+
+
 def because(answer: Answer, corpus: str = "the documents") -> str | None:
     """The reply saying why a refusal check refused ``answer`` (its ``extra``'s ``missing``,
     ``absent`` with ``absent_from``, or ``repeated``), naming the documents as ``corpus``;
@@ -49,20 +82,11 @@ def because(answer: Answer, corpus: str = "the documents") -> str | None:
     >>> because(Answer("", grounded=False, extra={"repeated": "unsure"}))[:47]
     'The best sentence I found in the documents is o'
     """
-    if answer.grounded:
+    found = check_refused(answer)
+    if found is None:
         return None
-    kind = answer.extra.get("missing")
-    if kind in KIND_NAMES:
-        return NO_KIND.format(corpus=corpus, what=KIND_NAMES[kind])
-    absent = answer.extra.get("absent")
-    where = answer.extra.get("absent_from")  # the quoted document, when only it lacks them
-    if absent and where:
-        return NO_THING_HERE.format(corpus=corpus, title=quoted([where]), words=quoted(absent))
-    if absent:
-        return NO_THING.format(corpus=corpus, words=quoted(absent))
-    if answer.extra.get("repeated"):
-        return NO_MORE.format(corpus=corpus)
-    return None
+    check, fields = found
+    return REPLY[check].format(corpus=corpus, **fields)
 
 
 def refused_reply(answer: Answer, abstain_reply: str) -> str:
