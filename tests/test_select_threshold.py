@@ -18,17 +18,10 @@ from re3g.train.select_threshold import (
     lowest_matching,
     main,
     most_right_and_refused,
+    read_other,
     refused_at,
     right_at,
 )
-
-
-def _trained(manifest: dict) -> float:
-    """The other calibration's trained threshold: the one before any selection (since session
-    52 the shipped manifest holds one, ``--rule shares``)."""
-    other = manifest["other"]
-    return float(other.get("threshold_selection", {}).get("trained_threshold",
-                                                          other["threshold"]))
 
 
 def _row(answerable: bool, confidence: float, grounded: bool = True,
@@ -98,7 +91,7 @@ def test_the_threshold_with_the_most_right_answers_plus_refusals_is_written_with
     shown = json.loads(out[out.index("{"):out.rindex("}") + 1])
     other = json.loads((decision / "manifest.json").read_text())["other"]
     record = other["threshold_selection"]
-    trained = _trained(before)
+    trained = read_other(decision)[3]  # the trained one, before any selection
     assert record == shown and record["trained_threshold"] == trained
     assert other["threshold"] == record["threshold"] >= trained
     assert "--rule most" in record["command"] and "held-out" in record["where"]
@@ -147,7 +140,7 @@ def test_the_threshold_is_chosen_on_replays_and_written_with_its_record(
     assert main(["--model", str(decision), "--written", str(docs), str(dialogues)]) == 0
     other = json.loads((decision / "manifest.json").read_text())["other"]
     record = other["threshold_selection"]
-    trained = _trained(before)
+    trained = read_other(decision)[3]  # the trained one, before any selection
     assert record["trained_threshold"] == trained and other["threshold"] >= trained
     assert record["chosen"]["refused"] >= record["reference"]["refused"]
     assert (other["ranking"]["cross_depth"], other["ranking"]["cross_weight"]) == (2, 0.02)
@@ -195,8 +188,6 @@ def test_the_threshold_selection_refuses_held_out_sets_before_any_work(tmp_path:
 
 
 def test_a_second_selection_starts_from_the_trained_threshold(tmp_path: Path) -> None:
-    from re3g.train.select_threshold import read_other
-
     (tmp_path / "manifest.json").write_text(json.dumps({"other": {
         "threshold": 0.3331, "threshold_selection": {"trained_threshold": 0.2338}}}))
     assert read_other(tmp_path)[3] == 0.2338

@@ -101,9 +101,20 @@ def most_right_and_refused(records: Sequence[dict[str, Any]], trained: float) ->
     >>> most_right_and_refused(rows, 0.2)  # refusing the 0.3 turn gains one, the rest none
     0.3001
     """
-    steps = {trained} | {min(round(r["confidence"] + 1e-4, 4), 1.0) for r in records
-                         if r["grounded"] and r["confidence"] >= trained}
-    return max(sorted(steps), key=lambda t: right_at(records, t) + refused_at(records, t))
+    return _best_step(records, trained, 1.0,
+                      lambda t: right_at(records, t) + refused_at(records, t))
+
+
+def _best_step(records: Sequence[dict[str, Any]], trained: float, ceiling: float,
+               score: Any) -> float:
+    """The lowest threshold from ``trained`` up to ``ceiling`` with the highest ``score``,
+    among those that change what ``records`` get: ``trained`` and just above each answered
+    turn's confidence (confidences have four decimals, so "just above" is + 0.0001)."""
+    steps = {trained} | {t for t in (min(round(r["confidence"] + 1e-4, 4), 1.0)
+                                     for r in records
+                                     if r["grounded"] and r["confidence"] >= trained)
+                         if t <= ceiling}
+    return max(sorted(steps), key=score)
 
 
 def best_shares(records: Sequence[dict[str, Any]], trained: float, ceiling: float) -> float:
@@ -126,15 +137,8 @@ def best_shares(records: Sequence[dict[str, Any]], trained: float, ceiling: floa
     """
     n_answerable = max(1, sum(1 for r in records if r["answerable"]))
     n_unanswerable = max(1, sum(1 for r in records if not r["answerable"]))
-    steps = {trained} | {t for t in (min(round(r["confidence"] + 1e-4, 4), 1.0)
-                                     for r in records
-                                     if r["grounded"] and r["confidence"] >= trained)
-                         if t <= ceiling}
-
-    def shares(t: float) -> int:
-        return right_at(records, t) * n_unanswerable + refused_at(records, t) * n_answerable
-
-    return max(sorted(steps), key=shares)
+    return _best_step(records, trained, ceiling, lambda t: right_at(records, t) * n_unanswerable
+                      + refused_at(records, t) * n_answerable)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
