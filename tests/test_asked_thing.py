@@ -185,3 +185,12 @@ def test_an_offer_the_page_gives_as_a_price_is_not_refused_for_its_word() -> Non
                             quoting("Universal Credit claims take no less than a week."),
                             answered)
     assert not vague.grounded
+
+
+def test_the_offer_stems_are_the_stemmers() -> None:
+    """``_OFFER_STEMS`` is written out (no stemmer loaded on import); it must be what the
+    stemmer makes of :data:`OFFER_WORDS`."""
+    from re3g.data.words import content_stems
+    from re3g.extract.asked_thing import _OFFER_STEMS, OFFER_WORDS
+
+    assert content_stems(" ".join(OFFER_WORDS)) == _OFFER_STEMS
