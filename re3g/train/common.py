@@ -67,7 +67,8 @@ FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json"),
               "fresh12": ("data/fresh12/documents", "data/fresh12/dialogues.json"),
               "fresh13": ("data/fresh13/documents", "data/fresh13/dialogues.json"),
               "fresh14": ("data/fresh14/documents", "data/fresh14/dialogues.json"),
-              "fresh15": ("data/fresh15/documents", "data/fresh15/dialogues.json")}
+              "fresh15": ("data/fresh15/documents", "data/fresh15/dialogues.json"),
+              "fresh16": ("data/fresh16/documents", "data/fresh16/dialogues.json")}
 """Written sets kept for a gate's independent check: they neither train nor choose.
 ``fresh1`` (written in session 42) has been read once, by session 43's gate
 (``bench/results/gates-s43.md``); ``fresh2`` (written in session 43) by session 46's gate R2
@@ -81,7 +82,8 @@ session 50's gate T (``bench/results/gates-s50.md``). ``fresh9`` (written in ses
 ``fresh11`` (written in session 51) by session 51's gate U2.
 ``fresh12`` (written in session 51) by session 52's gate S (``bench/results/gates-s52.md``).
 ``fresh13`` (written in session 52) by session 52's gates S2 and Th. ``fresh14`` (written in
-session 52) and ``fresh15`` (written in session 53) have not been read."""
+session 52) by session 53's gate D (``bench/results/gates-s53.md``). ``fresh15`` and
+``fresh16`` (written in session 53) have not been read."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
