@@ -4,16 +4,16 @@
     .venv/bin/python bench/reader_sweep.py judge_weight=0,0.5,1,2 --judge DIR --choose-only
 
 Reads every grounded turn of the written training-side sets (the choose sets,
-``re3g.train.common.CHOOSE_SETS``, then ``data/train2`` and ``data/train3``, or the choose sets
-alone with ``--choose-only``, for a model trained on those two; never a held-out or fresh set)
-with its written history: the pipeline's candidates, the reader's readings and the
-sentence judge's logits (``re3g.train.select_reader.read_part`` and ``judge_part``, cached
-under ``.cache/select-reader``; ``--judge``: another judge than the one the reader's manifest
-names). The reader's ``other`` settings are put in place
+``re3g.train.common.CHOOSE_SETS``, then ``data/train2``, ``data/train3`` and ``data/train4``, or
+the choose sets alone with ``--choose-only``, for a model trained on those two; never a held-out
+or fresh set) with its written history: the pipeline's candidates, the reader's readings and the
+sentence judge's logits (``re3g.train.select_reader.read_part`` and ``judge_part``, cached under
+``.cache/select-reader``; ``--judge``: another judge than the one the reader's manifest names).
+The reader's ``other`` settings are put in place
 (:meth:`re3g.extract.SpanExtractor.for_corpus`), the term is set to each value in both of its
-regimes (regular and ``unsure``; ``--regime``: one of them), and each turn's top pick is
-counted right when it holds a reference sentence
-(:func:`re3g.evaluate.answerability.pick_right`, what the chat's gates count).
+regimes (regular and ``unsure``; ``--regime``: one of them), and each turn's top pick is counted
+right when it holds a reference sentence (:func:`re3g.evaluate.answerability.pick_right`, what
+the chat's gates count).
 Prints, per value, the right picks pooled, per set and per two-fold half (by dialogue,
 ``hash_fold``), and the picks that the best value changes against the first. Session 48 chose
 ``number_weight`` = 4 with it (``bench/results/gates-s48.md``). Writes
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from _common import save  # noqa: E402
 
-TRAIN_SIDE = ("data/train2", "data/train3")
+TRAIN_SIDE = ("data/train2", "data/train3", "data/train4")
 """Written training-side sets beside the choose sets."""
 
 
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
               "changed_by_best": changed.get(f"{best:g}", []),
               "judge": str(judge_dir) if judge_dir else None,
               "where": ("choose sets" if args.choose_only else
-                        "choose sets + data/train2 + data/train3")
+                        "choose sets + data/train2 + data/train3 + data/train4")
               + ", written histories, the reader's settings for other documents; never "
                 "held-out or fresh sets"}
     print({k: report[k] for k in ("term", "turns", "right", "two_fold", "best")})

@@ -444,6 +444,24 @@ def test_number_weight_points_the_reader_at_the_row_whose_range_takes_in_the_num
         assert steered.startswith(row), (question, alone, steered)
 
 
+def test_month_weight_points_the_reader_at_the_row_whose_months_take_in_the_month(
+        tmp_path: Path) -> None:
+    """A user names a month ("in may") and a seasonal table gives a row per stretch of the
+    year: the month is not written in the right row and "may" is a stop word, so
+    ``month_weight`` adds score to a range whose sentence holds a stretch or list of months
+    the month falls in (``re3g.extract.months``)."""
+    page = ("# Boat trips\n\nOur boats leave from the north quay in every season.\n\n"
+            "| Season | Seal trip | Island ferry |\n|---|---|---|\n"
+            "| April to June | 11:00 and 14:00 daily | every hour from 10:00 to 16:00 |\n"
+            "| July and August | 10:30, 12:30 and 15:00 | every half hour |\n"
+            "| September and October | 12:00 at weekends only | every hour |\n"
+            "| November to March | no seal trips | 11:00 and 14:00 |\n")
+    for question, row in [("what times are the seal trips in may?", "Season: April to June"),
+                          ("and in january?", "Season: November to March")]:
+        alone, steered = key_picks(tmp_path, page, question, "month_weight", 4.0)
+        assert steered.startswith(row), (question, alone, steered)
+
+
 def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
                                                                 tmp_path: Path) -> None:
     """A reader may carry range settings for documents it was not tuned on (chosen on the

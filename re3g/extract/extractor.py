@@ -32,7 +32,7 @@ from re3g.types import Document, Evidence, Hit, Span, Turn
 TRAIN_CMD = "re3g train extractor --profile full"
 RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", "snap_ratio",
                   "span_penalty", "overlap_weight", "cosine_weight", "reader_weight",
-                  "judge_weight", "key_weight", "type_weight", "number_weight")
+                  "judge_weight", "key_weight", "type_weight", "number_weight", "month_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
 OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure", "query_roles",
@@ -106,6 +106,10 @@ class SpanExtractor(LoadedModel):
         # re3g.extract.numbers); the user compares the number rather than repeating it, so
         # neither the words nor the reader point at that row
         self.number_weight = float(st.get("number_weight", 0.0))
+        # start/end readers: score added when the user's last turn names a month and the range
+        # holds a stretch or list of months it falls in ("in may" and "Season: April to June":
+        # re3g.extract.months), for the same reason as the number term
+        self.month_weight = float(st.get("month_weight", 0.0))
         # start/end readers: when the reader's margin (best range minus "no answer") on the
         # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
         # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
@@ -591,12 +595,15 @@ class SpanExtractor(LoadedModel):
         (money, a time, a duration, a number) and one of the range's spans holds one
         (:mod:`re3g.extract.answer_type`), plus ``number_weight`` when one of the range's spans
         holds a range or bound that a number of ``current`` falls in
-        (:func:`re3g.extract.numbers.takes_in`); the best ranges, snapped to document spans and not
-        overlapping, become the evidence. With a ``sureness`` model in the manifest the top
-        evidence gets its :attr:`re3g.types.Evidence.sure`; a ``features`` dict receives what
-        that model reads (:meth:`pick_features`), for fitting it."""
+        (:func:`re3g.extract.numbers.takes_in`), plus ``month_weight`` when one of them holds
+        a stretch or list of months that a month ``current`` names falls in
+        (:func:`re3g.extract.months.takes_in_month`); the best ranges, snapped to document
+        spans and not overlapping, become the evidence. With a ``sureness`` model in the
+        manifest the top evidence gets its :attr:`re3g.types.Evidence.sure`; a ``features``
+        dict receives what that model reads (:meth:`pick_features`), for fitting it."""
         from re3g.data.words import content_stems, key_share
         from re3g.extract.answer_type import asked_type, holds_type
+        from re3g.extract.months import asked_months, takes_in_month
         from re3g.extract.numbers import asked_numbers, takes_in
 
         w = self.weights(readings)
@@ -605,6 +612,7 @@ class SpanExtractor(LoadedModel):
                  if current and (w["overlap_weight"] or w["key_weight"]) else frozenset())
         kind = asked_type(current) if current and w["type_weight"] else None
         numbers = asked_numbers(current) if current and w["number_weight"] else ()
+        months = asked_months(current) if current and w["month_weight"] else ()
         fitting: dict[tuple[str, str], bool] = {}  # ranges overlap: each span read once
 
         def fits(doc_id: str, sp: Span) -> bool:
@@ -650,15 +658,17 @@ class SpanExtractor(LoadedModel):
                                                       for sp in run)
                 if kind and any(holds_type(kind, sp.text) for sp in run):
                     bonus += w["type_weight"]
-                # the judge's part and the number term's move the pick but are left out of
-                # what the sureness model reads (:meth:`pick_features`): a ranged sentence
-                # is no surer an answer
+                # the judge's part and the number and month terms move the pick but are left
+                # out of what the sureness model reads (:meth:`pick_features`): a ranged
+                # sentence is no surer an answer
                 unread = 0.0
                 if judged and w["judge_weight"]:
                     unread = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
                                                      for sp in run)
                 if numbers and any(fits(p.doc_id, sp) for sp in run):
                     unread += w["number_weight"]
+                if months and any(takes_in_month(months, sp.text) for sp in run):
+                    unread += w["month_weight"]
                 scored.append((w["reader_weight"] * s + prior + bonus + unread - length,
                                s - r.null, p, run, unread))
         scored.sort(key=lambda x: -x[0])
