@@ -480,16 +480,18 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
 
     shipped = ROOT / "models" / "extractor-qa"
     # the shipped reader's range settings for other documents are its own plus the sentence
-    # judge's weight (session 37, models/judge-written) and the number term (session 48),
-    # in both regimes
+    # judge's weight (session 37, models/judge-written), the number term (session 48) and the
+    # month term (session 53), in both regimes
     ex = SpanExtractor.load(shipped)
     own = json.loads((shipped / "manifest.json").read_text())["settings"]
     assert set(ex.other) & {*RANGE_SETTINGS, "unsure"} == {"judge_weight", "number_weight",
-                                                           "unsure"}
+                                                           "month_weight", "unsure"}
     assert ex.other["judge_weight"] == 1.0 and ex.judge is not None and not ex.judge_weight
     assert ex.other["number_weight"] == 4.0 and not ex.number_weight
+    assert ex.other["month_weight"] == 6.0 and not ex.month_weight
     assert ex.other["unsure_margin"] == own["unsure_margin"]
-    assert ex.other["unsure"] == {**own["unsure"], "judge_weight": 1.0, "number_weight": 4.0}
+    assert ex.other["unsure"] == {**own["unsure"], "judge_weight": 1.0, "number_weight": 4.0,
+                                  "month_weight": 6.0}
 
     def reader(other: dict) -> Path:  # the shipped reader's files, ``other`` in its manifest
         out = tmp_path / f"reader{len(list(tmp_path.iterdir()))}"
