@@ -117,20 +117,24 @@ def _hit_scores(hit: Hit, evidence: list[Evidence]) -> str:
     different stages) only on hover, where a user reading the passage is not misled by them."""
     raw = [f"score {hit.score:.3f}"] + ([escape(hit.source)] if hit.source else [])
     raw += [f"span {ev.score:.2f}" for ev in evidence[:1] if ev.score > 0]
-    rank = f"#{hit.rank} · " if hit.rank else ""
-    return f'<span title="{" · ".join(raw)}">{rank}retrieved passage</span>'
+    # the cited cards come first, so a card's place in the panel is not its rank: the rank is
+    # named as the retriever's (session 53's person test read "#2 · cited" above "#1" as a bug)
+    rank = f"retrieval rank {hit.rank}" if hit.rank else "retrieved passage"
+    return f'<span title="{" · ".join(raw)}">{rank}</span>'
 
 
 def _card_tools(key: int | None, index: int, title: str) -> str:
-    """The card's buttons (open the document, mark the right passage); the page's script
+    """The card's buttons (open the document; feedback that this passage answers the question,
+    worded as the user's act, not as a claim the page makes about the passage); the page's script
     sends them to the server as ``open:<reply>:<passage>`` and ``right:<reply>:<passage>``."""
     if key is None:
         return ""
     ref = f"{int(key)}:{int(index)}"
     return (f'<div class="re3g-tools"><button type="button" data-re3g-open="{ref}" '
             f'aria-label="Open the whole document {title}">Open document</button>'
-            f'<button type="button" data-re3g-right="{ref}" aria-label="This is the right '
-            f'passage for the reply">✓ Right passage</button></div>')
+            f'<button type="button" data-re3g-right="{ref}" aria-label="Tell us this '
+            f'passage answers the question (feedback)">Mark as the right passage</button>'
+            f'</div>')
 
 
 def _badge(numbers: list[int]) -> str:

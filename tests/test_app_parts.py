@@ -50,7 +50,7 @@ def test_evidence_panel_shows_span_title_section_scores_timings():
     assert "Passes &amp; prices" in html and "Types of passes" in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html  # document text is escaped
     assert "score 0.031" in html and "rrf" in html and "span 0.70" in html  # on hover
-    assert "#1 · retrieved passage" in html and "cited" in html
+    assert "retrieval rank 1" in html and "cited" in html
     assert "retrieval" in html and "12 ms" in html and "span extraction" in html
 
 
@@ -63,7 +63,8 @@ def test_the_cited_passage_comes_first_in_the_panel():
     answer.passages[1].rank = 2
     html = evidence_html(answer, True, 0.2, "sample")
     assert html.index("A day pass costs") < html.index("Fruit peel and leaves.")
-    assert "#2 · retrieved passage" in html and "#1 · retrieved passage" in html
+    # the card's rank is named as the retriever's: the cited card comes first with rank 2
+    assert html.index("retrieval rank 2") < html.index("retrieval rank 1")
 
 
 def test_only_the_spans_the_reply_cites_are_marked_cited():
