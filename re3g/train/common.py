@@ -82,8 +82,9 @@ session 50's gate T (``bench/results/gates-s50.md``). ``fresh9`` (written in ses
 ``fresh11`` (written in session 51) by session 51's gate U2.
 ``fresh12`` (written in session 51) by session 52's gate S (``bench/results/gates-s52.md``).
 ``fresh13`` (written in session 52) by session 52's gates S2 and Th. ``fresh14`` (written in
-session 52) by session 53's gate D (``bench/results/gates-s53.md``). ``fresh15`` and
-``fresh16`` (written in session 53) have not been read."""
+session 52) by session 53's gate D (``bench/results/gates-s53.md``). ``fresh15`` (written in
+session 53) by session 53's gate O; ``fresh16`` (written in session 53) by its gates O2 and N.
+The next gate needs a fresh set written first."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
