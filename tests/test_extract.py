@@ -528,3 +528,20 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
         SpanExtractor.load(reader({**other, "magic_weight": 1.0}))
     with pytest.raises(ModelError, match="cosine_wieght"):
         SpanExtractor.load(reader({**other, "unsure": {"cosine_wieght": 5.0}}))
+
+
+def test_a_row_the_user_says_it_is_not_is_not_the_row_they_name(tmp_path: Path) -> None:
+    """Session 53: "red light on the charger, not flashing just red" names "red" and
+    "flashing"; the key term read the row "Red, flashing" as named in full. A word the user
+    negates now counts against the rows whose name holds it
+    (``re3g.data.words.named_key_share``), so the steady row is the one named."""
+    page = ("# Charger lights\n\nThe charger shows a light while the battery charges.\n\n"
+            "| Light | What it means | What to do |\n|---|---|---|\n"
+            "| Green, steady | The battery is full | Unplug the charger |\n"
+            "| Green, flashing | The battery is charging | Wait |\n"
+            "| Red, flashing | The battery is faulty | Stop using the battery |\n"
+            "| Red, steady | The battery is too hot or too cold | Let it reach room "
+            "temperature |\n")
+    _, steered = key_picks(tmp_path, page,
+                           "red light on the charger, not flashing just red. whats wrong")
+    assert steered.startswith("Light: Red, steady"), steered

@@ -166,6 +166,53 @@ def key_share(asked: frozenset[str], text: str) -> float:
     return len(key & asked) / len(key) if key else 0.0
 
 
+_NEGATIONS = frozenset({"not", "never", "without", "isnt", "arent", "wasnt", "werent", "doesnt",
+                        "dont", "didnt", "wont", "cant", "aint"})
+"""Words that negate what follows ("not flashing", "it isn't steady"); "no" is left out ("no
+idea which one")."""
+_NEGATION_REACH = 3
+"""How many words after a negation may hold the word it negates ("not the fast one")."""
+
+
+def negated_stems(text: str) -> frozenset[str]:
+    """Content stems ``text`` (a user's turn) negates: the first content word within
+    :data:`_NEGATION_REACH` words after a negation (apostrophes dropped: "isn't", "isnt").
+
+    >>> sorted(negated_stems("red light on the charger, not flashing just red"))
+    ['flash']
+    >>> sorted(negated_stems("it isn’t the fast one, its the slow blink"))
+    ['fast']
+    >>> negated_stems("no idea which one")
+    frozenset()
+    """
+    words = _WORD.findall(re.sub(r"['’]", "", text.lower()))
+    out: set[str] = set()
+    for i, w in enumerate(words):
+        if w in _NEGATIONS:
+            for after in words[i + 1:i + 1 + _NEGATION_REACH]:
+                stems = content_stems(after)
+                if stems:
+                    out |= stems
+                    break
+    return frozenset(out)
+
+
+def named_key_share(asked: frozenset[str], negated: frozenset[str], text: str) -> float:
+    """:func:`key_share` of the stems asked less those negated, minus the share of the key
+    the user negates: "not flashing just red" names the row "Red, steady" (1 of 2) rather
+    than "Red, flashing" (1 of 2 named, 1 of 2 negated: 0).
+
+    >>> asked = content_stems("red light, not flashing just red")
+    >>> neg = negated_stems("red light, not flashing just red")
+    >>> named_key_share(asked, neg, "Light: Red, flashing; What it means: faulty")
+    0.0
+    >>> named_key_share(asked, neg, "Light: Red, steady; What it means: too hot")
+    0.5
+    """
+    return key_share(asked - negated, text) - key_share(negated, text) if negated else \
+        key_share(asked, text)
+
+
 @lru_cache(maxsize=50_000)
 def _key_stems(text: str) -> frozenset[str]:
     from re3g.data.ingest.table import row_key

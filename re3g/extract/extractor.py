@@ -94,7 +94,9 @@ class SpanExtractor(LoadedModel):
         # start/end readers: score added per unit of the share of a table row's first cell
         # (its name: "Friday", "Single class"; re3g.data.ingest.table.row_key) found among
         # the user's last turn's content stems: rows of a table read alike to the reader and
-        # the encoder, and the row the user names is the one asked about
+        # the encoder, and the row the user names is the one asked about; a word the user
+        # negates ("not flashing") counts against the rows whose name holds it
+        # (re3g.data.words.named_key_share)
         self.key_weight = float(st.get("key_weight", 0.0))
         # start/end readers: score added when the user's last turn asks for a kind of answer
         # (an amount of money, a date or time, a duration, a number: re3g.extract.answer_type)
@@ -601,7 +603,7 @@ class SpanExtractor(LoadedModel):
         spans and not overlapping, become the evidence. With a ``sureness`` model in the
         manifest the top evidence gets its :attr:`re3g.types.Evidence.sure`; a ``features``
         dict receives what that model reads (:meth:`pick_features`), for fitting it."""
-        from re3g.data.words import content_stems, key_share
+        from re3g.data.words import content_stems, named_key_share, negated_stems
         from re3g.extract.answer_type import asked_type, holds_type
         from re3g.extract.months import asked_months, takes_in_month
         from re3g.extract.numbers import asked_numbers, takes_in
@@ -610,6 +612,8 @@ class SpanExtractor(LoadedModel):
         readings = readings[:max(1, int(w["n_passages"]))]
         asked = (content_stems(current)
                  if current and (w["overlap_weight"] or w["key_weight"]) else frozenset())
+        # a row the user says it is not ("not flashing") is no row they name (session 53)
+        negated = negated_stems(current) if current and w["key_weight"] else frozenset()
         kind = asked_type(current) if current and w["type_weight"] else None
         numbers = asked_numbers(current) if current and w["number_weight"] else ()
         months = asked_months(current) if current and w["month_weight"] else ()
@@ -652,7 +656,8 @@ class SpanExtractor(LoadedModel):
                     found = set().union(*(content_stems(sp.text) for sp in run))
                     bonus += w["overlap_weight"] * len(asked & found) / len(asked)
                 if asked and w["key_weight"]:
-                    bonus += w["key_weight"] * max(key_share(asked, sp.text) for sp in run)
+                    bonus += w["key_weight"] * max(named_key_share(asked, negated, sp.text)
+                                                   for sp in run)
                 if cosines and w["cosine_weight"]:
                     bonus += w["cosine_weight"] * max(cosines.get((p.doc_id, sp.id), 0.0)
                                                       for sp in run)
