@@ -198,9 +198,12 @@ def test_the_offer_stems_are_the_stemmers() -> None:
 
 @pytest.mark.parametrize(("question", "sentence", "unanswered"), [
     # session 53's training-side turns: a sentence sharing a word says nothing of a lower price
-    ("student discount?", "Only one discount can be used per course.", True),
-    ("any discount if I'm unemployed at the moment?",
-     "Only one discount can be used per course.", True),
+    ("Balloon flights have discount for children?",
+     "Amberlift Balloon Flights sells both dated tickets and open flight vouchers.", True),
+    # a sentence speaking of a lower price of its own answers (gate O failed on fresh15 with
+    # "... shes 68" -> "The concession price is for people aged 65 or over ...")
+    ("my mum is 68, does she get it cheaper",
+     "The concession price is for people aged 65 or over.", False),
     ("cheaper if I pay the whole year up front?",
      "You can pause your plan for up to 3 months in each year.", True),
     ("do locals get money off", "Holders of a Resident Card pay half fare on the ferry.", False),
@@ -248,7 +251,7 @@ def test_the_kind_check_refuses_an_offer_the_sentence_does_not_give() -> None:
         def decide(self, *_: object) -> Decision:
             return Decision(0.9, True, 0.3)
 
-    sentence = "Only one discount can be used per course."
+    sentence = "You can pause your plan for up to 3 months in each year."
     bot = Re3G(Config(), documents={"c": Document("c", "Courses", sentence)})
     bot._parts["rule"] = Always()  # answers everything: only the check decides here
     ranking = SimpleNamespace(hits=[], top_score=1.0)

@@ -167,13 +167,14 @@ def offer_unanswered(question: str, sentence: str) -> bool:
     """Whether ``question`` asks for a lower price (:data:`_ASKS_OFFER`, and nothing else: no
     other kind of answer, no judgement, one thing asked) and ``sentence`` gives none: no price
     or amount (:func:`re3g.extract.answer_type.holds_type`), no lower price (:data:`_LOWER`), no
-    "no discount" or "full price" (:data:`_NO_OFFER`), and no offer of its own for what the
-    question's offer is for (:func:`offer_for`, else the question's other words). A page that
-    gives lower prices gives them with an amount or a rule; a sentence that only shares the
-    question's words ("Only one discount can be used per course" for "student discount?") does
-    not say whether there is one (session 53, ``bench/results/gates-s53.md``).
+    "no discount" or "full price" (:data:`_NO_OFFER`), and no lower-price word of its own
+    (:data:`_ASKS_OFFER`). A page that gives lower prices gives them with an amount, a rule or
+    the offer's name; a sentence that only shares other words with the question ("You can
+    pause your plan for up to 3 months" for "cheaper if I pay the whole year up front?") does
+    not say whether there is one (session 53, gate O2, ``bench/results/gates-s53.md``).
 
-    >>> offer_unanswered("student discount?", "Only one discount can be used per course.")
+    >>> offer_unanswered("cheaper if I pay the whole year up front?",
+    ...                  "You can pause your plan for up to 3 months in each year.")
     True
     >>> offer_unanswered("student discount?", "Students pay 36 pounds a term.")
     False
@@ -193,11 +194,9 @@ def offer_unanswered(question: str, sentence: str) -> bool:
     if (holds_type("money", sentence) or _LOWER.search(sentence)
             or _NO_OFFER.search(sentence)):
         return False
-    if _ASKS_OFFER.search(sentence):  # an offer of its own: for what the question asks about?
-        wanted = (offer_for(question, asked_things(question))
-                  or content_stems(question) - _OFFER_STEMS)
-        return not wanted <= content_stems(sentence)
-    return True
+    # a sentence that speaks of a lower price of its own ("The concession price is for people
+    # aged 65 or over") answers whether there is one, for whom it may say in other words
+    return not _ASKS_OFFER.search(sentence)
 
 
 def to_be_named(question: str, asked: list[str], sentence: str) -> list[str]:
