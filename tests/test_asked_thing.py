@@ -194,3 +194,73 @@ def test_the_offer_stems_are_the_stemmers() -> None:
     from re3g.extract.asked_thing import _OFFER_STEMS, OFFER_WORDS
 
     assert content_stems(" ".join(OFFER_WORDS)) == _OFFER_STEMS
+
+
+@pytest.mark.parametrize(("question", "sentence", "unanswered"), [
+    # session 53's training-side turns: a sentence sharing a word says nothing of a lower price
+    ("Balloon flights have discount for children?",
+     "Amberlift Balloon Flights sells both dated tickets and open flight vouchers.", True),
+    # a sentence speaking of a lower price of its own answers (gate O failed on fresh15 with
+    # "... shes 68" -> "The concession price is for people aged 65 or over ...")
+    ("my mum is 68, does she get it cheaper",
+     "The concession price is for people aged 65 or over.", False),
+    ("cheaper if I pay the whole year up front?",
+     "You can pause your plan for up to 3 months in each year.", True),
+    ("do locals get money off", "Holders of a Resident Card pay half fare on the ferry.", False),
+    # a price, a lower price, a "no", or the offer for what was asked answers it
+    ("any discount on universal credit",
+     "Families on Universal Credit pay half price for the pass.", False),
+    ("im a student, any discount?", "Students pay 24 pounds with a valid card.", False),
+    ("is there a discount for groups?", "There are no discounts for groups.", False),
+    ("do pensioners pay less?", "Everyone pays the full fare.", False),
+    ("do members get a discount?", "Members get a discount on all classes.", False),
+    # not a question asking for a lower price
+    ("can i take him out for a week, flights are half price",
+     "Leave is given only in exceptional circumstances.", False),
+    ("found one for cheap, can i use that instead", "The bike must come from a partner shop.",
+     False),
+    ("how do you deal with complaints", "Write to the manager.", False),
+    ("how much is the student discount?", "Only one discount can be used per course.", False),
+    ("is the student discount worth it?", "Only one discount can be used per course.", False),
+])
+def test_an_offer_question_wants_a_price_a_lower_price_or_a_no(question: str, sentence: str,
+                                                               unanswered: bool) -> None:
+    """Session 53 (gate O): a turn that asks only for a lower price is refused by the kind
+    check when the sentence it would quote gives no amount, no lower price, no "no" and no
+    offer for what was asked (``offer_unanswered``); other kinds of question are left to
+    ``missing_kind``."""
+    from re3g.extract.asked_thing import offer_unanswered
+
+    assert offer_unanswered(question, sentence) is unanswered
+
+
+def test_the_kind_check_refuses_an_offer_the_sentence_does_not_give() -> None:
+    """The pipeline's kind check reads the offer too: refused with ``missing = "offer"``, and
+    the reply says a price or discount is what the closest passages do not give."""
+    from types import SimpleNamespace
+
+    from re3g.config import Config
+    from re3g.decide import Decision
+    from re3g.generate.refusal import because
+    from re3g.pipeline import Re3G
+    from re3g.types import Answer, Evidence, Turn
+
+    class Always:
+        calibration = "other"
+
+        def decide(self, *_: object) -> Decision:
+            return Decision(0.9, True, 0.3)
+
+    sentence = "You can pause your plan for up to 3 months in each year."
+    bot = Re3G(Config(), documents={"c": Document("c", "Courses", sentence)})
+    bot._parts["rule"] = Always()  # answers everything: only the check decides here
+    ranking = SimpleNamespace(hits=[], top_score=1.0)
+    ev = [Evidence("c", "Courses", sentence, 0, len(sentence), ["1"])]
+    turns = [Turn(1, "user", "student discount?")]
+    decision, _ = bot.decide(turns, "student discount?", ranking, ev)
+    assert not decision.grounded and decision.missing == "offer"
+    reply = because(Answer("", grounded=False, extra={"missing": "offer"}))
+    assert "a price or discount" in reply
+    turns = [Turn(1, "user", "do students pay less?")]
+    priced = [Evidence("c", "Courses", "Students pay 36 pounds.", 0, 23, ["1"])]
+    assert bot.decide(turns, "do students pay less?", ranking, priced)[0].grounded

@@ -232,7 +232,8 @@ def asks_judgement(question: str) -> bool:
 KIND_NAMES = {"money": "a price or amount", "time": "a date or time", "duration": "how long",
               "frequency": "how often", "number": "a number",
               "judgement": "a recommendation or judgement",
-              "safety": "a safety rule or warning"}
+              "safety": "a safety rule or warning",
+              "offer": "a price or discount"}
 """What each kind is called in a reply that says the documents do not give it."""
 
 ALSO_HOLDS = {"time": ("duration",), "frequency": ("number",)}
