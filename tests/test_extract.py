@@ -427,38 +427,39 @@ def test_key_weight_also_points_the_reader_at_the_labelled_item_the_user_names(
     assert steered.startswith("E2: the appliance has overheated.")
 
 
-def test_number_weight_points_the_reader_at_the_row_whose_range_takes_in_the_number(
-        tmp_path: Path) -> None:
-    """A user compares a number rather than repeating it ("for about 15 people" and the row
-    "Serves: 14 to 18"): neither the reader nor the user's words point at that row, and
-    ``number_weight`` (4 on other documents, session 48) adds score to a range whose sentence
-    holds a range or bound the number falls in (``re3g.extract.numbers``)."""
-    page = ("# Celebration cakes\n\nEvery cake is baked to order in our own kitchen.\n\n"
-            "| Cake | Serves | Sponge | Fruit cake |\n|---|---|---|---|\n"
-            "| 6 inch round | 8 to 10 | 35 pounds | 45 pounds |\n"
-            "| 8 inch round | 14 to 18 | 50 pounds | 62 pounds |\n"
-            "| 10 inch round | 24 to 30 | 70 pounds | 85 pounds |\n")
-    for question, row in [("how much is a sponge cake for about 15 people?", "Cake: 8 inch"),
-                          ("and for 28 of us?", "Cake: 10 inch")]:
-        alone, steered = key_picks(tmp_path, page, question, "number_weight", 4.0)
-        assert steered.startswith(row), (question, alone, steered)
+_CAKES = ("# Celebration cakes\n\nEvery cake is baked to order in our own kitchen.\n\n"
+          "| Cake | Serves | Sponge | Fruit cake |\n|---|---|---|---|\n"
+          "| 6 inch round | 8 to 10 | 35 pounds | 45 pounds |\n"
+          "| 8 inch round | 14 to 18 | 50 pounds | 62 pounds |\n"
+          "| 10 inch round | 24 to 30 | 70 pounds | 85 pounds |\n")
+_BOATS = ("# Boat trips\n\nOur boats leave from the north quay in every season.\n\n"
+          "| Season | Seal trip | Island ferry |\n|---|---|---|\n"
+          "| April to June | 11:00 and 14:00 daily | every hour from 10:00 to 16:00 |\n"
+          "| July and August | 10:30, 12:30 and 15:00 | every half hour |\n"
+          "| September and October | 12:00 at weekends only | every hour |\n"
+          "| November to March | no seal trips | 11:00 and 14:00 |\n")
 
 
-def test_month_weight_points_the_reader_at_the_row_whose_months_take_in_the_month(
-        tmp_path: Path) -> None:
-    """A user names a month ("in may") and a seasonal table gives a row per stretch of the
-    year: the month is not written in the right row and "may" is a stop word, so
-    ``month_weight`` adds score to a range whose sentence holds a stretch or list of months
-    the month falls in (``re3g.extract.months``)."""
-    page = ("# Boat trips\n\nOur boats leave from the north quay in every season.\n\n"
-            "| Season | Seal trip | Island ferry |\n|---|---|---|\n"
-            "| April to June | 11:00 and 14:00 daily | every hour from 10:00 to 16:00 |\n"
-            "| July and August | 10:30, 12:30 and 15:00 | every half hour |\n"
-            "| September and October | 12:00 at weekends only | every hour |\n"
-            "| November to March | no seal trips | 11:00 and 14:00 |\n")
-    for question, row in [("what times are the seal trips in may?", "Season: April to June"),
-                          ("and in january?", "Season: November to March")]:
-        alone, steered = key_picks(tmp_path, page, question, "month_weight", 4.0)
+@pytest.mark.parametrize(("term", "weight", "page", "cases"), [
+    # session 48: "for about 15 people" and the row "Serves: 14 to 18"
+    ("number_weight", 4.0, _CAKES,
+     [("how much is a sponge cake for about 15 people?", "Cake: 8 inch"),
+      ("and for 28 of us?", "Cake: 10 inch")]),
+    # session 53: "in may" and the row "Season: April to June" ("may" is a stop word)
+    ("month_weight", 6.0, _BOATS,
+     [("what times are the seal trips in may?", "Season: April to June"),
+      ("and in january?", "Season: November to March")]),
+])
+def test_a_range_term_points_the_reader_at_the_row_that_takes_in_what_the_user_gives(
+        tmp_path: Path, term: str, weight: float, page: str,
+        cases: list[tuple[str, str]]) -> None:
+    """A user compares a number or names a month rather than repeating the row's words ("for
+    about 15 people", "in may"): neither the reader nor the user's words point at the row
+    whose range takes it in, and ``number_weight`` (``re3g.extract.numbers``) and
+    ``month_weight`` (``re3g.extract.months``), at their shipped values for other documents,
+    add score to a range whose sentence holds a range, bound, stretch or list it falls in."""
+    for question, row in cases:
+        alone, steered = key_picks(tmp_path, page, question, term, weight)
         assert steered.startswith(row), (question, alone, steered)
 
 
@@ -530,18 +531,27 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
         SpanExtractor.load(reader({**other, "unsure": {"cosine_wieght": 5.0}}))
 
 
-def test_a_row_the_user_says_it_is_not_is_not_the_row_they_name(tmp_path: Path) -> None:
-    """Session 53: "red light on the charger, not flashing just red" names "red" and
+def test_a_row_the_user_says_it_is_not_is_not_the_row_they_name(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """Session 53 (gate N): "red light on the charger, not flashing just red" names "red" and
     "flashing"; the key term read the row "Red, flashing" as named in full. A word the user
     negates now counts against the rows whose name holds it
-    (``re3g.data.words.named_key_share``), so the steady row is the one named."""
-    page = ("# Charger lights\n\nThe charger shows a light while the battery charges.\n\n"
+    (``re3g.data.words.named_key_share``). With the key term weighed high enough to decide on
+    this small page (20), the negation turns the pick from the flashing row to the steady one."""
+    import re3g.data.words as words
+
+    page = ("# Charger lights\n\n"
             "| Light | What it means | What to do |\n|---|---|---|\n"
             "| Green, steady | The battery is full | Unplug the charger |\n"
             "| Green, flashing | The battery is charging | Wait |\n"
             "| Red, flashing | The battery is faulty | Stop using the battery |\n"
             "| Red, steady | The battery is too hot or too cold | Let it reach room "
             "temperature |\n")
-    _, steered = key_picks(tmp_path, page,
-                           "red light on the charger, not flashing just red. whats wrong")
+    question = "red light on the charger, not flashing just red. whats wrong"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _, steered = key_picks(tmp_path / "a", page, question, "key_weight", 20.0)
     assert steered.startswith("Light: Red, steady"), steered
+    monkeypatch.setattr(words, "negated_stems", lambda text: frozenset())
+    _, unread = key_picks(tmp_path / "b", page, question, "key_weight", 20.0)
+    assert unread.startswith("Light: Red, flashing"), unread
