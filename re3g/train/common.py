@@ -85,7 +85,8 @@ session 50's gate T (``bench/results/gates-s50.md``). ``fresh9`` (written in ses
 ``fresh13`` (written in session 52) by session 52's gates S2 and Th. ``fresh14`` (written in
 session 52) by session 53's gate D (``bench/results/gates-s53.md``). ``fresh15`` (written in
 session 53) by session 53's gate O; ``fresh16`` (written in session 53) by its gates O2 and N.
-``fresh17`` (written in session 53) has not been read."""
+``fresh17`` (written in session 53) by its gate K. Every fresh set has been read: the next gate
+needs a new one written first."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
