@@ -69,7 +69,8 @@ FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json"),
               "fresh14": ("data/fresh14/documents", "data/fresh14/dialogues.json"),
               "fresh15": ("data/fresh15/documents", "data/fresh15/dialogues.json"),
               "fresh16": ("data/fresh16/documents", "data/fresh16/dialogues.json"),
-              "fresh17": ("data/fresh17/documents", "data/fresh17/dialogues.json")}
+              "fresh17": ("data/fresh17/documents", "data/fresh17/dialogues.json"),
+              "fresh18": ("data/fresh18/documents", "data/fresh18/dialogues.json")}
 """Written sets kept for a gate's independent check: they neither train nor choose.
 ``fresh1`` (written in session 42) has been read once, by session 43's gate
 (``bench/results/gates-s43.md``); ``fresh2`` (written in session 43) by session 46's gate R2
@@ -85,8 +86,8 @@ session 50's gate T (``bench/results/gates-s50.md``). ``fresh9`` (written in ses
 ``fresh13`` (written in session 52) by session 52's gates S2 and Th. ``fresh14`` (written in
 session 52) by session 53's gate D (``bench/results/gates-s53.md``). ``fresh15`` (written in
 session 53) by session 53's gate O; ``fresh16`` (written in session 53) by its gates O2 and N.
-``fresh17`` (written in session 53) by its gate K. Every fresh set has been read: the next gate
-needs a new one written first."""
+``fresh17`` (written in session 53) by its gate K. ``fresh18`` (written at the end of session 53)
+has not been read: it is kept for the next gate."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
