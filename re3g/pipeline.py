@@ -70,7 +70,7 @@ from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signal
 from re3g.errors import DataError, ModelError, Re3GError, model_errors
 from re3g.extract import DenseFallback, Extractor, SpanExtractor
 from re3g.extract.answer_type import missing_kind
-from re3g.extract.asked_thing import asked_things, offer_unanswered, to_be_named
+from re3g.extract.asked_thing import asked_things, to_be_named
 from re3g.generate.base import Generator
 from re3g.generate.refusal import refused_reply
 from re3g.models import model_path
@@ -561,9 +561,8 @@ class Re3G:
         """Answer or abstain (:attr:`rule`), with the signals the learned rule read. Where
         ``kind_check`` applies (:meth:`checks`), an answer whose top evidence lacks the kind
         the turn asks for ("how much" and no amount) is refused
-        (:func:`re3g.extract.answer_type.missing_kind`, :meth:`re3g.decide.Decision.lacking`),
-        as is one asking for a lower price whose sentence gives none
-        (:func:`re3g.extract.asked_thing.offer_unanswered`);
+        (:func:`re3g.extract.answer_type.missing_kind`, :meth:`re3g.decide.Decision.lacking`;
+        since session 53 also a lower price asked and none given);
         where ``absent_check`` applies, so is a question about something no document names,
         or not the document of the top evidence (:meth:`check_named`);
         where ``repeat_check`` applies, so is an answer whose top evidence an earlier reply
@@ -579,9 +578,7 @@ class Re3G:
             decision = rule.decide(ranking.hits, evidence, ranking.top_score,
                                    lambda: self._passage_cosine(query, ranking.hits))
         if decision.grounded and evidence and turns and self.checks("kind_check"):
-            question, sentence = turns[-1].utterance or "", evidence[0].text
-            kind = missing_kind(question, sentence) or (
-                "offer" if offer_unanswered(question, sentence) else None)
+            kind = missing_kind(turns[-1].utterance or "", evidence[0].text)
             if kind is not None:
                 decision = decision.lacking(kind)
         if decision.grounded and turns and self.checks("absent_check"):

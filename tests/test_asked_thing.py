@@ -227,11 +227,11 @@ def test_an_offer_question_wants_a_price_a_lower_price_or_a_no(question: str, se
                                                                unanswered: bool) -> None:
     """Session 53 (gate O): a turn that asks only for a lower price is refused by the kind
     check when the sentence it would quote gives no amount, no lower price, no "no" and no
-    offer for what was asked (``offer_unanswered``); other kinds of question are left to
-    ``missing_kind``."""
-    from re3g.extract.asked_thing import offer_unanswered
+    lower-price word of its own (``missing_kind``'s "offer" kind, ``offer_given``); a question
+    asking for another kind or a judgement keeps that kind."""
+    from re3g.extract.answer_type import missing_kind
 
-    assert offer_unanswered(question, sentence) is unanswered
+    assert (missing_kind(question, sentence) == "offer") is unanswered
 
 
 def test_the_kind_check_refuses_an_offer_the_sentence_does_not_give() -> None:

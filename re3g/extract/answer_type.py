@@ -229,6 +229,40 @@ def asks_judgement(question: str) -> bool:
     return bool(_JUDGEMENT.search(question))
 
 
+LOWER_PRICE = re.compile(r"\bcheaper\b|\breduced (?:rate|price|fee|fare)s?\b"
+                         r"|\b(?:pay|pays|costs?)\s+(?:less|half)\b"
+                         r"|\blower (?:rate|price|fee|fare)s?\b|\bhalf (?:price|fare|fee|rate)s?\b",
+                         re.I)
+"""A lower price stated without an amount ("pay less", "a reduced rate", "half fare"); not any
+"less" or "lower" ("no less than two days ahead", "the lower car park")."""
+
+_ASKS_OFFER = re.compile(
+    r"\b(?:discounts?|concessions?|reductions?|cheaper|deals?(?!\s+with)|money off"
+    r"|reduced (?:rate|price|fee|fare)s?|(?:better|lower) (?:price|rate|deal|fare)s?"
+    r"|pay(?:s|ing)? less)\b", re.I)
+"""Words asking for a lower price ("any discount if I'm unemployed?", "cheaper if I pay the
+whole year up front?", "do locals get money off"); not "cheap" alone ("a cheap cable lock"), not
+"deal with", and not a price the user states ("flights are half price"). In a sentence they
+speak of a lower price of its own ("The concession price is for people aged 65 or over"),
+which answers whether there is one, for whom it may say in other words (session 53, gate O2)."""
+
+_FULL_PRICE = re.compile(r"\bfull (?:price|fee|fare|rate)s?\b", re.I)
+"""A "no" to a lower price stated as the full one ("Everyone pays the full fare")."""
+
+
+def offer_given(text: str) -> bool:
+    """Whether ``text`` answers a question asking for a lower price: it gives a price or an
+    amount, a lower price (:data:`LOWER_PRICE`), the full price, or speaks of a lower price in
+    its own words (:data:`_ASKS_OFFER`: "There are no discounts for groups").
+
+    >>> offer_given("Residents pay half fare on the ferry."), offer_given(
+    ...     "Members get a discount on classes."), offer_given("You can pause your plan.")
+    (True, True, False)
+    """
+    return bool(holds_type("money", text) or LOWER_PRICE.search(text)
+                or _FULL_PRICE.search(text) or _ASKS_OFFER.search(text))
+
+
 KIND_NAMES = {"money": "a price or amount", "time": "a date or time", "duration": "how long",
               "frequency": "how often", "number": "a number",
               "judgement": "a recommendation or judgement",
@@ -294,6 +328,14 @@ def missing_kind(question: str, text: str) -> str | None:
     'judgement'
     >>> missing_kind("Which rod is best for a beginner?", "We recommend the 9-foot rod.") is None
     True
+
+    A question asking only for a lower price wants a price, a lower one or a "no"
+    (:func:`offer_given`):
+
+    >>> missing_kind("student discount?", "You can pause your plan for up to 3 months.")
+    'offer'
+    >>> missing_kind("student discount?", "Students pay 36 pounds a term.") is None
+    True
     """
     kind = asked_type(question)
     if kind is None and asks_judgement(question):
@@ -303,6 +345,8 @@ def missing_kind(question: str, text: str) -> str | None:
         kind = "judgement"
     elif asks(question) > 1:  # two things asked: the sentence may answer the other one
         return None
+    if kind is None and _ASKS_OFFER.search(question):  # a lower price asked (session 53)
+        return None if offer_given(text) else "offer"
     if kind is None or holds_type(kind, text) or (kind == "money"
                                                    and gives_quantity(question, text)):
         return None

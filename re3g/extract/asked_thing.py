@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 
 from re3g.data.words import content_stems, stopwords
-from re3g.extract.answer_type import asked_type, asks, asks_judgement, holds_type
+from re3g.extract.answer_type import LOWER_PRICE, holds_type
 
 _OPENING = re.compile(
     r"\b(?:is there|are there|any"
@@ -124,13 +124,6 @@ def offer_for(question: str, asked: list[str]) -> frozenset[str]:
                      if len(s) > 1 or s.isdigit())  # not the "m" of "I'm"
 
 
-_LOWER = re.compile(r"\bcheaper\b|\breduced (?:rate|price|fee|fare)s?\b"
-                    r"|\b(?:pay|pays|costs?)\s+(?:less|half)\b|\blower (?:rate|price|fee|fare)s?\b"
-                    r"|\bhalf (?:price|fare|fee|rate)s?\b", re.I)
-"""A lower price stated without an amount ("pay less", "a reduced rate", "half fare"); not any
-"less" or "lower" ("no less than two days ahead", "the lower car park")."""
-
-
 def offer_answered(question: str, asked: list[str], sentence: str) -> bool:
     """Whether ``sentence`` answers ``question``'s offer words though it never uses them: it
     names everything the offer is for (:func:`offer_for`, not empty) and states a price or a
@@ -145,58 +138,7 @@ def offer_answered(question: str, asked: list[str], sentence: str) -> bool:
     """
     wanted = offer_for(question, asked)
     return (bool(wanted) and wanted <= content_stems(sentence)
-            and (holds_type("money", sentence) or bool(_LOWER.search(sentence))))
-
-
-_ASKS_OFFER = re.compile(
-    r"\b(?:discounts?|concessions?|reductions?|cheaper|deals?(?!\s+with)|money off"
-    r"|reduced (?:rate|price|fee|fare)s?|(?:better|lower) (?:price|rate|deal|fare)s?"
-    r"|pay(?:s|ing)? less)\b", re.I)
-"""Words asking for a lower price ("any discount if I'm unemployed?", "cheaper if I pay the
-whole year up front?", "do locals get money off"); not "cheap" alone ("a cheap cable lock"), not
-"deal with", and not a price the user states ("flights are half price")."""
-
-_NO_OFFER = re.compile(r"\b(?:no|not|never|nor|without)\b[^.;:]{0,40}?\b(?:discounts?|"
-                       r"concessions?|reductions?|cheaper|reduced|deals?)\b"
-                       r"|\bfull (?:price|fee|fare|rate)s?\b", re.I)
-"""A sentence saying there is no lower price ("There are no discounts for groups", "Everyone
-pays the full fare")."""
-
-
-def offer_unanswered(question: str, sentence: str) -> bool:
-    """Whether ``question`` asks for a lower price (:data:`_ASKS_OFFER`, and nothing else: no
-    other kind of answer, no judgement, one thing asked) and ``sentence`` gives none: no price
-    or amount (:func:`re3g.extract.answer_type.holds_type`), no lower price (:data:`_LOWER`), no
-    "no discount" or "full price" (:data:`_NO_OFFER`), and no lower-price word of its own
-    (:data:`_ASKS_OFFER`). A page that gives lower prices gives them with an amount, a rule or
-    the offer's name; a sentence that only shares other words with the question ("You can
-    pause your plan for up to 3 months" for "cheaper if I pay the whole year up front?") does
-    not say whether there is one (session 53, gate O2, ``bench/results/gates-s53.md``).
-
-    >>> offer_unanswered("cheaper if I pay the whole year up front?",
-    ...                  "You can pause your plan for up to 3 months in each year.")
-    True
-    >>> offer_unanswered("student discount?", "Students pay 36 pounds a term.")
-    False
-    >>> offer_unanswered("do locals get money off", "Residents pay half fare on the ferry.")
-    False
-    >>> offer_unanswered("is there a discount for groups?", "There are no group discounts.")
-    False
-    >>> offer_unanswered("do members get a discount?", "Members get a discount on classes.")
-    False
-    >>> offer_unanswered("can i take him out of school, flights are half price",
-    ...                  "Leave is given only in exceptional circumstances.")
-    False
-    """
-    if (not _ASKS_OFFER.search(question) or asked_type(question) is not None
-            or asks_judgement(question) or asks(question) > 1):
-        return False
-    if (holds_type("money", sentence) or _LOWER.search(sentence)
-            or _NO_OFFER.search(sentence)):
-        return False
-    # a sentence that speaks of a lower price of its own ("The concession price is for people
-    # aged 65 or over") answers whether there is one, for whom it may say in other words
-    return not _ASKS_OFFER.search(sentence)
+            and (holds_type("money", sentence) or bool(LOWER_PRICE.search(sentence))))
 
 
 def to_be_named(question: str, asked: list[str], sentence: str) -> list[str]:
