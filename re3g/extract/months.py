@@ -29,10 +29,14 @@ from functools import lru_cache
 
 _NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
           "september", "october", "november", "december")
-_SHORT = {"jan": 1, "feb": 2, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-          "oct": 10, "nov": 11, "dec": 12}
-"""Short forms a user types ("tuesdays in feb"); "mar" is left out (a word of its own)."""
-_MONTH = r"\b(?:" + "|".join(_NAMES) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b"
+_NUMBER = {**{name: i for i, name in enumerate(_NAMES, start=1)},
+           **{name[:3]: i for i, name in enumerate(_NAMES, start=1) if name != "may"},
+           "sept": 9}
+"""Month names and the short forms pages and users write ("Oct-Mar", "tuesdays in feb")."""
+_NOT_ASKED = frozenset({"may", "mar"})
+"""Words read as a month in a page but not in a user's turn: "may" is the verb there unless
+:data:`_MAY` says otherwise, "mar" a word of its own."""
+_MONTH = r"\b(?:" + "|".join(sorted(_NUMBER, key=len, reverse=True)) + r")\b"
 _MAY = re.compile(
     r"\b(?:in|of|during|for|until|till|from|by|early|mid|late|this|next|last|before|after|"
     r"since|\d{1,2}(?:st|nd|rd|th)?)\s+may\b|\bmay\s+\d{1,2}\b|\bmay\W*$", re.I)
@@ -49,11 +53,6 @@ _LIST = re.compile(r"(" + _MONTH + r")((?:\s*,\s*" + _MONTH + r")*)\s*,?\s+(?:an
 """A list of months: "May and September", "June, July and August"."""
 
 
-def _number(word: str) -> int:
-    w = word.lower()
-    return _NAMES.index(w) + 1 if w in _NAMES else _SHORT.get(w, 3 if w == "mar" else 0)
-
-
 def asked_months(text: str) -> tuple[int, ...]:
     """The months ``text`` (a user's turn) names, as numbers 1-12 in order of first mention;
     "may" counts only where it is the month (:data:`_MAY`), "mar" not at all.
@@ -63,9 +62,8 @@ def asked_months(text: str) -> tuple[int, ...]:
     >>> asked_months("may I bring my dog in August or September?")
     (8, 9)
     """
-    found = [_NAMES.index(w) + 1 if w in _NAMES else _SHORT[w]
-             for w in (m.group(0).lower() for m in _WORD.finditer(text or ""))
-             if (w in _NAMES and w != "may") or w in _SHORT]
+    found = [_NUMBER[w] for w in (m.group(0).lower() for m in _WORD.finditer(text or ""))
+             if w in _NUMBER and w not in _NOT_ASKED]
     if _MAY.search(text or ""):
         found.append(5)
     return tuple(dict.fromkeys(found))
@@ -81,12 +79,12 @@ def month_sets(text: str) -> tuple[frozenset[int], ...]:
     """
     out = []
     for m in _SPAN.finditer(text):
-        a, b = _number(m.group(1)), _number(m.group(2))
+        a, b = _NUMBER[m.group(1).lower()], _NUMBER[m.group(2).lower()]
         out.append(frozenset(range(a, b + 1)) if a <= b else
                    frozenset([*range(a, 13), *range(1, b + 1)]))
     for m in _LIST.finditer(text):
         middle = re.findall(_MONTH, m.group(2), re.I)
-        out.append(frozenset(_number(w) for w in (m.group(1), *middle, m.group(3))))
+        out.append(frozenset(_NUMBER[w.lower()] for w in (m.group(1), *middle, m.group(3))))
     return tuple(out)
 
 
