@@ -214,6 +214,15 @@ def test_the_offer_stems_are_the_stemmers() -> None:
     ("is there a discount for groups?", "There are no discounts for groups.", False),
     ("do pensioners pay less?", "Everyone pays the full fare.", False),
     ("do members get a discount?", "Members get a discount on all classes.", False),
+    # a "no" for other people does not answer who the user says they are (session 54); a "no"
+    # for them, for everyone, or for an age their number falls in does
+    ("is there a discount for charities? we're registered as one",
+     "There is no discount for a birthday player, and stag groups pay the full price.", True),
+    ("do stag groups get a discount?",
+     "There is no discount for a birthday player, and stag groups pay the full price.", False),
+    ("and is there a discount for him? hes only 13",
+     "There is no discount for players aged 12 to 15 at weekends.", False),
+    ("any discount for nurses?", "Nobody gets a discount at weekends.", False),
     # not a question asking for a lower price
     ("can i take him out for a week, flights are half price",
      "Leave is given only in exceptional circumstances.", False),

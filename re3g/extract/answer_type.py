@@ -250,17 +250,51 @@ _FULL_PRICE = re.compile(r"\bfull (?:price|fee|fare|rate)s?\b", re.I)
 """A "no" to a lower price stated as the full one ("Everyone pays the full fare")."""
 
 
-def offer_given(text: str) -> bool:
+_NO_OFFER = re.compile(r"\bno (?:discounts?|concessions?|reductions?|money off|reduced "
+                       r"(?:rate|price|fee|fare)s?)\b", re.I)
+"""A "no" to a lower price ("There is no discount for students")."""
+_EVERYONE = re.compile(r"\b(?:every(?:one|body)|any(?:one|body)|no ?one|nobody|all)\b", re.I)
+"""A "no" said of everyone ("Everyone pays the full fare") answers whoever asks."""
+_OFFER_WORDS = ("discount discounts concession concessions reduction reductions reduced cheaper "
+                "deal deals money off price prices rate rates fee fees fare fares pay pays paying "
+                "less lower better full get gets cost costs")
+"""The words of asking for, or refusing, a lower price: shared by a question and a "no", they
+do not say whom the "no" is for."""
+
+
+def offer_given(text: str, question: str = "") -> bool:
     """Whether ``text`` answers a question asking for a lower price: it gives a price or an
     amount, a lower price (:data:`LOWER_PRICE`), the full price, or speaks of a lower price in
-    its own words (:data:`_ASKS_OFFER`: "There are no discounts for groups").
+    its own words (:data:`_ASKS_OFFER`: "There are no discounts for groups"). A sentence whose
+    only answer is a "no" (no discount, the full price) shares a word with ``question`` other
+    than those of a lower price, or takes in a number of it ("hes 13" and "aged 12 to 15",
+    :mod:`re3g.extract.numbers`), or is said of everyone, when one is given: a "no" for other
+    people ("no discount for a birthday player") does not answer "is there a discount for
+    charities?" (session 54).
 
     >>> offer_given("Residents pay half fare on the ferry."), offer_given(
     ...     "Members get a discount on classes."), offer_given("You can pause your plan.")
     (True, True, False)
+    >>> no = "There is no discount for a birthday player, and stag groups pay the full price."
+    >>> offer_given(no, "is there a discount for charities?"), offer_given(
+    ...     no, "do stag groups get a discount?")
+    (False, True)
+    >>> offer_given("There is no discount for players aged 12 to 15.", "discount? hes 13")
+    True
     """
-    return bool(holds_type("money", text) or LOWER_PRICE.search(text)
-                or _FULL_PRICE.search(text) or _ASKS_OFFER.search(text))
+    if not (holds_type("money", text) or LOWER_PRICE.search(text) or _FULL_PRICE.search(text)
+            or _ASKS_OFFER.search(text)):
+        return False
+    rest = _FULL_PRICE.sub(" ", text)  # an amount or a lower price besides the "no"
+    if not question or holds_type("money", rest) or LOWER_PRICE.search(rest) \
+            or not (_NO_OFFER.search(text) or _FULL_PRICE.search(text)) \
+            or _EVERYONE.search(text):
+        return True
+    from re3g.data.words import content_stems
+    from re3g.extract.numbers import asked_numbers, takes_in
+
+    return bool((content_stems(question) - content_stems(_OFFER_WORDS)) & content_stems(text)
+                or takes_in(asked_numbers(question), text))
 
 
 KIND_NAMES = {"money": "a price or amount", "time": "a date or time", "duration": "how long",
@@ -346,7 +380,7 @@ def missing_kind(question: str, text: str) -> str | None:
     elif asks(question) > 1:  # two things asked: the sentence may answer the other one
         return None
     if kind is None and _ASKS_OFFER.search(question):  # a lower price asked (session 53)
-        return None if offer_given(text) else "offer"
+        return None if offer_given(text, question) else "offer"
     if kind is None or holds_type(kind, text) or (kind == "money"
                                                    and gives_quantity(question, text)):
         return None
