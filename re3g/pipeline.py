@@ -63,7 +63,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from re3g.config import Config
-from re3g.data.query import adds_nothing, build_query, normalize_history, said_before
+from re3g.data.query import (
+    adds_nothing,
+    build_query,
+    earlier_user,
+    normalize_history,
+    said_before,
+)
 from re3g.data.vocabulary import Vocabulary
 from re3g.data.words import content_stems, cover_share, new_stems, stem_overlap, word_overlap
 from re3g.decide import LAZY_SIGNALS, AbstainRule, Decision, LearnedRule, Signals, caution
@@ -478,7 +484,8 @@ class Re3G:
             return list(ex.extract(query, hits, documents=documents or self.documents,
                                    top_n=self.config.top_n, current=current,
                                    current_weight=self.ranking_config.current_weight,
-                                   reader_query=asked))
+                                   reader_query=asked,
+                                   previous=earlier_user(turns) if turns else None))
 
     def signals(self, turns: Sequence[Turn], ranking: Ranking, evidence: Sequence[Evidence],
                 documents: dict[str, Document] | None = None) -> Signals:

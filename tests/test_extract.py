@@ -555,3 +555,50 @@ def test_a_row_the_user_says_it_is_not_is_not_the_row_they_name(tmp_path: Path,
     monkeypatch.setattr(words, "negated_stems", lambda text: frozenset())
     _, unread = key_picks(tmp_path / "b", page, question, "key_weight", 20.0)
     assert unread.startswith("Light: Red, flashing"), unread
+
+
+def test_named_weight_points_the_reader_at_the_row_a_follow_up_names(tmp_path: Path) -> None:
+    """Session 54 (gate R): rows whose text repeats the question's other words ("the
+    dehumidifier is drying the air") outscore the row the user names, and a follow-up names only
+    what changes ("and if its flashing?" after "blue and steady"). ``named_weight`` adds score
+    to the one row named (``re3g.extract.rows.named_key``), read with the turn before; the
+    shipped reader's value turns the pick to it."""
+    from re3g.data.ingest import load_directory
+    from re3g.data.passages import split_corpus
+    from re3g.extract import SpanExtractor
+    from re3g.types import Hit
+
+    (tmp_path / "page.md").write_text(
+        "# Brisa DH-12 dehumidifier\n\n## The status light\n\n"
+        "The status light above the power button shows what the dehumidifier is doing.\n\n"
+        "| Status light | What it means | What to do |\n|---|---|---|\n"
+        "| Blue, steady | The room has reached the humidity you set; the fan runs slowly. "
+        "| Nothing. |\n"
+        "| Blue, flashing | The dehumidifier is drying the air towards the humidity you set. "
+        "| Nothing. |\n"
+        "| Amber, steady | The water tank is full and the dehumidifier has stopped. "
+        "| Empty the tank. |\n"
+        "| Amber, flashing | The tank is not seated properly. | Push the tank back in. |\n"
+        "| Red, flashing slowly | The coil is defrosting because the room is colder than 5 C. "
+        "| Nothing; it restarts by itself. |\n"
+        "| Red, flashing fast | The humidity sensor has failed, fault H3. "
+        "| Unplug the dehumidifier and call us. |\n")
+    docs = {d.doc_id: d for d in load_directory(tmp_path)}
+    hits = [Hit(p, 0.5, i + 1) for i, p in enumerate(split_corpus(docs.values()))]
+    ex = SpanExtractor.load()
+    ex.for_corpus("another corpus")
+    shipped = ex.unsure.get("named_weight", ex.named_weight)
+    assert shipped > 0
+    cases = [("what about red flashing slowly?", "and fast?", "Red, flashing fast"),
+             ("my dehumidifier light is blue and steady", "and if its flashing?",
+              "Blue, flashing")]
+    for previous, current, row in cases:
+        readings = ex.read(f"{previous} {current}", hits, docs)
+        picks = []
+        for weight in (0.0, shipped):
+            ex.named_weight = weight
+            ex.unsure = {**ex.unsure, "named_weight": weight}
+            picks.append(ex.select_ranges(readings, hits, docs, 1, None, current,
+                                          previous=previous)[0].text)
+        assert f"Status light: {row};" not in picks[0], (current, picks)
+        assert f"Status light: {row};" in picks[1], (current, picks)

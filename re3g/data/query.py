@@ -182,6 +182,20 @@ def normalize_history(history: Any, max_chars: int = MAX_TURN_CHARS
     return turns, cut
 
 
+def earlier_user(turns: Sequence[Turn]) -> str:
+    """The user's turn before the last one of ``turns`` ("" when there is none): what a
+    follow-up leaves as it was.
+
+    >>> turns, _ = normalize_history(["blue and steady?", "It is charging.", "and flashing?"])
+    >>> earlier_user(turns)
+    'blue and steady?'
+    >>> earlier_user(turns[:1])
+    ''
+    """
+    users = [t.utterance or "" for t in turns if t.role == "user"]
+    return users[-2] if len(users) > 1 else ""
+
+
 def said_before(text: str, turns: Sequence[Turn]) -> bool:
     """Whether an agent turn of ``turns`` already holds ``text`` (case and spacing aside): the
     sentence a reply would quote was given earlier in the conversation.

@@ -162,7 +162,7 @@ def key_share(asked: frozenset[str], text: str) -> float:
     >>> key_share(content_stems("What does error E2 mean?"), "E2: the fan has stopped.")
     1.0
     """
-    key = _key_stems(text)
+    key = key_stems(text)
     return len(key & asked) / len(key) if key else 0.0
 
 
@@ -214,7 +214,13 @@ def named_key_share(asked: frozenset[str], negated: frozenset[str], text: str) -
 
 
 @lru_cache(maxsize=50_000)
-def _key_stems(text: str) -> frozenset[str]:
+def key_stems(text: str) -> frozenset[str]:
+    """Content stems of a sentence's key: a table row's name, else a labelled item's label
+    (empty for any other sentence; see :func:`key_share`).
+
+    >>> sorted(key_stems("Light: Red, flashing fast; Means: sensor failed"))
+    ['fast', 'flash', 'red']
+    """
     from re3g.data.ingest.table import row_key
 
     return content_stems(row_key(text) or item_label(text))

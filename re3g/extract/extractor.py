@@ -32,7 +32,8 @@ from re3g.types import Document, Evidence, Hit, Span, Turn
 TRAIN_CMD = "re3g train extractor --profile full"
 RANGE_SETTINGS = ("n_passages", "rerank_weight", "null_weight", "rank_penalty", "snap_ratio",
                   "span_penalty", "overlap_weight", "cosine_weight", "reader_weight",
-                  "judge_weight", "key_weight", "type_weight", "number_weight", "month_weight")
+                  "judge_weight", "key_weight", "type_weight", "number_weight", "month_weight",
+                  "named_weight")
 """How a start/end reader's ranges are weighed (settings chosen on data, see
 ``re3g.train.select_reader``); the ``unsure`` regime may override any of them."""
 OTHER_KEYS = frozenset({"tuned_corpus", "unsure_margin", "unsure", "query_roles",
@@ -112,6 +113,11 @@ class SpanExtractor(LoadedModel):
         # holds a stretch or list of months it falls in ("in may" and "Season: April to June":
         # re3g.extract.months), for the same reason as the number term
         self.month_weight = float(st.get("month_weight", 0.0))
+        # start/end readers: score added when the range holds the one row a follow-up names
+        # with the turn before (re3g.extract.rows): a follow-up names only what changes ("and
+        # if it's flashing?" after "blue and steady"), and a row whose text repeats the
+        # question's other words outscores the row meant
+        self.named_weight = float(st.get("named_weight", 0.0))
         # start/end readers: when the reader's margin (best range minus "no answer") on the
         # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
         # settings instead (any of RANGE_SETTINGS). On documents unlike doc2dial the margin
@@ -353,7 +359,8 @@ class SpanExtractor(LoadedModel):
     def extract(self, query: str, hits: Sequence[Hit],
                 documents: dict[str, Document] | None = None, top_n: int = Config.top_n,
                 current: str | None = None, current_weight: float = 0.0,
-                reader_query: str | None = None) -> list[Evidence]:
+                reader_query: str | None = None, previous: str | None = None
+                ) -> list[Evidence]:
         """Up to ``top_n`` evidence spans, best first, each a run of whole document spans.
 
         ``Evidence.score`` is a confidence in [0, 1] (softmax mass of the chosen spans).
@@ -361,7 +368,8 @@ class SpanExtractor(LoadedModel):
         the dialogue query's and the current turn's: (1 - w) * s(query) + w * s(current).
         An extractive QA model (``kind == "qa"``) reads the dialogue query only, or
         ``reader_query`` when given (the question built with its ``query_roles``,
-        :meth:`question`); its helper scores ``query``.
+        :meth:`question`); its helper scores ``query``. ``previous``: the user's turn before
+        ``current`` (what the ``named_weight`` term reads, :meth:`select_ranges`).
         """
         from re3g.retrieve.base import check_query
 
@@ -377,7 +385,7 @@ class SpanExtractor(LoadedModel):
                                      current_weight) if self.helper_weight else None)
             judged = self.judged(reader_query or query, readings, documents)
             return self.select_ranges(readings, hits, documents, top_n, lp, current,
-                                      judged=judged)
+                                      judged=judged, previous=previous)
         cands = candidates_for(hits, documents, max(1, self.n_passages))
         logits = self.mixed_scores(query, cands, current, current_weight)
         logits = [s - self.rank_penalty * c.hit_index for s, c in zip(logits, cands, strict=True)]
@@ -580,7 +588,8 @@ class SpanExtractor(LoadedModel):
                       current: str | None = None,
                       cosines: dict[tuple[str, str], float] | None = None,
                       judged: dict[tuple[str, str], float] | None = None,
-                      features: dict[str, float] | None = None) -> list[Evidence]:
+                      features: dict[str, float] | None = None,
+                      previous: str | None = None) -> list[Evidence]:
         """Evidence from QA readings of ``hits[:len(readings)]`` (at most ``n_passages`` of them;
         every setting but ``helper_weight`` comes from :meth:`weights`): each range's score is
         ``reader_weight`` x the reader's (below 1, every sentence of the passages read is a
@@ -599,14 +608,19 @@ class SpanExtractor(LoadedModel):
         holds a range or bound that a number of ``current`` falls in
         (:func:`re3g.extract.numbers.takes_in`), plus ``month_weight`` when one of them holds
         a stretch or list of months that a month ``current`` names falls in
-        (:func:`re3g.extract.months.takes_in_month`); the best ranges, snapped to document
-        spans and not overlapping, become the evidence. With a ``sureness`` model in the
-        manifest the top evidence gets its :attr:`re3g.types.Evidence.sure`; a ``features``
-        dict receives what that model reads (:meth:`pick_features`), for fitting it."""
-        from re3g.data.words import content_stems, named_key_share, negated_stems
+        (:func:`re3g.extract.months.takes_in_month`), plus ``named_weight`` when one of them is
+        the row a follow-up ``current`` names with ``previous``, the user's turn before it
+        (:func:`re3g.extract.rows.named_key`), holding what it asks
+        (:func:`re3g.extract.rows.row_answers`), and none is another row; the best ranges,
+        snapped to document spans and not overlapping, become the evidence. With a
+        ``sureness`` model in the manifest the top evidence gets its
+        :attr:`re3g.types.Evidence.sure`; a ``features`` dict receives what that model reads
+        (:meth:`pick_features`), for fitting it."""
+        from re3g.data.words import content_stems, key_stems, named_key_share, negated_stems
         from re3g.extract.answer_type import asked_type, holds_type
         from re3g.extract.months import asked_months, takes_in_month
         from re3g.extract.numbers import asked_numbers, takes_in
+        from re3g.extract.rows import named_key, row_answers
 
         w = self.weights(readings)
         readings = readings[:max(1, int(w["n_passages"]))]
@@ -617,7 +631,23 @@ class SpanExtractor(LoadedModel):
         kind = asked_type(current) if current and w["type_weight"] else None
         numbers = asked_numbers(current) if current and w["number_weight"] else ()
         months = asked_months(current) if current and w["month_weight"] else ()
+        # the one row a follow-up names with the turn before (session 54)
+        named = (named_key(current, previous or "", (sp.text for r in readings
+                                                     for sp in passage_spans(r.passage, documents)))
+                 if current and w["named_weight"] else None)
         fitting: dict[tuple[str, str], bool] = {}  # ranges overlap: each span read once
+        answering: dict[tuple[str, str], bool] = {}
+
+        def answered(doc_id: str, run: list[Span]) -> bool:
+            """Whether ``run`` holds the row named, answering, and no other row."""
+            keys = [key_stems(sp.text) for sp in run]
+            if named not in keys or any(k and k != named for k in keys):
+                return False
+            sp = run[keys.index(named)]
+            if (doc_id, sp.id) not in answering:
+                answering[(doc_id, sp.id)] = row_answers(current or "", sp.text)
+            return answering[(doc_id, sp.id)]
+
 
         def fits(doc_id: str, sp: Span) -> bool:
             key = (doc_id, sp.id)
@@ -663,9 +693,9 @@ class SpanExtractor(LoadedModel):
                                                       for sp in run)
                 if kind and any(holds_type(kind, sp.text) for sp in run):
                     bonus += w["type_weight"]
-                # the judge's part and the number and month terms move the pick but are left
-                # out of what the sureness model reads (:meth:`pick_features`): a ranged
-                # sentence is no surer an answer
+                # the judge's part and the number, month and named-row terms move the pick but
+                # are left out of what the sureness model reads (:meth:`pick_features`): a
+                # ranged sentence is no surer an answer
                 unread = 0.0
                 if judged and w["judge_weight"]:
                     unread = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
@@ -674,6 +704,8 @@ class SpanExtractor(LoadedModel):
                     unread += w["number_weight"]
                 if months and any(takes_in_month(months, sp.text) for sp in run):
                     unread += w["month_weight"]
+                if named and answered(p.doc_id, run):
+                    unread += w["named_weight"]
                 scored.append((w["reader_weight"] * s + prior + bonus + unread - length,
                                s - r.null, p, run, unread))
         scored.sort(key=lambda x: -x[0])

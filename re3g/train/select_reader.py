@@ -472,10 +472,14 @@ def top_picks(ex: Any, part: Part, got: dict[str, Any],
               judged: Sequence[Any] | None = None) -> list[list[Any]]:
     """Each turn's evidence (at most one) under the reader ``ex``'s range settings as they are
     now, from a part's cached readings (:func:`read_part`; ``judged``: :func:`judge_part`'s)."""
+    from re3g.data.query import earlier_user
+
     judged = judged if judged is not None else [None] * len(part.examples)
-    return [ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, judged=jd)
-            for rd, hits, cur, cos, jd in zip(got["readings"], got["runs"], got["currents"],
-                                               got["cosines"], judged, strict=True)]
+    return [ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, judged=jd,
+                             previous=earlier_user(e.history))
+            for e, rd, hits, cur, cos, jd in zip(part.examples, got["readings"], got["runs"],
+                                                  got["currents"], got["cosines"], judged,
+                                                  strict=True)]
 
 
 def sweep_spec(spec: str) -> tuple[str, list[float]]:
@@ -529,6 +533,7 @@ def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path,
     """``--sureness``: fit the reader's sureness model (:mod:`re3g.train.sureness`) on the
     parts' cached readings with the reader's settings as they are, then (without
     ``--dry-run``) write it into the manifest with where it was fitted."""
+    from re3g.data.query import earlier_user
     from re3g.extract import SpanExtractor
     from re3g.train.sureness import RIGHT_F1, fit_sureness
 
@@ -550,7 +555,7 @@ def run_sureness(args: Any, parts: Sequence[Part], written: Sequence[tuple[Path,
                                                   judged, strict=True):
             found: dict[str, float] = {}
             ev = ex.select_ranges(rd, hits, part.docs, 1, None, cur, cos, judged=jd,
-                                  features=found)
+                                  features=found, previous=earlier_user(e.history))
             if not ev:
                 continue
             rows.append({"features": found, "part": n, "group": f"{n}:{e.dial_id}",

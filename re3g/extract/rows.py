@@ -1,0 +1,94 @@
+"""Which row of the passages read the user names, read from their last turn and the one before.
+
+Rows of a table (and labelled items: error codes, list entries) read alike to the reader and
+the encoder, and their *text* often repeats the question's other words ("the dehumidifier is
+drying the air" for "what does amber flashing mean on the dehumidifier"), so the row whose
+text says more of the question outscores the row whose *name* the user gave. The key term
+(``key_weight``, :func:`re3g.data.words.key_share`) counts a share of each row's name and so
+cannot tell "the one row named in full" from "several rows named in half". A follow-up
+moreover names only what changes: "and if it's flashing?" after "blue and steady", "and
+fast?" after "red flashing slowly".
+
+:func:`named_key` reads the one row a follow-up names: when the last turn names no row in full
+by itself, the largest row name all of whose words are in the last turn and the one before
+together and which holds a word of the last turn (the last turn says what changes); a tie names
+nothing, and a negated word (:func:`re3g.data.words.negated_stems`) names nothing. A row named
+in full by the last turn alone is left to the key term: session 54's gate R added score to it
+too, and on held-out two-part questions ("Can you still get the stain out, and what will it
+cost?") the named row took the pick from the prose that answers.
+
+A row named is not always the answer ("what temperature is the main pool?" names the row "Main
+pool", whose cells give its depth, while a sentence below gives the temperature), so
+:func:`row_answers` also asks that the row hold what the turn asks: the turn's other words are
+found in the row's other cells, or the turn asks a kind of answer (money, a time ...:
+:mod:`re3g.extract.answer_type`) the row holds, or the turn says nothing besides the row's name.
+The reader's ``named_weight`` term (:meth:`re3g.extract.extractor.SpanExtractor.select_ranges`)
+adds score to a range that holds the row named when it answers.
+
+    >>> rows = ["Light: Blue, steady; Means: set humidity reached",
+    ...         "Light: Blue, flashing; Means: the dehumidifier is drying the air",
+    ...         "Light: Red, flashing slowly; Means: defrosting",
+    ...         "Light: Red, flashing fast; Means: sensor failed"]
+    >>> named_key("my light is blue and steady, what does it mean?", "", rows) is None
+    True
+    >>> sorted(named_key("and if its flashing?", "my light is blue and steady", rows))
+    ['blue', 'flash']
+    >>> sorted(named_key("and fast?", "what about red flashing slowly?", rows))
+    ['fast', 'flash', 'red']
+    >>> named_key("is it flashing?", "", rows) is None
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from re3g.data.words import content_stems, key_stems, negated_stems
+from re3g.extract.answer_type import asked_type, holds_type
+
+
+def _most_specific(keys: Iterable[frozenset[str]]) -> frozenset[str] | None:
+    found = set(keys)
+    if not found:
+        return None
+    size = max(len(k) for k in found)
+    top = [k for k in found if len(k) == size]
+    return top[0] if len(top) == 1 else None
+
+
+def named_key(current: str, previous: str, texts: Iterable[str]) -> frozenset[str] | None:
+    """The content stems of the one row name (:func:`re3g.data.words.key_stems`) among
+    ``texts`` that the user's last turn ``current`` names, read with their turn before,
+    ``previous`` ("" for none), in the order the module doc gives; None when they name no
+    one row."""
+    negated = negated_stems(current) | (negated_stems(previous) if previous else frozenset())
+    now = content_stems(current) - negated
+    keys = {k for k in (key_stems(t) for t in texts) if k}
+    if not keys or not now and not previous:
+        return None
+    if not previous or any(k <= now for k in keys):
+        return None  # no turn before, or the turn names a row itself (the key term reads it)
+    before = content_stems(previous) - negated
+    return _most_specific(k for k in keys if k <= now | before and k & now)
+
+
+def row_answers(current: str, text: str) -> bool:
+    """Whether the row ``text`` holds what the user's turn ``current`` asks besides the row's
+    name: its other words are found in the row's other cells, or it asks a kind of answer the
+    row holds (:func:`re3g.extract.answer_type.asked_type`), or it has no other words.
+
+    >>> row = "Area: Main pool; Depth: 1 to 2 metres; Who can use it: swimmers"
+    >>> row_answers("what temperature is the main pool?", row)
+    False
+    >>> row_answers("is the main pool heated?", row), row_answers("and the main pool?", row)
+    (False, True)
+    >>> row_answers("main pool depth?", row)
+    True
+    """
+    rest = content_stems(current) - key_stems(text)
+    if not rest:
+        return True
+    kind = asked_type(current)
+    if kind is not None and holds_type(kind, text):
+        return True
+    return bool(rest & content_stems(text.partition("; ")[2]))
