@@ -467,8 +467,8 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
                                                                 tmp_path: Path) -> None:
     """A reader may carry range settings for documents it was not tuned on (chosen on the
     written development sets alone, ``select_reader --other``; the shipped reader has only
-    the question settings of session 33, the judge's weight of session 37 and the number
-    term of session 48): a pipeline
+    the question settings of session 33, the judge's weight of session 37, the number term
+    of session 48, the month term of session 53 and the named row of session 54): a pipeline
     over any corpus but doc2dial (the sample corpus here) uses them, doc2dial keeps the
     reader's own, and
     ``[answer] calibration`` forces either, as it does for the learned decision. A typo under
@@ -481,18 +481,20 @@ def test_reader_settings_for_other_documents_apply_off_doc2dial(doc2dial_docs,
 
     shipped = ROOT / "models" / "extractor-qa"
     # the shipped reader's range settings for other documents are its own plus the sentence
-    # judge's weight (session 37, models/judge-written), the number term (session 48) and the
-    # month term (session 53), in both regimes
+    # judge's weight (session 37, models/judge-written), the number term (session 48), the
+    # month term (session 53) and the follow-up's named row (session 54), in both regimes
     ex = SpanExtractor.load(shipped)
     own = json.loads((shipped / "manifest.json").read_text())["settings"]
     assert set(ex.other) & {*RANGE_SETTINGS, "unsure"} == {"judge_weight", "number_weight",
-                                                           "month_weight", "unsure"}
+                                                           "month_weight", "named_weight",
+                                                           "unsure"}
     assert ex.other["judge_weight"] == 1.0 and ex.judge is not None and not ex.judge_weight
     assert ex.other["number_weight"] == 4.0 and not ex.number_weight
     assert ex.other["month_weight"] == 6.0 and not ex.month_weight
+    assert ex.other["named_weight"] == 2.0 and not ex.named_weight
     assert ex.other["unsure_margin"] == own["unsure_margin"]
     assert ex.other["unsure"] == {**own["unsure"], "judge_weight": 1.0, "number_weight": 4.0,
-                                  "month_weight": 6.0}
+                                  "month_weight": 6.0, "named_weight": 2.0}
 
     def reader(other: dict) -> Path:  # the shipped reader's files, ``other`` in its manifest
         out = tmp_path / f"reader{len(list(tmp_path.iterdir()))}"

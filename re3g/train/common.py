@@ -92,8 +92,8 @@ session 53) by session 53's gate O; ``fresh16`` (written in session 53) by its g
 ``fresh17`` (written in session 53) by its gate K. ``fresh18`` (written at the end of session 53)
 by session 54's gate R (``bench/results/gates-s54.md``). ``fresh19`` (written in session 54)
 by its gate W. ``fresh20`` (written in session 54) by its gate G (main's and G's runs only).
-``fresh21`` (written at the end of session 54) has not been read: it is kept for the next
-gate."""
+``fresh21`` (written in session 54) by its gate R2. No fresh set is unread: write one before
+the next gate."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
