@@ -634,7 +634,7 @@ class SpanExtractor(LoadedModel):
         # the one row a follow-up names with the turn before (session 54)
         named = (named_key(current, previous or "", (sp.text for r in readings
                                                      for sp in passage_spans(r.passage, documents)))
-                 if current and w["named_weight"] else None)
+                 if current and previous and w["named_weight"] else None)
         fitting: dict[tuple[str, str], bool] = {}  # ranges overlap: each span read once
         answering: dict[tuple[str, str], bool] = {}
 

@@ -61,13 +61,13 @@ def named_key(current: str, previous: str, texts: Iterable[str]) -> frozenset[st
     ``texts`` that the user's last turn ``current`` names, read with their turn before,
     ``previous`` ("" for none), in the order the module doc gives; None when they name no
     one row."""
-    negated = negated_stems(current) | (negated_stems(previous) if previous else frozenset())
-    now = content_stems(current) - negated
-    keys = {k for k in (key_stems(t) for t in texts) if k}
-    if not keys or not now and not previous:
+    if not previous:
         return None
-    if not previous or any(k <= now for k in keys):
-        return None  # no turn before, or the turn names a row itself (the key term reads it)
+    negated = negated_stems(current) | negated_stems(previous)
+    now = content_stems(current) - negated
+    keys = {k for k in map(key_stems, texts) if k}
+    if any(k <= now for k in keys):
+        return None  # the turn names a row itself: the key term reads it
     before = content_stems(previous) - negated
     return _most_specific(k for k in keys if k <= now | before and k & now)
 
