@@ -314,8 +314,8 @@ def test_a_fresh_set_neither_chooses_nor_trains() -> None:
     ``data/fresh10``, ``data/fresh11`` and ``data/fresh12``, session 51, ``data/fresh13`` and
     ``data/fresh14``, session 52, ``data/fresh15`` to ``data/fresh18``, session 53, and
     ``data/fresh19`` to ``data/fresh21``, session 54, and ``data/fresh22`` and ``data/fresh23``,
-    session 55) is kept
-    for a gate's independent check: each is there and is refused for choosing."""
+    session 55) is kept for a gate's independent check: each is there and is refused for
+    choosing."""
     from re3g.errors import DataError
     from re3g.models import project_root
     from re3g.train.common import FRESH_SETS, HELD_OUT, checked_sets
