@@ -1,5 +1,6 @@
-"""The one row a follow-up names, read with the turn before, and whether it holds what the
-user asks (``re3g.extract.rows``, the reader's ``named_weight`` term)."""
+"""The one row the user names (in full in their last turn, or in a follow-up read with the turn
+before), and whether it holds what they ask (``re3g.extract.rows``, the reader's
+``named_weight`` term)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ LIGHTS = ["Status light: Blue, steady; What it means: The room has reached the h
     ("and if its flashing?", "my dehumidifier light is blue and steady", {"blue", "flash"}),
     ("and fast?", "what about red flashing slowly?", {"red", "flash", "fast"}),
     ("what about amber?", "blue and steady, is that ok", {"amber", "steadi"}),
-    # a row named in full by the last turn alone is left to the key term (gate R's held-out
-    # loss), with or without a turn before
-    ("what does amber flashing mean on the dehumidifier", "", None),
-    ("amber flashing?", "blue and steady", None),
-    ("red flashing fast?", "what about red flashing slowly?", None),
+    # a row named in full by the last turn alone, with or without a turn before (session 55)
+    ("what does amber flashing mean on the dehumidifier", "", {"amber", "flash"}),
+    ("amber flashing?", "blue and steady", {"amber", "flash"}),
+    ("red flashing fast?", "what about red flashing slowly?", {"red", "flash", "fast"}),
+    ("my light is blue and steady, is that ok", "", {"blue", "steadi"}),
     # half a name matching several rows names none
     ("is it flashing?", "", None),
     ("and red?", "is it flashing?", None),
@@ -41,6 +42,17 @@ def test_named_key_reads_the_one_row_a_follow_up_names(current: str, previous: s
                                                       named: set[str] | None) -> None:
     got = named_key(current, previous, LIGHTS)
     assert (set(got) if got is not None else None) == named
+
+
+def test_a_one_word_row_name_said_in_passing_names_nothing() -> None:
+    """A one-word row name in the last turn ("dress") is left to the key term: users say such
+    words in passing (session 54's gate R lost held-out two-part questions to a price row)."""
+    rows = ["Item: Dress; Dry cleaning: 12 to 20 pounds", "Item: Coat; Dry cleaning: 18 pounds",
+            "Item: Wedding dress; Dry cleaning: from 90 pounds"]
+    said = "I got red wine down a cream silk dress. Can you get it out, and what will it cost?"
+    assert named_key(said, "", rows) is None
+    assert named_key(said, "is it too late for the stain?", rows) is None
+    assert set(named_key("how much for a wedding dress", "", rows) or ()) == {"wed", "dress"}
 
 
 def test_named_key_without_rows_names_nothing() -> None:

@@ -113,10 +113,10 @@ class SpanExtractor(LoadedModel):
         # holds a stretch or list of months it falls in ("in may" and "Season: April to June":
         # re3g.extract.months), for the same reason as the number term
         self.month_weight = float(st.get("month_weight", 0.0))
-        # start/end readers: score added when the range holds the one row a follow-up names
-        # with the turn before (re3g.extract.rows): a follow-up names only what changes ("and
-        # if it's flashing?" after "blue and steady"), and a row whose text repeats the
-        # question's other words outscores the row meant
+        # start/end readers: score added when the range holds the one row the user names in
+        # full, or a follow-up names with the turn before (re3g.extract.rows): a follow-up
+        # names only what changes ("and if it's flashing?" after "blue and steady"), and a row
+        # whose text repeats the question's other words outscores the row meant
         self.named_weight = float(st.get("named_weight", 0.0))
         # start/end readers: when the reader's margin (best range minus "no answer") on the
         # top passage is below ``unsure_margin``, the ranges are weighed with the ``unsure``
@@ -609,8 +609,8 @@ class SpanExtractor(LoadedModel):
         (:func:`re3g.extract.numbers.takes_in`), plus ``month_weight`` when one of them holds
         a stretch or list of months that a month ``current`` names falls in
         (:func:`re3g.extract.months.takes_in_month`), plus ``named_weight`` when one of them is
-        the row a follow-up ``current`` names with ``previous``, the user's turn before it
-        (:func:`re3g.extract.rows.named_key`), holding what it asks
+        the row ``current`` names in full, or a follow-up ``current`` names with ``previous``,
+        the user's turn before it (:func:`re3g.extract.rows.named_key`), holding what it asks
         (:func:`re3g.extract.rows.row_answers`), and none is another row; the best ranges,
         snapped to document spans and not overlapping, become the evidence. With a
         ``sureness`` model in the manifest the top evidence gets its
@@ -631,10 +631,11 @@ class SpanExtractor(LoadedModel):
         kind = asked_type(current) if current and w["type_weight"] else None
         numbers = asked_numbers(current) if current and w["number_weight"] else ()
         months = asked_months(current) if current and w["month_weight"] else ()
-        # the one row a follow-up names with the turn before (session 54)
+        # the one row the user names in full (session 55) or a follow-up names with the turn
+        # before (session 54)
         named = (named_key(current, previous or "", (sp.text for r in readings
                                                      for sp in passage_spans(r.passage, documents)))
-                 if current and previous and w["named_weight"] else None)
+                 if current and w["named_weight"] else None)
         fitting: dict[tuple[str, str], bool] = {}  # ranges overlap: each span read once
         answering: dict[tuple[str, str], bool] = {}
 

@@ -9,13 +9,14 @@ cannot tell "the one row named in full" from "several rows named in half". A fol
 moreover names only what changes: "and if it's flashing?" after "blue and steady", "and
 fast?" after "red flashing slowly".
 
-:func:`named_key` reads the one row a follow-up names: when the last turn names no row in full
-by itself, the largest row name all of whose words are in the last turn and the one before
-together and which holds a word of the last turn (the last turn says what changes); a tie names
-nothing, and a negated word (:func:`re3g.data.words.negated_stems`) names nothing. A row named
-in full by the last turn alone is left to the key term: session 54's gate R added score to it
-too, and on held-out two-part questions ("Can you still get the stain out, and what will it
-cost?") the named row took the pick from the prose that answers.
+:func:`named_key` reads the one row the user names: the largest row name all of whose words
+are in the last turn, when it has at least :data:`FULL_NAME_STEMS` words; else, when the last
+turn names no row in full, the largest row name all of whose words are in the last turn and the
+one before together and which holds a word of the last turn (a follow-up says what changes). A
+tie names nothing, and a negated word (:func:`re3g.data.words.negated_stems`) names nothing.
+A one-word row name said in the last turn is left to the key term: session 54's gate R added
+score to it too, and on held-out two-part questions ("I got red wine down a cream silk dress
+... and what will it cost?") the "Dress" price row took the pick from the prose that answers.
 
 A row named is not always the answer ("what temperature is the main pool?" names the row "Main
 pool", whose cells give its depth, while a sentence below gives the temperature), so
@@ -29,8 +30,9 @@ adds score to a range that holds the row named when it answers.
     ...         "Light: Blue, flashing; Means: the dehumidifier is drying the air",
     ...         "Light: Red, flashing slowly; Means: defrosting",
     ...         "Light: Red, flashing fast; Means: sensor failed"]
-    >>> named_key("my light is blue and steady, what does it mean?", "", rows) is None
-    True
+    >>> sorted(named_key("my light is blue and steady, what does it mean?", "", rows))
+    ['blue', 'steadi']
+    >>> named_key("is it red?", "", ["Colour: Red; Means: hot", "Colour: Blue; Means: cold"])
     >>> sorted(named_key("and if its flashing?", "my light is blue and steady", rows))
     ['blue', 'flash']
     >>> sorted(named_key("and fast?", "what about red flashing slowly?", rows))
@@ -56,18 +58,29 @@ def _most_specific(keys: Iterable[frozenset[str]]) -> frozenset[str] | None:
     return top[0] if len(top) == 1 else None
 
 
+FULL_NAME_STEMS = 2
+"""The fewest content stems a row name needs for the last turn alone to name it: a one-word
+name ("Dress", "Coat") is a word users say in passing ("red wine down a cream silk dress ...
+and what will it cost?"), a name of two words or more ("Amber, flashing") is one they name
+on purpose (session 55)."""
+
+
 def named_key(current: str, previous: str, texts: Iterable[str]) -> frozenset[str] | None:
     """The content stems of the one row name (:func:`re3g.data.words.key_stems`) among
     ``texts`` that the user's last turn ``current`` names, read with their turn before,
     ``previous`` ("" for none), in the order the module doc gives; None when they name no
     one row."""
-    if not previous:
-        return None
     negated = negated_stems(current) | negated_stems(previous)
     now = content_stems(current) - negated
+    if not now:
+        return None
     keys = {k for k in map(key_stems, texts) if k}
-    if any(k <= now for k in keys):
-        return None  # the turn names a row itself: the key term reads it
+    full = [k for k in keys if k <= now]
+    if full:  # the turn names a row itself
+        named = _most_specific(full)
+        return named if named is not None and len(named) >= FULL_NAME_STEMS else None
+    if not previous:
+        return None
     before = content_stems(previous) - negated
     return _most_specific(k for k in keys if k <= now | before and k & now)
 
