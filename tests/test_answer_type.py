@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
     ("When do applications for plots open?", "time"),
     ("I pay monthly, when do the payments stop?", "time"),
     ("What time does the office close on Fridays?", "time"),
+    ("what times are the boat trips in may?", "time"),     # the plural asks too (session 55)
+    ("how many times can I renew it?", "number"),
     ("How many plots are there?", "number"),
     ("Can I add meat?", None),
     ("How do I apply for a plot?", None),

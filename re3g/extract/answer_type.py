@@ -118,7 +118,7 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("time", re.compile(rf"(?:^|[,;:.!?]\s*|\band\s+|\bso\s+|\bbut\s+)when\b"
                         rf"(?=\s*(?:$|[,;:.!?]|(?:{_AUX}|may|might|'s|’s)\b))|\bwhen {_AUX}\b"
                         r"|\b(?:tell me|know|ask) when\b"
-                        r"|\bwhat time\b|\b(?:which|what) (?:day|days|date|dates|month|months|"
+                        r"|\b(?:which|what) (?:times?|day|days|date|dates|month|months|"
                         r"year|hours)\b|\bopening hours\b|\bhow (?:late|early)\b"
                         r"|\b(?:until|till|by) when\b|\bdeadline\b"
                         # "are you open sundays", "is that car park open overnight", "open over
