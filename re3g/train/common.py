@@ -100,7 +100,8 @@ by its gate W. ``fresh20`` (written in session 54) by its gate G (main's and G's
 ``fresh21`` (written in session 54) by its gate R2. ``fresh22`` (written in session 55) by its
 gate T (``bench/results/gates-s55.md``), ``fresh23`` (written in session 55) by its gate T2,
 ``fresh24`` (written in session 55) by its gate R3, ``fresh25`` (written in session 55) by its
-gate T3. ``fresh26`` (written in session 55) is unread."""
+gate T3, ``fresh26`` (written in session 55) by its gate T4. No fresh set is unread: write one
+before the next gate."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
