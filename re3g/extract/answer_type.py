@@ -255,11 +255,16 @@ _NO_OFFER = re.compile(r"\bno (?:discounts?|concessions?|reductions?|money off|r
 """A "no" to a lower price ("There is no discount for students")."""
 _EVERYONE = re.compile(r"\b(?:every(?:one|body)|any(?:one|body)|no ?one|nobody|all)\b", re.I)
 """A "no" said of everyone ("Everyone pays the full fare") answers whoever asks."""
-_OFFER_WORDS = ("discount discounts concession concessions reduction reductions reduced cheaper "
-                "deal deals money off price prices rate rates fee fees fare fares pay pays paying "
+OFFER_WORDS = frozenset({"discount", "discounts", "deal", "deals", "cheaper", "cheap", "reduction",
+                         "reductions", "concession", "concessions", "offer", "offers"})
+"""Words that ask for a lower price. Help pages give one as a price or a rule ("Students pay
+36 pounds", "Families on Universal Credit pay half price") far more often than with these
+words, so a page that never says "discount" may still answer "is there a student discount?"
+(:func:`re3g.extract.asked_thing.offer_for`)."""
+_PRICE_WORDS = ("reduced money off price prices rate rates fee fees fare fares pay pays paying "
                 "less lower better full get gets cost costs")
-"""The words of asking for, or refusing, a lower price: shared by a question and a "no", they
-do not say whom the "no" is for."""
+"""With :data:`OFFER_WORDS`, the words of asking for, or refusing, a lower price: shared by a
+question and a "no", they do not say whom the "no" is for (:func:`offer_given`)."""
 
 
 def offer_given(text: str, question: str = "") -> bool:
@@ -293,7 +298,8 @@ def offer_given(text: str, question: str = "") -> bool:
     from re3g.data.words import content_stems
     from re3g.extract.numbers import asked_numbers, takes_in
 
-    return bool((content_stems(question) - content_stems(_OFFER_WORDS)) & content_stems(text)
+    offer_words = content_stems(" ".join(sorted(OFFER_WORDS)) + " " + _PRICE_WORDS)
+    return bool((content_stems(question) - offer_words) & content_stems(text)
                 or takes_in(asked_numbers(question), text))
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 
 from re3g.data.words import content_stems, stopwords
-from re3g.extract.answer_type import LOWER_PRICE, holds_type
+from re3g.extract.answer_type import LOWER_PRICE, OFFER_WORDS, holds_type
 
 _OPENING = re.compile(
     r"\b(?:is there|are there|any"
@@ -83,13 +83,6 @@ _KIND_OF = re.compile(r"^(?:(?:some|any|a|an|the|what)\s+)?(?:kind|sort|type)s?\
 """A name that opens "some kind of" names what follows ("is there some kind of family deal":
 a family deal)."""
 
-
-OFFER_WORDS = frozenset({"discount", "discounts", "deal", "deals", "cheaper", "cheap", "reduction",
-                         "reductions", "concession", "concessions", "offer", "offers"})
-"""Words that ask for a lower price. Help pages give one as a price or a rule ("Students pay
-36 pounds", "Families on Universal Credit pay half price") far more often than with these
-words, so a page that never says "discount" may still answer "is there a student discount?"
-(:func:`offer_for`)."""
 
 _CLAUSE_END = re.compile(r"[,;:.!?]|\b(?:and|or|but)\b", re.I)
 """Where the clause holding an offer word ends ("a student discount | or is it full price")."""
