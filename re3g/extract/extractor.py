@@ -649,7 +649,6 @@ class SpanExtractor(LoadedModel):
                 answering[(doc_id, sp.id)] = row_answers(current or "", sp.text)
             return answering[(doc_id, sp.id)]
 
-
         def fits(doc_id: str, sp: Span) -> bool:
             key = (doc_id, sp.id)
             if key not in fitting:
@@ -699,7 +698,7 @@ class SpanExtractor(LoadedModel):
                 # ranged sentence is no surer an answer
                 unread = 0.0
                 if judged and w["judge_weight"]:
-                    unread = w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
+                    unread += w["judge_weight"] * max(judged.get((p.doc_id, sp.id), -10.0)
                                                      for sp in run)
                 if numbers and any(fits(p.doc_id, sp) for sp in run):
                     unread += w["number_weight"]

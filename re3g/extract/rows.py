@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from re3g.data.ingest.table import row_cells
 from re3g.data.words import content_stems, key_stems, negated_stems
 from re3g.extract.answer_type import asked_type, holds_type
 
@@ -104,4 +105,4 @@ def row_answers(current: str, text: str) -> bool:
     kind = asked_type(current)
     if kind is not None and holds_type(kind, text):
         return True
-    return bool(rest & content_stems(text.partition("; ")[2]))
+    return bool(rest & content_stems(row_cells(text)))

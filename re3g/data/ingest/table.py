@@ -70,6 +70,18 @@ def row_key(text: str) -> str:
     return value.strip()
 
 
+def row_cells(text: str) -> str:
+    """The cells of a sentence :func:`labelled_row` made after the one that names the row
+    (:func:`row_key`), or "" for any other sentence.
+
+    >>> row_cells("Day: Friday; Morning: 09:30 Pilates; Evening: no class")
+    'Morning: 09:30 Pilates; Evening: no class'
+    >>> row_cells("Note: bring a towel.")
+    ''
+    """
+    return text.partition("; ")[2] if row_key(text) else ""
+
+
 @dataclass
 class Cell:
     """One cell of an HTML table: its text, whether it is a header cell (``th``, or any cell
