@@ -33,6 +33,7 @@ CSS = """
 .re3g-unsure { color: #b35c00; margin-bottom: 4px; }
 .re3g-timings td, .re3g-timings th { padding: 1px 8px; font-size: 0.85em; }
 .re3g-text[data-re3g-open] { cursor: pointer; }
+.re3g-passage .re3g-text { white-space: pre-line; }
 .re3g-tools { display: flex; gap: 6px; margin-top: 4px; flex-wrap: wrap; }
 .re3g-tools button, .re3g-doc-top button { font-size: 0.85em; padding: 2px 8px;
   border: 1px solid var(--border-color-primary); border-radius: 4px;
@@ -179,12 +180,13 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
         demo.load(chat_app.on_load, [state], [corpus, state, evidence], api_visibility="private")
         demo.unload(chat_app.on_unload)  # a closed tab ends its session (private uploads go)
         _wire_chat(chat_app, msg, send, chatbot, evidence, notice, state, cfg,
-                   (tool_line, switch))
+                   (tool_line, switch), doc_view)
         clear.click(chat_app.clear, [state], [chatbot, evidence, state, notice], api_name="clear"
                     ).then(chat_app.actions.tool_line, [state], [tool_line, switch],
-                           api_visibility="private")
+                           api_visibility="private"
+                           ).then(*_closed(doc_view), api_visibility="private")
         chatbot.clear(chat_app.clear, [state], [chatbot, evidence, state, notice],
-                      api_visibility="private")
+                      api_visibility="private").then(*_closed(doc_view), api_visibility="private")
         chatbot.select(chat_app.show_evidence, [state], [evidence], api_visibility="private")
         chatbot.like(chat_app.actions.on_like, [state], [notice], api_visibility="private")
         for comp in (corpus, *settings):
@@ -302,16 +304,26 @@ def _wire_uploads(chat_app: ChatApp, files: Any, name: Any, share: Any, build: A
                  concurrency_limit=None, cancels=[building])
 
 
+def _closed(doc_view: Any) -> tuple[Any, ...]:
+    """The arguments of an event step that empties the document view: a new answer or a cleared
+    chat must not sit beside the document and highlight an earlier answer opened (session 56's
+    person test). Selecting a message keeps it: a citation marker is clicked inside one."""
+    return (lambda: "", None, [doc_view])
+
+
 def _wire_chat(chat_app: ChatApp, msg: Any, send: Any, chatbot: Any, evidence: Any,
-               notice: Any, state: Any, cfg: AppConfig, tool: tuple[Any, Any]) -> None:
+               notice: Any, state: Any, cfg: AppConfig, tool: tuple[Any, Any],
+               doc_view: Any) -> None:
     outputs = [msg, chatbot, evidence, notice, state]
     for trigger in (msg.submit, send.click):
         trigger(chat_app.respond, [msg, chatbot, state], outputs, api_visibility="private",
                 concurrency_id="model", concurrency_limit=cfg.concurrency,
                 show_progress="minimal"
-                ).then(chat_app.actions.tool_line, [state], list(tool), api_visibility="private")
+                ).then(chat_app.actions.tool_line, [state], list(tool), api_visibility="private"
+                       ).then(*_closed(doc_view), api_visibility="private")
     switch = tool[1]
     switch.click(chat_app.switch_tool, [chatbot, state], outputs, api_visibility="private",
                  concurrency_id="model", concurrency_limit=cfg.concurrency,
                  show_progress="minimal"
-                 ).then(chat_app.actions.tool_line, [state], list(tool), api_visibility="private")
+                 ).then(chat_app.actions.tool_line, [state], list(tool), api_visibility="private"
+                        ).then(*_closed(doc_view), api_visibility="private")

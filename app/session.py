@@ -48,6 +48,7 @@ NEXT_SENTENCE_NOTE = (f"*{NOT_SURE} The next closest sentence: \"{{other}}\" (in
                       "evidence panel).*")
 UNSURE_PICK_NOTE = ("*Not sure this is the sentence you asked about. The documents also say: "
                     "\"{other}\" (in blue in the evidence panel).*")
+MOVED_NOTE = "*From another document: **{title}**.*"
 NO_EVIDENCE = (
     "I could not find good evidence for that in {corpus}, so I won't guess. "
     "Try rephrasing with words the documents would use, or pick another corpus."
@@ -105,6 +106,29 @@ def tentative_note(answer: Answer) -> str:
         return UNSURE_PICK_NOTE.format(other=other)
     return NEXT_SENTENCE_NOTE.format(other=other)
 
+
+def moved_note(answer: Answer, before: Answer | None) -> str | None:
+    """What the chat adds under a grounded reply quoted from another document than the last
+    grounded reply was: the conversation moved, and the user should see where to (session 56's
+    person test: a fares question on a railway page answered from the bike-share page, said
+    only by the evidence card's title). None when it stays, or nothing was answered before.
+
+    >>> from re3g.types import Evidence
+    >>> fares = Answer("", [Evidence("rail", "Railway fares", "Adults pay 15 pounds.", 0, 21,
+    ...                              ["1"])])
+    >>> bikes = Answer("", [Evidence("bike", "Bike share fees", "Students pay 45.", 0, 16,
+    ...                              ["4"])])
+    >>> moved_note(bikes, fares)
+    '*From another document: **Bike share fees**.*'
+    >>> moved_note(fares, fares) is None, moved_note(bikes, None) is None
+    (True, True)
+    """
+    if before is None or not answer.evidence or not before.evidence:
+        return None
+    top, last = answer.evidence[0], before.evidence[0]
+    if top.doc_id == last.doc_id:
+        return None
+    return MOVED_NOTE.format(title=render.escape_markdown(" ".join(top.title.split())))
 
 
 @dataclass
@@ -413,6 +437,9 @@ class ChatApp:
         text. The exchange is recorded in ``session.exchanges[key]``."""
         key = session.next_key() if key is None else key
         before = list(session.history)
+        last_grounded = next((x.answer for x in reversed(session.exchanges.values())
+                              if x.route == "docs" and x.answer is not None
+                              and x.answer.grounded), None)
         shown = render.escape_markdown if display else str
         bot, label = self._bot_for(session)
         history = [*session.history, message]
@@ -443,6 +470,9 @@ class ChatApp:
         if display and grounded and answer.extra.get("tentative"):
             # on screen only: history keeps the reply
             shown_reply += "\n\n" + tentative_note(answer)
+        moved = moved_note(answer, last_grounded) if display and grounded else None
+        if moved:
+            shown_reply += "\n\n" + moved
         yield shown_reply, answer, html
 
     def respond(self, message: str, chat: list | None, session: Session | None,

@@ -155,6 +155,13 @@ def test_desktop_layout_citations_document_feedback_export(server, browser, tmp_
     data = json.loads(Path(js.value.path()).read_text())
     assert len(data["exchanges"]) == 3 and data["exchanges"][0]["citations"][0]["doc_id"]
 
+    # a new answer closes the document opened for an earlier one, which would otherwise sit
+    # beside it with the old highlight (session 56's person test)
+    page.locator("#re3g-evidence [data-re3g-open]").first.click()
+    page.wait_for_function("() => document.querySelector('#re3g-doc .re3g-doc-text')")
+    ask(page, "Where do I return a bike?")
+    page.wait_for_function("() => !document.querySelector('#re3g-doc .re3g-doc-text')")
+
 
 def open_cited(page, cite: str, shown: str, tries: int = 3) -> None:
     """Click the last ``cite`` marker until ``shown`` appears: a click that lands while the

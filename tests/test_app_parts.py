@@ -204,6 +204,33 @@ def test_threshold_and_grounded_flag(tmp_path):
     assert 'The documents also say: "Intro bold."' in shown
 
 
+def test_a_reply_from_another_document_says_so(tmp_path):
+    """Session 56's person test: a railway conversation's "is there a student discount?" was
+    answered from the bike-share page, and only the evidence card's title said so. The chat
+    now names the other document under such a reply; the history keeps the plain reply, and a
+    reply from the same document, or the first one, gets no note."""
+    _index(tmp_path / "sample", "sample")
+    fixed = _Fixed()
+    chat = ChatApp(AppConfig(indexes_dir=tmp_path), factory=lambda *_: fixed)
+    session = chat.new_session()
+    fixed.answer_ = _answer()
+    first, _, _ = list(chat.doc_turn("How much is a day pass?", session, display=True))[-1]
+    again, _, _ = list(chat.doc_turn("And a week?", session, display=True))[-1]
+    assert "another document" not in first and "another document" not in again
+    moved = _answer()
+    moved.evidence[0].doc_id, moved.evidence[0].title = "rail", "Railway fares"
+    fixed.answer_ = moved
+    shown, _, _ = list(chat.doc_turn("student discount?", session, display=True))[-1]
+    assert shown.endswith("*From another document: **Railway fares**.*")
+    assert session.history[-1] == moved.text
+    # a refused turn in between does not count as the last answer's document
+    fixed.answer_ = _answer(0.1, grounded=False)
+    list(chat.doc_turn("and parking?", session, display=True))
+    fixed.answer_ = moved
+    shown, _, _ = list(chat.doc_turn("and for children?", session, display=True))[-1]
+    assert "another document" not in shown
+
+
 @pytest.mark.parametrize("message,match", [("", "empty"), ("  \n", "empty"), (None, "empty"),
                                            ("x" * 2001, "limit"), ("a\x00b", "NUL")])
 def test_bad_messages(message, match):

@@ -14,6 +14,8 @@ def test_index_then_search(tmp_path, small_corpus_files, capsys):
     assert main(["index", "--docs", str(small_corpus_files[0]), "--out", str(out),
                  "--kinds", "bm25"]) == 0
     assert "32 documents" in capsys.readouterr().out
+    # without --name the index is named after its folder, as the chat lists it (session 56)
+    assert json.loads((out / "manifest.json").read_text())["name"] == "idx"
     assert main(["search", "apply for benefits", "--index", str(out), "--mode", "bm25",
                  "-k", "3", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

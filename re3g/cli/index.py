@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                "./indexes/doc2dial-milvus/milvus.db --vectors-from indexes/doc2dial")
     p.add_argument("--docs", required=True,
                    help="doc2dial/MultiDoc2Dial doc JSON, or a folder/file of .txt .md .html")
-    p.add_argument("--name", help="index name (folder under indexes/); default: from --docs")
-    p.add_argument("--out", help="explicit output folder (overrides --name)")
+    p.add_argument("--name", help="index name (folder under indexes/); default: the --out "
+                   "folder's name, else from --docs")
+    p.add_argument("--out", help="explicit output folder (overrides --name as the folder)")
     p.add_argument("--model", default=None,
                    help="sentence-transformers encoder (default: packaged all-MiniLM-L6-v2)")
     p.add_argument("--faiss", default=None, choices=FAISS_KINDS,
@@ -67,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
         target = connect(args.ray or None)
         encode = ray_encoding(target.address)
     docs = load_corpus(args.docs)
-    name = args.name or Path(args.docs).stem.replace("_doc", "")
+    # the index is named as asked, else as the folder it is written to (what the chat lists),
+    # else after the documents
+    name = args.name or (Path(args.out).name if args.out else
+                         Path(args.docs).stem.replace("_doc", ""))
     out = Path(args.out) if args.out else INDEX_ROOT / name
     t0 = time.perf_counter()
     build_index(docs, out, name=name, source=str(args.docs), model=args.model,
