@@ -32,6 +32,15 @@ the run, so it was not on by default then. With the refused question kept in the
     []
     >>> asked_things("Do you have e-bikes?"), asked_things("do you do sugar-free cakes")
     (['e-bikes'], ['sugar-free', 'cakes'])
+
+A thing named by more than one word, or by its own name, may have it (session 56):
+
+    >>> asked_things("Does the Gullhaven Hotel have a pool?")
+    ['pool']
+    >>> asked_things("does orrin work without internet")
+    ['internet']
+    >>> asked_things("Does she have a chance of moving up?")
+    []
 """
 
 from __future__ import annotations
@@ -46,7 +55,9 @@ _OPENING = re.compile(
     r"|do (?:you|they|u|we) (?:do|have|offer|sell|lend|give|provide|rent|hire|take|accept|run|"
     r"stock|fix|repair|service|deliver|make|serve|cater|allow|install|print|collect|ship|"
     r"supply|teach)"
-    r"|does (?:it|the \w+|that|this) (?:have|work with|come with|offer|include|support)"
+    r"|does (?:it|that|this|the(?: (?!to\b)\w+){1,3}?"
+    r"|(?!(?:he|she|they|you|we|i|anyone|anybody|everyone|everybody)\b)[a-z][a-z0-9]*) "
+    r"(?:also |still )?(?:have|work with|work on|work without|come with|offer|include|support)"
     r"|can (?:i|we|you) (?:pay|buy|get|hire|rent|book|order|use)"
     r"(?: (?!(?:my|our|your|his|her|their)\b)\w+)? (?:with|by|for|a|an|some)?)\b(.*)", re.I)
 """The opening of a question about whether something exists or is offered; group 1 is what
