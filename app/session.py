@@ -48,7 +48,7 @@ NEXT_SENTENCE_NOTE = (f"*{NOT_SURE} The next closest sentence: \"{{other}}\" (in
                       "evidence panel).*")
 UNSURE_PICK_NOTE = ("*Not sure this is the sentence you asked about. The documents also say: "
                     "\"{other}\" (in blue in the evidence panel).*")
-MOVED_NOTE = "*From another document: **{title}**.*"
+MOVED_NOTE = "*From another document: \"{title}\".*"
 NO_EVIDENCE = (
     "I could not find good evidence for that in {corpus}, so I won't guess. "
     "Try rephrasing with words the documents would use, or pick another corpus."
@@ -119,7 +119,7 @@ def moved_note(answer: Answer, before: Answer | None) -> str | None:
     >>> bikes = Answer("", [Evidence("bike", "Bike share fees", "Students pay 45.", 0, 16,
     ...                              ["4"])])
     >>> moved_note(bikes, fares)
-    '*From another document: **Bike share fees**.*'
+    '*From another document: "Bike share fees".*'
     >>> moved_note(fares, fares) is None, moved_note(bikes, None) is None
     (True, True)
     """
@@ -437,11 +437,12 @@ class ChatApp:
         text. The exchange is recorded in ``session.exchanges[key]``."""
         key = session.next_key() if key is None else key
         before = list(session.history)
-        last_grounded = next((x.answer for x in reversed(session.exchanges.values())
-                              if x.route == "docs" and x.answer is not None
-                              and x.answer.grounded), None)
         shown = render.escape_markdown if display else str
         bot, label = self._bot_for(session)
+        # the last answered turn over this corpus (a corpus switched to is no move to note)
+        last_grounded = next((x.answer for x in reversed(session.exchanges.values())
+                              if x.route == "docs" and x.corpus == label
+                              and x.answer is not None and x.answer.grounded), None)
         history = [*session.history, message]
         t0 = time.perf_counter()
         text = ""

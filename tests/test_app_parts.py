@@ -221,7 +221,7 @@ def test_a_reply_from_another_document_says_so(tmp_path):
     moved.evidence[0].doc_id, moved.evidence[0].title = "rail", "Railway fares"
     fixed.answer_ = moved
     shown, _, _ = list(chat.doc_turn("student discount?", session, display=True))[-1]
-    assert shown.endswith("*From another document: **Railway fares**.*")
+    assert shown.endswith('*From another document: "Railway fares".*')
     assert session.history[-1] == moved.text
     # a refused turn in between does not count as the last answer's document
     fixed.answer_ = _answer(0.1, grounded=False)
