@@ -25,6 +25,7 @@ from typing import Any
 import gradio as gr
 
 from re3g.errors import DataError, Re3GError
+from re3g.extract.rows import asked_cell
 from re3g.generate.refusal import because
 from re3g.types import Answer
 
@@ -49,6 +50,7 @@ NEXT_SENTENCE_NOTE = (f"*{NOT_SURE} The next closest sentence: \"{{other}}\" (in
 UNSURE_PICK_NOTE = ("*Not sure this is the sentence you asked about. The documents also say: "
                     "\"{other}\" (in blue in the evidence panel).*")
 MOVED_NOTE = "*From another document: \"{title}\".*"
+CELL_NOTE = "*In short: {label}: {value}.*"
 NO_EVIDENCE = (
     "I could not find good evidence for that in {corpus}, so I won't guess. "
     "Try rephrasing with words the documents would use, or pick another corpus."
@@ -129,6 +131,28 @@ def moved_note(answer: Answer, before: Answer | None) -> str | None:
     if top.doc_id == last.doc_id:
         return None
     return MOVED_NOTE.format(title=render.escape_markdown(" ".join(top.title.split())))
+
+
+def cell_note(question: str, answer: Answer) -> str | None:
+    """What the chat adds under a reply whose top evidence is one whole table row: the cell
+    ``question`` asks about (:func:`re3g.extract.rows.asked_cell`), so "how much is a family
+    return?" reads "In short: Family: 48 pounds." under the row with every fare (session 56's
+    person test). None for any other reply, or when no one cell is asked.
+
+    >>> from re3g.types import Evidence
+    >>> row = "Ticket: Return; Adult: 18 pounds; Family: 48 pounds"
+    >>> cell_note("family return?", Answer(row, [Evidence("r", "Fares", row, 0, 52, ["7"])]))
+    '*In short: Family: 48 pounds.*'
+    >>> cell_note("return?", Answer(row, [Evidence("r", "Fares", row, 0, 52, ["7"])])) is None
+    True
+    """
+    if not answer.evidence or len(answer.evidence[0].span_ids) != 1:
+        return None
+    found = asked_cell(question, answer.evidence[0].text)
+    if found is None:
+        return None
+    label, value = (render.escape_markdown(" ".join(x.split())) for x in found)
+    return CELL_NOTE.format(label=label, value=value.rstrip("."))
 
 
 @dataclass
@@ -471,9 +495,10 @@ class ChatApp:
         if display and grounded and answer.extra.get("tentative"):
             # on screen only: history keeps the reply
             shown_reply += "\n\n" + tentative_note(answer)
-        moved = moved_note(answer, last_grounded) if display and grounded else None
-        if moved:
-            shown_reply += "\n\n" + moved
+        for note in ((cell_note(message, answer), moved_note(answer, last_grounded))
+                     if display and grounded else ()):
+            if note:
+                shown_reply += "\n\n" + note
         yield shown_reply, answer, html
 
     def respond(self, message: str, chat: list | None, session: Session | None,

@@ -231,6 +231,24 @@ def test_a_reply_from_another_document_says_so(tmp_path):
     assert "another document" not in shown
 
 
+def test_a_whole_row_reply_names_the_cell_asked(tmp_path):
+    """Session 56's person test: "how much is a family return?" got the whole fares row. The
+    chat names the cell asked under the reply (on screen only); a question naming no one column
+    gets no note."""
+    _index(tmp_path / "sample", "sample")
+    row = "Ticket: Return, full line; Adult: £18; Child (5 to 15): £9; Family (2 adults): £48"
+    ev = Evidence("rail", "Fares", row, 0, len(row), ["7"], 0.7, "rail::p1", "Fares")
+    fixed = _Fixed()
+    fixed.answer_ = Answer(row, [ev], [], {}, 0.9, True)
+    chat = ChatApp(AppConfig(indexes_dir=tmp_path), factory=lambda *_: fixed)
+    session = chat.new_session()
+    shown, _, _ = list(chat.doc_turn("how much is a family return?", session, display=True))[-1]
+    assert shown.endswith("*In short: Family (2 adults): £48.*"), shown
+    assert session.history[-1] == row
+    shown, _, _ = list(chat.doc_turn("how much is a return?", session, display=True))[-1]
+    assert "In short" not in shown
+
+
 @pytest.mark.parametrize("message,match", [("", "empty"), ("  \n", "empty"), (None, "empty"),
                                            ("x" * 2001, "limit"), ("a\x00b", "NUL")])
 def test_bad_messages(message, match):

@@ -43,9 +43,10 @@ adds score to a range that holds the row named when it answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-from re3g.data.ingest.table import row_cells
+from re3g.data.ingest.table import row_cells, row_fields
 from re3g.data.words import content_stems, key_stems, negated_stems
 from re3g.extract.answer_type import asked_type, holds_type
 
@@ -106,3 +107,48 @@ def row_answers(current: str, text: str) -> bool:
     if kind is not None and holds_type(kind, text):
         return True
     return bool(rest & content_stems(row_cells(text)))
+
+
+_ORDER_WORDS = frozenset({"first", "last", "next", "before", "after"})
+"""Stop words that tell a table's columns apart ("First train", "Last train")."""
+
+
+def _label_stems(text: str) -> frozenset[str]:
+    """Content stems of ``text`` with the order words (:data:`_ORDER_WORDS`) kept."""
+    return content_stems(text) | (set(re.findall(r"[a-z]+", text.lower())) & _ORDER_WORDS)
+
+
+def asked_cell(current: str, text: str) -> tuple[str, str] | None:
+    """The one cell of the table row ``text`` (:func:`re3g.data.ingest.table.row_fields`) whose
+    label holds the most content words of the user's turn ``current``, as (label, value), among
+    the cells holding a price when the turn asks "how much"
+    (:func:`re3g.extract.answer_type.asked_type`). None when no label holds one, two labels
+    tie, the row has a single labelled cell (the row is then the answer), or the turn asks
+    another kind of answer: "what time is the last train in august?" names "train", which the
+    label "Days trains run" holds rather than the departures asked, so a time, date or number
+    is left to the whole row. The chat names it under a reply that quotes a whole row (session
+    56's person test: "how much is a family return?" got the row with every fare).
+
+    >>> row = "Ticket: Return; Adult: 18 pounds; Child (5 to 15): 9 pounds; Family: 48 pounds"
+    >>> asked_cell("how much is a family return?", row)
+    ('Family', '48 pounds')
+    >>> asked_cell("how much is a return?", row) is None
+    True
+    >>> asked_cell("last train on sunday?", "Day: Sunday; First train: 10:00; Last train: 16:30")
+    ('Last train', '16:30')
+    >>> asked_cell("how much for the child?", "Ticket: Single; Child (5 to 15): 5 pounds; "
+    ...            "Child under 5: free; Adult: 11 pounds") is None  # which child: a tie
+    True
+    >>> asked_cell("what time is the last train in august?",
+    ...            "Season: August; Days trains run: every day; Departures: 10:00 and 16:00")
+    """
+    fields = row_fields(text)
+    kind = asked_type(current)
+    if len(fields) < 2 or kind not in (None, "money"):
+        return None
+    if kind is not None:  # "how much": only a cell holding a price answers it
+        fields = [(label, value) for label, value in fields if holds_type(kind, value)]
+    asked = _label_stems(current)
+    shares = [len(asked & _label_stems(label)) for label, _ in fields]
+    best = max(shares, default=0)
+    return fields[shares.index(best)] if best and shares.count(best) == 1 else None

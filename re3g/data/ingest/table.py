@@ -82,6 +82,24 @@ def row_cells(text: str) -> str:
     return text.partition("; ")[2] if row_key(text) else ""
 
 
+def row_fields(text: str) -> list[tuple[str, str]]:
+    """The labelled cells of a sentence :func:`labelled_row` made after the one that names the
+    row (:func:`row_key`), as (label, value) pairs; ``[]`` for any other sentence. A cell
+    without a label is left out.
+
+    >>> row_fields("Ticket: Return; Adult: 18 pounds; Family (2 adults): 48 pounds; extra")
+    [('Adult', '18 pounds'), ('Family (2 adults)', '48 pounds')]
+    >>> row_fields("Note: bring a towel.")
+    []
+    """
+    out = []
+    for cell in row_cells(text.strip()).split("; "):
+        label, colon, value = cell.partition(": ")
+        if colon and label.strip() and value.strip():
+            out.append((label.strip(), value.strip()))
+    return out
+
+
 @dataclass
 class Cell:
     """One cell of an HTML table: its text, whether it is a header cell (``th``, or any cell
