@@ -184,9 +184,10 @@ def build_app(config: AppConfig | None = None, factory: PipelineFactory | None =
         clear.click(chat_app.clear, [state], [chatbot, evidence, state, notice], api_name="clear"
                     ).then(chat_app.actions.tool_line, [state], [tool_line, switch],
                            api_visibility="private"
-                           ).then(*_closed(doc_view), api_visibility="private")
+                           ).then(_no_document, None, [doc_view], api_visibility="private")
         chatbot.clear(chat_app.clear, [state], [chatbot, evidence, state, notice],
-                      api_visibility="private").then(*_closed(doc_view), api_visibility="private")
+                      api_visibility="private"
+                      ).then(_no_document, None, [doc_view], api_visibility="private")
         chatbot.select(chat_app.show_evidence, [state], [evidence], api_visibility="private")
         chatbot.like(chat_app.actions.on_like, [state], [notice], api_visibility="private")
         for comp in (corpus, *settings):
@@ -304,11 +305,11 @@ def _wire_uploads(chat_app: ChatApp, files: Any, name: Any, share: Any, build: A
                  concurrency_limit=None, cancels=[building])
 
 
-def _closed(doc_view: Any) -> tuple[Any, ...]:
-    """The arguments of an event step that empties the document view: a new answer or a cleared
-    chat must not sit beside the document and highlight an earlier answer opened (session 56's
-    person test). Selecting a message keeps it: a citation marker is clicked inside one."""
-    return (lambda: "", None, [doc_view])
+def _no_document() -> str:
+    """The document view emptied: a new answer or a cleared chat must not sit beside the
+    document and highlight an earlier answer opened (session 56's person test). Selecting a
+    message keeps it: a citation marker is clicked inside one."""
+    return ""
 
 
 def _wire_chat(chat_app: ChatApp, msg: Any, send: Any, chatbot: Any, evidence: Any,
@@ -320,10 +321,10 @@ def _wire_chat(chat_app: ChatApp, msg: Any, send: Any, chatbot: Any, evidence: A
                 concurrency_id="model", concurrency_limit=cfg.concurrency,
                 show_progress="minimal"
                 ).then(chat_app.actions.tool_line, [state], list(tool), api_visibility="private"
-                       ).then(*_closed(doc_view), api_visibility="private")
+                       ).then(_no_document, None, [doc_view], api_visibility="private")
     switch = tool[1]
     switch.click(chat_app.switch_tool, [chatbot, state], outputs, api_visibility="private",
                  concurrency_id="model", concurrency_limit=cfg.concurrency,
                  show_progress="minimal"
                  ).then(chat_app.actions.tool_line, [state], list(tool), api_visibility="private"
-                        ).then(*_closed(doc_view), api_visibility="private")
+                        ).then(_no_document, None, [doc_view], api_visibility="private")

@@ -265,6 +265,8 @@ _PRICE_WORDS = ("reduced money off price prices rate rates fee fees fare fares p
                 "less lower better full get gets cost costs")
 """With :data:`OFFER_WORDS`, the words of asking for, or refusing, a lower price: shared by a
 question and a "no", they do not say whom the "no" is for (:func:`offer_given`)."""
+_ASKING_A_PRICE = " ".join(sorted(OFFER_WORDS)) + " " + _PRICE_WORDS
+"""Both lists as one text (:func:`re3g.data.words.content_stems` caches its stems)."""
 
 
 def offer_given(text: str, question: str = "") -> bool:
@@ -298,8 +300,7 @@ def offer_given(text: str, question: str = "") -> bool:
     from re3g.data.words import content_stems
     from re3g.extract.numbers import asked_numbers, takes_in
 
-    offer_words = content_stems(" ".join(sorted(OFFER_WORDS)) + " " + _PRICE_WORDS)
-    return bool((content_stems(question) - offer_words) & content_stems(text)
+    return bool((content_stems(question) - content_stems(_ASKING_A_PRICE)) & content_stems(text)
                 or takes_in(asked_numbers(question), text))
 
 
