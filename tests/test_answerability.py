@@ -699,3 +699,34 @@ def test_coverage_signals_count_what_the_turn_newly_asks(tmp_path: Path) -> None
     shown = Re3G(Config(answerability=str(tmp_path))).answer("How much is a day pass?"
                                                              ).extra["signals"]
     assert "check_null" in shown and "doc_cover" not in shown and "corpus_missing" not in shown
+
+
+def test_own_history_rows_read_each_turn_after_the_bots_own_replies(tmp_path: Path) -> None:
+    """``--histories own``: a written set's rows are read as the chat holds the dialogue, the
+    bot's own earlier replies in place of the written agent turns; each row keeps the reply it
+    gave (a quote of the page, or "" when refused) and its id is marked, so rows of the two
+    kinds never stand in for each other in the cache."""
+    import io
+
+    from re3g.train.answerability import CacheFile, collect_written
+
+    dialogue = _dialogue("own", [("user", "How much is a day pass?", []),
+                                 ("agent", "Written agent turn about compost bins.", ["4"]),
+                                 ("user", "And what does an annual membership cost?", []),
+                                 ("agent", "Written agent turn again.", ["4"])])
+    path = tmp_path / "dialogues.json"
+    path.write_text(json.dumps({"dial_data": {"sample": {"bikeshare-membership": [dialogue]}}}))
+    buf = io.StringIO()
+    rows = collect_written(SAMPLE, path, {}, CacheFile(buf, "s"), histories="own")
+    assert [r["id"].rsplit(":", 1)[1] for r in rows] == ["own_1#own", "own_3#own"]
+    assert all(r["histories"] == "own" and r["source"] == "written" for r in rows)
+    page = (SAMPLE / "bikeshare-membership.md").read_text(encoding="utf-8")
+    first = rows[0]["kept_reply"]
+    assert first and first in page.replace("\n", " ") and "compost" not in first
+    assert len(buf.getvalue().splitlines()) == 2  # both written to the cache, stamped
+    # cached rows are reused as they are, their replies carried into the next turn's history
+    again = collect_written(SAMPLE, path, {(r["id"], r["kind"]): r for r in rows},
+                            CacheFile(io.StringIO(), "s"), histories="own")
+    assert again == rows
+    with pytest.raises(ValueError, match="histories"):
+        collect_written(SAMPLE, path, {}, CacheFile(io.StringIO(), "s"), histories="mine")

@@ -44,6 +44,7 @@ run resumes; each line carries a stamp of the models and index it was read with
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import time
@@ -102,6 +103,13 @@ DEFAULT_OTHER_THRESHOLD = "rate"
 DEFAULT_OTHER_SIGNALS = "same"
 """``--other-signals``: the signals the other-documents calibration reads: ``same`` (those
 ``--signals`` chose for both), ``all``, or a comma-separated list."""
+HISTORIES = ("written", "own")
+"""``--histories``: what a written turn's row is read after. ``written``: the dialogue's
+written agent turns (as ``re3g evaluate`` reads them). ``own``: the dialogue's earlier
+questions and the bot's own replies to them, a refused turn's with an empty reply, as the chat
+holds them (:mod:`re3g.evaluate.replay`); the replies come from the pipeline with the project's
+current decision, so such rows are stamped with that decision too."""
+DEFAULT_HISTORIES = "written"
 SURE_RATE = 0.8
 """An answer stands without a caution from the confidence that this share of the answerable
 turns reach (mean over the sources, out of fold: the manifest's ``sure``); below it the answer
@@ -145,6 +153,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='which signals the model reads: "all" (default), "agree" (those '
                              'that separate on every source alone, see AGREE_AUROC), or a '
                              f"comma-separated list of {', '.join(SIGNALS)}")
+    parser.add_argument("--histories", choices=HISTORIES, default=DEFAULT_HISTORIES,
+                        help="the history each written turn's row is read after: the "
+                             "dialogue's written agent turns (written, default) or the bot's "
+                             "own earlier replies as the chat holds them (own; the replies "
+                             "come from the project's current decision)")
     parser.add_argument("--off-topic", type=Path, default=None,
                         help="JSON file {\"questions\": [...]} of questions no corpus covers; "
                              "each is run over doc2dial and every written corpus, and a topic "
@@ -279,35 +292,55 @@ def collect_off_topic(bot: Any, corpus: str, source: str, questions: Sequence[st
 
 def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str], Any],
                     fh: Any, off_topic: Sequence[str] = (), checker: str | None = None,
-                    extractor: Path | None = None) -> list[dict[str, Any]]:
+                    extractor: Path | None = None, histories: str = DEFAULT_HISTORIES
+                    ) -> list[dict[str, Any]]:
     """Signals of every turn of a hand-written set, run over its own corpus with the pipeline's
     defaults: answerable turns (kind "written") and unanswerable ones ("written_unanswerable");
-    with ``off_topic`` questions, those too (:func:`collect_off_topic`)."""
+    with ``off_topic`` questions, those too (:func:`collect_off_topic`). ``histories``
+    (:data:`HISTORIES`) says what each turn is read after; an ``own`` row's id ends in
+    ``#own`` and keeps the reply it gave (``kept_reply``), which the dialogue's next turns read."""
+    from dataclasses import replace
+
     from tqdm.auto import tqdm
 
     from re3g.config import PASSAGE_MAX_WORDS, Config
+    from re3g.data.query import normalize_history
     from re3g.evaluate.runner import ensure_index
     from re3g.evaluate.unanswerable import Variant, variant_signals
     from re3g.pipeline import Re3G
     from re3g.train.common import load_written
 
+    if histories not in HISTORIES:
+        raise ValueError(f"histories must be one of {HISTORIES}, got {histories!r}")
     docs, _, examples = load_written(docs_dir, dialogues)
     index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
-    bot = Re3G(Config(index=str(index), docs=str(docs_dir), learned=False, checker=checker,
-                      extractor=str(extractor) if extractor else None), documents=docs)
+    settings = {"index": str(index), "docs": str(docs_dir), "checker": checker,
+                "extractor": str(extractor) if extractor else None}
+    bot = Re3G(Config(learned=False, **settings), documents=docs)
+    own = histories == "own"
+    deployed = Re3G(Config(**settings), documents=docs) if own else None
+    said: dict[str, list[str]] = {}
     rows = []
-    for ex in tqdm(examples, desc=f"answerability runs ({docs_dir})", unit="turn"):
+    for ex in tqdm(examples, desc=f"answerability runs ({docs_dir}, {histories} histories)",
+                   unit="turn"):
         kind = "written" if ex.references else "written_unanswerable"
-        key = (f"{docs_dir}:{ex.id}", kind)
+        key = (f"{docs_dir}:{ex.id}" + ("#own" if own else ""), kind)
+        earlier = said.setdefault(ex.dial_id, [])
+        question = ex.history[-1].utterance or ""
+        if own:  # the turn as the chat holds it: earlier questions and the bot's own replies
+            ex = replace(ex, history=normalize_history([*earlier, question])[0])
         if key in cache:
-            rows.append(cache[key])
-            continue
-        _, hits = bot.candidates(ex.history)
-        rec = variant_signals(bot, ex, Variant(kind, hits))
-        rec.update(id=key[0], dial_id=f"{docs_dir}:{ex.dial_id}", kind=kind,
-                   answerable=bool(ex.references), source="written")
+            rec = cache[key]
+        else:
+            _, hits = bot.candidates(ex.history)
+            rec = variant_signals(bot, ex, Variant(kind, hits))
+            rec.update(id=key[0], dial_id=f"{docs_dir}:{ex.dial_id}", kind=kind,
+                       answerable=bool(ex.references), source="written", histories=histories)
+            if deployed is not None:
+                rec["kept_reply"] = deployed.answer([*earlier, question]).kept_reply
+            fh.write(rec)
         rows.append(rec)
-        fh.write(rec)
+        earlier += [question, rec.get("kept_reply", "")]
     return rows + collect_off_topic(bot, str(docs_dir), "written", off_topic, cache, fh)
 
 
@@ -338,7 +371,6 @@ def pipeline_stamp(index: Path, checker: str | None, skip: Sequence[str] = (),
     >>> len(pipeline_stamp(Path("no-such-index"), None))
     16
     """
-    import hashlib
 
     from re3g.extract.extractor import NAMED_MODELS, beside
     from re3g.train.select_reader import files_stamp
@@ -408,13 +440,22 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                                          extractor=args.extractor),
               "written": pipeline_stamp(Path(args.index), args.checker,
                                         extractor=args.extractor)}
+    # an own-history row also depends on the decision whose replies its history holds
+    decision = model_path("answerability") / "manifest.json"
+    stamps["own"] = hashlib.sha1((stamps["written"] + (decision.read_text(encoding="utf-8")
+                                  if decision.is_file() else "")).encode()).hexdigest()[:16]
     if args.cache.is_file():
         for line in args.cache.read_text().splitlines():
             try:
                 rec = json.loads(line)
-                stamp = stamps["written" if rec.get("source") == "written" else "doc2dial"]
+                source = rec.get("source")
+                # an off-topic question is a first turn: either kind of written run may cache it
+                ok = ({stamps["written"], stamps["own"]} if source == "written"
+                      and rec.get("kind") == OFF_TOPIC else
+                      {stamps["own" if rec.get("histories") == "own" else
+                              "written" if source == "written" else "doc2dial"]})
                 if (set(rec["signals"]) != set(SIGNALS) or "pick_right" not in rec
-                        or rec.pop("stamp", None) != stamp):
+                        or rec.pop("stamp", None) not in ok):
                     continue  # written with other models, or before the signals (or the
                     # pick's rightness) were recorded
                 done[(rec["id"], rec["kind"])] = rec
@@ -434,10 +475,10 @@ def collect(args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
                 fh.write(rec)
         questions = load_off_topic(args.off_topic) if args.off_topic else []
         rows += collect_off_topic(bot, "doc2dial", "doc2dial", questions, done, fh)
-        written = CacheFile(raw, stamps["written"])
+        written = CacheFile(raw, stamps["own" if args.histories == "own" else "written"])
         for docs_dir, dialogues in common.written_sets(args):
             rows += collect_written(docs_dir, dialogues, done, written, questions, args.checker,
-                                    args.extractor)
+                                    args.extractor, args.histories)
     return rows, bot
 
 
