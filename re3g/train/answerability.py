@@ -325,9 +325,9 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
                    unit="turn"):
         kind = "written" if ex.references else "written_unanswerable"
         key = (f"{docs_dir}:{ex.id}" + ("#own" if own else ""), kind)
-        earlier = said.setdefault(ex.dial_id, [])
-        question = ex.history[-1].utterance or ""
         if own:  # the turn as the chat holds it: earlier questions and the bot's own replies
+            earlier = said.setdefault(ex.dial_id, [])
+            question = ex.history[-1].utterance or ""
             ex = replace(ex, history=normalize_history([*earlier, question])[0])
         if key in cache:
             rec = cache[key]
@@ -340,7 +340,8 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
                 rec["kept_reply"] = deployed.answer([*earlier, question]).kept_reply
             fh.write(rec)
         rows.append(rec)
-        earlier += [question, rec.get("kept_reply", "")]
+        if own:
+            earlier += [question, rec["kept_reply"]]
     return rows + collect_off_topic(bot, str(docs_dir), "written", off_topic, cache, fh)
 
 
