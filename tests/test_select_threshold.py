@@ -197,3 +197,39 @@ def test_a_second_selection_starts_from_the_trained_threshold(tmp_path: Path) ->
     assert most_right_and_refused([_row(False, 1.0)], 0.3) == 0.3
     assert most_right_and_refused([_row(False, 1.0), _row(False, 0.9999)], 0.3) == 1.0
     assert lowest_matching([_row(False, 1.0)], 0.3, 1) == 1.0
+
+
+def test_with_no_ceiling_the_threshold_may_pass_sure_and_sure_follows_it(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    from re3g.models import project_root
+    from re3g.train import common
+
+    decision = tmp_path / "answerability"
+    decision.mkdir()
+    shutil.copy(project_root() / "models" / "answerability" / "manifest.json", decision)
+    manifest = json.loads((decision / "manifest.json").read_text())
+    manifest["other"].pop("threshold_selection", None)
+    manifest["other"].update({"threshold": 0.3, "sure": 0.4})
+    (decision / "manifest.json").write_text(json.dumps(manifest))
+    # above sure (0.4), refusing the 0.45 unanswerable turn costs no right answer
+    rows = [_row(False, 0.45), _row(True, 0.35, right=True), _row(True, 0.5, right=True)]
+    monkeypatch.setattr(common, "replay_sets", lambda sets, **config: [dict(r) for r in rows])
+    docs, dialogues = _tiny_set(tmp_path)
+    written = ["--written", str(docs), str(dialogues)]
+
+    def other_after(*flags: str) -> dict:
+        assert main(["--rule", "shares", "--model", str(decision), *flags, *written]) == 0
+        return json.loads((decision / "manifest.json").read_text())["other"]
+
+    other = other_after("--ceiling", "none")
+    assert other["threshold"] == 0.4501 and other["sure"] == 0.4501  # sure never below it
+    record = other["threshold_selection"]
+    assert record["trained_threshold"] == 0.3 and record["trained_sure"] == 0.4
+    assert "--ceiling none" in record["command"]
+    # a later selection with the default ceiling starts from the trained threshold and sure
+    other = other_after()
+    assert other["threshold"] == 0.3 and other["sure"] == 0.4
+    assert "--ceiling" not in other["threshold_selection"]["command"]
+    with pytest.raises(SystemExit):
+        main(["--rule", "shares", "--ceiling", "sky", "--model", str(decision), *written])
+    assert "invalid choice: 'sky'" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 (the chat's own replies in the history) of the written development sets.
 
     python -m re3g.train.select_threshold [--rule reference|most|shares]
-        [--written DOCS DIALOGUES]...
+        [--ceiling sure|none] [--written DOCS DIALOGUES]...
         [--model DIR] [--records DIR] [--dry-run]
 
 ``--rule most`` (session 35): the trained threshold keeps 95% of the written sets' answerable
@@ -16,7 +16,10 @@ the suites' two measures do), then replays them again at that threshold for the 
 answerable turns answered right plus share of unanswerable turns refused (the suites' two
 measures, weighed alike however many of each kind the sets hold; :func:`best_shares`), and it
 goes no higher than the calibration's ``sure``: it refuses only answers the decision already
-shows as tentative, never one it is sure of.
+shows as tentative, never one it is sure of. With ``--ceiling none`` (session 58) it may go
+above ``sure`` to the best sum of the two shares wherever it lies; the calibration's ``sure`` is
+then raised to the chosen threshold, so that no answer is shown as tentative that the decision
+would refuse (a ``sure`` below the threshold, as the trainer never writes one).
 
 ``--rule reference`` (the default), when the ranking changes (the cross-encoder for other
 documents, ``models/cross-reranker-other``): a better ranking also finds a more plausible
@@ -48,6 +51,9 @@ from re3g.train import common
 
 RULES = ("reference", "most", "shares")
 """How the threshold is re-chosen (``--rule``)."""
+CEILINGS = ("sure", "none")
+"""How high ``--rule shares`` may go (``--ceiling``): up to the calibration's trained ``sure``,
+or as high as the best sum of shares lies."""
 
 
 def refused_at(records: Sequence[dict[str, Any]], threshold: float) -> int:
@@ -162,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "replays with the pipeline as it is; shares: the highest share of "
                         "answerable turns right plus share of unanswerable turns refused, no "
                         "higher than the calibration's 'sure'")
+    p.add_argument("--ceiling", choices=CEILINGS, default="sure",
+                   help="with --rule shares: how high the threshold may go: up to the "
+                        "calibration's trained 'sure' (default), or none (the best sum of "
+                        "shares wherever it lies; 'sure' is then raised to the threshold)")
     p.add_argument("--dry-run", action="store_true",
                    help="report, write nothing into the model")
     args = p.parse_args(argv)
@@ -235,13 +245,15 @@ def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0:
     mpath, manifest, other, trained_threshold = read_other(args.model)
     decision = {"answerability": str(mpath.parent)}
     at_trained = common.replay_sets(sets, min_confidence=trained_threshold, **decision)
+    trained_sure = trained_sure_of(other)
     if args.rule == "shares":
-        ceiling = float(other.get("sure", 1.0))
+        ceiling = trained_sure if args.ceiling == "sure" else 1.0
         chosen = best_shares(at_trained, trained_threshold, ceiling)
-        rule = (f"the lowest threshold from the trained one up to the calibration's 'sure' "
-                f"({ceiling}) with the highest share of answerable turns answered right plus "
-                "share of unanswerable turns refused, pooled, on replays at the trained "
-                "threshold; 'chosen' is a second replay at it")
+        bound = (f"up to the calibration's 'sure' ({ceiling})" if args.ceiling == "sure"
+                 else "with no ceiling")
+        rule = (f"the lowest threshold from the trained one {bound} with the highest share of "
+                "answerable turns answered right plus share of unanswerable turns refused, "
+                "pooled, on replays at the trained threshold; 'chosen' is a second replay at it")
     else:
         chosen = most_right_and_refused(at_trained, trained_threshold)
         rule = ("the lowest threshold at or above the trained one with the most answerable "
@@ -251,11 +263,26 @@ def choose_most(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0:
     report = {
         "rule": rule,
         "trained_threshold": trained_threshold, "threshold": chosen,
+        "trained_sure": trained_sure, "sure": max(trained_sure, chosen),
         "at_trained": counts(at_trained, trained_threshold),
         "chosen": counts(replayed, chosen),
         "cross_other": trained(OTHER_CROSS)}  # the ranking replayed: that model when trained
-    return finish(args, sets, t0, mpath, manifest, report, at_trained, replayed,
-                  f" --rule {args.rule}")
+    flag = f" --rule {args.rule}" + (" --ceiling none" if args.rule == "shares"
+                                     and args.ceiling == "none" else "")
+    return finish(args, sets, t0, mpath, manifest, report, at_trained, replayed, flag)
+
+
+def trained_sure_of(other: dict[str, Any]) -> float:
+    """The other calibration's ``sure`` as the trainer wrote it (an earlier selection with no
+    ceiling may have raised the manifest's; its record keeps the trained one).
+
+    >>> trained_sure_of({"sure": 0.5, "threshold_selection": {"trained_sure": 0.38}})
+    0.38
+    >>> trained_sure_of({"sure": 0.4})
+    0.4
+    """
+    chosen = other.get("threshold_selection") or {}
+    return float(chosen.get("trained_sure", other.get("sure", 1.0)))
 
 
 def counts(records: Sequence[dict[str, Any]], threshold: float) -> dict[str, int]:
@@ -291,6 +318,8 @@ def finish(args: argparse.Namespace, sets: Sequence[tuple[Path, Path]], t0: floa
     if not args.dry_run:
         other = manifest["other"]
         other["threshold"] = report["threshold"]
+        if "sure" in report:  # never below the threshold (--ceiling none may go above it)
+            other["sure"] = report["sure"]
         other["threshold_selection"] = report
         write_atomic(mpath, json.dumps(manifest, indent=2) + "\n")
         print(f"wrote the other calibration's threshold {report['threshold']} into {mpath}")
