@@ -1,0 +1,116 @@
+"""How well the learned decision separates answerable from unanswerable turns on fresh check
+sets, as the chat holds them (session 58's rule: a decision refit shows this on sets earlier
+gates have spent before it is gated on an unread one).
+
+    RE3G_MODELS_DIR=models .venv/bin/python bench/fresh_separation.py
+        [--sets fresh26 fresh27 fresh28 fresh29] [--history own|written]
+        [--min-confidence X] [--records DIR] [--name NAME]
+
+Each named set (:data:`re3g.train.common.FRESH_SETS`) is replayed over its own documents, with
+the bot's own earlier replies as the history (``own``, :func:`re3g.evaluate.replay.replay`) or
+the dialogue's written agent turns (``written``). Printed and written to
+``bench/results/fresh_separation-NAME.json``: per set and pooled over the sets' mean, the AUROC
+of the recorded confidences (answerable against unanswerable, scikit-learn's
+``roc_auc_score``), answerable turns answered right and unanswerable turns refused. The decision
+read is the one under ``$RE3G_MODELS_DIR`` (default the project's ``models/``), so a candidate in
+another folder is measured without touching the shipped one. ``--records DIR`` keeps each set's
+per-turn records for ``bench/paired_replays.py``.
+
+Session 58 (own replies, fresh26-29): shipped decision mean AUROC 0.753; the decision refitted on
+the nine training-side sets' own-history rows 0.742 (six signals) and 0.741 (twelve).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from _common import save  # noqa: E402
+
+DEFAULT_SETS = ("fresh26", "fresh27", "fresh28", "fresh29")
+
+
+def written_records(bot: Any, examples: list[Any]) -> list[dict[str, Any]]:
+    """One record per user turn, each read after the dialogue's written agent turns."""
+    from re3g.evaluate.answerability import is_right
+
+    out = []
+    for ex in examples:
+        answer = bot.answer([t.utterance or "" for t in ex.history])
+        out.append({"id": ex.id, "answerable": ex.answerable, "grounded": answer.grounded,
+                    "right": is_right(ex, answer) if ex.answerable else None,
+                    "confidence": round(answer.confidence, 4)})
+    return out
+
+
+def separation(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """AUROC of the confidences and the two counts of one set's records.
+
+    >>> separation([{"answerable": True, "grounded": True, "right": True, "confidence": 0.6},
+    ...             {"answerable": False, "grounded": False, "right": None, "confidence": 0.2}])
+    {'AUROC': 1.0, 'right': 1, 'n_answerable': 1, 'refused': 1, 'n_unanswerable': 1}
+    """
+    from sklearn.metrics import roc_auc_score
+
+    labels = [r["answerable"] for r in records]
+    return {"AUROC": round(float(roc_auc_score(labels, [r["confidence"] for r in records])), 4)
+            if 0 < sum(labels) < len(labels) else None,
+            "right": sum(1 for r in records if r["answerable"] and r["grounded"] and r["right"]),
+            "n_answerable": sum(labels),
+            "refused": sum(1 for r in records if not r["answerable"] and not r["grounded"]),
+            "n_unanswerable": len(labels) - sum(labels)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from re3g.config import PASSAGE_MAX_WORDS, Config
+    from re3g.evaluate.replay import replay
+    from re3g.evaluate.report import write_jsonl
+    from re3g.evaluate.runner import ensure_index
+    from re3g.models import models_dir
+    from re3g.pipeline import Re3G
+    from re3g.train.common import FRESH_SETS, load_written
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS), metavar="NAME")
+    ap.add_argument("--history", choices=("own", "written"), default="own")
+    ap.add_argument("--min-confidence", type=float, default=None,
+                    help="the decision's threshold (default the model's own)")
+    ap.add_argument("--records", type=Path, default=None, metavar="DIR")
+    ap.add_argument("--name", default=None,
+                    help="result name (default the history and the models folder's name)")
+    args = ap.parse_args(argv)
+    unknown = [s for s in args.sets if s not in FRESH_SETS]
+    if unknown:
+        raise SystemExit(f"--sets: not a fresh set: {', '.join(unknown)} "
+                         f"(re3g.train.common.FRESH_SETS holds {', '.join(FRESH_SETS)})")
+    result: dict[str, Any] = {"models": str(models_dir()), "history": args.history,
+                              "min_confidence": args.min_confidence, "sets": {}}
+    for name in args.sets:
+        docs_dir, dialogues = (ROOT / p for p in FRESH_SETS[name])
+        docs, _, examples = load_written(docs_dir, dialogues)
+        index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
+        bot = Re3G(Config(index=str(index), docs=str(docs_dir),
+                          min_confidence=args.min_confidence), documents=docs)
+        records = (replay(bot, examples) if args.history == "own"
+                   else written_records(bot, examples))
+        if args.records:
+            args.records.mkdir(parents=True, exist_ok=True)
+            write_jsonl(args.records / f"{name}.jsonl", records)
+        result["sets"][name] = separation(records)
+        print(name, json.dumps(result["sets"][name]), flush=True)
+    aurocs = [s["AUROC"] for s in result["sets"].values() if s["AUROC"] is not None]
+    result["mean_AUROC"] = round(statistics.fmean(aurocs), 4) if aurocs else None
+    print("mean AUROC", result["mean_AUROC"])
+    name = args.name or f"{args.history}-{models_dir().name}"
+    print("wrote", save(f"fresh_separation-{name}", result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
