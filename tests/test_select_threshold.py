@@ -233,3 +233,6 @@ def test_with_no_ceiling_the_threshold_may_pass_sure_and_sure_follows_it(
     with pytest.raises(SystemExit):
         main(["--rule", "shares", "--ceiling", "sky", "--model", str(decision), *written])
     assert "invalid choice: 'sky'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # the other rules have no ceiling to lift
+        main(["--rule", "most", "--ceiling", "none", "--model", str(decision), *written])
+    assert "--ceiling none is read by --rule shares only" in capsys.readouterr().err

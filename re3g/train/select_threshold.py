@@ -11,6 +11,7 @@ takes the lowest threshold at or above it with the most answerable turns answere
 unanswerable turns refused, pooled (:func:`most_right_and_refused`; each turn counts once, as
 the suites' two measures do), then replays them again at that threshold for the exact figures
 (a refusal changes the history the next turn reads). ``--records DIR`` keeps the two replays.
+Where the chosen threshold lies above the calibration's ``sure``, ``sure`` is raised to it.
 
 ``--rule shares`` (session 52): as ``most``, but the threshold has the highest share of
 answerable turns answered right plus share of unanswerable turns refused (the suites' two
@@ -175,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true",
                    help="report, write nothing into the model")
     args = p.parse_args(argv)
+    if args.ceiling != "sure" and args.rule != "shares":
+        p.error(f"--ceiling {args.ceiling} is read by --rule shares only (not --rule {args.rule})")
     t0 = time.time()
     sets = common.checked_sets(args.written, common.CHOOSE_SETS,
                                "choose the decision's threshold for other documents")
@@ -208,7 +211,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "at_trained": counts(candidate, trained_threshold),
         "chosen": counts(candidate, chosen)}
     return finish(args, sets, t0, mpath, manifest, report, reference, candidate, "")
-    return 0
 
 
 def read_other(folder: Path | None) -> tuple[Path, dict[str, Any], dict[str, Any], float]:
