@@ -10,8 +10,9 @@ Each named set (:data:`re3g.train.common.FRESH_SETS`) is replayed over its own d
 the bot's own earlier replies as the history (``own``, :func:`re3g.evaluate.replay.replay`) or
 the dialogue's written agent turns (``written``). Printed and written to
 ``bench/results/fresh_separation-NAME.json``: per set and pooled over the sets' mean, the AUROC
-of the recorded confidences (answerable against unanswerable, scikit-learn's
-``roc_auc_score``), answerable turns answered right and unanswerable turns refused. The decision
+of the recorded confidences (answerable against unanswerable) and the shares as ``re3g evaluate``
+reports them (:func:`re3g.evaluate.answerability.answerability_metrics`), with the counts of
+answerable turns answered right and unanswerable turns refused. The decision
 read is the one under ``$RE3G_MODELS_DIR`` (default the project's ``models/``), so a candidate in
 another folder is measured without touching the shipped one. ``--records DIR`` keeps each set's
 per-turn records for ``bench/paired_replays.py``.
@@ -36,39 +37,26 @@ from _common import save  # noqa: E402
 DEFAULT_SETS = ("fresh26", "fresh27", "fresh28", "fresh29")
 
 
-def written_records(bot: Any, examples: list[Any]) -> list[dict[str, Any]]:
-    """One record per user turn, each read after the dialogue's written agent turns."""
-    from re3g.evaluate.answerability import is_right
-
-    out = []
-    for ex in examples:
-        answer = bot.answer([t.utterance or "" for t in ex.history])
-        out.append({"id": ex.id, "answerable": ex.answerable, "grounded": answer.grounded,
-                    "right": is_right(ex, answer) if ex.answerable else None,
-                    "confidence": round(answer.confidence, 4)})
-    return out
-
-
 def separation(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """AUROC of the confidences and the two counts of one set's records.
+    """One set's block: :func:`re3g.evaluate.answerability.answerability_metrics` (AUROC and
+    shares, as ``re3g evaluate`` reports them) with the counts of right and refused turns.
 
-    >>> separation([{"answerable": True, "grounded": True, "right": True, "confidence": 0.6},
-    ...             {"answerable": False, "grounded": False, "right": None, "confidence": 0.2}])
-    {'AUROC': 1.0, 'right': 1, 'n_answerable': 1, 'refused': 1, 'n_unanswerable': 1}
+    >>> block = separation([{"answerable": True, "grounded": True, "right": True,
+    ...                      "confidence": 0.6},
+    ...                     {"answerable": False, "grounded": False, "confidence": 0.2}])
+    >>> block["AUROC"], block["right_turns"], block["refused_turns"]
+    (1.0, 1, 1)
     """
-    from sklearn.metrics import roc_auc_score
+    from re3g.evaluate.answerability import answerability_metrics
 
-    labels = [r["answerable"] for r in records]
-    return {"AUROC": round(float(roc_auc_score(labels, [r["confidence"] for r in records])), 4)
-            if 0 < sum(labels) < len(labels) else None,
-            "right": sum(1 for r in records if r["answerable"] and r["grounded"] and r["right"]),
-            "n_answerable": sum(labels),
-            "refused": sum(1 for r in records if not r["answerable"] and not r["grounded"]),
-            "n_unanswerable": len(labels) - sum(labels)}
+    return {**answerability_metrics(records),
+            "right_turns": sum(1 for r in records if r["answerable"] and r["right"]),
+            "refused_turns": sum(1 for r in records if not r["answerable"] and not r["grounded"])}
 
 
 def main(argv: list[str] | None = None) -> int:
     from re3g.config import PASSAGE_MAX_WORDS, Config
+    from re3g.evaluate.answerability import turn_records
     from re3g.evaluate.replay import replay
     from re3g.evaluate.report import write_jsonl
     from re3g.evaluate.runner import ensure_index
@@ -97,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
         bot = Re3G(Config(index=str(index), docs=str(docs_dir),
                           min_confidence=args.min_confidence), documents=docs)
-        records = (replay(bot, examples) if args.history == "own"
-                   else written_records(bot, examples))
+        records = (replay(bot, examples) if args.history == "own"  # own replies as history
+                   else [r for ex in examples  # the written agent turns as history
+                         for r in turn_records(bot, ex, docs, synthetic=False)])
         if args.records:
             args.records.mkdir(parents=True, exist_ok=True)
             write_jsonl(args.records / f"{name}.jsonl", records)
