@@ -21,19 +21,21 @@ on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from re3g.types import Example
+from re3g.types import Answer, Example
 
 
-def replay(bot: Any, examples: Sequence[Example], progress: bool = True
+def replay(bot: Any, examples: Sequence[Example], progress: bool = True,
+           detail: Callable[[Example, Answer], dict[str, Any]] | None = None
            ) -> list[dict[str, Any]]:
     """One record per user turn of ``examples`` (in dialogue order, as
     :func:`re3g.data.dialdoc.examples_from_dialogues` gives them), answered by ``bot``
     (a :class:`re3g.pipeline.Re3G`) with the dialogue's earlier questions and its own
     replies to them as the history (a refused turn's question with an empty reply,
-    :attr:`re3g.types.Answer.kept_reply`)."""
+    :attr:`re3g.types.Answer.kept_reply`). ``detail(example, answer)`` adds its keys to
+    each record (e.g. :func:`re3g.evaluate.failures.pick_detail`)."""
     from tqdm.auto import tqdm
 
     from re3g.evaluate.answerability import document_changed, is_right
@@ -50,7 +52,8 @@ def replay(bot: Any, examples: Sequence[Example], progress: bool = True
                         "top_doc": top, "gold_docs": sorted(ex.gold_doc_ids),
                         "right": is_right(ex, answer) if ex.answerable else None,
                         "document_change": document_changed(ex) if ex.answerable else None,
-                        "confidence": round(answer.confidence, 4)})
+                        "confidence": round(answer.confidence, 4),
+                        **(detail(ex, answer) if detail else {})})
     return records
 
 

@@ -1,0 +1,107 @@
+"""Where the answerable turns of a replay are lost, and what a better pick could win.
+
+One job: split the turns of a conversation replay (:func:`re3g.evaluate.replay.replay` with
+``detail=pick_detail``) by what went wrong. An answerable turn is right (the top evidence lies
+on a reference span, :func:`re3g.evaluate.answerability.is_right`), answered with another
+sentence of a reference document, answered from another document, or refused; a refusal is
+put down to the check that made it (:func:`refusal`: the kind asked for missing from the
+sentence, a thing no document names, a repeat of an earlier reply) or to the threshold, and
+split by where the refused pick lay. An unanswerable turn is answered or refused, by the same
+reasons.
+
+Two ceilings bound what a change to the sentence choice alone can win. ``best_shown_pick``:
+the answered turns that would be right if the pick were the best of the evidence already
+shown (the pipeline keeps the top picks, three by default); ``best_shown_pick_all_answered``:
+the same over every answerable turn, as if the decision answered them all. A reference that
+is in no shown pick needs retrieval or a deeper reading to reach.
+
+    >>> recs = [{"answerable": True, "grounded": True, "right": False, "refusal": None,
+    ...          "picks": [{"doc": "a", "on_reference": False},
+    ...                    {"doc": "a", "on_reference": True}], "gold_docs": ["a"]},
+    ...         {"answerable": False, "grounded": False, "right": None, "refusal": "threshold",
+    ...          "picks": [], "gold_docs": []}]
+    >>> split = failure_split(recs)
+    >>> split["answerable"]["answered_other_sentence"], split["unanswerable"]["refused_threshold"]
+    (1, 1)
+    >>> split["ceilings"]["best_shown_pick"]["turns"]
+    1
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from re3g.types import Answer, Example
+
+REASONS = (("missing", "kind"), ("absent", "absent"), ("repeated", "repeat"))
+"""(``Answer.extra`` key, reason): the refusal checks of :meth:`re3g.pipeline.Re3G.decide`,
+in the order it applies them."""
+
+
+def refusal(answer: Answer) -> str | None:
+    """Why ``answer`` was refused: "kind", "absent", "repeat" (the check that refused it) or
+    "threshold" (the decision's confidence); None when it was answered.
+
+    >>> refusal(Answer("x")), refusal(Answer("", grounded=False, extra={"missing": "money"}))
+    (None, 'kind')
+    >>> refusal(Answer("", grounded=False))
+    'threshold'
+    """
+    if answer.grounded:
+        return None
+    return next((name for key, name in REASONS if answer.extra.get(key)), "threshold")
+
+
+def pick_detail(example: Example, answer: Answer) -> dict[str, Any]:
+    """What :func:`failure_split` reads of one turn besides the replay's record: the refusal
+    reason and, per shown pick (best first), its document and whether it lies on a reference
+    span."""
+    gold = example.gold_span_ids
+    return {"refusal": refusal(answer),
+            "picks": [{"doc": e.doc_id,
+                       "on_reference": any((e.doc_id, s) in gold for s in e.span_ids)}
+                      for e in answer.evidence]}
+
+
+def _where(record: dict[str, Any]) -> str:
+    """Where an answerable turn's top pick lay: on a reference, another sentence of a
+    reference document, or another document (none shown counts as another document)."""
+    picks = record["picks"]
+    if picks and picks[0]["on_reference"]:
+        return "pick_on_reference"
+    if picks and picks[0]["doc"] in record["gold_docs"]:
+        return "other_sentence"
+    return "other_document"
+
+
+def failure_split(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Counts of the answerable and unanswerable turns of ``records`` by outcome (module
+    doc), and the two ceilings of a better pick, as turns and as a share (%) of the
+    answerable turns."""
+    pos = [r for r in records if r["answerable"]]
+    neg = [r for r in records if not r["answerable"]]
+    answerable: Counter[str] = Counter()
+    for r in pos:
+        where = _where(r)
+        if not r["grounded"]:
+            answerable[f"refused_{r['refusal']}_{where}"] += 1
+        elif r["right"]:
+            answerable["right"] += 1
+        else:
+            answerable["answered_other_sentence" if where == "other_sentence"
+                       else "answered_other_document"] += 1
+    unanswerable = Counter("answered" if r["grounded"] else f"refused_{r['refusal']}"
+                           for r in neg)
+
+    def ceiling(turns: int) -> dict[str, Any]:
+        return {"turns": turns, "share": round(100 * turns / len(pos), 1) if pos else None}
+
+    shown = [r for r in pos if any(p["on_reference"] for p in r["picks"])]
+    return {"n_answerable": len(pos), "n_unanswerable": len(neg),
+            "answerable": dict(answerable.most_common()),
+            "unanswerable": dict(unanswerable.most_common()),
+            "ceilings": {"right": ceiling(answerable["right"]),
+                         "best_shown_pick": ceiling(sum(1 for r in shown if r["grounded"])),
+                         "best_shown_pick_all_answered": ceiling(len(shown))}}
