@@ -315,7 +315,7 @@ def test_a_fresh_set_neither_chooses_nor_trains() -> None:
     ``data/fresh14``, session 52, ``data/fresh15`` to ``data/fresh18``, session 53, and
     ``data/fresh19`` to ``data/fresh21``, session 54, ``data/fresh22`` to ``data/fresh26``,
     session 55, ``data/fresh27`` and ``data/fresh28``, session 56, ``data/fresh29``, session
-    57, and ``data/fresh30``, session 58) is kept for a gate's
+    57, ``data/fresh30``, session 58, and ``data/fresh31``, session 59) is kept for a gate's
     independent check: each is there and is refused for choosing."""
     from re3g.errors import DataError
     from re3g.models import project_root
@@ -326,7 +326,7 @@ def test_a_fresh_set_neither_chooses_nor_trains() -> None:
             "fresh14", "fresh15", "fresh16", "fresh17", "fresh18", "fresh19",
             "fresh20", "fresh21", "fresh22", "fresh23",
             "fresh24", "fresh25", "fresh26", "fresh27", "fresh28", "fresh29",
-            "fresh30"} <= set(FRESH_SETS)
+            "fresh30", "fresh31"} <= set(FRESH_SETS)
     for name, paths in FRESH_SETS.items():
         assert f"data/{name}" in HELD_OUT
         docs, dialogues = (project_root() / p for p in paths)

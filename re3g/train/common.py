@@ -82,7 +82,8 @@ FRESH_SETS = {"fresh1": ("data/fresh1/documents", "data/fresh1/dialogues.json"),
               "fresh27": ("data/fresh27/documents", "data/fresh27/dialogues.json"),
               "fresh28": ("data/fresh28/documents", "data/fresh28/dialogues.json"),
               "fresh29": ("data/fresh29/documents", "data/fresh29/dialogues.json"),
-              "fresh30": ("data/fresh30/documents", "data/fresh30/dialogues.json")}
+              "fresh30": ("data/fresh30/documents", "data/fresh30/dialogues.json"),
+              "fresh31": ("data/fresh31/documents", "data/fresh31/dialogues.json")}
 """Written sets kept for a gate's independent check: they neither train nor choose.
 ``fresh1`` (written in session 42) has been read once, by session 43's gate
 (``bench/results/gates-s43.md``); ``fresh2`` (written in session 43) by session 46's gate R2
@@ -107,8 +108,8 @@ gate T (``bench/results/gates-s55.md``), ``fresh23`` (written in session 55) by 
 gate T3, ``fresh26`` (written in session 55) by its gate T4. ``fresh27`` (written in session 56)
 by session 56's gate AH (``bench/results/gates-s56.md``); ``fresh28`` (written in session 56)
 by session 57's gate DC (``bench/results/gates-s57.md``); ``fresh29`` (written in session 57)
-by session 58's gate DH (``bench/results/gates-s58.md``); ``fresh30`` (written in session 58) is
-unread."""
+by session 58's gate DH (``bench/results/gates-s58.md``); ``fresh30`` (written in session 58) and
+``fresh31`` (written in session 59) are unread."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
