@@ -724,6 +724,31 @@ def test_own_history_rows_read_each_turn_after_the_bots_own_replies(tmp_path: Pa
     first = rows[0]["kept_reply"]
     assert first and first in page.replace("\n", " ") and "compost" not in first
     assert len(buf.getvalue().splitlines()) == 2  # both written to the cache, stamped
+    # one pass of the deployed pipeline gives both: each row's signals are what a pipeline
+    # without the learned decision reads after the same history, its reply the chat's answer
+    from dataclasses import replace
+
+    from re3g.config import PASSAGE_MAX_WORDS, Config
+    from re3g.data.query import normalize_history
+    from re3g.evaluate.runner import ensure_index
+    from re3g.evaluate.unanswerable import Variant, variant_signals
+    from re3g.pipeline import Re3G
+    from re3g.train.common import load_written
+
+    docs, _, examples = load_written(SAMPLE, path)
+    where = {"index": str(ensure_index(docs, SAMPLE, None, PASSAGE_MAX_WORDS)),
+             "docs": str(SAMPLE)}
+    plain = Re3G(Config(learned=False, **where), documents=docs)
+    deployed = Re3G(Config(**where), documents=docs)
+    said: list[str] = []
+    for ex, row in zip(examples, rows, strict=True):
+        question = ex.history[-1].utterance or ""
+        turns = normalize_history([*said, question])[0]
+        _, hits = plain.candidates(turns)
+        alone = variant_signals(plain, replace(ex, history=turns), Variant(row["kind"], hits))
+        assert row["signals"] == alone["signals"]
+        assert row["kept_reply"] == deployed.answer([*said, question]).kept_reply
+        said += [question, row["kept_reply"]]
     # cached rows are reused as they are, their replies carried into the next turn's history
     again = collect_written(SAMPLE, path, {(r["id"], r["kind"]): r for r in rows},
                             CacheFile(io.StringIO(), "s"), histories="own")

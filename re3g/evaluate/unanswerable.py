@@ -115,11 +115,15 @@ def turn_variants(bot: Any, example: Example, documents: dict[str, Document],
             yield Variant("gold_removed", renumber(kept, k), {**documents, **changed})
 
 
-def variant_signals(bot: Any, example: Example, variant: Variant) -> dict[str, Any]:
+def variant_signals(bot: Any, example: Example, variant: Variant, reply: bool = False
+                    ) -> dict[str, Any]:
     """Rank, extract and decide one variant as the pipeline would; returns a record with the
     decision's signals (``bot.signals``), its confidence, whether it answered, and, for a
     turn that keeps its references (not one of :data:`KINDS`), whether its top evidence is on
-    one of them (``pick_right``, answered or not; None otherwise)."""
+    one of them (``pick_right``, answered or not; None otherwise). With ``reply`` it also
+    keeps the reply a conversation would hold after it (``kept_reply``, as
+    :attr:`re3g.types.Answer.kept_reply`: the generated reply when answered, "" when refused),
+    so one pass gives both what the decision reads and what the next turn reads."""
     from re3g.evaluate.answerability import pick_right
 
     turns = example.history
@@ -127,7 +131,9 @@ def variant_signals(bot: Any, example: Example, variant: Variant) -> dict[str, A
     ranking, evidence, decision, read = bot.assess(turns, query, variant.hits, variant.documents)
     signals = read or bot.signals(turns, ranking, evidence, variant.documents)
     top = ranking.hits[0].passage.doc_id if ranking.hits else ""
-    return {"id": example.id, "dial_id": example.dial_id, "kind": variant.kind,
+    kept = ({"kept_reply": bot.generate(list(turns), evidence, ranking.hits).strip()
+             if decision.grounded else ""} if reply else {})
+    return {**kept, "id": example.id, "dial_id": example.dial_id, "kind": variant.kind,
             "answerable": variant.answerable, "signals": signals.as_dict(),
             "confidence": round(decision.confidence, 4), "grounded": decision.grounded,
             "tentative": decision.tentative,

@@ -316,9 +316,11 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
     index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
     settings = {"index": str(index), "docs": str(docs_dir), "checker": checker,
                 "extractor": str(extractor) if extractor else None}
-    bot = Re3G(Config(learned=False, **settings), documents=docs)
     own = histories == "own"
-    deployed = Re3G(Config(**settings), documents=docs) if own else None
+    # with own histories the deployed pipeline gives the reply and the signals in one pass: its
+    # decision reads the same signals as a pipeline without the learned decision (session 59:
+    # equal on every turn of data/dev2 and data/train3; tests/test_answerability.py)
+    bot = Re3G(Config(**settings) if own else Config(learned=False, **settings), documents=docs)
     said: dict[str, list[str]] = {}
     rows = []
     for ex in tqdm(examples, desc=f"answerability runs ({docs_dir}, {histories} histories)",
@@ -333,11 +335,9 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
             rec = cache[key]
         else:
             _, hits = bot.candidates(ex.history)
-            rec = variant_signals(bot, ex, Variant(kind, hits))
+            rec = variant_signals(bot, ex, Variant(kind, hits), reply=own)
             rec.update(id=key[0], dial_id=f"{docs_dir}:{ex.dial_id}", kind=kind,
                        answerable=bool(ex.references), source="written", histories=histories)
-            if deployed is not None:
-                rec["kept_reply"] = deployed.answer([*earlier, question]).kept_reply
             fh.write(rec)
         rows.append(rec)
         if own:
