@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from re3g.evaluate.failures import failure_split, pick_detail, refusal
 from re3g.evaluate.replay import replay
-from re3g.types import Answer, Evidence, Example, Reference, Turn
+from re3g.types import Answer, Evidence, Example, Hit, Passage, Reference, Turn
 
 DAY = Evidence("fees", "Fees", "A day pass costs 8 dollars.", 0, 27, ["2"])
 YEAR = Evidence("fees", "Fees", "An annual membership costs 90 dollars.", 28, 66, ["3"])
 LOCKS = Evidence("bikes", "Bikes", "Lock the bike at a dock.", 0, 24, ["5"])
+RANKED = [Hit(Passage(f"p{i}", doc, doc, "text", 0, 4, spans), 1.0 - i / 10, i)
+          for i, (doc, spans) in enumerate([("bikes", ["5"]), ("bikes", ["6"]), ("faq", ["1"]),
+                                            ("fees", ["1", "2"]), ("fees", ["3", "4"])], 1)]
 
 
 def _example(turn: int, text: str, refs: list[Reference]) -> Example:
@@ -24,8 +27,8 @@ class Bot:
 
     def answer(self, turns: list[str]) -> Answer:
         grounded, evidence, extra = self.script[turns[-1]]
-        return Answer(evidence[0].text if grounded else "", list(evidence), grounded=grounded,
-                      extra=dict(extra))
+        return Answer(evidence[0].text if grounded else "", list(evidence), list(RANKED),
+                      grounded=grounded, extra=dict(extra))
 
 
 def test_each_answerable_turn_falls_where_its_pick_lay_and_refusals_name_their_check() -> None:
@@ -47,6 +50,8 @@ def test_each_answerable_turn_falls_where_its_pick_lay_and_refusals_name_their_c
                "scooters?": (True, [LOCKS], {})})
     records = replay(bot, examples, progress=False, detail=pick_detail)
     assert records[1]["refusal"] is None and records[3]["refusal"] == "kind"
+    # the first ranked passage holding a reference: fees' span 2 in the 4th, span 3 in the 5th
+    assert [r["reference_rank"] for r in records[:3]] == [4, 5, 5]
     assert records[1]["picks"] == [{"doc": "fees", "on_reference": False},
                                    {"doc": "fees", "on_reference": True},
                                    {"doc": "bikes", "on_reference": False}]
@@ -59,6 +64,8 @@ def test_each_answerable_turn_falls_where_its_pick_lay_and_refusals_name_their_c
     assert split["unanswerable"] == {"refused_absent": 1, "answered": 1}
     # the best shown pick: right on "annual?" (second pick) but not on "annual again?"
     # (no shown pick on the reference); with every turn answered, the two refused ones too
+    # where the reference ranked for the turn whose shown picks all miss it ("annual again?")
+    assert split["unshown_reference_rank"] == {"4-5": 1}
     ceilings = split["ceilings"]
     assert ceilings["right"] == {"turns": 1, "share": 20.0}
     assert ceilings["best_shown_pick"] == {"turns": 2, "share": 40.0}

@@ -13,7 +13,8 @@ Two ceilings bound what a change to the sentence choice alone can win. ``best_sh
 the answered turns that would be right if the pick were the best of the evidence already
 shown (the pipeline keeps the top picks, three by default); ``best_shown_pick_all_answered``:
 the same over every answerable turn, as if the decision answered them all. A reference that
-is in no shown pick needs retrieval or a deeper reading to reach.
+is in no shown pick needs retrieval or a deeper reading to reach: ``unshown_reference_rank``
+says where the first passage holding one ranked for those turns (:data:`RANK_BUCKETS`).
 
     >>> recs = [{"answerable": True, "grounded": True, "right": False, "refusal": None,
     ...          "picks": [{"doc": "a", "on_reference": False},
@@ -56,13 +57,28 @@ def refusal(answer: Answer) -> str | None:
 
 def pick_detail(example: Example, answer: Answer) -> dict[str, Any]:
     """What :func:`failure_split` reads of one turn besides the replay's record: the refusal
-    reason and, per shown pick (best first), its document and whether it lies on a reference
-    span."""
+    reason, the rank (from 1) of the first ranked passage holding a reference span (None when
+    no passage the answer ranked holds one) and, per shown pick (best first), its document and
+    whether it lies on a reference span."""
     gold = example.gold_span_ids
-    return {"refusal": refusal(answer),
+    rank = next((i for i, h in enumerate(answer.passages, 1)
+                 if any((h.passage.doc_id, s) in gold for s in h.passage.span_ids)), None)
+    return {"refusal": refusal(answer), "reference_rank": rank,
             "picks": [{"doc": e.doc_id,
                        "on_reference": any((e.doc_id, s) in gold for s in e.span_ids)}
                       for e in answer.evidence]}
+
+
+RANK_BUCKETS = ("1-3", "4-5", "6-10", "11+", "not_ranked")
+"""Where the first passage holding a reference ranks, for the answerable turns whose reference
+is in no shown pick: among the passages the reader reads (three by default), just below, further
+down, or in no passage the answer ranked (retrieval missed it)."""
+
+
+def _rank_bucket(rank: int | None) -> str:
+    if rank is None:
+        return "not_ranked"
+    return "1-3" if rank <= 3 else "4-5" if rank <= 5 else "6-10" if rank <= 10 else "11+"
 
 
 def _where(record: dict[str, Any]) -> str:
@@ -99,9 +115,11 @@ def failure_split(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return {"turns": turns, "share": round(100 * turns / len(pos), 1) if pos else None}
 
     shown = [r for r in pos if any(p["on_reference"] for p in r["picks"])]
+    unshown = Counter(_rank_bucket(r.get("reference_rank")) for r in pos if r not in shown)
     return {"n_answerable": len(pos), "n_unanswerable": len(neg),
             "answerable": dict(answerable.most_common()),
             "unanswerable": dict(unanswerable.most_common()),
+            "unshown_reference_rank": {b: unshown[b] for b in RANK_BUCKETS if unshown[b]},
             "ceilings": {"right": ceiling(answerable["right"]),
                          "best_shown_pick": ceiling(sum(1 for r in shown if r["grounded"])),
                          "best_shown_pick_all_answered": ceiling(len(shown))}}
