@@ -4,7 +4,7 @@ gates have spent before it is gated on an unread one).
 
     RE3G_MODELS_DIR=models .venv/bin/python bench/fresh_separation.py
         [--sets fresh26 fresh27 fresh28 fresh29] [--history own|written]
-        [--min-confidence X] [--records DIR] [--name NAME]
+        [--min-confidence X] [--records DIR] [--name NAME] [--spend]
 
 Each named set (:data:`re3g.train.common.FRESH_SETS`) is replayed over its own documents, with
 the bot's own earlier replies as the history (``own``, :func:`re3g.evaluate.replay.replay`) or
@@ -15,7 +15,8 @@ reports them (:func:`re3g.evaluate.answerability.answerability_metrics`), with t
 answerable turns answered right and unanswerable turns refused. The decision
 read is the one under ``$RE3G_MODELS_DIR`` (default the project's ``models/``), so a candidate in
 another folder is measured without touching the shipped one. ``--records DIR`` keeps each set's
-per-turn records for ``bench/paired_replays.py``.
+per-turn records for ``bench/paired_replays.py``. An unread set (``re3g.train.common.UNREAD_FRESH``)
+is refused without ``--spend``.
 
 Session 58 (own replies, fresh26-29): shipped decision mean AUROC 0.753; the decision refitted on
 the nine training-side sets' own-history rows 0.742 (six signals) and 0.741 (twelve).
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from re3g.evaluate.runner import ensure_index
     from re3g.models import models_dir
     from re3g.pipeline import Re3G
-    from re3g.train.common import FRESH_SETS, load_written
+    from re3g.train.common import FRESH_SETS, UNREAD_FRESH, load_written
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS), metavar="NAME")
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-confidence", type=float, default=None,
                     help="the decision's threshold (default the model's own)")
     ap.add_argument("--records", type=Path, default=None, metavar="DIR")
+    ap.add_argument("--spend", action="store_true",
+                    help="read an unread fresh set too (a gate's independent check)")
     ap.add_argument("--name", default=None,
                     help="result name (default the history and the models folder's name)")
     args = ap.parse_args(argv)
@@ -77,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"--sets: not a fresh set: {', '.join(unknown)} "
                          f"(re3g.train.common.FRESH_SETS holds {', '.join(FRESH_SETS)})")
+    unread = [s for s in args.sets if s in UNREAD_FRESH]
+    if unread and not args.spend:
+        raise SystemExit(f"--sets: {', '.join(unread)} unread (re3g.train.common.UNREAD_FRESH), "
+                         "kept for a gate's independent check; --spend reads it anyway")
     result: dict[str, Any] = {"models": str(models_dir()), "history": args.history,
                               "min_confidence": args.min_confidence, "sets": {}}
     for name in args.sets:

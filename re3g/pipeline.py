@@ -488,13 +488,15 @@ class Re3G:
                                    previous=earlier_user(turns) if turns else None))
 
     def signals(self, turns: Sequence[Turn], ranking: Ranking, evidence: Sequence[Evidence],
-                documents: dict[str, Document] | None = None) -> Signals:
+                documents: dict[str, Document] | None = None, every: bool = False) -> Signals:
         """What the learned decision reads about this turn (:class:`re3g.decide.Signals`);
-        ``documents`` as given to :meth:`extract` (the reader's null comes from its memory)."""
+        ``documents`` as given to :meth:`extract` (the reader's null comes from its memory).
+        A costly signal the decision does not read is left out unless ``every`` (training rows
+        hold them all)."""
         hits = ranking.hits
         rule = self.rule  # a decision that does not read a costly signal does not compute it
-        skipped = tuple(n for n in LAZY_SIGNALS
-                        if isinstance(rule, LearnedRule) and not rule.reads(n))
+        skipped = () if every else tuple(n for n in LAZY_SIGNALS
+                                         if isinstance(rule, LearnedRule) and not rule.reads(n))
         if not hits:
             return Signals(skipped=skipped)
         from re3g.data.passages import passage_contents

@@ -713,17 +713,20 @@ def test_own_history_rows_read_each_turn_after_the_bots_own_replies(tmp_path: Pa
     dialogue = _dialogue("own", [("user", "How much is a day pass?", []),
                                  ("agent", "Written agent turn about compost bins.", ["4"]),
                                  ("user", "And what does an annual membership cost?", []),
-                                 ("agent", "Written agent turn again.", ["4"])])
+                                 ("agent", "Written agent turn again.", ["4"]),
+                                 ("user", "Do you rent electric scooters too?", []),
+                                 ("agent", "The documents do not say.", [])])
     path = tmp_path / "dialogues.json"
     path.write_text(json.dumps({"dial_data": {"sample": {"bikeshare-membership": [dialogue]}}}))
     buf = io.StringIO()
     rows = collect_written(SAMPLE, path, {}, CacheFile(buf, "s"), histories="own")
-    assert [r["id"].rsplit(":", 1)[1] for r in rows] == ["own_1#own", "own_3#own"]
+    assert [r["id"].rsplit(":", 1)[1] for r in rows] == ["own_1#own", "own_3#own", "own_5#own"]
     assert all(r["histories"] == "own" and r["source"] == "written" for r in rows)
     page = (SAMPLE / "bikeshare-membership.md").read_text(encoding="utf-8")
     first = rows[0]["kept_reply"]
     assert first and first in page.replace("\n", " ") and "compost" not in first
-    assert len(buf.getvalue().splitlines()) == 2  # both written to the cache, stamped
+    assert rows[2]["kept_reply"] == ""  # refused: the next turn would read an empty reply
+    assert len(buf.getvalue().splitlines()) == 3  # all written to the cache, stamped
     # one pass of the deployed pipeline gives both: each row's signals are what a pipeline
     # without the learned decision reads after the same history, its reply the chat's answer
     from dataclasses import replace
@@ -738,16 +741,34 @@ def test_own_history_rows_read_each_turn_after_the_bots_own_replies(tmp_path: Pa
     docs, _, examples = load_written(SAMPLE, path)
     where = {"index": str(ensure_index(docs, SAMPLE, None, PASSAGE_MAX_WORDS)),
              "docs": str(SAMPLE)}
+    from re3g.decide import LAZY_SIGNALS, LearnedRule
+    from re3g.models import model_path
+
     plain = Re3G(Config(learned=False, **where), documents=docs)
     deployed = Re3G(Config(**where), documents=docs)
+    assert isinstance(deployed.rule, LearnedRule)
+    # a decision that reads none of the costly signals (the shipped one without its topic
+    # gate, second calibration and checker signal) still gives rows that hold them all
+    manifest = json.loads((model_path("answerability") / "manifest.json").read_text())
+    del manifest["topic"], manifest["other"]
+    kept = [i for i, n in enumerate(manifest["signals"]) if n not in LAZY_SIGNALS]
+    for key in ("signals", "mean", "scale", "coef"):
+        manifest[key] = [manifest[key][i] for i in kept]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    bare = Re3G(Config(answerability=str(tmp_path), **where), documents=docs)
+    assert isinstance(bare.rule, LearnedRule) and not any(bare.rule.reads(n)
+                                                          for n in LAZY_SIGNALS)
     said: list[str] = []
     for ex, row in zip(examples, rows, strict=True):
         question = ex.history[-1].utterance or ""
-        turns = normalize_history([*said, question])[0]
-        _, hits = plain.candidates(turns)
-        alone = variant_signals(plain, replace(ex, history=turns), Variant(row["kind"], hits))
+        seen = replace(ex, history=normalize_history([*said, question])[0])
+        _, hits = plain.candidates(seen.history)
+        alone = variant_signals(plain, seen, Variant(row["kind"], hits))
         assert row["signals"] == alone["signals"]
+        assert set(LAZY_SIGNALS) <= set(row["signals"])
         assert row["kept_reply"] == deployed.answer([*said, question]).kept_reply
+        assert variant_signals(bare, seen, Variant(row["kind"], hits),
+                               every=True)["signals"] == alone["signals"]
         said += [question, row["kept_reply"]]
     # cached rows are reused as they are, their replies carried into the next turn's history
     again = collect_written(SAMPLE, path, {(r["id"], r["kind"]): r for r in rows},

@@ -78,5 +78,41 @@ def test_a_replay_without_detail_keeps_its_records_and_refusal_reads_the_checks_
     assert "picks" not in records[0] and records[0]["right"] is True
     both = Answer("", grounded=False, extra={"absent": ["x"], "repeated": "unsure"})
     assert refusal(both) == "absent"
+    here = Answer("", grounded=False, extra={"absent": ["x"], "absent_from": "Fees"})
+    assert refusal(here) == "absent"
     assert refusal(Answer("", grounded=False, extra={"repeated": "nothing new"})) == "repeat"
     assert failure_split([])["ceilings"]["right"] == {"turns": 0, "share": None}
+
+
+def test_the_bench_refuses_an_unread_fresh_set_a_set_named_twice_and_a_path() -> None:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    from re3g.train.common import UNREAD_FRESH
+
+    bench = Path(__file__).resolve().parents[1] / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("failure_split", bench / "failure_split.py")
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(bench))
+    unread = UNREAD_FRESH[0]
+    for spelled in (unread, f"{unread}/"):
+        with pytest.raises(SystemExit, match=f"{unread} is unread"):
+            mod.named_sets([spelled])
+    with pytest.raises(SystemExit, match="by its name alone"):
+        mod.named_sets([f"data/{unread}"])
+    assert mod.named_sets([unread], spend=True)[0][0] == unread
+    with pytest.raises(SystemExit, match="named twice: dev"):
+        mod.named_sets(["dev", "dev"])
+    with pytest.raises(SystemExit, match="not 'training'"):
+        mod.named_sets(["nowhere"])
+    training = mod.named_sets(["training"])
+    assert [n for n, _, _ in training][:2] == ["dev", "dev2"] and len(training) == 9
+    assert all(d.is_dir() and f.is_file() for _, d, f in training)

@@ -327,6 +327,9 @@ def test_a_fresh_set_neither_chooses_nor_trains() -> None:
             "fresh20", "fresh21", "fresh22", "fresh23",
             "fresh24", "fresh25", "fresh26", "fresh27", "fresh28", "fresh29",
             "fresh30", "fresh31"} <= set(FRESH_SETS)
+    from re3g.train.common import UNREAD_FRESH
+
+    assert set(UNREAD_FRESH) <= set(FRESH_SETS)
     for name, paths in FRESH_SETS.items():
         assert f"data/{name}" in HELD_OUT
         docs, dialogues = (project_root() / p for p in paths)

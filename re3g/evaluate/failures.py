@@ -36,23 +36,27 @@ from typing import Any
 
 from re3g.types import Answer, Example
 
-REASONS = (("missing", "kind"), ("absent", "absent"), ("repeated", "repeat"))
-"""(``Answer.extra`` key, reason): the refusal checks of :meth:`re3g.pipeline.Re3G.decide`,
-in the order it applies them."""
+REASONS = {"missing": "kind", "absent_here": "absent", "absent": "absent",
+           "repeated": "repeat"}
+"""The reason each refusal check of :func:`re3g.generate.refusal.check_refused` counts as."""
 
 
 def refusal(answer: Answer) -> str | None:
-    """Why ``answer`` was refused: "kind", "absent", "repeat" (the check that refused it) or
-    "threshold" (the decision's confidence); None when it was answered.
+    """Why ``answer`` was refused: "kind", "absent", "repeat" (the check that refused it, as
+    :func:`re3g.generate.refusal.check_refused` reads it) or "threshold" (the decision alone:
+    its confidence, or its topic gate); None when it was answered.
 
     >>> refusal(Answer("x")), refusal(Answer("", grounded=False, extra={"missing": "money"}))
     (None, 'kind')
     >>> refusal(Answer("", grounded=False))
     'threshold'
     """
+    from re3g.generate.refusal import check_refused
+
     if answer.grounded:
         return None
-    return next((name for key, name in REASONS if answer.extra.get(key)), "threshold")
+    found = check_refused(answer)
+    return REASONS[found[0]] if found else "threshold"
 
 
 def pick_detail(example: Example, answer: Answer) -> dict[str, Any]:
@@ -60,25 +64,27 @@ def pick_detail(example: Example, answer: Answer) -> dict[str, Any]:
     reason, the rank (from 1) of the first ranked passage holding a reference span (None when
     no passage the answer ranked holds one) and, per shown pick (best first), its document and
     whether it lies on a reference span."""
+    from re3g.evaluate.answerability import pick_right
+
     gold = example.gold_span_ids
     rank = next((i for i, h in enumerate(answer.passages, 1)
                  if any((h.passage.doc_id, s) in gold for s in h.passage.span_ids)), None)
     return {"refusal": refusal(answer), "reference_rank": rank,
-            "picks": [{"doc": e.doc_id,
-                       "on_reference": any((e.doc_id, s) in gold for s in e.span_ids)}
+            "picks": [{"doc": e.doc_id, "on_reference": pick_right(example, [e])}
                       for e in answer.evidence]}
 
 
-RANK_BUCKETS = ("1-3", "4-5", "6-10", "11+", "not_ranked")
-"""Where the first passage holding a reference ranks, for the answerable turns whose reference
-is in no shown pick: among the passages the reader reads (three by default), just below, further
-down, or in no passage the answer ranked (retrieval missed it)."""
+RANK_BUCKETS = (("1-3", 3), ("4-5", 5), ("6-10", 10), ("11+", None))
+"""(name, lowest rank in it) of where the first passage holding a reference ranks, for the
+answerable turns whose reference is in no shown pick: among the passages the reader reads
+(three by default), just below, further down; "not_ranked" when no passage the answer ranked
+holds one (retrieval missed it)."""
 
 
 def _rank_bucket(rank: int | None) -> str:
     if rank is None:
         return "not_ranked"
-    return "1-3" if rank <= 3 else "4-5" if rank <= 5 else "6-10" if rank <= 10 else "11+"
+    return next(name for name, last in RANK_BUCKETS if last is None or rank <= last)
 
 
 def _where(record: dict[str, Any]) -> str:
@@ -114,12 +120,15 @@ def failure_split(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     def ceiling(turns: int) -> dict[str, Any]:
         return {"turns": turns, "share": round(100 * turns / len(pos), 1) if pos else None}
 
-    shown = [r for r in pos if any(p["on_reference"] for p in r["picks"])]
-    unshown = Counter(_rank_bucket(r.get("reference_rank")) for r in pos if r not in shown)
+    in_picks = [any(p["on_reference"] for p in r["picks"]) for r in pos]
+    shown = [r for r, hit in zip(pos, in_picks, strict=True) if hit]
+    unshown = Counter(_rank_bucket(r.get("reference_rank"))
+                      for r, hit in zip(pos, in_picks, strict=True) if not hit)
     return {"n_answerable": len(pos), "n_unanswerable": len(neg),
             "answerable": dict(answerable.most_common()),
             "unanswerable": dict(unanswerable.most_common()),
-            "unshown_reference_rank": {b: unshown[b] for b in RANK_BUCKETS if unshown[b]},
+            "unshown_reference_rank": {b: unshown[b] for b in [*(n for n, _ in RANK_BUCKETS),
+                                                                "not_ranked"] if unshown[b]},
             "ceilings": {"right": ceiling(answerable["right"]),
                          "best_shown_pick": ceiling(sum(1 for r in shown if r["grounded"])),
                          "best_shown_pick_all_answered": ceiling(len(shown))}}

@@ -115,21 +115,24 @@ def turn_variants(bot: Any, example: Example, documents: dict[str, Document],
             yield Variant("gold_removed", renumber(kept, k), {**documents, **changed})
 
 
-def variant_signals(bot: Any, example: Example, variant: Variant, reply: bool = False
-                    ) -> dict[str, Any]:
+def variant_signals(bot: Any, example: Example, variant: Variant, reply: bool = False,
+                    every: bool = False) -> dict[str, Any]:
     """Rank, extract and decide one variant as the pipeline would; returns a record with the
     decision's signals (``bot.signals``), its confidence, whether it answered, and, for a
     turn that keeps its references (not one of :data:`KINDS`), whether its top evidence is on
     one of them (``pick_right``, answered or not; None otherwise). With ``reply`` it also
     keeps the reply a conversation would hold after it (``kept_reply``, as
     :attr:`re3g.types.Answer.kept_reply`: the generated reply when answered, "" when refused),
-    so one pass gives both what the decision reads and what the next turn reads."""
+    so one pass gives both what the decision reads and what the next turn reads. With
+    ``every`` the record holds every signal, also those ``bot``'s decision leaves out
+    (:data:`re3g.decide.LAZY_SIGNALS`; then they are read once more)."""
     from re3g.evaluate.answerability import pick_right
 
     turns = example.history
     query = bot.build_query(turns)
     ranking, evidence, decision, read = bot.assess(turns, query, variant.hits, variant.documents)
-    signals = read or bot.signals(turns, ranking, evidence, variant.documents)
+    signals = (read if read is not None and not (every and read.skipped)
+               else bot.signals(turns, ranking, evidence, variant.documents, every=every))
     top = ranking.hits[0].passage.doc_id if ranking.hits else ""
     kept = ({"kept_reply": bot.generate(list(turns), evidence, ranking.hits).strip()
              if decision.grounded else ""} if reply else {})

@@ -283,7 +283,7 @@ def collect_off_topic(bot: Any, corpus: str, source: str, questions: Sequence[st
             continue
         ex = Example(key[0], f"{OFF_TOPIC}:{i}", OFF_TOPIC, [Turn(1, "user", question)], [], None)
         _, hits = bot.candidates(ex.history)
-        rec = variant_signals(bot, ex, Variant(OFF_TOPIC, hits))
+        rec = variant_signals(bot, ex, Variant(OFF_TOPIC, hits), every=True)
         rec.update(answerable=False, source=source)
         rows.append(rec)
         fh.write(rec)
@@ -317,9 +317,11 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
     settings = {"index": str(index), "docs": str(docs_dir), "checker": checker,
                 "extractor": str(extractor) if extractor else None}
     own = histories == "own"
-    # with own histories the deployed pipeline gives the reply and the signals in one pass: its
-    # decision reads the same signals as a pipeline without the learned decision (session 59:
-    # equal on every turn of data/dev2 and data/train3; tests/test_answerability.py)
+    # with own histories the deployed pipeline gives the reply and the signals in one pass: the
+    # signals its decision reads equal a pipeline's without the learned decision (session 59:
+    # every turn of data/dev2 and data/train3; tests/test_answerability.py), and those it leaves
+    # out are read as well (every=True). The rows' confidence and grounded are then the learned
+    # decision's (after its checks), which fitting does not read.
     bot = Re3G(Config(**settings) if own else Config(learned=False, **settings), documents=docs)
     said: dict[str, list[str]] = {}
     rows = []
@@ -335,7 +337,7 @@ def collect_written(docs_dir: Path, dialogues: Path, cache: dict[tuple[str, str]
             rec = cache[key]
         else:
             _, hits = bot.candidates(ex.history)
-            rec = variant_signals(bot, ex, Variant(kind, hits), reply=own)
+            rec = variant_signals(bot, ex, Variant(kind, hits), reply=own, every=True)
             rec.update(id=key[0], dial_id=f"{docs_dir}:{ex.dial_id}", kind=kind,
                        answerable=bool(ex.references), source="written", histories=histories)
             fh.write(rec)

@@ -110,6 +110,10 @@ by session 56's gate AH (``bench/results/gates-s56.md``); ``fresh28`` (written i
 by session 57's gate DC (``bench/results/gates-s57.md``); ``fresh29`` (written in session 57)
 by session 58's gate DH (``bench/results/gates-s58.md``); ``fresh30`` (written in session 58) and
 ``fresh31`` (written in session 59) are unread."""
+UNREAD_FRESH = ("fresh30", "fresh31")
+"""The fresh sets (:data:`FRESH_SETS`) no gate has read yet: the bench scripts that replay fresh
+sets refuse them unless told to spend one (``--spend``), so a gate's independent check is not
+read by accident. A gate that reads one moves it out of here."""
 HELD_OUT = tuple(dict.fromkeys(str(Path(d).parent) if Path(d).name == "documents" else d
                                for d, _ in (*HELD_OUT_SETS.values(), *FRESH_SETS.values())))
 """The folders :data:`HELD_OUT_SETS` and :data:`FRESH_SETS` live in (nothing under them may
