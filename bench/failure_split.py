@@ -9,7 +9,7 @@ then ``data/train2``, ``data/train3`` and ``data/train4``), a held-out or fresh 
 (``re3g.train.common.HELD_OUT_SETS``, ``FRESH_SETS``; an unread one, ``UNREAD_FRESH``, only with
 ``--spend``) or another folder under ``data/`` holding ``documents/`` and ``dialogues.json``.
 Every set is replayed over its own documents with the bot's own earlier replies as the history
-(:func:`re3g.evaluate.replay.replay` with :func:`re3g.evaluate.failures.pick_detail`) under the
+(:func:`re3g.train.common.replay_sets` with :func:`re3g.evaluate.failures.pick_detail`) under the
 models in ``$RE3G_MODELS_DIR`` (default ``models/``), and split by
 :func:`re3g.evaluate.failures.failure_split`: right, answered with another sentence of a
 reference document or from another document, refused (by the threshold or by which check, and
@@ -77,14 +77,10 @@ def named_sets(names: list[str], spend: bool = False) -> list[tuple[str, Path, P
 
 
 def main(argv: list[str] | None = None) -> int:
-    from re3g.config import PASSAGE_MAX_WORDS, Config
     from re3g.evaluate.failures import failure_split, pick_detail
-    from re3g.evaluate.replay import replay
     from re3g.evaluate.report import write_jsonl
-    from re3g.evaluate.runner import ensure_index
     from re3g.models import models_dir
-    from re3g.pipeline import Re3G
-    from re3g.train.common import load_written
+    from re3g.train.common import replay_sets
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", nargs="+", default=["training"], metavar="NAME")
@@ -97,10 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"models": str(models_dir()), "history": "own", "sets": {}}
     pooled: list[dict[str, Any]] = []
     for name, docs_dir, dialogues in sets:
-        docs, _, examples = load_written(docs_dir, dialogues)
-        index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
-        bot = Re3G(Config(index=str(index), docs=str(docs_dir)), documents=docs)
-        records = [{**r, "set": name} for r in replay(bot, examples, detail=pick_detail)]
+        records = [{**r, "set": name}
+                   for r in replay_sets([(docs_dir, dialogues)], detail=pick_detail)]
         if args.records:
             args.records.mkdir(parents=True, exist_ok=True)
             write_jsonl(args.records / f"{name}.jsonl", records)

@@ -214,10 +214,13 @@ def training_sets(pairs: Sequence[Sequence[Any]] | None) -> list[tuple[Path, Pat
     return sets
 
 
-def replay_sets(sets: Sequence[tuple[Path, Path]], **config: Any) -> list[dict[str, Any]]:
-    """Every written set replayed as the chat holds it (:func:`re3g.evaluate.replay.replay`),
-    the pipeline built with ``config`` over each set's documents (its index built once and
-    cached): one record per user turn, with its set's folder under ``set``."""
+def replay_sets(sets: Sequence[tuple[Path, Path]],
+                detail: Callable[[Any, Any], dict[str, Any]] | None = None,
+                **config: Any) -> list[dict[str, Any]]:
+    """Every written set replayed as the chat holds it (:func:`re3g.evaluate.replay.replay`,
+    with its ``detail`` hook), the pipeline built with ``config`` over each set's documents
+    (its index built once and cached): one record per user turn, with its set's folder under
+    ``set``."""
     from re3g.config import PASSAGE_MAX_WORDS, Config
     from re3g.evaluate.replay import replay
     from re3g.evaluate.runner import ensure_index
@@ -228,7 +231,7 @@ def replay_sets(sets: Sequence[tuple[Path, Path]], **config: Any) -> list[dict[s
         docs, _, examples = load_written(docs_dir, dialogues)
         index = ensure_index(docs, docs_dir, None, PASSAGE_MAX_WORDS)
         bot = Re3G(Config(index=str(index), docs=str(docs_dir), **config), documents=docs)
-        out += [{**r, "set": str(docs_dir)} for r in replay(bot, examples)]
+        out += [{**r, "set": str(docs_dir)} for r in replay(bot, examples, detail=detail)]
     return out
 
 
